@@ -1,0 +1,95 @@
+//! Every diagnostic and finding code the tool emits: stable, kebab-case, documented.
+//!
+//! `docs/diagnostics.md` lists the same codes; a test fails when the two drift apart. Codes are
+//! part of the public interface (users filter on them in JSON and in CI logs): add, never rename.
+
+/// A finding: a model exceeded a fail-level limit.
+pub const BUDGET_EXCEEDED: &str = "budget-exceeded";
+/// A finding: a model exceeded a warn-level limit.
+pub const BUDGET_WARNING: &str = "budget-warning";
+/// A finding: a budget applies to a model named in the check, but no run of it was found.
+pub const NO_DATA_FOR_BUDGET: &str = "no-data-for-budget";
+/// A finding: a model has runs but no budget applies to it.
+pub const NO_BUDGET: &str = "no-budget";
+
+/// Ingest: a CodeCarbon row was shorter than its header (3.2.9–3.3.0 dropped empty columns).
+pub const CODECARBON_SHIFTED_ROW: &str = "codecarbon-shifted-row";
+/// Ingest: a 12-field CodeCarbon 1.x row appended under a newer header.
+pub const CODECARBON_MIXED_LAYOUT_ROW: &str = "codecarbon-mixed-layout-row";
+/// Ingest: a header with the needed columns but not one of the released layouts.
+pub const CODECARBON_UNKNOWN_LAYOUT: &str = "codecarbon-unknown-layout";
+/// Ingest: several rows carry the same run id; the most complete one was counted.
+pub const DUPLICATE_RUN: &str = "duplicate-run";
+/// Ingest: per-task rows whose run row is present were not counted again.
+pub const TASK_ROWS_IN_RUN: &str = "task-rows-in-run";
+/// Ingest: per-task rows without their run row were counted as that run.
+pub const TASK_ROWS_WITHOUT_RUN: &str = "task-rows-without-run";
+/// Ingest: a run row's duration was shorter than its tasks' durations and was replaced by their sum.
+pub const TASK_DURATION_CORRECTED: &str = "task-duration-corrected";
+/// Ingest: a rotated CodeCarbon backup sits next to a file given by name and was not read.
+pub const BACKUP_NOT_READ: &str = "codecarbon-backup-not-read";
+/// Ingest: a run row without a run id; it was counted under an id made from its file and line.
+pub const MISSING_RUN_ID: &str = "missing-run-id";
+/// Ingest: a file in a directory was not an emissions log and was skipped.
+pub const SKIPPED_FILE: &str = "skipped-file";
+/// Ingest: a log file held a header but no runs.
+pub const EMPTY_LOG: &str = "empty-log";
+/// Policy: a budget can never apply (shadowed by an earlier one, or an unsatisfiable range).
+pub const UNREACHABLE_BUDGET: &str = "unreachable-budget";
+
+/// Every code with its one-line meaning, in documentation order.
+pub const ALL: &[(&str, &str)] = &[
+    (BUDGET_EXCEEDED, "a fail-level limit was exceeded"),
+    (BUDGET_WARNING, "a warn-level limit was exceeded"),
+    (
+        NO_DATA_FOR_BUDGET,
+        "a budget applies to a model in the check but no run of it was found",
+    ),
+    (NO_BUDGET, "a model has runs but no budget applies to it"),
+    (
+        CODECARBON_SHIFTED_ROW,
+        "a CodeCarbon row was shorter than its header",
+    ),
+    (
+        CODECARBON_MIXED_LAYOUT_ROW,
+        "a CodeCarbon 1.x row was appended under a newer header",
+    ),
+    (
+        CODECARBON_UNKNOWN_LAYOUT,
+        "a CodeCarbon header that no released version wrote",
+    ),
+    (DUPLICATE_RUN, "several rows carry the same run id"),
+    (TASK_ROWS_IN_RUN, "task rows already counted in their run row"),
+    (
+        TASK_ROWS_WITHOUT_RUN,
+        "task rows counted as their run (no run row)",
+    ),
+    (
+        TASK_DURATION_CORRECTED,
+        "a run's duration was replaced by the sum of its tasks",
+    ),
+    (BACKUP_NOT_READ, "a rotated CodeCarbon backup was not read"),
+    (MISSING_RUN_ID, "a row had no run id"),
+    (SKIPPED_FILE, "a file in a directory was not an emissions log"),
+    (EMPTY_LOG, "a log file held no runs"),
+    (UNREACHABLE_BUDGET, "a budget can never apply"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::ALL;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_are_unique_and_kebab_case() {
+        let mut seen = HashSet::new();
+        for (code, _) in ALL {
+            assert!(seen.insert(*code), "duplicate code {code}");
+            assert!(
+                code.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{code} is not kebab-case"
+            );
+        }
+    }
+}

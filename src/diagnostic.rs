@@ -1,0 +1,46 @@
+//! Warnings: judgements the tool had to make about its input, each with a stable code and the
+//! place in the input that caused it. Warnings never change the exit code on their own.
+
+use serde::Serialize;
+
+use crate::error::Location;
+
+/// A warning about the input, reported next to the result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Warning {
+    /// Stable kebab-case code from [`crate::codes`].
+    pub code: &'static str,
+    /// What was seen and what the tool did about it.
+    pub message: String,
+    /// Where, when the warning is about a place in a file.
+    pub location: Option<Location>,
+}
+
+impl Warning {
+    /// A warning about a place in a file.
+    pub fn at(code: &'static str, location: Location, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            location: Some(location),
+        }
+    }
+
+    /// A warning not tied to a file.
+    pub fn general(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            location: None,
+        }
+    }
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.location {
+            Some(location) => write!(f, "{location}: {} [{}]", self.message, self.code),
+            None => write!(f, "{} [{}]", self.message, self.code),
+        }
+    }
+}

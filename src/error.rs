@@ -1,0 +1,180 @@
+//! Errors that stop a command, each mapped to an exit code, and the located problems they carry.
+//!
+//! A [`Problem`] names the file (and line and column where there is one), says what was expected
+//! and, where it helps, what to do. Library code returns [`Error`]; only `main` prints it.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::exit::Exit;
+
+/// A place in an input file. Lines and columns are 1-based.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Location {
+    /// The file, as the user named it (or as found under a directory they named).
+    #[serde(serialize_with = "serialize_path")]
+    pub file: PathBuf,
+    /// 1-based line, where known.
+    pub line: Option<u64>,
+    /// 1-based column, where known.
+    pub column: Option<u64>,
+}
+
+fn serialize_path<S: serde::Serializer>(path: &Path, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&display_path(path))
+}
+
+/// A path rendered with forward slashes, the way users write it in CI logs and policies.
+pub fn display_path(path: &Path) -> String {
+    path.to_string_lossy().replace('\\', "/")
+}
+
+impl Location {
+    /// A whole file.
+    pub fn file(file: impl Into<PathBuf>) -> Self {
+        Self {
+            file: file.into(),
+            line: None,
+            column: None,
+        }
+    }
+
+    /// A line of a file.
+    pub fn line(file: impl Into<PathBuf>, line: u64) -> Self {
+        Self {
+            file: file.into(),
+            line: Some(line),
+            column: None,
+        }
+    }
+
+    /// A line and column of a file.
+    pub fn at(file: impl Into<PathBuf>, line: u64, column: u64) -> Self {
+        Self {
+            file: file.into(),
+            line: Some(line),
+            column: Some(column),
+        }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", display_path(&self.file))?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One located problem in an input: what is wrong and, optionally, what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// Where it is.
+    pub location: Location,
+    /// What is wrong, including what was expected.
+    pub message: String,
+    /// What to do about it.
+    pub help: Option<String>,
+}
+
+impl Problem {
+    /// A problem without advice.
+    pub fn new(location: Location, message: impl Into<String>) -> Self {
+        Self {
+            location,
+            message: message.into(),
+            help: None,
+        }
+    }
+
+    /// Add advice.
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.location, self.message)?;
+        if let Some(help) = &self.help {
+            write!(f, "\n  help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a command could not produce a verdict.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An emissions log that cannot be read as it is.
+    #[error("bad input: {0}")]
+    Input(Box<Problem>),
+    /// One or more problems in policy files.
+    #[error("bad policy: {}", join(.0))]
+    Policy(Vec<Problem>),
+    /// A command line that cannot be carried out.
+    #[error("{0}")]
+    Usage(String),
+    /// The report could not be written.
+    #[error("cannot write {}: {source}", display_path(.path))]
+    Output {
+        /// Where it was to be written.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+fn join(problems: &[Problem]) -> String {
+    let mut text = String::new();
+    for (i, problem) in problems.iter().enumerate() {
+        if i > 0 {
+            text.push('\n');
+        }
+        text.push_str(&problem.to_string());
+    }
+    text
+}
+
+impl Error {
+    /// A located input problem.
+    pub fn input(problem: Problem) -> Self {
+        Error::Input(Box::new(problem))
+    }
+
+    /// The exit code this error maps to.
+    pub fn exit(&self) -> Exit {
+        match self {
+            Error::Input(_) | Error::Policy(_) | Error::Usage(_) | Error::Output { .. } => {
+                Exit::BadInput
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_render_as_file_line_column() {
+        assert_eq!(Location::file("a/b.csv").to_string(), "a/b.csv");
+        assert_eq!(Location::line("a/b.csv", 3).to_string(), "a/b.csv:3");
+        assert_eq!(Location::at("p.yaml", 3, 7).to_string(), "p.yaml:3:7");
+    }
+
+    #[test]
+    fn problems_carry_help_on_a_second_line() {
+        let p = Problem::new(Location::line("x.csv", 2), "bad").with_help("fix it");
+        assert_eq!(p.to_string(), "x.csv:2: bad\n  help: fix it");
+        assert_eq!(Error::input(p).exit(), Exit::BadInput);
+    }
+}

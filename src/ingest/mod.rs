@@ -1,0 +1,259 @@
+//! Ingest: turn the paths a user names into run records, whatever wrote them.
+//!
+//! A path is a file or a directory. A directory is walked (recursively, in name order) and every
+//! file that is an emissions log is read, rotated CodeCarbon backups (`emissions.csv.bak`,
+//! `emissions.csv_0.bak`, …) included; other files are skipped with a warning. A file named
+//! directly must be an emissions log. The format is detected from the content.
+
+pub mod codecarbon;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::codes;
+use crate::diagnostic::Warning;
+use crate::error::{Error, Location, Problem, display_path};
+use crate::record::{Format, RunRecord};
+
+/// A file that was read, for the report's list of inputs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InputFile {
+    /// The path.
+    #[serde(serialize_with = "serialize_path")]
+    pub path: PathBuf,
+    /// Its format.
+    pub format: Format,
+    /// The layout within the format.
+    pub layout: String,
+    /// How many records it gave.
+    pub records: usize,
+}
+
+fn serialize_path<S: serde::Serializer>(path: &Path, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&display_path(path))
+}
+
+/// Everything read from the paths, before reconciliation.
+#[derive(Debug, Default)]
+pub struct Ingested {
+    /// Records in read order (files in name order, rows in file order).
+    pub records: Vec<RunRecord>,
+    /// Judgements made while reading.
+    pub warnings: Vec<Warning>,
+    /// The files read.
+    pub files: Vec<InputFile>,
+}
+
+/// Whether a file name is one a directory walk considers: CSV files and rotated CodeCarbon
+/// backups (`*.csv.bak`, `*.csv_N.bak`).
+fn is_candidate(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with(".csv") || is_backup_name(&lower)
+}
+
+fn is_backup_name(lower: &str) -> bool {
+    lower
+        .strip_suffix(".bak")
+        .is_some_and(|stem| stem.ends_with(".csv") || stem.contains(".csv_"))
+}
+
+/// The rotated backups CodeCarbon leaves next to `file`.
+fn sibling_backups(file: &Path) -> Vec<PathBuf> {
+    let Some(name) = file.file_name().and_then(|n| n.to_str()) else {
+        return Vec::new();
+    };
+    let dir = match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut found: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.strip_prefix(name).is_some_and(is_backup_suffix))
+        })
+        .map(|p| file.with_file_name(p.file_name().unwrap_or_default()))
+        .collect();
+    found.sort();
+    found
+}
+
+/// `.bak` or `_N.bak` after the file name.
+fn is_backup_suffix(rest: &str) -> bool {
+    rest == ".bak"
+        || rest
+            .strip_prefix('_')
+            .and_then(|r| r.strip_suffix(".bak"))
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
+    let entries = std::fs::read_dir(dir).map_err(|err| {
+        Error::input(Problem::new(
+            Location::file(dir),
+            format!("cannot list directory: {err}"),
+        ))
+    })?;
+    let mut paths = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|err| {
+            Error::input(Problem::new(
+                Location::file(dir),
+                format!("cannot list directory: {err}"),
+            ))
+        })?;
+        paths.push(entry.path());
+    }
+    paths.sort();
+    for path in paths {
+        if path.is_dir() {
+            walk(&path, out)?;
+        } else if is_candidate(&path) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn read_text(path: &Path) -> Result<String, Error> {
+    let bytes = std::fs::read(path).map_err(|err| {
+        Error::input(
+            Problem::new(Location::file(path), format!("cannot read: {err}"))
+                .with_help("check the path and its permissions"),
+        )
+    })?;
+    String::from_utf8(bytes).map_err(|err| {
+        Error::input(Problem::new(
+            Location::file(path),
+            format!(
+                "not UTF-8 text (invalid byte at offset {}): expected an emissions log",
+                err.utf8_error().valid_up_to()
+            ),
+        ))
+    })
+}
+
+/// The format of a file, from its content, or `None` when it is no known emissions log.
+fn detect(text: &str) -> Option<Format> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let first = text.lines().next()?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(first.as_bytes());
+    let header: Vec<String> = reader
+        .records()
+        .next()?
+        .ok()?
+        .iter()
+        .map(|c| c.trim().to_owned())
+        .collect();
+    codecarbon::is_codecarbon_header(&header).then_some(Format::Codecarbon)
+}
+
+/// Read every emissions log at `paths`.
+pub fn ingest(paths: &[PathBuf]) -> Result<Ingested, Error> {
+    let mut out = Ingested::default();
+    let mut seen = HashSet::new();
+    for path in paths {
+        let meta = std::fs::metadata(path).map_err(|err| {
+            Error::input(
+                Problem::new(Location::file(path), format!("cannot read: {err}"))
+                    .with_help("pass an emissions log file or a directory that holds logs"),
+            )
+        })?;
+        if meta.is_dir() {
+            let mut files = Vec::new();
+            walk(path, &mut files)?;
+            let before = out.files.len();
+            for file in files {
+                if !seen.insert(canonical(&file)) {
+                    continue;
+                }
+                let text = read_text(&file)?;
+                match detect(&text) {
+                    Some(format) => read_one(&file, &text, format, &mut out)?,
+                    None => out.warnings.push(Warning::at(
+                        codes::SKIPPED_FILE,
+                        Location::file(&file),
+                        "not an emissions log this tool reads; skipped",
+                    )),
+                }
+            }
+            if out.files.len() == before {
+                return Err(Error::input(
+                    Problem::new(Location::file(path), "no emissions logs in this directory")
+                        .with_help("CodeCarbon writes emissions.csv in the tracker's output_dir; point at that directory or file"),
+                ));
+            }
+        } else {
+            if !seen.insert(canonical(path)) {
+                continue;
+            }
+            let text = read_text(path)?;
+            let format = detect(&text).unwrap_or(Format::Codecarbon);
+            read_one(path, &text, format, &mut out)?;
+            for backup in sibling_backups(path) {
+                if !seen.contains(&canonical(&backup)) && !paths.contains(&backup) {
+                    out.warnings.push(Warning::at(
+                        codes::BACKUP_NOT_READ,
+                        Location::file(&backup),
+                        format!(
+                            "CodeCarbon rotated older runs into this backup of {}; it was not read. Pass the directory (or the backup too) to count them",
+                            display_path(path)
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn read_one(path: &Path, text: &str, format: Format, out: &mut Ingested) -> Result<(), Error> {
+    match format {
+        Format::Codecarbon => {
+            let parsed = codecarbon::parse(path, text)?;
+            out.files.push(InputFile {
+                path: path.to_owned(),
+                format,
+                layout: parsed.layout,
+                records: parsed.records.len(),
+            });
+            out.records.extend(parsed.records);
+            out.warnings.extend(parsed.warnings);
+        }
+    }
+    Ok(())
+}
+
+fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backup_names() {
+        assert!(is_backup_suffix(".bak"));
+        assert!(is_backup_suffix("_0.bak"));
+        assert!(is_backup_suffix("_12.bak"));
+        assert!(!is_backup_suffix("_x.bak"));
+        assert!(!is_backup_suffix(".old"));
+        assert!(is_candidate(Path::new("d/emissions.csv.bak")));
+        assert!(is_candidate(Path::new("d/emissions.csv_3.bak")));
+        assert!(is_candidate(Path::new("d/emissions_task_x.csv")));
+        assert!(!is_candidate(Path::new("d/notes.txt")));
+    }
+}

@@ -1,0 +1,216 @@
+//! carbon-gate: carbon budgets for ML models, enforced in CI.
+//!
+//! The pipeline runs in one direction: [`ingest`] reads logs into records, [`ledger`] decides
+//! which count and totals them per model and version, [`policy`] parses and validates the budgets
+//! and evaluates them, [`report`] is the model every [`render`]er reads, and [`exit`] maps the
+//! verdict to the process status. [`run`] wires them for the command line; it never prints, it
+//! returns what to print.
+
+pub mod cli;
+pub mod codes;
+pub mod diagnostic;
+pub mod error;
+pub mod exit;
+pub mod ingest;
+pub mod ledger;
+pub mod policy;
+pub mod record;
+pub mod render;
+pub mod report;
+pub mod units;
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use cli::{CheckArgs, CheckFormat, Cli, ColorChoice, Command, IngestArgs, IngestFormat, PolicyCommand};
+use error::{Error, display_path};
+use exit::Exit;
+use ledger::{Attribution, Reconciled};
+use render::Render;
+use report::{CheckReport, IngestReport, IngestRow, SCHEMA_VERSION, Verdict};
+
+/// What a command produced: what goes to standard output, the lines for standard error, and the
+/// exit status.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Bytes for standard output (empty when the report went to `--output`).
+    pub stdout: Vec<u8>,
+    /// Lines for standard error: warnings and the one-line verdict.
+    pub stderr: Vec<String>,
+    /// The exit status.
+    pub exit: Exit,
+}
+
+/// Run a parsed command line.
+pub fn run(cli: Cli) -> Result<Outcome, Error> {
+    match cli.command {
+        Command::Check(args) => check(&args),
+        Command::Ingest(args) => ingest_command(&args),
+        Command::Policy(PolicyCommand::Validate { paths }) => policy_validate(&paths),
+        Command::Policy(PolicyCommand::Schema) => Ok(Outcome {
+            stdout: policy::schema_json().into_bytes(),
+            stderr: Vec::new(),
+            exit: Exit::Pass,
+        }),
+    }
+}
+
+fn use_color(choice: ColorChoice, to_file: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            !to_file
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}
+
+/// Read and reconcile logs.
+fn read_logs(paths: &[std::path::PathBuf]) -> Result<(Reconciled, Vec<ingest::InputFile>, Vec<diagnostic::Warning>), Error> {
+    let ingested = ingest::ingest(paths)?;
+    let mut warnings = ingested.warnings;
+    let reconciled = ledger::reconcile(ingested.records);
+    warnings.extend(reconciled.warnings.iter().cloned());
+    Ok((reconciled, ingested.files, warnings))
+}
+
+fn check(args: &CheckArgs) -> Result<Outcome, Error> {
+    let loaded = policy::load(&args.policy)?;
+    let (reconciled, inputs, mut warnings) = read_logs(&args.logs)?;
+    warnings.extend(loaded.warnings);
+    let attribution = Attribution {
+        model: args.model.clone(),
+        version: args.model_version.clone(),
+    };
+    let entries = ledger::aggregate(&reconciled, &attribution);
+    let models = policy::eval::evaluate(&loaded.policy, &entries);
+    let (verdict, summary) = report::summarize(&models);
+    let report = CheckReport {
+        schema_version: SCHEMA_VERSION,
+        verdict,
+        summary,
+        policy_files: loaded.policy.files.iter().map(|p| display_path(p)).collect(),
+        models,
+        warnings,
+        inputs,
+    };
+    let to_file = args.out.output.is_some();
+    let mut buffer = Vec::new();
+    let renderer: Box<dyn Render> = match args.format {
+        CheckFormat::Table => Box::new(render::Table {
+            color: use_color(args.out.color, to_file),
+        }),
+        CheckFormat::Json => Box::new(render::Json),
+        CheckFormat::Markdown => Box::new(render::Markdown),
+    };
+    renderer
+        .check(&report, &mut buffer)
+        .map_err(|source| Error::Output {
+            path: "<report>".into(),
+            source,
+        })?;
+    let mut stderr = Vec::new();
+    if args.format != CheckFormat::Table || to_file {
+        stderr.extend(report.warnings.iter().map(|w| format!("warning: {w}")));
+    }
+    stderr.push(format!("carbon-gate: {}", report.summary));
+    let stdout = deliver(buffer, args.out.output.as_deref())?;
+    Ok(Outcome {
+        stdout,
+        stderr,
+        exit: if report.verdict == Verdict::Fail {
+            Exit::BudgetExceeded
+        } else {
+            Exit::Pass
+        },
+    })
+}
+
+fn ingest_command(args: &IngestArgs) -> Result<Outcome, Error> {
+    let (reconciled, inputs, warnings) = read_logs(&args.logs)?;
+    let totals = ledger::totals(&reconciled, 0..reconciled.records.len());
+    let report = IngestReport {
+        schema_version: SCHEMA_VERSION,
+        records: reconciled
+            .records
+            .into_iter()
+            .zip(reconciled.statuses)
+            .map(|(record, counted)| IngestRow { record, counted })
+            .collect(),
+        totals,
+        warnings,
+        inputs,
+    };
+    let to_file = args.out.output.is_some();
+    let renderer: Box<dyn Render> = match args.format {
+        IngestFormat::Table => Box::new(render::Table {
+            color: use_color(args.out.color, to_file),
+        }),
+        IngestFormat::Json => Box::new(render::Json),
+        IngestFormat::Markdown => Box::new(render::Markdown),
+    };
+    let mut buffer = Vec::new();
+    renderer
+        .ingest(&report, &mut buffer)
+        .map_err(|source| Error::Output {
+            path: "<report>".into(),
+            source,
+        })?;
+    let mut stderr = Vec::new();
+    if args.format != IngestFormat::Table || to_file {
+        stderr.extend(report.warnings.iter().map(|w| format!("warning: {w}")));
+    }
+    Ok(Outcome {
+        stdout: deliver(buffer, args.out.output.as_deref())?,
+        stderr,
+        exit: Exit::Pass,
+    })
+}
+
+fn policy_validate(paths: &[std::path::PathBuf]) -> Result<Outcome, Error> {
+    let loaded = policy::load(paths)?;
+    let mut stderr: Vec<String> = loaded.warnings.iter().map(|w| format!("warning: {w}")).collect();
+    let n = loaded.policy.budgets.len();
+    stderr.push(format!(
+        "carbon-gate: policy OK: {n} budget{} in {} file{}",
+        if n == 1 { "" } else { "s" },
+        loaded.policy.files.len(),
+        if loaded.policy.files.len() == 1 { "" } else { "s" }
+    ));
+    Ok(Outcome {
+        stdout: Vec::new(),
+        stderr,
+        exit: Exit::Pass,
+    })
+}
+
+/// Return the report for standard output, or write it whole to `path` (through a temporary file
+/// in the same directory, renamed into place) and return nothing.
+fn deliver(buffer: Vec<u8>, path: Option<&Path>) -> Result<Vec<u8>, Error> {
+    let Some(path) = path else {
+        return Ok(buffer);
+    };
+    let fail = |source| Error::Output {
+        path: path.to_owned(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "report".to_owned());
+    let tmp = dir.join(format!(".{name}.carbon-gate.tmp"));
+    let result = std::fs::File::create(&tmp)
+        .and_then(|mut f| f.write_all(&buffer).and_then(|()| f.sync_all()))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(err) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(fail(err));
+    }
+    Ok(Vec::new())
+}

@@ -1,0 +1,11 @@
+//! Carbon-budget policies: the YAML files under `policies/`, parsed strictly and validated.
+//!
+//! [`model`] holds the raw serde types, [`validate`] turns them into a checked [`Policy`] (with
+//! every problem located), [`eval`] applies a policy to the ledger's totals.
+
+pub mod eval;
+pub mod model;
+pub mod validate;
+mod yaml;
+
+pub use validate::{Budget, Limits, Loaded, ModelPattern, Policy, Thresholds, load, schema_json};

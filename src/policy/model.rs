@@ -1,0 +1,105 @@
+//! The policy file as written: strict serde types, one per YAML mapping.
+//!
+//! These raw types keep quantities and version ranges as the user wrote them; only
+//! [`super::validate`] turns them into the checked [`super::Policy`] that evaluation accepts.
+//! Every mapping denies unknown keys, so a typo such as `max_co2` is an error, never a silent pass.
+//! The JSON Schema in `policies/policy.schema.json` is generated from these types.
+
+use std::borrow::Cow;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::Deserialize;
+
+/// A carbon-budget policy file (`version: 1`).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(title = "carbon-gate policy")]
+pub struct PolicyFile {
+    /// Format version of this file. Only `1` exists.
+    pub version: u32,
+    /// Budgets, tried in order: the first one whose `model` and `versions` match applies.
+    #[serde(default)]
+    pub budgets: Vec<RawBudget>,
+}
+
+/// One budget: which models and versions it covers and their limits.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawBudget {
+    /// Optional name shown in reports.
+    pub name: Option<String>,
+    /// Optional free text shown in reports.
+    pub description: Option<String>,
+    /// Model name, exact or a glob (`text-*`).
+    pub model: String,
+    /// Semver requirement on the model version, e.g. `">=2.0.0, <3.0.0"`. Without it the budget
+    /// covers every version (and runs checked without `--model-version`).
+    pub versions: Option<String>,
+    /// The limits on the model's totals over the runs in the check.
+    pub limits: RawLimits,
+}
+
+/// Limits on a model's totals.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawLimits {
+    /// Total CO2e (mass with unit: `"120 kg"`, `"1.5 t"`, `"800 g"`).
+    pub co2e: Option<RawThresholds>,
+    /// Total energy (with unit: `"400 kWh"`, `"0.4 MWh"`).
+    pub energy: Option<RawThresholds>,
+}
+
+/// A warn and/or fail threshold. Exceeding `warn` reports; exceeding `fail` blocks (exit 1).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawThresholds {
+    /// Exceeding this reports a warning.
+    pub warn: Option<RawQuantity>,
+    /// Exceeding this fails the check.
+    pub fail: Option<RawQuantity>,
+}
+
+/// A quantity as written: a string with a unit. A bare YAML number is kept as text so that
+/// validation can say which unit to add, rather than a type error.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawQuantity(pub String);
+
+impl<'de> Deserialize<'de> for RawQuantity {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = RawQuantity;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a quantity with a unit, such as \"120 kg\" or \"400 kWh\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawQuantity, E> {
+                Ok(RawQuantity(v.to_owned()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<RawQuantity, E> {
+                Ok(RawQuantity(v.to_string()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<RawQuantity, E> {
+                Ok(RawQuantity(v.to_string()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<RawQuantity, E> {
+                Ok(RawQuantity(v.to_string()))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+impl JsonSchema for RawQuantity {
+    fn schema_name() -> Cow<'static, str> {
+        "Quantity".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "description": "A number followed by a unit: mass mg|g|kg|t (CO2e), energy Wh|kWh|MWh|GWh.",
+            "pattern": "^\\s*[0-9][0-9_]*(\\.[0-9]+)?([eE][-+]?[0-9]+)?\\s*[A-Za-z%/ 0-9]+$",
+            "examples": ["120 kg", "0.4 MWh"]
+        })
+    }
+}

@@ -1,0 +1,620 @@
+//! Turn raw policy files into a checked [`Policy`], reporting every problem at once.
+//!
+//! Deserialization stops at the first syntax or shape error in a file (that is serde's nature);
+//! after that, validation walks the whole file and reports *all* remaining problems — bad units,
+//! bad version ranges, bad globs, a warn limit above its fail limit — each with file:line:col.
+//! It also lints for budgets that can never apply, which `policy validate` shows as warnings.
+
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobMatcher};
+use semver::{Comparator, Op, Version, VersionReq};
+
+use super::model::{PolicyFile, RawBudget, RawQuantity, RawThresholds};
+use super::yaml::{self, Spans};
+use crate::codes;
+use crate::diagnostic::Warning;
+use crate::error::{Error, Location, Problem, display_path};
+use crate::units::{Dimension, Energy, Mass, Quantity, parse_quantity};
+
+/// Which models a budget covers.
+#[derive(Debug, Clone)]
+pub enum ModelPattern {
+    /// One model by exact name.
+    Exact(String),
+    /// A glob over model names.
+    Glob(String, GlobMatcher),
+}
+
+impl ModelPattern {
+    /// Whether the pattern covers `model`.
+    pub fn matches(&self, model: &str) -> bool {
+        match self {
+            ModelPattern::Exact(name) => name == model,
+            ModelPattern::Glob(_, matcher) => matcher.is_match(model),
+        }
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        match self {
+            ModelPattern::Exact(s) | ModelPattern::Glob(s, _) => s,
+        }
+    }
+}
+
+/// A checked warn/fail pair. At least one is set; `warn <= fail` when both are.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Thresholds<T> {
+    /// Exceeding this warns.
+    pub warn: Option<T>,
+    /// Exceeding this fails.
+    pub fail: Option<T>,
+}
+
+/// Checked limits of a budget. At least one is set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limits {
+    /// CO2e limits.
+    pub co2e: Option<Thresholds<Mass>>,
+    /// Energy limits.
+    pub energy: Option<Thresholds<Energy>>,
+}
+
+/// A checked budget.
+#[derive(Debug, Clone)]
+pub struct Budget {
+    /// Optional display name.
+    pub name: Option<String>,
+    /// Models covered.
+    pub model: ModelPattern,
+    /// Versions covered (`None`: all, including an unknown version).
+    pub versions: Option<VersionReq>,
+    /// The requirement as written.
+    pub versions_text: Option<String>,
+    /// The limits.
+    pub limits: Limits,
+    /// Where the budget is written (its `model` key).
+    pub origin: Location,
+    /// Where each limit is written, for findings: co2e.warn, co2e.fail, energy.warn, energy.fail.
+    pub limit_places: LimitPlaces,
+}
+
+/// The places of a budget's limits in its file.
+#[derive(Debug, Clone, Default)]
+pub struct LimitPlaces {
+    /// `limits.co2e.warn`
+    pub co2e_warn: Option<Location>,
+    /// `limits.co2e.fail`
+    pub co2e_fail: Option<Location>,
+    /// `limits.energy.warn`
+    pub energy_warn: Option<Location>,
+    /// `limits.energy.fail`
+    pub energy_fail: Option<Location>,
+}
+
+impl Budget {
+    /// Whether this budget applies to `model` at `version`. A budget with a version requirement
+    /// never applies to a check without a version.
+    pub fn applies_to(&self, model: &str, version: Option<&Version>) -> bool {
+        self.model.matches(model)
+            && match (&self.versions, version) {
+                (None, _) => true,
+                (Some(req), Some(v)) => req.matches(v),
+                (Some(_), None) => false,
+            }
+    }
+}
+
+/// A checked policy: budgets of every file, in file order then budget order.
+#[derive(Debug, Clone, Default)]
+pub struct Policy {
+    /// The files read, in the order their budgets are tried.
+    pub files: Vec<PathBuf>,
+    /// The budgets.
+    pub budgets: Vec<Budget>,
+}
+
+/// A checked policy and the lints found while checking it.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    /// The policy.
+    pub policy: Policy,
+    /// Lints, e.g. unreachable budgets.
+    pub warnings: Vec<Warning>,
+}
+
+/// The policy files a path names: the file itself, or the `*.yaml`/`*.yml` files of a directory
+/// (not recursive), sorted by name.
+fn policy_files(path: &Path) -> Result<Vec<PathBuf>, Problem> {
+    let meta = std::fs::metadata(path).map_err(|err| {
+        Problem::new(Location::file(path), format!("cannot read policy: {err}"))
+            .with_help("pass --policy with a policy file or a directory of *.yaml policies")
+    })?;
+    if !meta.is_dir() {
+        return Ok(vec![path.to_owned()]);
+    }
+    let entries = std::fs::read_dir(path).map_err(|err| {
+        Problem::new(
+            Location::file(path),
+            format!("cannot list policy directory: {err}"),
+        )
+    })?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|err| {
+            Problem::new(
+                Location::file(path),
+                format!("cannot list policy directory: {err}"),
+            )
+        })?;
+        let p = entry.path();
+        let is_yaml = p
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
+        if is_yaml && p.is_file() {
+            files.push(p);
+        }
+    }
+    files.sort();
+    if files.is_empty() {
+        return Err(Problem::new(
+            Location::file(path),
+            "no policy files (*.yaml, *.yml) in this directory",
+        )
+        .with_help("add a policy file; see policies/README.md in carbon-gate for the format"));
+    }
+    Ok(files)
+}
+
+/// Read, parse and validate the policies at `paths` (files or directories). Every problem of
+/// every file is reported together; a policy with problems is never returned.
+pub fn load(paths: &[PathBuf]) -> Result<Loaded, Error> {
+    let mut problems = Vec::new();
+    let mut loaded = Loaded::default();
+    for path in paths {
+        let files = match policy_files(path) {
+            Ok(files) => files,
+            Err(problem) => {
+                problems.push(problem);
+                continue;
+            }
+        };
+        for file in files {
+            let text = match std::fs::read_to_string(&file) {
+                Ok(text) => text,
+                Err(err) => {
+                    problems.push(Problem::new(
+                        Location::file(&file),
+                        format!("cannot read policy: {err}"),
+                    ));
+                    continue;
+                }
+            };
+            match parse_file(&file, &text) {
+                Ok(budgets) => {
+                    loaded.policy.files.push(file);
+                    loaded.policy.budgets.extend(budgets);
+                }
+                Err(mut found) => problems.append(&mut found),
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Error::Policy(problems));
+    }
+    loaded.warnings = lint(&loaded.policy);
+    Ok(loaded)
+}
+
+/// Parse and validate one policy file's text.
+pub fn parse_file(file: &Path, text: &str) -> Result<Vec<Budget>, Vec<Problem>> {
+    if text.trim().is_empty() {
+        return Err(vec![
+            Problem::new(Location::file(file), "policy file is empty")
+                .with_help("start it with `version: 1` and a `budgets:` list"),
+        ]);
+    }
+    let (raw, spans): (PolicyFile, Spans) = yaml::load(file, text).map_err(|p| vec![p])?;
+    let mut problems = Vec::new();
+    if raw.version != 1 {
+        problems.push(
+            Problem::new(
+                spans.locate(file, "version"),
+                format!(
+                    "unsupported policy version {}: this carbon-gate reads version 1",
+                    raw.version
+                ),
+            )
+            .with_help("set `version: 1`"),
+        );
+    }
+    let mut budgets = Vec::new();
+    for (i, raw_budget) in raw.budgets.iter().enumerate() {
+        let at = format!("budgets[{i}]");
+        match validate_budget(file, &spans, &at, raw_budget) {
+            Ok(budget) => budgets.push(budget),
+            Err(mut found) => problems.append(&mut found),
+        }
+    }
+    if problems.is_empty() {
+        Ok(budgets)
+    } else {
+        Err(problems)
+    }
+}
+
+fn validate_budget(
+    file: &Path,
+    spans: &Spans,
+    at: &str,
+    raw: &RawBudget,
+) -> Result<Budget, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let locate = |path: &str| spans.locate(file, &format!("{at}.{path}"));
+
+    let model = if raw.model.trim().is_empty() {
+        problems.push(Problem::new(
+            locate("model"),
+            "`model` is empty: give a model name or a glob such as `text-*`",
+        ));
+        None
+    } else if raw.model.contains(['*', '?', '[', '{']) {
+        match Glob::new(&raw.model) {
+            Ok(glob) => Some(ModelPattern::Glob(
+                raw.model.clone(),
+                glob.compile_matcher(),
+            )),
+            Err(err) => {
+                problems.push(Problem::new(
+                    locate("model"),
+                    format!("`model` is not a valid glob: {}", err.kind()),
+                ));
+                None
+            }
+        }
+    } else {
+        Some(ModelPattern::Exact(raw.model.clone()))
+    };
+
+    let versions = match &raw.versions {
+        None => None,
+        Some(text) => match VersionReq::parse(text) {
+            Ok(req) => Some(req),
+            Err(err) => {
+                problems.push(
+                    Problem::new(
+                        locate("versions"),
+                        format!("`versions: {text}` is not a semver requirement: {err}"),
+                    )
+                    .with_help("write e.g. \">=2.0.0, <3.0.0\" or \"^2.1\""),
+                );
+                None
+            }
+        },
+    };
+
+    let mut places = LimitPlaces::default();
+    let co2e = raw.limits.co2e.as_ref().and_then(|t| {
+        thresholds(
+            t,
+            Dimension::Mass,
+            &format!("{at}.limits.co2e"),
+            file,
+            spans,
+            &mut problems,
+            (&mut places.co2e_warn, &mut places.co2e_fail),
+            |q| match q {
+                Quantity::Mass(m) => Some(m),
+                _ => None,
+            },
+        )
+    });
+    let energy = raw.limits.energy.as_ref().and_then(|t| {
+        thresholds(
+            t,
+            Dimension::Energy,
+            &format!("{at}.limits.energy"),
+            file,
+            spans,
+            &mut problems,
+            (&mut places.energy_warn, &mut places.energy_fail),
+            |q| match q {
+                Quantity::Energy(e) => Some(e),
+                _ => None,
+            },
+        )
+    });
+    if raw.limits.co2e.is_none() && raw.limits.energy.is_none() {
+        problems.push(
+            Problem::new(locate("limits"), "budget has no limits")
+                .with_help("add `co2e: { fail: \"120 kg\" }` or `energy: { fail: \"400 kWh\" }`"),
+        );
+    }
+
+    match (model, problems.is_empty()) {
+        (Some(model), true) => Ok(Budget {
+            name: raw.name.clone(),
+            model,
+            versions,
+            versions_text: raw.versions.clone(),
+            limits: Limits { co2e, energy },
+            origin: locate("model"),
+            limit_places: places,
+        }),
+        _ => Err(problems),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn thresholds<T: Copy + PartialOrd + std::fmt::Display>(
+    raw: &RawThresholds,
+    dimension: Dimension,
+    at: &str,
+    file: &Path,
+    spans: &Spans,
+    problems: &mut Vec<Problem>,
+    places: (&mut Option<Location>, &mut Option<Location>),
+    pick: impl Fn(Quantity) -> Option<T>,
+) -> Option<Thresholds<T>> {
+    let mut one = |q: &Option<RawQuantity>, key: &str| -> Result<Option<T>, ()> {
+        let Some(RawQuantity(text)) = q else {
+            return Ok(None);
+        };
+        let location = spans.locate(file, &format!("{at}.{key}"));
+        match parse_quantity(text, dimension).map(&pick) {
+            Ok(Some(value)) => Ok(Some(value)),
+            Ok(None) => Err(()),
+            Err(err) => {
+                problems.push(Problem::new(location, format!("`{key}`: {err}")));
+                Err(())
+            }
+        }
+    };
+    let warn = one(&raw.warn, "warn");
+    let fail = one(&raw.fail, "fail");
+    let (Ok(warn), Ok(fail)) = (warn, fail) else {
+        return None;
+    };
+    if warn.is_none() && fail.is_none() {
+        problems.push(
+            Problem::new(spans.locate(file, at), "limit has neither `warn` nor `fail`")
+                .with_help("add `fail: …` to block, or `warn: …` to report only"),
+        );
+        return None;
+    }
+    if let (Some(w), Some(f)) = (warn, fail)
+        && w > f
+    {
+        problems.push(
+            Problem::new(
+                spans.locate(file, &format!("{at}.warn")),
+                format!(
+                    "warn limit {w} is above the fail limit {f}: the warning could never show"
+                ),
+            )
+            .with_help("lower `warn` or raise `fail`"),
+        );
+        return None;
+    }
+    *places.0 = warn.map(|_| spans.locate(file, &format!("{at}.warn")));
+    *places.1 = fail.map(|_| spans.locate(file, &format!("{at}.fail")));
+    Some(Thresholds { warn, fail })
+}
+
+/// Budgets that can never apply: shadowed by an earlier catch-all for the same models, or with a
+/// version range no version satisfies.
+pub fn lint(policy: &Policy) -> Vec<Warning> {
+    let mut warnings = Vec::new();
+    for (j, later) in policy.budgets.iter().enumerate() {
+        if let Some(req) = &later.versions
+            && unsatisfiable(req)
+        {
+            warnings.push(Warning::at(
+                codes::UNREACHABLE_BUDGET,
+                later.origin.clone(),
+                format!(
+                    "budget for `{}` can never apply: no version satisfies `{}`",
+                    later.model.as_str(),
+                    later.versions_text.as_deref().unwrap_or_default()
+                ),
+            ));
+            continue;
+        }
+        if let Some(earlier) = policy.budgets[..j].iter().find(|e| shadows(e, later)) {
+            warnings.push(Warning::at(
+                codes::UNREACHABLE_BUDGET,
+                later.origin.clone(),
+                format!(
+                    "budget for `{}` can never apply: the budget at {} matches first",
+                    later.model.as_str(),
+                    earlier.origin
+                ),
+            ));
+        }
+    }
+    warnings
+}
+
+fn shadows(earlier: &Budget, later: &Budget) -> bool {
+    let covers_models = match (&earlier.model, &later.model) {
+        (ModelPattern::Exact(a), ModelPattern::Exact(b)) => a == b,
+        (ModelPattern::Glob(_, m), ModelPattern::Exact(b)) => m.is_match(b),
+        (ModelPattern::Glob(a, _), ModelPattern::Glob(b, _)) => a == b || a == "*",
+        (ModelPattern::Exact(_), ModelPattern::Glob(..)) => false,
+    };
+    let covers_versions = match (&earlier.versions, &later.versions) {
+        (None, _) => true,
+        (Some(a), Some(b)) => a == b,
+        (Some(_), None) => false,
+    };
+    covers_models && covers_versions
+}
+
+/// True when the plain comparators (`=`, `>`, `>=`, `<`, `<=` with full versions) of `req`
+/// contradict each other. Other operators are assumed satisfiable.
+fn unsatisfiable(req: &VersionReq) -> bool {
+    let mut lower: Option<(Version, bool)> = None; // (bound, inclusive)
+    let mut upper: Option<(Version, bool)> = None;
+    for c in &req.comparators {
+        let Some(v) = full_version(c) else { continue };
+        let (lo, hi) = match c.op {
+            Op::Exact => (Some((v.clone(), true)), Some((v, true))),
+            Op::Greater => (Some((v, false)), None),
+            Op::GreaterEq => (Some((v, true)), None),
+            Op::Less => (None, Some((v, false))),
+            Op::LessEq => (None, Some((v, true))),
+            _ => (None, None),
+        };
+        if let Some(lo) = lo
+            && lower.as_ref().is_none_or(|cur| stricter_lower(&lo, cur))
+        {
+            lower = Some(lo);
+        }
+        if let Some(hi) = hi
+            && upper.as_ref().is_none_or(|cur| stricter_upper(&hi, cur))
+        {
+            upper = Some(hi);
+        }
+    }
+    match (lower, upper) {
+        (Some((lo, lo_inc)), Some((hi, hi_inc))) => lo > hi || (lo == hi && !(lo_inc && hi_inc)),
+        _ => false,
+    }
+}
+
+fn stricter_lower(new: &(Version, bool), cur: &(Version, bool)) -> bool {
+    new.0 > cur.0 || (new.0 == cur.0 && !new.1)
+}
+
+fn stricter_upper(new: &(Version, bool), cur: &(Version, bool)) -> bool {
+    new.0 < cur.0 || (new.0 == cur.0 && !new.1)
+}
+
+fn full_version(c: &Comparator) -> Option<Version> {
+    Some(Version {
+        major: c.major,
+        minor: c.minor?,
+        patch: c.patch?,
+        pre: c.pre.clone(),
+        build: semver::BuildMetadata::EMPTY,
+    })
+}
+
+/// The JSON Schema of policy files, pretty-printed, as committed in `policies/`.
+pub fn schema_json() -> String {
+    let schema = schemars::schema_for!(PolicyFile);
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// A short description of a budget for reports: `text-gen >=2.0.0, <3.0.0 (policies/x.yaml:3:12)`.
+pub fn describe(budget: &Budget) -> String {
+    let mut text = budget.model.as_str().to_owned();
+    if let Some(v) = &budget.versions_text {
+        text.push(' ');
+        text.push_str(v);
+    }
+    format!("{text} ({})", budget.origin)
+}
+
+/// Display a file path as in reports.
+pub fn show(path: &Path) -> String {
+    display_path(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Vec<Budget>, Vec<String>> {
+        parse_file(Path::new("p.yaml"), text)
+            .map_err(|ps| ps.into_iter().map(|p| p.to_string()).collect())
+    }
+
+    #[test]
+    fn accepts_the_minimum_shape() {
+        let budgets = parse(
+            "version: 1\nbudgets:\n  - model: text-gen\n    versions: \">=2.0.0, <3.0.0\"\n    limits:\n      co2e:   { warn: \"80 kg\", fail: \"120 kg\" }\n      energy: { fail: \"400 kWh\" }\n",
+        )
+        .unwrap();
+        assert_eq!(budgets.len(), 1);
+        let b = &budgets[0];
+        assert_eq!(
+            b.limits.co2e,
+            Some(Thresholds {
+                warn: Some(Mass::kg(80.0)),
+                fail: Some(Mass::kg(120.0))
+            })
+        );
+        assert_eq!(
+            b.limits.energy,
+            Some(Thresholds {
+                warn: None,
+                fail: Some(Energy::kwh(400.0))
+            })
+        );
+        assert!(b.applies_to("text-gen", Some(&Version::new(2, 1, 0))));
+        assert!(!b.applies_to("text-gen", Some(&Version::new(3, 0, 0))));
+        assert!(!b.applies_to("text-gen", None));
+        assert_eq!(b.origin.to_string(), "p.yaml:3:12");
+    }
+
+    #[test]
+    fn reports_every_problem_with_its_place() {
+        let errors = parse(
+            "version: 1\nbudgets:\n  - model: a\n    versions: \"not semver\"\n    limits:\n      co2e: { warn: 80, fail: \"120 kWh\" }\n  - model: b\n    limits:\n      energy: { warn: \"5 MWh\", fail: \"400 kWh\" }\n",
+        )
+        .unwrap_err();
+        assert_eq!(errors.len(), 4, "{errors:#?}");
+        assert!(errors[0].starts_with("p.yaml:4:15: `versions: not semver`"), "{}", errors[0]);
+        assert!(
+            errors[1].starts_with("p.yaml:6:21: `warn`: \"80\" has no unit: add one of mg, g, kg or t"),
+            "{}",
+            errors[1]
+        );
+        assert!(errors[2].starts_with("p.yaml:6:31: `fail`: \"120 kWh\": unit \"kWh\""), "{}", errors[2]);
+        assert!(
+            errors[3].starts_with("p.yaml:9:23: warn limit 5 MWh is above the fail limit 400 kWh"),
+            "{}",
+            errors[3]
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_located_errors() {
+        let errors =
+            parse("version: 1\nbudgets:\n  - model: a\n    limits:\n      max_co2: 3\n").unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0].starts_with("p.yaml:5:7: budgets[0].limits: unknown field `max_co2`, expected `co2e` or `energy`"),
+            "{}",
+            errors[0]
+        );
+    }
+
+    #[test]
+    fn empty_limits_and_wrong_version_are_errors() {
+        let errors = parse("version: 2\nbudgets:\n  - model: a\n    limits: {}\n").unwrap_err();
+        assert_eq!(errors.len(), 2, "{errors:#?}");
+        assert!(errors[0].contains("unsupported policy version 2"));
+        assert!(errors[1].contains("budget has no limits"));
+    }
+
+    #[test]
+    fn lints_unreachable_budgets() {
+        let budgets = parse(
+            "version: 1\nbudgets:\n  - model: \"text-*\"\n    limits: { co2e: { fail: \"1 kg\" } }\n  - model: text-gen\n    limits: { co2e: { fail: \"2 kg\" } }\n  - model: other\n    versions: \">=3.0.0, <2.0.0\"\n    limits: { co2e: { fail: \"2 kg\" } }\n  - model: other\n    versions: \">=1.0.0\"\n    limits: { co2e: { fail: \"2 kg\" } }\n",
+        )
+        .unwrap();
+        let policy = Policy {
+            files: vec![],
+            budgets,
+        };
+        let lints: Vec<String> = lint(&policy).iter().map(|w| w.to_string()).collect();
+        assert_eq!(lints.len(), 2, "{lints:#?}");
+        assert!(lints[0].starts_with("p.yaml:5:12: budget for `text-gen` can never apply: the budget at p.yaml:3:12 matches first"), "{}", lints[0]);
+        assert!(lints[1].contains("no version satisfies `>=3.0.0, <2.0.0`"), "{}", lints[1]);
+    }
+}

@@ -1,0 +1,176 @@
+//! The one place YAML is loaded: strict deserialization plus a map from value paths to places.
+//!
+//! `serde_yaml` reports syntax errors, unknown keys and wrong types with their line and column.
+//! Problems found later, during validation (a bad unit, a warn limit above the fail limit), are
+//! located through [`Spans`], built from the same text with `yaml-rust2`'s marked events, keyed by
+//! paths such as `budgets[0].limits.co2e.warn`.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::Marker;
+
+use crate::error::{Location, Problem};
+
+/// Line and column (1-based) of every value in a YAML document, by path.
+#[derive(Debug, Default, Clone)]
+pub struct Spans {
+    places: HashMap<String, (u64, u64)>,
+}
+
+impl Spans {
+    /// The place of the value at `path`, or of its nearest parent that has one, else the file.
+    pub fn locate(&self, file: &Path, path: &str) -> Location {
+        let mut path = path;
+        loop {
+            if let Some((line, column)) = self.places.get(path) {
+                return Location::at(file, *line, *column);
+            }
+            match path.rfind(['.', '[']) {
+                Some(cut) => path = &path[..cut],
+                None => return Location::file(file),
+            }
+        }
+    }
+}
+
+enum Frame {
+    Map { path: String, key: Option<String> },
+    Seq { path: String, index: usize },
+}
+
+#[derive(Default)]
+struct Collector {
+    stack: Vec<Frame>,
+    places: HashMap<String, (u64, u64)>,
+    pending_key: Option<String>,
+}
+
+fn child(parent: &str, key: &str) -> String {
+    if parent.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{parent}.{key}")
+    }
+}
+
+impl Collector {
+    /// The path of the value that starts now, advancing the parent's position.
+    fn next_value_path(&mut self, scalar: Option<&str>) -> Option<String> {
+        match self.stack.last_mut() {
+            None => Some(String::new()),
+            Some(Frame::Seq { path, index }) => {
+                let p = format!("{path}[{index}]");
+                *index += 1;
+                Some(p)
+            }
+            Some(Frame::Map { path, key }) => match key.take() {
+                Some(k) => Some(child(path, &k)),
+                None => {
+                    // This event is a key: remember it; its value comes next. The key's place
+                    // stands for a mapping or sequence value (which starts on a later line).
+                    let k = scalar.unwrap_or("?").to_owned();
+                    let p = child(path, &k);
+                    *key = Some(k);
+                    self.pending_key = Some(p);
+                    None
+                }
+            },
+        }
+    }
+}
+
+impl MarkedEventReceiver for Collector {
+    fn on_event(&mut self, event: Event, mark: Marker) {
+        let place = (mark.line() as u64, mark.col() as u64 + 1);
+        match event {
+            Event::Scalar(value, ..) => match self.next_value_path(Some(&value)) {
+                Some(path) => {
+                    self.places.insert(path, place);
+                }
+                None => {
+                    if let Some(key_path) = self.pending_key.take() {
+                        self.places.insert(key_path, place);
+                    }
+                }
+            },
+            Event::Alias(_) => {
+                if let Some(path) = self.next_value_path(None) {
+                    self.places.insert(path, place);
+                }
+            }
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                let path = self.next_value_path(None).unwrap_or_default();
+                // A mapping or sequence under a key is located at its key.
+                self.places.entry(path.clone()).or_insert(place);
+                self.stack.push(if matches!(event, Event::MappingStart(..)) {
+                    Frame::Map { path, key: None }
+                } else {
+                    Frame::Seq { path, index: 0 }
+                });
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                self.stack.pop();
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Deserialize `text` (the content of `file`) strictly into `T` and index its places.
+pub fn load<T: DeserializeOwned>(file: &Path, text: &str) -> Result<(T, Spans), Problem> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let value: T = serde_yaml::from_str(text).map_err(|err| {
+        let location = match err.location() {
+            Some(at) => Location::at(file, at.line() as u64, at.column() as u64),
+            None => Location::file(file),
+        };
+        // serde_yaml prefixes its own "at line X column Y"; the location already says it.
+        let message = err.to_string();
+        let message = match message.find(" at line ") {
+            Some(cut) => message[..cut].to_owned(),
+            None => message,
+        };
+        Problem::new(location, message)
+    })?;
+    let mut collector = Collector::default();
+    let mut parser = Parser::new_from_str(text);
+    // serde_yaml accepted the text, so a scan error here would be a disagreement between parsers:
+    // keep what was indexed; locations then fall back to the parent or the file.
+    let _ = parser.load(&mut collector, false);
+    Ok((
+        value,
+        Spans {
+            places: collector.places,
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn indexes_nested_paths() {
+        let text = "version: 1\nbudgets:\n  - model: a\n    limits:\n      co2e: { warn: \"8 kg\", fail: 9 }\n";
+        let (_, spans): (serde_yaml::Value, _) = load(Path::new("p.yaml"), text).unwrap();
+        let f = Path::new("p.yaml");
+        assert_eq!(spans.locate(f, "version").to_string(), "p.yaml:1:10");
+        assert_eq!(spans.locate(f, "budgets[0].model").to_string(), "p.yaml:3:12");
+        assert_eq!(
+            spans.locate(f, "budgets[0].limits.co2e.warn").to_string(),
+            "p.yaml:5:21"
+        );
+        assert_eq!(
+            spans.locate(f, "budgets[0].limits.co2e.fail").to_string(),
+            "p.yaml:5:35"
+        );
+        // Unknown paths fall back to the nearest parent.
+        assert_eq!(
+            spans.locate(f, "budgets[0].limits.energy").to_string(),
+            "p.yaml:4:5"
+        );
+    }
+}

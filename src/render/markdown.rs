@@ -1,0 +1,160 @@
+//! Markdown: the body of the PR comment and job summary. GitHub-flavoured, no raw HTML beyond
+//! `<details>`, text from inputs escaped so a model name cannot break the table.
+
+use std::io::{self, Write};
+
+use super::Render;
+use super::table::limits_text;
+use crate::ledger::Status;
+use crate::report::{CheckReport, IngestReport, Metric, Verdict};
+
+/// The Markdown renderer.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Markdown;
+
+fn icon(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Pass => "✅",
+        Verdict::Warn => "⚠️",
+        Verdict::Fail => "❌",
+    }
+}
+
+/// Escape text for a Markdown table cell or inline text.
+fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '|' | '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text inside backticks cannot be escaped; drop backticks and newlines instead.
+fn code(text: &str) -> String {
+    let clean: String = text
+        .chars()
+        .map(|c| if matches!(c, '`' | '\n' | '\r') { ' ' } else { c })
+        .collect();
+    format!("`{clean}`")
+}
+
+impl Render for Markdown {
+    fn check(&self, report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(
+            out,
+            "## {} carbon-gate: {}\n",
+            icon(report.verdict),
+            report.verdict.word()
+        )?;
+        writeln!(out, "**{}**\n", esc(&report.summary))?;
+        writeln!(
+            out,
+            "| Model | Version | Runs | Energy | Energy limit | CO2e | CO2e limit | Verdict |"
+        )?;
+        writeln!(out, "|---|---|--:|--:|---|--:|---|---|")?;
+        for m in &report.models {
+            writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} | {} {} |",
+                esc(&m.model),
+                esc(m.version.as_deref().unwrap_or("-")),
+                m.totals.runs,
+                m.totals.energy,
+                limits_text(Metric::Energy, m.limits.energy_kwh),
+                m.totals.emissions,
+                limits_text(Metric::Co2e, m.limits.co2e_kg),
+                icon(m.verdict),
+                m.verdict.word().to_lowercase()
+            )?;
+        }
+        let findings: Vec<_> = report
+            .models
+            .iter()
+            .flat_map(|m| m.findings.iter().map(move |f| (m, f)))
+            .collect();
+        if !findings.is_empty() {
+            writeln!(out, "\n### Findings\n")?;
+            for (m, f) in findings {
+                write!(
+                    out,
+                    "- {} **{}** {}: {}",
+                    icon(f.severity.into()),
+                    esc(&m.label()),
+                    code(f.code),
+                    esc(&f.message)
+                )?;
+                match &f.source {
+                    Some(src) => writeln!(out, " — {}", code(&src.to_string()))?,
+                    None => writeln!(out)?,
+                }
+            }
+        }
+        if !report.warnings.is_empty() {
+            writeln!(
+                out,
+                "\n<details><summary>Input warnings ({})</summary>\n",
+                report.warnings.len()
+            )?;
+            for w in &report.warnings {
+                write!(out, "- {}", code(w.code))?;
+                if let Some(at) = &w.location {
+                    write!(out, " {}", code(&at.to_string()))?;
+                }
+                writeln!(out, ": {}", esc(&w.message))?;
+            }
+            writeln!(out, "\n</details>")?;
+        }
+        let files: Vec<String> = report.inputs.iter().map(|i| code(&i.path.to_string_lossy())).collect();
+        let policies: Vec<String> = report.policy_files.iter().map(|p| code(p)).collect();
+        writeln!(
+            out,
+            "\n<sub>carbon-gate {} · policy {} · logs {}</sub>",
+            env!("CARGO_PKG_VERSION"),
+            if policies.is_empty() { "-".to_owned() } else { policies.join(", ") },
+            if files.is_empty() { "-".to_owned() } else { files.join(", ") },
+        )
+    }
+
+    fn ingest(&self, report: &IngestReport, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(out, "| Source | Project | Run | Task | Duration | Energy | CO2e | Counted |")?;
+        writeln!(out, "|---|---|---|---|--:|--:|--:|---|")?;
+        for row in &report.records {
+            let r = &row.record;
+            writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                code(&r.source.to_string()),
+                esc(r.project.as_deref().unwrap_or("-")),
+                code(&r.run_id),
+                esc(r.task.as_deref().unwrap_or("-")),
+                r.duration,
+                r.energy,
+                r.emissions,
+                if row.counted == Status::Counted { "yes" } else { "no" }
+            )?;
+        }
+        writeln!(
+            out,
+            "\n**Total:** {} runs, {}, {} CO2e",
+            report.totals.runs, report.totals.energy, report.totals.emissions
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_table_breakers() {
+        assert_eq!(esc("a|b*c"), "a\\|b\\*c");
+        assert_eq!(code("x`y"), "`x y`");
+    }
+}

@@ -1,0 +1,183 @@
+//! Terminal tables (comfy-table). Colour only when asked for (the CLI decides: a TTY and no
+//! `NO_COLOR`); otherwise plain text, identical on every machine.
+
+use std::io::{self, Write};
+
+use comfy_table::{Attribute, Cell, CellAlignment, Color, ContentArrangement, presets};
+
+use super::Render;
+use crate::ledger::Status;
+use crate::report::{CheckReport, IngestReport, LimitValues, Metric, Verdict};
+use crate::units::{Energy, Mass};
+
+/// The terminal table renderer.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Table {
+    /// Use colours and adapt to the terminal width.
+    pub color: bool,
+}
+
+impl Table {
+    fn new_table(&self) -> comfy_table::Table {
+        let mut t = comfy_table::Table::new();
+        t.load_style(presets::UTF8_FULL_CONDENSED);
+        if self.color {
+            t.enforce_styling();
+            t.set_content_arrangement(ContentArrangement::Dynamic);
+        } else {
+            t.force_no_tty();
+        }
+        t
+    }
+
+    fn verdict_cell(&self, verdict: Verdict) -> Cell {
+        let cell = Cell::new(verdict.word());
+        if !self.color {
+            return cell;
+        }
+        let color = match verdict {
+            Verdict::Pass => Color::Green,
+            Verdict::Warn => Color::Yellow,
+            Verdict::Fail => Color::Red,
+        };
+        cell.fg(color).add_attribute(Attribute::Bold)
+    }
+}
+
+/// `warn 80 kg · fail 120 kg`, or `-` without limits.
+pub(crate) fn limits_text(metric: Metric, limits: Option<LimitValues>) -> String {
+    let show = |v: f64| match metric {
+        Metric::Co2e => Mass::kg(v).to_string(),
+        Metric::Energy => Energy::kwh(v).to_string(),
+    };
+    let Some(l) = limits else {
+        return "-".to_owned();
+    };
+    let mut parts = Vec::new();
+    if let Some(w) = l.warn {
+        parts.push(format!("warn {}", show(w)));
+    }
+    if let Some(f) = l.fail {
+        parts.push(format!("fail {}", show(f)));
+    }
+    parts.join(" · ")
+}
+
+fn right(text: impl ToString) -> Cell {
+    Cell::new(text).set_alignment(CellAlignment::Right)
+}
+
+impl Render for Table {
+    fn check(&self, report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
+        let mut t = self.new_table();
+        t.set_header(vec![
+            Cell::new("Model"),
+            Cell::new("Version"),
+            right("Runs"),
+            right("Energy"),
+            Cell::new("Energy limit"),
+            right("CO2e"),
+            Cell::new("CO2e limit"),
+            Cell::new("Verdict"),
+        ]);
+        for m in &report.models {
+            t.add_row(vec![
+                Cell::new(&m.model),
+                Cell::new(m.version.as_deref().unwrap_or("-")),
+                right(m.totals.runs),
+                right(m.totals.energy),
+                Cell::new(limits_text(Metric::Energy, m.limits.energy_kwh)),
+                right(m.totals.emissions),
+                Cell::new(limits_text(Metric::Co2e, m.limits.co2e_kg)),
+                self.verdict_cell(m.verdict),
+            ]);
+        }
+        writeln!(out, "{t}")?;
+        let findings: Vec<_> = report
+            .models
+            .iter()
+            .flat_map(|m| m.findings.iter().map(move |f| (m, f)))
+            .collect();
+        if !findings.is_empty() {
+            writeln!(out, "\nFindings:")?;
+            for (m, f) in findings {
+                write!(
+                    out,
+                    "  {} {} [{}]: {}",
+                    Verdict::from(f.severity).word(),
+                    m.label(),
+                    f.code,
+                    f.message
+                )?;
+                match &f.source {
+                    Some(src) => writeln!(out, " ({src})")?,
+                    None => writeln!(out)?,
+                }
+            }
+        }
+        if !report.warnings.is_empty() {
+            writeln!(out, "\nWarnings:")?;
+            for w in &report.warnings {
+                writeln!(out, "  {w}")?;
+            }
+        }
+        Ok(())
+    }
+
+    fn ingest(&self, report: &IngestReport, out: &mut dyn Write) -> io::Result<()> {
+        let mut t = self.new_table();
+        t.set_header(vec![
+            Cell::new("Source"),
+            Cell::new("Project"),
+            Cell::new("Run"),
+            Cell::new("Task"),
+            right("Duration"),
+            right("Energy"),
+            right("CO2e"),
+            Cell::new("Counted"),
+        ]);
+        for row in &report.records {
+            let r = &row.record;
+            let counted = match &row.counted {
+                Status::Counted => "yes".to_owned(),
+                Status::Superseded { by } => format!("no: superseded by {by}"),
+                Status::InRunRow { run } => format!("no: in run row {run}"),
+            };
+            t.add_row(vec![
+                Cell::new(&r.source),
+                Cell::new(r.project.as_deref().unwrap_or("-")),
+                Cell::new(short_id(&r.run_id)),
+                Cell::new(r.task.as_deref().unwrap_or("-")),
+                right(r.duration),
+                right(r.energy),
+                right(r.emissions),
+                Cell::new(counted),
+            ]);
+        }
+        writeln!(out, "{t}")?;
+        writeln!(
+            out,
+            "Total: {} runs, {} energy, {} CO2e, {} tracked",
+            report.totals.runs,
+            report.totals.energy,
+            report.totals.emissions,
+            report.totals.duration
+        )?;
+        if !report.warnings.is_empty() {
+            writeln!(out, "\nWarnings:")?;
+            for w in &report.warnings {
+                writeln!(out, "  {w}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The first 8 characters of a UUID-like id (the JSON keeps the whole id).
+fn short_id(id: &str) -> String {
+    if id.len() > 12 && id.is_char_boundary(8) {
+        format!("{}…", &id[..8])
+    } else {
+        id.to_owned()
+    }
+}

@@ -1,0 +1,245 @@
+//! The report model: the one structure every renderer reads.
+//!
+//! Numbers are kept raw (kg, kWh, s) and rounded only by renderers. The JSON renderer serializes
+//! these types as they are, so field names here are the public JSON interface (`schema_version`).
+
+use serde::Serialize;
+
+use crate::diagnostic::Warning;
+use crate::error::Location;
+use crate::ingest::InputFile;
+use crate::ledger::{Status, Totals};
+use crate::record::RunRecord;
+
+/// The version of the JSON output. Bumped only on an incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The outcome of a check: worst of its models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Every limit met.
+    Pass,
+    /// A warn-level limit exceeded, or something to look at; does not block.
+    Warn,
+    /// A fail-level limit exceeded; blocks (exit 1).
+    Fail,
+}
+
+impl Verdict {
+    /// Upper-case word for one-line messages.
+    pub fn word(self) -> &'static str {
+        match self {
+            Verdict::Pass => "PASS",
+            Verdict::Warn => "WARN",
+            Verdict::Fail => "FAIL",
+        }
+    }
+}
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Reported, does not block.
+    Warn,
+    /// Blocks.
+    Fail,
+}
+
+impl From<Severity> for Verdict {
+    fn from(s: Severity) -> Self {
+        match s {
+            Severity::Warn => Verdict::Warn,
+            Severity::Fail => Verdict::Fail,
+        }
+    }
+}
+
+/// The quantity a limit is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Metric {
+    /// Emissions, kg CO2e.
+    Co2e,
+    /// Energy, kWh.
+    Energy,
+}
+
+impl Metric {
+    /// Unit of `measured` and `limit` in JSON.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Metric::Co2e => "kg",
+            Metric::Energy => "kWh",
+        }
+    }
+
+    /// Label in text.
+    pub fn label(self) -> &'static str {
+        match self {
+            Metric::Co2e => "CO2e",
+            Metric::Energy => "energy",
+        }
+    }
+}
+
+/// One result of evaluating a policy against a model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// Stable kebab-case code (`docs/diagnostics.md`).
+    pub code: &'static str,
+    /// Severity.
+    pub severity: Severity,
+    /// One sentence, with the numbers.
+    pub message: String,
+    /// The quantity, for limit findings.
+    pub metric: Option<Metric>,
+    /// The measured total, in `unit`.
+    pub measured: Option<f64>,
+    /// The limit, in `unit`.
+    pub limit: Option<f64>,
+    /// Unit of `measured` and `limit`.
+    pub unit: Option<&'static str>,
+    /// Where the limit is written.
+    pub source: Option<Location>,
+}
+
+/// The budget that applied to a model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BudgetRef {
+    /// Its name, if given.
+    pub name: Option<String>,
+    /// Its model pattern.
+    pub model: String,
+    /// Its version requirement, if any.
+    pub versions: Option<String>,
+    /// Where it is written.
+    pub source: Location,
+}
+
+/// Warn/fail values of one limit, raw, in the metric's unit.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LimitValues {
+    /// Warn threshold.
+    pub warn: Option<f64>,
+    /// Fail threshold.
+    pub fail: Option<f64>,
+}
+
+/// The limits that applied, raw.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct AppliedLimits {
+    /// CO2e, kg.
+    pub co2e_kg: Option<LimitValues>,
+    /// Energy, kWh.
+    pub energy_kwh: Option<LimitValues>,
+}
+
+/// One model at one version in the check.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelReport {
+    /// Model name.
+    pub model: String,
+    /// Version, when given.
+    pub version: Option<String>,
+    /// This model's verdict.
+    pub verdict: Verdict,
+    /// The budget that applied, if one did.
+    pub budget: Option<BudgetRef>,
+    /// The limits of that budget.
+    pub limits: AppliedLimits,
+    /// Totals over its counted runs.
+    pub totals: Totals,
+    /// Findings, most severe first.
+    pub findings: Vec<Finding>,
+}
+
+impl ModelReport {
+    /// `text-gen 2.1.0` or `text-gen`.
+    pub fn label(&self) -> String {
+        match &self.version {
+            Some(v) => format!("{} {v}", self.model),
+            None => self.model.clone(),
+        }
+    }
+}
+
+/// The report of `check`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckReport {
+    /// JSON schema version.
+    pub schema_version: u32,
+    /// The overall verdict.
+    pub verdict: Verdict,
+    /// The one-line reason.
+    pub summary: String,
+    /// Policy files read, in the order their budgets were tried.
+    pub policy_files: Vec<String>,
+    /// Models, sorted by name.
+    pub models: Vec<ModelReport>,
+    /// Warnings from reading the logs and the policy.
+    pub warnings: Vec<Warning>,
+    /// Files read.
+    pub inputs: Vec<InputFile>,
+}
+
+/// One record in the `ingest` report, with whether it was counted.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IngestRow {
+    /// The record.
+    #[serde(flatten)]
+    pub record: RunRecord,
+    /// Whether and why (not) it is counted.
+    pub counted: Status,
+}
+
+/// The report of `ingest`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IngestReport {
+    /// JSON schema version.
+    pub schema_version: u32,
+    /// Every record read.
+    pub records: Vec<IngestRow>,
+    /// Totals over counted records.
+    pub totals: Totals,
+    /// Judgements made while reading and reconciling.
+    pub warnings: Vec<Warning>,
+    /// Files read.
+    pub inputs: Vec<InputFile>,
+}
+
+/// The one-line verdict: the first blocking (or warning) finding and how many more there are.
+pub fn summarize(models: &[ModelReport]) -> (Verdict, String) {
+    let verdict = models
+        .iter()
+        .map(|m| m.verdict)
+        .max()
+        .unwrap_or(Verdict::Pass);
+    let worst: Vec<(&ModelReport, &Finding)> = models
+        .iter()
+        .flat_map(|m| m.findings.iter().map(move |f| (m, f)))
+        .filter(|(_, f)| Verdict::from(f.severity) == verdict)
+        .collect();
+    let summary = match worst.first() {
+        None => {
+            let n = models.len();
+            format!(
+                "{}: {n} model{} within budget",
+                verdict.word(),
+                if n == 1 { "" } else { "s" }
+            )
+        }
+        Some((m, f)) => {
+            let mut text = format!("{}: {}: {}", verdict.word(), m.label(), f.message);
+            if let Some(src) = &f.source {
+                text.push_str(&format!(" ({src})"));
+            }
+            if worst.len() > 1 {
+                text.push_str(&format!(" (+{} more)", worst.len() - 1));
+            }
+            text
+        }
+    };
+    (verdict, summary)
+}
