@@ -95,7 +95,13 @@ pub struct CheckArgs {
     #[arg(required = true, value_name = "PATH")]
     pub logs: Vec<PathBuf>,
     /// Policy file or directory of *.yaml policies (repeatable).
-    #[arg(long, short = 'p', value_name = "PATH", default_value = "policies", env = "CARBON_GATE_POLICY")]
+    #[arg(
+        long,
+        short = 'p',
+        value_name = "PATH",
+        default_value = "policies",
+        env = "CARBON_GATE_POLICY"
+    )]
     pub policy: Vec<PathBuf>,
     /// Attribute every run to this model (default: the log's project name).
     #[arg(long, value_name = "NAME")]
@@ -106,6 +112,7 @@ pub struct CheckArgs {
     /// Report format.
     #[arg(long, short = 'f', value_enum, default_value_t = CheckFormat::Table)]
     pub format: CheckFormat,
+    /// Where the report goes.
     #[command(flatten)]
     pub out: OutputArgs,
 }
@@ -119,6 +126,7 @@ pub struct IngestArgs {
     /// Report format.
     #[arg(long, short = 'f', value_enum, default_value_t = IngestFormat::Table)]
     pub format: IngestFormat,
+    /// Where the report goes.
     #[command(flatten)]
     pub out: OutputArgs,
 }
@@ -141,6 +149,10 @@ mod tests {
     #[test]
     fn versions_may_carry_a_v() {
         assert_eq!(parse_version("v2.1.0"), Ok(semver::Version::new(2, 1, 0)));
-        assert!(parse_version("2.1").unwrap_err().contains("not a semver version"));
+        assert!(
+            parse_version("2.1")
+                .unwrap_err()
+                .contains("not a semver version")
+        );
     }
 }

@@ -59,7 +59,10 @@ pub const ALL: &[(&str, &str)] = &[
         "a CodeCarbon header that no released version wrote",
     ),
     (DUPLICATE_RUN, "several rows carry the same run id"),
-    (TASK_ROWS_IN_RUN, "task rows already counted in their run row"),
+    (
+        TASK_ROWS_IN_RUN,
+        "task rows already counted in their run row",
+    ),
     (
         TASK_ROWS_WITHOUT_RUN,
         "task rows counted as their run (no run row)",
@@ -70,7 +73,10 @@ pub const ALL: &[(&str, &str)] = &[
     ),
     (BACKUP_NOT_READ, "a rotated CodeCarbon backup was not read"),
     (MISSING_RUN_ID, "a row had no run id"),
-    (SKIPPED_FILE, "a file in a directory was not an emissions log"),
+    (
+        SKIPPED_FILE,
+        "a file in a directory was not an emissions log",
+    ),
     (EMPTY_LOG, "a log file held no runs"),
     (UNREACHABLE_BUDGET, "a budget can never apply"),
 ];

@@ -213,20 +213,21 @@ pub struct Totals {
 
 /// Total the counted records among `indices`.
 pub fn totals(reconciled: &Reconciled, indices: impl IntoIterator<Item = usize>) -> Totals {
-    let mut t = Totals::default();
-    let mut runs = std::collections::HashSet::new();
-    for i in indices {
-        if reconciled.statuses[i] != Status::Counted {
-            continue;
-        }
-        let r = &reconciled.records[i];
-        t.energy += r.energy;
-        t.emissions += r.emissions;
-        t.duration += r.duration;
-        runs.insert((r.format, r.run_id.as_str()));
+    let counted: Vec<&RunRecord> = indices
+        .into_iter()
+        .filter(|&i| reconciled.statuses[i] == Status::Counted)
+        .map(|i| &reconciled.records[i])
+        .collect();
+    let runs: std::collections::HashSet<(Format, &str)> = counted
+        .iter()
+        .map(|r| (r.format, r.run_id.as_str()))
+        .collect();
+    Totals {
+        energy: counted.iter().map(|r| r.energy).sum(),
+        emissions: counted.iter().map(|r| r.emissions).sum(),
+        duration: counted.iter().map(|r| r.duration).sum(),
+        runs: runs.len(),
     }
-    t.runs = runs.len();
-    t
 }
 
 /// How records are attributed to a model and version.
@@ -311,7 +312,12 @@ mod tests {
             rec("a", None, 3, 3.0, 30.0),
             rec("b", None, 4, 5.0, 50.0),
         ]);
-        assert_eq!(r.statuses[0], Status::Superseded { by: Location::line("e.csv", 3) });
+        assert_eq!(
+            r.statuses[0],
+            Status::Superseded {
+                by: Location::line("e.csv", 3)
+            }
+        );
         let t = totals(&r, 0..3);
         assert_eq!((t.energy, t.runs), (Energy::kwh(8.0), 2));
         assert_eq!(r.warnings.len(), 1);
@@ -329,7 +335,10 @@ mod tests {
         assert_eq!((t.energy, t.runs), (Energy::kwh(3.0), 1));
         assert_eq!(t.duration, Duration::seconds(11.0));
         let codes: Vec<_> = r.warnings.iter().map(|w| w.code).collect();
-        assert_eq!(codes, vec![codes::TASK_ROWS_IN_RUN, codes::TASK_DURATION_CORRECTED]);
+        assert_eq!(
+            codes,
+            vec![codes::TASK_ROWS_IN_RUN, codes::TASK_DURATION_CORRECTED]
+        );
     }
 
     #[test]

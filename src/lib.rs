@@ -22,7 +22,9 @@ pub mod units;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
-use cli::{CheckArgs, CheckFormat, Cli, ColorChoice, Command, IngestArgs, IngestFormat, PolicyCommand};
+use cli::{
+    CheckArgs, CheckFormat, Cli, ColorChoice, Command, IngestArgs, IngestFormat, PolicyCommand,
+};
 use error::{Error, display_path};
 use exit::Exit;
 use ledger::{Attribution, Reconciled};
@@ -68,7 +70,9 @@ fn use_color(choice: ColorChoice, to_file: bool) -> bool {
 }
 
 /// Read and reconcile logs.
-fn read_logs(paths: &[std::path::PathBuf]) -> Result<(Reconciled, Vec<ingest::InputFile>, Vec<diagnostic::Warning>), Error> {
+fn read_logs(
+    paths: &[std::path::PathBuf],
+) -> Result<(Reconciled, Vec<ingest::InputFile>, Vec<diagnostic::Warning>), Error> {
     let ingested = ingest::ingest(paths)?;
     let mut warnings = ingested.warnings;
     let reconciled = ledger::reconcile(ingested.records);
@@ -91,7 +95,12 @@ fn check(args: &CheckArgs) -> Result<Outcome, Error> {
         schema_version: SCHEMA_VERSION,
         verdict,
         summary,
-        policy_files: loaded.policy.files.iter().map(|p| display_path(p)).collect(),
+        policy_files: loaded
+            .policy
+            .files
+            .iter()
+            .map(|p| display_path(p))
+            .collect(),
         models,
         warnings,
         inputs,
@@ -171,13 +180,21 @@ fn ingest_command(args: &IngestArgs) -> Result<Outcome, Error> {
 
 fn policy_validate(paths: &[std::path::PathBuf]) -> Result<Outcome, Error> {
     let loaded = policy::load(paths)?;
-    let mut stderr: Vec<String> = loaded.warnings.iter().map(|w| format!("warning: {w}")).collect();
+    let mut stderr: Vec<String> = loaded
+        .warnings
+        .iter()
+        .map(|w| format!("warning: {w}"))
+        .collect();
     let n = loaded.policy.budgets.len();
     stderr.push(format!(
         "carbon-gate: policy OK: {n} budget{} in {} file{}",
         if n == 1 { "" } else { "s" },
         loaded.policy.files.len(),
-        if loaded.policy.files.len() == 1 { "" } else { "s" }
+        if loaded.policy.files.len() == 1 {
+            ""
+        } else {
+            "s"
+        }
     ));
     Ok(Outcome {
         stdout: Vec::new(),

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use carbon_gate::cli::Cli;
-use carbon_gate::exit::Exit;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -32,6 +31,3 @@ fn main() -> ExitCode {
         }
     }
 }
-
-#[allow(dead_code)]
-fn _exit_is_used(_: Exit) {}

@@ -73,8 +73,10 @@ macro_rules! quantity {
             }
         }
         impl Sum for $t {
+            /// Exactly rounded (see [`exact_sum`]): a total does not depend on the order in
+            /// which logs were read.
             fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
-                iter.fold(Self::ZERO, Add::add)
+                Self(exact_sum(iter.map(|q| q.0)))
             }
         }
     };
@@ -131,6 +133,56 @@ impl Mass {
     pub fn per(self, energy: Energy) -> Option<Intensity> {
         (energy.0 > 0.0).then(|| Intensity(self.in_grams() / energy.0))
     }
+}
+
+/// The correctly rounded sum of `values` (Shewchuk's algorithm, as Python's `math.fsum`): the
+/// result is the float nearest the exact mathematical sum, whatever the order of the values.
+/// Totals use it so that reading the same logs in another order gives the same bits, and so
+/// that fixtures' expected totals can be computed independently with `math.fsum`.
+pub fn exact_sum(values: impl IntoIterator<Item = f64>) -> f64 {
+    let mut partials: Vec<f64> = Vec::new();
+    for mut x in values {
+        let mut i = 0;
+        for j in 0..partials.len() {
+            let mut y = partials[j];
+            if x.abs() < y.abs() {
+                std::mem::swap(&mut x, &mut y);
+            }
+            let hi = x + y;
+            let lo = y - (hi - x);
+            if lo != 0.0 {
+                partials[i] = lo;
+                i += 1;
+            }
+            x = hi;
+        }
+        partials.truncate(i);
+        partials.push(x);
+    }
+    // Add the partials from the top, with the half-way correction of `math.fsum`.
+    let Some(mut hi) = partials.pop() else {
+        return 0.0;
+    };
+    let mut lo = 0.0;
+    while let Some(y) = partials.pop() {
+        let x = hi;
+        hi = x + y;
+        let yr = hi - x;
+        lo = y - yr;
+        if lo != 0.0 {
+            break;
+        }
+    }
+    if let Some(&next) = partials.last()
+        && ((lo < 0.0 && next < 0.0) || (lo > 0.0 && next > 0.0))
+    {
+        let y = lo * 2.0;
+        let x = hi + y;
+        if y == x - hi {
+            hi = x;
+        }
+    }
+    hi
 }
 
 /// What kind of quantity a policy string is expected to hold.
@@ -247,27 +299,26 @@ pub fn parse_quantity(text: &str, expected: Dimension) -> Result<Quantity, Quant
         .replace("co2eq", "")
         .replace("co2e", "");
     let quantity = match expected {
-        Dimension::Mass => Quantity::Mass(match normalized.as_str() {
-            "mg" => Mass::grams(value / 1000.0),
-            "g" => Mass::grams(value),
-            "kg" => Mass::kg(value),
-            "t" | "tonne" | "tonnes" => Mass::kg(value * 1000.0),
+        // Smaller units divide by an exact power of ten (one rounding, so "50 mg" is exactly
+        // the float nearest 5e-5 kg); larger ones multiply.
+        Dimension::Mass => Quantity::Mass(Mass::kg(match normalized.as_str() {
+            "mg" => value / 1e6,
+            "g" => value / 1e3,
+            "kg" => value,
+            "t" | "tonne" | "tonnes" => value * 1e3,
             _ => return Err(wrong()),
-        }),
-        Dimension::Energy => Quantity::Energy(Energy::kwh(
-            value
-                * match unit {
-                    "mWh" => 1e-6,
-                    "MWh" => 1e3,
-                    // Case matters only between milli and mega; the others are unambiguous.
-                    _ => match normalized.as_str() {
-                        "wh" => 1e-3,
-                        "kwh" => 1.0,
-                        "gwh" => 1e6,
-                        _ => return Err(wrong()),
-                    },
-                },
-        )),
+        })),
+        Dimension::Energy => Quantity::Energy(Energy::kwh(match unit {
+            "mWh" => value / 1e6,
+            "MWh" => value * 1e3,
+            // Case matters only between milli and mega; the others are unambiguous.
+            _ => match normalized.as_str() {
+                "wh" => value / 1e3,
+                "kwh" => value,
+                "gwh" => value * 1e6,
+                _ => return Err(wrong()),
+            },
+        })),
         Dimension::Intensity => Quantity::Intensity(Intensity::g_per_kwh(
             value
                 * match normalized.as_str() {
@@ -401,6 +452,8 @@ mod tests {
         assert_eq!(energy("0.4 MWh"), Energy::kwh(400.0));
         assert_eq!(energy("500 Wh"), Energy::kwh(0.5));
         assert_eq!(energy("2 GWh"), Energy::kwh(2e6));
+        assert_eq!(energy("50 mWh"), Energy::kwh(5e-5));
+        assert_eq!(mass("1 mg"), Mass::kg(1e-6));
     }
 
     #[test]
@@ -466,6 +519,27 @@ mod tests {
             Some(Intensity::g_per_kwh(200.0))
         );
         assert_eq!(Mass::kg(2.0).per(Energy::ZERO), None);
+    }
+
+    #[test]
+    fn exact_sum_is_order_independent_and_correctly_rounded() {
+        assert_eq!(exact_sum([0.1; 10]), 1.0);
+        assert_eq!(exact_sum([1e100, 1.0, -1e100, 1e-3]), 1.001);
+        let v = [
+            3.3903284006730314e-07,
+            1.018908760563801e-06,
+            7.390283918626069e-07,
+            1e-9,
+        ];
+        let mut r = v;
+        r.reverse();
+        assert_eq!(exact_sum(v), exact_sum(r));
+        assert_eq!(exact_sum([]), 0.0);
+        // Half-way case from CPython's test suite: 1 + 2**-53 - 2**-106 rounds down... and up.
+        assert_eq!(
+            exact_sum([1.0, 2f64.powi(-53), 2f64.powi(-106)]),
+            1.0 + 2f64.powi(-52)
+        );
     }
 
     #[test]

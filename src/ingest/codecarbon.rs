@@ -90,7 +90,10 @@ const MAY_BE_EMPTY: &[&str] = &[
 fn layouts() -> Vec<(&'static str, Vec<&'static str>)> {
     let insert_after = |cols: &[&'static str], after: &str, new: &[&'static str]| {
         let mut v = cols.to_vec();
-        let at = v.iter().position(|c| *c == after).map_or(v.len(), |i| i + 1);
+        let at = v
+            .iter()
+            .position(|c| *c == after)
+            .map_or(v.len(), |i| i + 1);
         for (k, n) in new.iter().enumerate() {
             v.insert(at + k, n);
         }
@@ -210,8 +213,7 @@ impl Row<'_> {
     /// A required non-negative finite number.
     fn number(&self, column: &str, unit: &str) -> Result<f64, Error> {
         match self.text(column) {
-            None => Err(self.problem(format!("`{column}` is empty: expected a number of {unit}"),
-            )),
+            None => Err(self.problem(format!("`{column}` is empty: expected a number of {unit}"))),
             Some(_) => self
                 .optional_number(column, unit)
                 .map(|v| v.unwrap_or_default()),
@@ -225,8 +227,9 @@ impl Row<'_> {
         };
         match text.parse::<f64>() {
             Ok(v) if v.is_finite() && v >= 0.0 => Ok(Some(v)),
-            _ => Err(self.problem(format!("`{column}` is \"{text}\": expected a finite number of {unit}, zero or more"),
-            )),
+            _ => Err(self.problem(format!(
+                "`{column}` is \"{text}\": expected a finite number of {unit}, zero or more"
+            ))),
         }
     }
 
@@ -259,8 +262,13 @@ pub fn parse(file: &Path, text: &str) -> Result<Parsed, Error> {
     let header: Vec<String> = match rows.next() {
         None => {
             return Err(Error::input(
-                Problem::new(Location::file(file), "file is empty: expected a CodeCarbon CSV header")
-                    .with_help("CodeCarbon writes the file when a tracker stops; check that the run finished"),
+                Problem::new(
+                    Location::file(file),
+                    "file is empty: expected a CodeCarbon CSV header",
+                )
+                .with_help(
+                    "CodeCarbon writes the file when a tracker stops; check that the run finished",
+                ),
             ));
         }
         Some(Err(err)) => return Err(csv_error(file, &err)),
@@ -347,7 +355,11 @@ pub fn parse(file: &Path, text: &str) -> Result<Parsed, Error> {
         };
         let fields: HashMap<&str, &str> = match alignment {
             Alignment::Full => header.iter().map(String::as_str).zip(row.iter()).collect(),
-            Alignment::V1 => v1_header.iter().map(String::as_str).zip(row.iter()).collect(),
+            Alignment::V1 => v1_header
+                .iter()
+                .map(String::as_str)
+                .zip(row.iter())
+                .collect(),
             Alignment::Shifted { head, tail } => {
                 let mut map: HashMap<&str, &str> = header[..head]
                     .iter()
@@ -365,11 +377,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Parsed, Error> {
             }
         };
         let row_is_v1 = matches!(alignment, Alignment::V1) || is_v1_header;
-        let row = Row {
-            fields,
-            file,
-            line,
-        };
+        let row = Row { fields, file, line };
         records.push(record(&row, row_is_v1, &layout, &mut warnings)?);
     }
     if records.is_empty() {
@@ -484,7 +492,10 @@ mod tests {
                 "timestamp,project_name,run_id,duration,emissions,energy_consumed\n2024,p,r1,10,{bad},2\n"
             );
             let err = parse(Path::new("x.csv"), &text).unwrap_err().to_string();
-            assert!(err.starts_with("bad input: x.csv:2: `emissions`"), "{bad}: {err}");
+            assert!(
+                err.starts_with("bad input: x.csv:2: `emissions`"),
+                "{bad}: {err}"
+            );
         }
     }
 }

@@ -66,7 +66,10 @@ fn evaluate_one(policy: &Policy, entry: &Entry) -> ModelReport {
                         Metric::Co2e,
                         entry.totals.emissions.value(),
                         (t.warn.map(|m| m.value()), t.fail.map(|m| m.value())),
-                        (&budget.limit_places.co2e_warn, &budget.limit_places.co2e_fail),
+                        (
+                            &budget.limit_places.co2e_warn,
+                            &budget.limit_places.co2e_fail,
+                        ),
                         &mut findings,
                     );
                 }
@@ -85,7 +88,7 @@ fn evaluate_one(policy: &Policy, entry: &Entry) -> ModelReport {
             }
         }
     }
-    findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     let verdict = findings
         .iter()
         .map(|f| Verdict::from(f.severity))
@@ -159,7 +162,9 @@ fn check(
         }
     };
     let (code, severity, limit, at, level) = match (fail, warn) {
-        (Some(f), _) if measured > f => (codes::BUDGET_EXCEEDED, Severity::Fail, f, fail_at, "fail"),
+        (Some(f), _) if measured > f => {
+            (codes::BUDGET_EXCEEDED, Severity::Fail, f, fail_at, "fail")
+        }
         (_, Some(w)) if measured > w => (codes::BUDGET_WARNING, Severity::Warn, w, warn_at, "warn"),
         _ => return,
     };

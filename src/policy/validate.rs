@@ -378,8 +378,11 @@ fn thresholds<T: Copy + PartialOrd + std::fmt::Display>(
     };
     if warn.is_none() && fail.is_none() {
         problems.push(
-            Problem::new(spans.locate(file, at), "limit has neither `warn` nor `fail`")
-                .with_help("add `fail: …` to block, or `warn: …` to report only"),
+            Problem::new(
+                spans.locate(file, at),
+                "limit has neither `warn` nor `fail`",
+            )
+            .with_help("add `fail: …` to block, or `warn: …` to report only"),
         );
         return None;
     }
@@ -389,9 +392,7 @@ fn thresholds<T: Copy + PartialOrd + std::fmt::Display>(
         problems.push(
             Problem::new(
                 spans.locate(file, &format!("{at}.warn")),
-                format!(
-                    "warn limit {w} is above the fail limit {f}: the warning could never show"
-                ),
+                format!("warn limit {w} is above the fail limit {f}: the warning could never show"),
             )
             .with_help("lower `warn` or raise `fail`"),
         );
@@ -568,13 +569,22 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(errors.len(), 4, "{errors:#?}");
-        assert!(errors[0].starts_with("p.yaml:4:15: `versions: not semver`"), "{}", errors[0]);
         assert!(
-            errors[1].starts_with("p.yaml:6:21: `warn`: \"80\" has no unit: add one of mg, g, kg or t"),
+            errors[0].starts_with("p.yaml:4:15: `versions: not semver`"),
+            "{}",
+            errors[0]
+        );
+        assert!(
+            errors[1]
+                .starts_with("p.yaml:6:21: `warn`: \"80\" has no unit: add one of mg, g, kg or t"),
             "{}",
             errors[1]
         );
-        assert!(errors[2].starts_with("p.yaml:6:31: `fail`: \"120 kWh\": unit \"kWh\""), "{}", errors[2]);
+        assert!(
+            errors[2].starts_with("p.yaml:6:31: `fail`: \"120 kWh\": unit \"kWh\""),
+            "{}",
+            errors[2]
+        );
         assert!(
             errors[3].starts_with("p.yaml:9:23: warn limit 5 MWh is above the fail limit 400 kWh"),
             "{}",
@@ -584,8 +594,8 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_located_errors() {
-        let errors =
-            parse("version: 1\nbudgets:\n  - model: a\n    limits:\n      max_co2: 3\n").unwrap_err();
+        let errors = parse("version: 1\nbudgets:\n  - model: a\n    limits:\n      max_co2: 3\n")
+            .unwrap_err();
         assert_eq!(errors.len(), 1);
         assert!(
             errors[0].starts_with("p.yaml:5:7: budgets[0].limits: unknown field `max_co2`, expected `co2e` or `energy`"),
@@ -615,6 +625,10 @@ mod tests {
         let lints: Vec<String> = lint(&policy).iter().map(|w| w.to_string()).collect();
         assert_eq!(lints.len(), 2, "{lints:#?}");
         assert!(lints[0].starts_with("p.yaml:5:12: budget for `text-gen` can never apply: the budget at p.yaml:3:12 matches first"), "{}", lints[0]);
-        assert!(lints[1].contains("no version satisfies `>=3.0.0, <2.0.0`"), "{}", lints[1]);
+        assert!(
+            lints[1].contains("no version satisfies `>=3.0.0, <2.0.0`"),
+            "{}",
+            lints[1]
+        );
     }
 }

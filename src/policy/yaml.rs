@@ -105,11 +105,12 @@ impl MarkedEventReceiver for Collector {
                 let path = self.next_value_path(None).unwrap_or_default();
                 // A mapping or sequence under a key is located at its key.
                 self.places.entry(path.clone()).or_insert(place);
-                self.stack.push(if matches!(event, Event::MappingStart(..)) {
-                    Frame::Map { path, key: None }
-                } else {
-                    Frame::Seq { path, index: 0 }
-                });
+                self.stack
+                    .push(if matches!(event, Event::MappingStart(..)) {
+                        Frame::Map { path, key: None }
+                    } else {
+                        Frame::Seq { path, index: 0 }
+                    });
             }
             Event::MappingEnd | Event::SequenceEnd => {
                 self.stack.pop();
@@ -158,7 +159,10 @@ mod tests {
         let (_, spans): (serde_yaml::Value, _) = load(Path::new("p.yaml"), text).unwrap();
         let f = Path::new("p.yaml");
         assert_eq!(spans.locate(f, "version").to_string(), "p.yaml:1:10");
-        assert_eq!(spans.locate(f, "budgets[0].model").to_string(), "p.yaml:3:12");
+        assert_eq!(
+            spans.locate(f, "budgets[0].model").to_string(),
+            "p.yaml:3:12"
+        );
         assert_eq!(
             spans.locate(f, "budgets[0].limits.co2e.warn").to_string(),
             "p.yaml:5:21"

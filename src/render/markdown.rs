@@ -40,7 +40,13 @@ fn esc(text: &str) -> String {
 fn code(text: &str) -> String {
     let clean: String = text
         .chars()
-        .map(|c| if matches!(c, '`' | '\n' | '\r') { ' ' } else { c })
+        .map(|c| {
+            if matches!(c, '`' | '\n' | '\r') {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect();
     format!("`{clean}`")
 }
@@ -111,19 +117,34 @@ impl Render for Markdown {
             }
             writeln!(out, "\n</details>")?;
         }
-        let files: Vec<String> = report.inputs.iter().map(|i| code(&i.path.to_string_lossy())).collect();
+        let files: Vec<String> = report
+            .inputs
+            .iter()
+            .map(|i| code(&i.path.to_string_lossy()))
+            .collect();
         let policies: Vec<String> = report.policy_files.iter().map(|p| code(p)).collect();
         writeln!(
             out,
             "\n<sub>carbon-gate {} · policy {} · logs {}</sub>",
             env!("CARGO_PKG_VERSION"),
-            if policies.is_empty() { "-".to_owned() } else { policies.join(", ") },
-            if files.is_empty() { "-".to_owned() } else { files.join(", ") },
+            if policies.is_empty() {
+                "-".to_owned()
+            } else {
+                policies.join(", ")
+            },
+            if files.is_empty() {
+                "-".to_owned()
+            } else {
+                files.join(", ")
+            },
         )
     }
 
     fn ingest(&self, report: &IngestReport, out: &mut dyn Write) -> io::Result<()> {
-        writeln!(out, "| Source | Project | Run | Task | Duration | Energy | CO2e | Counted |")?;
+        writeln!(
+            out,
+            "| Source | Project | Run | Task | Duration | Energy | CO2e | Counted |"
+        )?;
         writeln!(out, "|---|---|---|---|--:|--:|--:|---|")?;
         for row in &report.records {
             let r = &row.record;
@@ -137,7 +158,11 @@ impl Render for Markdown {
                 r.duration,
                 r.energy,
                 r.emissions,
-                if row.counted == Status::Counted { "yes" } else { "no" }
+                if row.counted == Status::Counted {
+                    "yes"
+                } else {
+                    "no"
+                }
             )?;
         }
         writeln!(
