@@ -139,6 +139,11 @@ impl Mass {
 /// result is the float nearest the exact mathematical sum, whatever the order of the values.
 /// Totals use it so that reading the same logs in another order gives the same bits, and so
 /// that fixtures' expected totals can be computed independently with `math.fsum`.
+///
+/// ```
+/// use carbon_gate::units::exact_sum;
+/// assert_eq!(exact_sum([0.1; 10]), 1.0); // plain addition gives 0.9999999999999999
+/// ```
 pub fn exact_sum(values: impl IntoIterator<Item = f64>) -> f64 {
     let mut partials: Vec<f64> = Vec::new();
     for mut x in values {
@@ -262,6 +267,16 @@ pub enum QuantityError {
 
 /// Parse a quantity string such as `"120 kg"`, `"0.4 MWh"`, `"10%"` or `"200 g/kWh"`, requiring
 /// the given dimension.
+///
+/// ```
+/// use carbon_gate::units::{parse_quantity, Dimension, Energy, Quantity};
+/// assert_eq!(
+///     parse_quantity("0.4 MWh", Dimension::Energy),
+///     Ok(Quantity::Energy(Energy::kwh(400.0)))
+/// );
+/// let err = parse_quantity("120", Dimension::Mass).unwrap_err();
+/// assert!(err.to_string().contains("add one of mg, g, kg or t"));
+/// ```
 pub fn parse_quantity(text: &str, expected: Dimension) -> Result<Quantity, QuantityError> {
     let trimmed = text.trim();
     let split = trimmed
