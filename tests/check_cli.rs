@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{bin, fixture, run, run_json, write};
+use common::{bin, check_json, fixture, run, run_json, write};
 
 const EXAMPLE: &[&str] = &[
     "check",
@@ -76,21 +76,9 @@ fn over_budget_exits_1_with_the_reason_on_one_line() {
 
 #[test]
 fn json_findings_carry_measured_limit_and_unit() {
-    let tmp = tempfile::tempdir().unwrap();
-    let policy = write(
-        tmp.path(),
-        "p.yaml",
+    let report = check_json(
         "version: 1\nbudgets:\n  - model: text-gen\n    limits:\n      energy: { fail: \"20 mWh\" }\n",
-    );
-    let report = run_json(
-        &[
-            "check",
-            "--policy",
-            policy.to_str().unwrap(),
-            "--format",
-            "json",
-            &fixture("codecarbon/v3.3.2"),
-        ],
+        &[&fixture("codecarbon/v3.3.2")],
         1,
     );
     assert_eq!(report["verdict"], "fail");
@@ -144,21 +132,9 @@ fn a_named_model_without_runs_fails_closed() {
 
 #[test]
 fn budgets_for_models_not_in_the_check_are_ignored() {
-    let tmp = tempfile::tempdir().unwrap();
-    let policy = write(
-        tmp.path(),
-        "p.yaml",
+    let report = check_json(
         "version: 1\nbudgets:\n  - model: vision\n    limits: { co2e: { fail: \"1 mg\" } }\n  - model: \"*\"\n    limits: { co2e: { fail: \"1 kg\" } }\n",
-    );
-    let report = run_json(
-        &[
-            "check",
-            "--policy",
-            policy.to_str().unwrap(),
-            "--format",
-            "json",
-            &fixture("codecarbon/v3.3.2"),
-        ],
+        &[&fixture("codecarbon/v3.3.2")],
         0,
     );
     assert_eq!(report["verdict"], "pass");

@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{fixture, num, run, run_json, write};
+use common::{check_json, fixture, num, run, run_json};
 
 /// (fixture dir, runs, co2e kg, energy kWh) for the whole directory.
 const DIRS: &[(&str, u64, f64, f64)] = &[
@@ -97,21 +97,9 @@ fn ingest_totals_equal_what_codecarbon_measured() {
 
 /// Per-model totals of a check over a fixture directory, as (model, runs, co2e, energy).
 fn per_model(dir: &str) -> Vec<(String, u64, f64, f64)> {
-    let tmp = tempfile::tempdir().unwrap();
-    let policy = write(
-        tmp.path(),
-        "p.yaml",
+    let report = check_json(
         "version: 1\nbudgets:\n  - model: \"*\"\n    limits: { co2e: { fail: \"1 t\" } }\n",
-    );
-    let report = run_json(
-        &[
-            "check",
-            "--policy",
-            policy.to_str().unwrap(),
-            "--format",
-            "json",
-            &fixture(&format!("codecarbon/{dir}")),
-        ],
+        &[&fixture(&format!("codecarbon/{dir}"))],
         0,
     );
     report["models"]
@@ -230,32 +218,17 @@ fn each_layout_is_recognized_from_its_header() {
 #[test]
 fn check_verdict_and_exit_code_on_every_layout() {
     // text-gen's CO2e in each layout fixture: a fail limit 1% above passes, 1% below fails.
-    let tmp = tempfile::tempdir().unwrap();
     for (dir, ..) in DIRS {
         let models = per_model(dir);
         let Some((_, _, co2e, _)) = models.iter().find(|m| m.0 == "text-gen") else {
             continue;
         };
         for (factor, code, verdict) in [(1.01, 0, "pass"), (0.99, 1, "fail")] {
-            let policy = write(
-                tmp.path(),
-                "p.yaml",
-                &format!(
-                    "version: 1\nbudgets:\n  - model: text-gen\n    limits: {{ co2e: {{ fail: \"{:e} kg\" }} }}\n  - model: \"*\"\n    limits: {{ co2e: {{ fail: \"1 t\" }} }}\n",
-                    co2e * factor
-                ),
+            let policy = format!(
+                "version: 1\nbudgets:\n  - model: text-gen\n    limits: {{ co2e: {{ fail: \"{:e} kg\" }} }}\n  - model: \"*\"\n    limits: {{ co2e: {{ fail: \"1 t\" }} }}\n",
+                co2e * factor
             );
-            let report = run_json(
-                &[
-                    "check",
-                    "--policy",
-                    policy.to_str().unwrap(),
-                    "--format",
-                    "json",
-                    &fixture(&format!("codecarbon/{dir}")),
-                ],
-                code,
-            );
+            let report = check_json(&policy, &[&fixture(&format!("codecarbon/{dir}"))], code);
             assert_eq!(report["verdict"], verdict, "{dir} ×{factor}");
         }
     }

@@ -47,3 +47,18 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 pub fn num(v: &Value) -> f64 {
     v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
 }
+
+/// `check --format json` with a policy written from `policy_yaml`, plus `args`; expect `code`.
+pub fn check_json(policy_yaml: &str, args: &[&str], code: i32) -> Value {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let policy = write(tmp.path(), "policy.yaml", policy_yaml);
+    let mut all = vec![
+        "check",
+        "--policy",
+        policy.to_str().expect("utf-8 path"),
+        "--format",
+        "json",
+    ];
+    all.extend_from_slice(args);
+    run_json(&all, code)
+}
