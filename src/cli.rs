@@ -112,6 +112,10 @@ pub struct CheckArgs {
     /// Report format.
     #[arg(long, short = 'f', value_enum, default_value_t = CheckFormat::Table)]
     pub format: CheckFormat,
+    /// In the table, show how each total was computed: every counted row with its file and line
+    /// (JSON always has this as `contributions`; Markdown has it folded).
+    #[arg(long)]
+    pub explain: bool,
     /// Where the report goes.
     #[command(flatten)]
     pub out: OutputArgs,

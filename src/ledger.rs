@@ -242,6 +242,28 @@ pub struct Attribution {
 /// The name used for records that carry no project name.
 pub const UNNAMED_MODEL: &str = "unnamed";
 
+/// One counted record's part in a total: where it was read and what it added.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Contribution {
+    /// File and line of the row.
+    pub source: Location,
+    /// The format it was read from.
+    pub format: Format,
+    /// Its run id.
+    pub run_id: String,
+    /// Its task, for a per-task row.
+    pub task: Option<String>,
+    /// Energy added, kWh.
+    #[serde(rename = "energy_kwh")]
+    pub energy: Energy,
+    /// Emissions added, kg CO2e.
+    #[serde(rename = "co2e_kg")]
+    pub emissions: Mass,
+    /// Duration added, s.
+    #[serde(rename = "duration_s")]
+    pub duration: Duration,
+}
+
 /// One model's share of the ledger.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
@@ -251,8 +273,8 @@ pub struct Entry {
     pub version: Option<Version>,
     /// Totals over its counted records.
     pub totals: Totals,
-    /// Indices of its records (counted or not) in [`Reconciled::records`].
-    pub records: Vec<usize>,
+    /// The counted records that make the totals, in read order.
+    pub contributions: Vec<Contribution>,
 }
 
 /// Attribute records to models and total them, sorted by model name. A model named by
@@ -274,9 +296,24 @@ pub fn aggregate(reconciled: &Reconciled, attribution: &Attribution) -> Vec<Entr
         .into_iter()
         .map(|(model, records)| Entry {
             totals: totals(reconciled, records.iter().copied()),
+            contributions: records
+                .iter()
+                .filter(|&&i| reconciled.statuses[i] == Status::Counted)
+                .map(|&i| {
+                    let r = &reconciled.records[i];
+                    Contribution {
+                        source: r.source.clone(),
+                        format: r.format,
+                        run_id: r.run_id.clone(),
+                        task: r.task.clone(),
+                        energy: r.energy,
+                        emissions: r.emissions,
+                        duration: r.duration,
+                    }
+                })
+                .collect(),
             model,
             version: attribution.version.clone(),
-            records,
         })
         .collect()
 }

@@ -110,6 +110,7 @@ fn check(args: &CheckArgs) -> Result<Outcome, Error> {
     let renderer: Box<dyn Render> = match args.format {
         CheckFormat::Table => Box::new(render::Table {
             color: use_color(args.out.color, to_file),
+            explain: args.explain,
         }),
         CheckFormat::Json => Box::new(render::Json),
         CheckFormat::Markdown => Box::new(render::Markdown),
@@ -156,6 +157,7 @@ fn ingest_command(args: &IngestArgs) -> Result<Outcome, Error> {
     let renderer: Box<dyn Render> = match args.format {
         IngestFormat::Table => Box::new(render::Table {
             color: use_color(args.out.color, to_file),
+            explain: false,
         }),
         IngestFormat::Json => Box::new(render::Json),
         IngestFormat::Markdown => Box::new(render::Markdown),

@@ -24,6 +24,15 @@ impl Format {
             Format::Codecarbon => "codecarbon",
         }
     }
+
+    /// Where the energy and CO2e figures of a record come from, and their units as written.
+    pub fn provenance(self) -> &'static str {
+        match self {
+            Format::Codecarbon => {
+                "CodeCarbon `energy_consumed` (kWh, CodeCarbon's PUE applied) and `emissions` (kg CO2e = energy × the grid intensity CodeCarbon used)"
+            }
+        }
+    }
 }
 
 /// Energy split by component, where the tool measured it (kWh each).

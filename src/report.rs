@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::diagnostic::Warning;
 use crate::error::Location;
 use crate::ingest::InputFile;
-use crate::ledger::{Status, Totals};
+use crate::ledger::{Contribution, Status, Totals};
 use crate::record::RunRecord;
 
 /// The version of the JSON output. Bumped only on an incompatible change.
@@ -153,6 +153,8 @@ pub struct ModelReport {
     pub totals: Totals,
     /// Findings, most severe first.
     pub findings: Vec<Finding>,
+    /// The counted rows whose sum is `totals`, each with its file and line.
+    pub contributions: Vec<Contribution>,
 }
 
 impl ModelReport {

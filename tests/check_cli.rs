@@ -254,3 +254,16 @@ fn every_code_is_documented() {
         );
     }
 }
+
+#[test]
+fn explain_traces_every_total_to_its_rows() {
+    let mut args = EXAMPLE.to_vec();
+    args.push("--explain");
+    let (code, stdout, _) = run(&args);
+    assert_eq!(code, 0);
+    let explained = stdout
+        .split("How the totals were computed:\n")
+        .nth(1)
+        .unwrap();
+    insta::assert_snapshot!("example_explain", explained);
+}

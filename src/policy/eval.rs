@@ -107,6 +107,7 @@ fn evaluate_one(policy: &Policy, entry: &Entry) -> ModelReport {
         limits,
         totals: entry.totals,
         findings,
+        contributions: entry.contributions.clone(),
     }
 }
 

@@ -117,6 +117,17 @@ impl Render for Markdown {
             }
             writeln!(out, "\n</details>")?;
         }
+        if report.models.iter().any(|m| !m.contributions.is_empty()) {
+            writeln!(
+                out,
+                "\n<details><summary>How the totals were computed</summary>\n\n```text"
+            )?;
+            for line in super::explain_lines(report, 20) {
+                // A fence inside the block would end it early.
+                writeln!(out, "{}", line.replace("```", "'''"))?;
+            }
+            writeln!(out, "```\n\n</details>")?;
+        }
         let files: Vec<String> = report
             .inputs
             .iter()

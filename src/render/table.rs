@@ -15,6 +15,8 @@ use crate::units::{Energy, Mass};
 pub struct Table {
     /// Use colours and adapt to the terminal width.
     pub color: bool,
+    /// Add how each total was computed (`--explain`).
+    pub explain: bool,
 }
 
 impl Table {
@@ -119,6 +121,12 @@ impl Render for Table {
             writeln!(out, "\nWarnings:")?;
             for w in &report.warnings {
                 writeln!(out, "  {w}")?;
+            }
+        }
+        if self.explain {
+            writeln!(out, "\nHow the totals were computed:")?;
+            for line in super::explain_lines(report, usize::MAX) {
+                writeln!(out, "  {line}")?;
             }
         }
         Ok(())
