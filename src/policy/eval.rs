@@ -138,7 +138,7 @@ fn applied(budget: &Budget) -> AppliedLimits {
 }
 
 /// Render a raw value of a metric for messages (4 significant digits, adapted unit).
-pub fn show(metric: Metric, value: f64) -> String {
+fn show(metric: Metric, value: f64) -> String {
     match metric {
         Metric::Co2e => crate::units::Mass::kg(value).to_string(),
         Metric::Energy => crate::units::Energy::kwh(value).to_string(),

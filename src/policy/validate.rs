@@ -14,7 +14,7 @@ use super::model::{PolicyFile, RawBudget, RawQuantity, RawThresholds};
 use super::yaml::{self, Spans};
 use crate::codes;
 use crate::diagnostic::Warning;
-use crate::error::{Error, Location, Problem, display_path};
+use crate::error::{Error, Location, Problem};
 use crate::units::{Dimension, Energy, Mass, Quantity, parse_quantity};
 
 /// Which models a budget covers.
@@ -508,21 +508,6 @@ pub fn schema_json() -> String {
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
     text.push('\n');
     text
-}
-
-/// A short description of a budget for reports: `text-gen >=2.0.0, <3.0.0 (policies/x.yaml:3:12)`.
-pub fn describe(budget: &Budget) -> String {
-    let mut text = budget.model.as_str().to_owned();
-    if let Some(v) = &budget.versions_text {
-        text.push(' ');
-        text.push_str(v);
-    }
-    format!("{text} ({})", budget.origin)
-}
-
-/// Display a file path as in reports.
-pub fn show(path: &Path) -> String {
-    display_path(path)
 }
 
 #[cfg(test)]
