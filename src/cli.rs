@@ -28,6 +28,21 @@ pub enum Command {
     /// Work with policy files.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Print a JSON Schema: of policy files, or of carbon-gate's run records (JSON/NDJSON input).
+    Schema {
+        /// Which schema.
+        #[arg(value_enum)]
+        which: SchemaKind,
+    },
+}
+
+/// The JSON Schemas the tool publishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    /// Policy files (`policies/policy.schema.json`).
+    Policy,
+    /// Run records read as JSON or NDJSON (`docs/record.schema.json`).
+    Record,
 }
 
 /// `policy` subcommands.
@@ -87,13 +102,43 @@ pub struct OutputArgs {
     pub color: ColorChoice,
 }
 
+/// How `--hf-units` reads a model card's `co2_eq_emissions`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum HfUnits {
+    /// Grams, as the Hub's spec says, unless the card's own text says kilograms.
+    #[default]
+    Auto,
+    /// Always grams.
+    G,
+    /// Always kilograms (for cards known to have written kg into the grams field).
+    Kg,
+}
+
+/// The logs to read and how to read them (shared by `check` and `ingest`).
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Emissions logs: files, or directories to search (CodeCarbon CSV and its rotated .bak
+    /// files, Impact Framework manifests, eco2AI CSV, carbontracker logs, model cards,
+    /// carbon-gate JSON).
+    #[arg(required = true, value_name = "PATH")]
+    pub logs: Vec<PathBuf>,
+    /// Read every log as this format instead of detecting it from the content.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<crate::record::Format>,
+    /// The phase of runs whose log does not say (training, fine-tuning, inference, evaluation).
+    #[arg(long, value_enum)]
+    pub phase: Option<crate::record::Phase>,
+    /// Unit of a model card's `co2_eq_emissions` (the Hub's spec says grams; some cards wrote kg).
+    #[arg(long, value_enum, default_value_t = HfUnits::Auto)]
+    pub hf_units: HfUnits,
+}
+
 /// `check` arguments.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Emissions logs: files, or directories to search (CodeCarbon emissions.csv and its rotated
-    /// .bak files, task files).
-    #[arg(required = true, value_name = "PATH")]
-    pub logs: Vec<PathBuf>,
+    /// The logs.
+    #[command(flatten)]
+    pub input: InputArgs,
     /// Policy file or directory of *.yaml policies (repeatable).
     #[arg(
         long,
@@ -103,10 +148,12 @@ pub struct CheckArgs {
         env = "CARBON_GATE_POLICY"
     )]
     pub policy: Vec<PathBuf>,
-    /// Attribute every run to this model (default: the log's project name).
+    /// Attribute every run to this model (default: the model the log names, e.g. CodeCarbon's
+    /// project name).
     #[arg(long, value_name = "NAME")]
     pub model: Option<String>,
-    /// The model version these runs produced (semver), matched against budgets' `versions`.
+    /// The model version these runs produced (semver), matched against budgets' `versions`
+    /// (default: the version the log names, if any).
     #[arg(long, value_name = "SEMVER", value_parser = parse_version)]
     pub model_version: Option<semver::Version>,
     /// Report format.
@@ -124,9 +171,9 @@ pub struct CheckArgs {
 /// `ingest` arguments.
 #[derive(Debug, Args)]
 pub struct IngestArgs {
-    /// Emissions logs: files or directories.
-    #[arg(required = true, value_name = "PATH")]
-    pub logs: Vec<PathBuf>,
+    /// The logs.
+    #[command(flatten)]
+    pub input: InputArgs,
     /// Report format.
     #[arg(long, short = 'f', value_enum, default_value_t = IngestFormat::Table)]
     pub format: IngestFormat,

@@ -11,6 +11,8 @@ pub const BUDGET_WARNING: &str = "budget-warning";
 pub const NO_DATA_FOR_BUDGET: &str = "no-data-for-budget";
 /// A finding: a model has runs but no budget applies to it.
 pub const NO_BUDGET: &str = "no-budget";
+/// A finding: an energy limit applies but some runs report no energy (e.g. model cards).
+pub const NO_ENERGY_DATA: &str = "no-energy-data";
 
 /// Ingest: a CodeCarbon row was shorter than its header (3.2.9–3.3.0 dropped empty columns).
 pub const CODECARBON_SHIFTED_ROW: &str = "codecarbon-shifted-row";
@@ -34,6 +36,18 @@ pub const MISSING_RUN_ID: &str = "missing-run-id";
 pub const SKIPPED_FILE: &str = "skipped-file";
 /// Ingest: a log file held a header but no runs.
 pub const EMPTY_LOG: &str = "empty-log";
+/// Ingest: how a model card's `co2_eq_emissions` unit was read (kg written into the grams field).
+pub const HF_CARD_UNITS: &str = "hf-card-units";
+/// Ingest: an Impact Framework parameter without a declared unit was read with IF's convention.
+pub const IF_UNITS_ASSUMED: &str = "if-units-assumed";
+/// Ingest: IF's own `aggregated` value differs from the sum of the component's outputs.
+pub const IF_AGGREGATE_DIFFERS: &str = "if-aggregate-differs";
+/// Ingest: a carbontracker run has only a prediction (it was not stopped).
+pub const CARBONTRACKER_PREDICTED_ONLY: &str = "carbontracker-predicted-only";
+/// Ingest: carbontracker's epoch count disagrees with the epochs its standard log shows.
+pub const CARBONTRACKER_EPOCHS: &str = "carbontracker-epochs";
+/// Ingest: a model version named in a log is not semver; the runs are counted without one.
+pub const VERSION_NOT_SEMVER: &str = "version-not-semver";
 /// Policy: a budget can never apply (shadowed by an earlier one, or an unsatisfiable range).
 pub const UNREACHABLE_BUDGET: &str = "unreachable-budget";
 
@@ -46,6 +60,10 @@ pub const ALL: &[(&str, &str)] = &[
         "a budget applies to a model in the check but no run of it was found",
     ),
     (NO_BUDGET, "a model has runs but no budget applies to it"),
+    (
+        NO_ENERGY_DATA,
+        "an energy limit applies but some runs report no energy",
+    ),
     (
         CODECARBON_SHIFTED_ROW,
         "a CodeCarbon row was shorter than its header",
@@ -78,6 +96,27 @@ pub const ALL: &[(&str, &str)] = &[
         "a file in a directory was not an emissions log",
     ),
     (EMPTY_LOG, "a log file held no runs"),
+    (
+        IF_UNITS_ASSUMED,
+        "an Impact Framework unit was not declared; the convention was used",
+    ),
+    (
+        IF_AGGREGATE_DIFFERS,
+        "IF's aggregated value differs from the sum of the outputs",
+    ),
+    (
+        CARBONTRACKER_PREDICTED_ONLY,
+        "a carbontracker run has only a prediction",
+    ),
+    (
+        CARBONTRACKER_EPOCHS,
+        "carbontracker's epoch count disagrees with its standard log",
+    ),
+    (
+        HF_CARD_UNITS,
+        "a model card's co2_eq_emissions may be kilograms",
+    ),
+    (VERSION_NOT_SEMVER, "a version named in a log is not semver"),
     (UNREACHABLE_BUDGET, "a budget can never apply"),
 ];
 

@@ -20,6 +20,9 @@ pub struct Location {
     pub line: Option<u64>,
     /// 1-based column, where known.
     pub column: Option<u64>,
+    /// Where inside a structured file, e.g. `tree.children.gpu-node` of a manifest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
 }
 
 fn serialize_path<S: serde::Serializer>(path: &Path, s: S) -> Result<S::Ok, S::Error> {
@@ -38,6 +41,7 @@ impl Location {
             file: file.into(),
             line: None,
             column: None,
+            path: None,
         }
     }
 
@@ -47,7 +51,14 @@ impl Location {
             file: file.into(),
             line: Some(line),
             column: None,
+            path: None,
         }
+    }
+
+    /// The same place, naming a path inside the file.
+    pub fn with_path(mut self, path: impl Into<String>) -> Self {
+        self.path = Some(path.into());
+        self
     }
 
     /// A line and column of a file.
@@ -56,6 +67,7 @@ impl Location {
             file: file.into(),
             line: Some(line),
             column: Some(column),
+            path: None,
         }
     }
 }
@@ -68,6 +80,9 @@ impl fmt::Display for Location {
             if let Some(column) = self.column {
                 write!(f, ":{column}")?;
             }
+        }
+        if let Some(path) = &self.path {
+            write!(f, " ({path})")?;
         }
         Ok(())
     }

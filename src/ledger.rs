@@ -1,20 +1,22 @@
 //! Ledger: decide which records count, so that no run is lost and none is counted twice, then
 //! attribute the counted runs to `(model, version)` and total them.
 //!
-//! Reconciliation works on records of one format that share a run id:
+//! Reconciliation works on records of one format that share a run id (records re-read from
+//! carbon-gate's own JSON keep the format they were first read from, so a run seen both in its
+//! original log and in an exported JSON is one run):
 //! - several whole-run rows of one run (CodeCarbon `flush()` snapshots, a rewrite, the same file
 //!   given twice, a run present in a rotated backup and in the new file): the rows are cumulative
 //!   snapshots of the same run, so the one with the most energy (then emissions, then duration,
 //!   then the last read) is counted and the others are marked superseded;
-//! - per-task rows of a run whose run row is present: already included in the run row, not
-//!   counted again; when the run row's duration is shorter than its tasks' sum (CodeCarbon 3.x
-//!   writes only the last task's duration there) the sum is used;
-//! - per-task rows without a run row (the run was not stopped): the tasks are counted, each task
-//!   name once (its most complete row), as that run.
+//! - parts of a run whose whole-run row is present (CodeCarbon per-task rows): already included
+//!   in the run row, not counted again; when the run row's duration is shorter than its tasks'
+//!   sum (CodeCarbon 3.x writes only the last task's duration there) the sum is used;
+//! - parts without a whole-run row (tasks of a run that was not stopped; the components of an
+//!   Impact Framework manifest): each distinct part counts once (its most complete row).
 //!
 //! Each judgement is reported as a warning with the places involved.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use semver::Version;
 use serde::Serialize;
@@ -22,7 +24,7 @@ use serde::Serialize;
 use crate::codes;
 use crate::diagnostic::Warning;
 use crate::error::Location;
-use crate::record::{Format, RunRecord};
+use crate::record::{Format, Part, Phase, RunRecord};
 use crate::units::{Duration, Energy, Mass};
 
 /// Whether a record is counted, and if not, why.
@@ -36,7 +38,7 @@ pub enum Status {
         /// The row counted instead.
         by: Location,
     },
-    /// A task row whose run row (which includes it) was counted.
+    /// A part (task) whose run row (which includes it) was counted.
     InRunRow {
         /// The run row.
         run: Location,
@@ -54,10 +56,16 @@ pub struct Reconciled {
     pub warnings: Vec<Warning>,
 }
 
-/// Order of completeness between two snapshots of the same run.
+/// Order of completeness between two snapshots of the same run (unknown energy ranks lowest).
 fn more_complete(a: &RunRecord, b: &RunRecord) -> bool {
-    (a.energy.value(), a.emissions.value(), a.duration.value())
-        > (b.energy.value(), b.emissions.value(), b.duration.value())
+    let key = |r: &RunRecord| {
+        (
+            r.energy.map_or(f64::NEG_INFINITY, Energy::value),
+            r.emissions.value(),
+            r.duration.map_or(f64::NEG_INFINITY, Duration::value),
+        )
+    };
+    key(a) > key(b)
 }
 
 /// Pick the most complete record among `indices`; ties go to the last read.
@@ -71,54 +79,69 @@ fn best(records: &[RunRecord], indices: &[usize]) -> usize {
     pick
 }
 
-fn lines(records: &[RunRecord], indices: &[usize]) -> String {
-    indices
-        .iter()
-        .map(|&i| records[i].source.to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
+/// The places of `indices`, the file named once when they share it: `a.csv:2, 3, 4`.
+fn places(records: &[RunRecord], indices: &[usize]) -> String {
+    let mut text = String::new();
+    let mut last_file = None;
+    for (n, &i) in indices.iter().enumerate() {
+        let at = &records[i].source;
+        if n > 0 {
+            text.push_str(", ");
+        }
+        match (last_file, at.line) {
+            (Some(f), Some(line)) if f == &at.file && at.path.is_none() => {
+                text.push_str(&line.to_string());
+            }
+            _ => text.push_str(&at.to_string()),
+        }
+        last_file = Some(&at.file);
+    }
+    text
 }
 
 /// Decide which records count.
 pub fn reconcile(mut records: Vec<RunRecord>) -> Reconciled {
     let mut statuses = vec![Status::Counted; records.len()];
     let mut warnings = Vec::new();
-    let mut groups: Vec<((Format, String), Vec<usize>)> = Vec::new();
+    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
     let mut index: HashMap<(Format, String), usize> = HashMap::new();
     for (i, r) in records.iter().enumerate() {
         let key = (r.format, r.run_id.clone());
         match index.get(&key) {
             Some(&g) => groups[g].1.push(i),
             None => {
-                index.insert(key.clone(), groups.len());
-                groups.push((key, vec![i]));
+                index.insert(key, groups.len());
+                groups.push((r.run_id.clone(), vec![i]));
             }
         }
     }
-    for ((_, run_id), members) in &groups {
-        let (whole, tasks): (Vec<usize>, Vec<usize>) =
-            members.iter().partition(|&&i| records[i].task.is_none());
+    for (run_id, members) in &groups {
+        let (whole, parts): (Vec<usize>, Vec<usize>) =
+            members.iter().partition(|&&i| records[i].part.is_none());
+        let tasks: Vec<usize> = parts
+            .iter()
+            .copied()
+            .filter(|&i| matches!(records[i].part, Some(Part::Task(_))))
+            .collect();
         if !whole.is_empty() {
             let pick = best(&records, &whole);
+            let run_at = records[pick].source.clone();
             if whole.len() > 1 {
                 for &i in whole.iter().filter(|&&i| i != pick) {
-                    statuses[i] = Status::Superseded {
-                        by: records[pick].source.clone(),
-                    };
+                    statuses[i] = Status::Superseded { by: run_at.clone() };
                 }
                 warnings.push(Warning::at(
                     codes::DUPLICATE_RUN,
-                    records[pick].source.clone(),
+                    run_at.clone(),
                     format!(
                         "run {run_id} has {} rows ({}); they are cumulative snapshots of one run, so only the most complete one, here, is counted",
                         whole.len(),
-                        lines(&records, &whole)
+                        places(&records, &whole)
                     ),
                 ));
             }
-            if !tasks.is_empty() {
-                let run_at = records[pick].source.clone();
-                for &i in &tasks {
+            if !parts.is_empty() {
+                for &i in &parts {
                     statuses[i] = Status::InRunRow {
                         run: run_at.clone(),
                     };
@@ -128,50 +151,66 @@ pub fn reconcile(mut records: Vec<RunRecord>) -> Reconciled {
                     run_at.clone(),
                     format!(
                         "{} task rows of run {run_id} ({}) are already included in this run row; not counted again",
-                        tasks.len(),
-                        lines(&records, &tasks)
+                        parts.len(),
+                        places(&records, &parts)
                     ),
                 ));
-                let task_time: Duration = distinct_tasks(&records, &tasks)
+                let task_time: Duration = distinct_parts(&records, &tasks)
                     .iter()
-                    .map(|&i| records[i].duration)
+                    .filter_map(|&i| records[i].duration)
                     .sum();
-                if task_time > records[pick].duration {
+                if let Some(run_time) = records[pick].duration
+                    && task_time > run_time
+                {
                     warnings.push(Warning::at(
                         codes::TASK_DURATION_CORRECTED,
                         run_at,
                         format!(
                             "run {run_id}: duration {} s in the run row is shorter than its tasks' total {} s; used the tasks' total",
-                            records[pick].duration.value(),
+                            run_time.value(),
                             task_time.value()
                         ),
                     ));
-                    records[pick].duration = task_time;
+                    records[pick].duration = Some(task_time);
                 }
             }
         } else {
-            let keep = distinct_tasks(&records, &tasks);
-            for &i in &tasks {
-                if !keep.contains(&i) {
-                    let name = &records[i].task;
-                    let by = keep
-                        .iter()
-                        .find(|&&k| &records[k].task == name)
-                        .map(|&k| records[k].source.clone());
-                    if let Some(by) = by {
-                        statuses[i] = Status::Superseded { by };
-                    }
+            let keep = distinct_parts(&records, &parts);
+            let mut superseded = Vec::new();
+            for &i in &parts {
+                if keep.contains(&i) {
+                    continue;
+                }
+                let same = keep.iter().find(|&&k| records[k].part == records[i].part);
+                if let Some(&k) = same {
+                    statuses[i] = Status::Superseded {
+                        by: records[k].source.clone(),
+                    };
+                    superseded.push(i);
                 }
             }
-            warnings.push(Warning::at(
-                codes::TASK_ROWS_WITHOUT_RUN,
-                records[tasks[0]].source.clone(),
-                format!(
-                    "run {run_id} has task rows ({}) but no run row (was the tracker stopped?); counted its {} tasks as the run",
-                    lines(&records, &tasks),
-                    keep.len()
-                ),
-            ));
+            if !superseded.is_empty() {
+                warnings.push(Warning::at(
+                    codes::DUPLICATE_RUN,
+                    records[superseded[0]].source.clone(),
+                    format!(
+                        "run {run_id}: {} rows repeat a part already read ({}); only the most complete row of each part is counted",
+                        superseded.len(),
+                        places(&records, &superseded)
+                    ),
+                ));
+            }
+            if !tasks.is_empty() {
+                warnings.push(Warning::at(
+                    codes::TASK_ROWS_WITHOUT_RUN,
+                    records[tasks[0]].source.clone(),
+                    format!(
+                        "run {run_id} has task rows ({}) but no run row (was the tracker stopped?); counted its {} tasks as the run",
+                        places(&records, &tasks),
+                        distinct_parts(&records, &tasks).len()
+                    ),
+                ));
+            }
         }
     }
     Reconciled {
@@ -181,16 +220,18 @@ pub fn reconcile(mut records: Vec<RunRecord>) -> Reconciled {
     }
 }
 
-/// The most complete row of each task name among `tasks`, in read order.
-fn distinct_tasks(records: &[RunRecord], tasks: &[usize]) -> Vec<usize> {
-    let mut by_name: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for &i in tasks {
-        by_name
-            .entry(records[i].task.as_deref().unwrap_or_default())
-            .or_default()
-            .push(i);
+/// The most complete row of each distinct part among `parts`, in read order.
+fn distinct_parts(records: &[RunRecord], parts: &[usize]) -> Vec<usize> {
+    let mut by_part: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for &i in parts {
+        let key = match &records[i].part {
+            Some(Part::Task(t)) => format!("task:{t}"),
+            Some(Part::Component(c)) => format!("component:{c}"),
+            None => String::new(),
+        };
+        by_part.entry(key).or_default().push(i);
     }
-    let mut keep: Vec<usize> = by_name.values().map(|ix| best(records, ix)).collect();
+    let mut keep: Vec<usize> = by_part.values().map(|ix| best(records, ix)).collect();
     keep.sort_unstable();
     keep
 }
@@ -198,17 +239,22 @@ fn distinct_tasks(records: &[RunRecord], tasks: &[usize]) -> Vec<usize> {
 /// Totals over counted records.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
 pub struct Totals {
-    /// Energy, kWh.
+    /// Energy, kWh, over the records that report energy.
     #[serde(rename = "energy_kwh")]
     pub energy: Energy,
-    /// Emissions, kg CO2e.
+    /// Emissions, kg CO2e (operational plus the embodied that sources report).
     #[serde(rename = "co2e_kg")]
     pub emissions: Mass,
-    /// Duration summed over runs, seconds.
+    /// The embodied part of `co2e_kg`, over the records that separate it.
+    #[serde(rename = "embodied_co2e_kg")]
+    pub embodied: Mass,
+    /// Duration summed over the records that report one, seconds.
     #[serde(rename = "duration_s")]
     pub duration: Duration,
     /// Distinct runs counted.
     pub runs: usize,
+    /// Runs with at least one counted record that has no energy figure (e.g. a model card).
+    pub runs_without_energy: usize,
 }
 
 /// Total the counted records among `indices`.
@@ -218,28 +264,38 @@ pub fn totals(reconciled: &Reconciled, indices: impl IntoIterator<Item = usize>)
         .filter(|&i| reconciled.statuses[i] == Status::Counted)
         .map(|i| &reconciled.records[i])
         .collect();
-    let runs: std::collections::HashSet<(Format, &str)> = counted
+    let runs: HashSet<(Format, &str)> = counted
         .iter()
         .map(|r| (r.format, r.run_id.as_str()))
         .collect();
+    let without_energy: HashSet<(Format, &str)> = counted
+        .iter()
+        .filter(|r| r.energy.is_none())
+        .map(|r| (r.format, r.run_id.as_str()))
+        .collect();
     Totals {
-        energy: counted.iter().map(|r| r.energy).sum(),
+        energy: counted.iter().filter_map(|r| r.energy).sum(),
         emissions: counted.iter().map(|r| r.emissions).sum(),
-        duration: counted.iter().map(|r| r.duration).sum(),
+        embodied: counted.iter().filter_map(|r| r.embodied).sum(),
+        duration: counted.iter().filter_map(|r| r.duration).sum(),
         runs: runs.len(),
+        runs_without_energy: without_energy.len(),
     }
 }
 
 /// How records are attributed to a model and version.
 #[derive(Debug, Clone, Default)]
 pub struct Attribution {
-    /// Every record belongs to this model (`--model`); otherwise the record's project name.
+    /// Every record belongs to this model (`--model`); otherwise the model the record names.
     pub model: Option<String>,
-    /// Every record is of this version (`--model-version`).
+    /// Every record is of this version (`--model-version`); otherwise the version the record
+    /// names, when it is semver.
     pub version: Option<Version>,
+    /// Records that do not say their phase are of this phase (`--phase`).
+    pub phase: Option<Phase>,
 }
 
-/// The name used for records that carry no project name.
+/// The name used for records that carry no model name.
 pub const UNNAMED_MODEL: &str = "unnamed";
 
 /// One counted record's part in a total: where it was read and what it added.
@@ -251,20 +307,25 @@ pub struct Contribution {
     pub format: Format,
     /// Its run id.
     pub run_id: String,
-    /// Its task, for a per-task row.
-    pub task: Option<String>,
-    /// Energy added, kWh.
+    /// The task or component, for a part of a run.
+    pub part: Option<Part>,
+    /// Its phase, when known.
+    pub phase: Option<Phase>,
+    /// Energy added, kWh (`null`: the record has none).
     #[serde(rename = "energy_kwh")]
-    pub energy: Energy,
+    pub energy: Option<Energy>,
     /// Emissions added, kg CO2e.
     #[serde(rename = "co2e_kg")]
     pub emissions: Mass,
+    /// Embodied part of it, when separated.
+    #[serde(rename = "embodied_co2e_kg")]
+    pub embodied: Option<Mass>,
     /// Duration added, s.
     #[serde(rename = "duration_s")]
-    pub duration: Duration,
+    pub duration: Option<Duration>,
 }
 
-/// One model's share of the ledger.
+/// One model version's share of the ledger.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     /// Model name.
@@ -277,24 +338,53 @@ pub struct Entry {
     pub contributions: Vec<Contribution>,
 }
 
-/// Attribute records to models and total them, sorted by model name. A model named by
-/// `attribution.model` always has an entry, with zero runs when no record was read.
-pub fn aggregate(reconciled: &Reconciled, attribution: &Attribution) -> Vec<Entry> {
-    let mut by_model: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+/// Attribute records to models and versions and total them, sorted by model then version.
+/// A model named by `attribution.model` always has an entry, with zero runs when no record was
+/// read. A version a record names that is not semver is reported and the record is counted
+/// without a version.
+pub fn aggregate(
+    reconciled: &mut Reconciled,
+    attribution: &Attribution,
+) -> (Vec<Entry>, Vec<Warning>) {
+    let mut warnings = Vec::new();
+    type Key = (String, Option<Version>);
+    let mut by_model: BTreeMap<Key, Vec<usize>> = BTreeMap::new();
     if let Some(model) = &attribution.model {
-        by_model.entry(model.clone()).or_default();
+        by_model
+            .entry((model.clone(), attribution.version.clone()))
+            .or_default();
     }
-    for (i, r) in reconciled.records.iter().enumerate() {
+    for (i, r) in reconciled.records.iter_mut().enumerate() {
+        if r.phase.is_none() {
+            r.phase = attribution.phase;
+        }
         let model = attribution
             .model
             .clone()
-            .or_else(|| r.project.clone())
+            .or_else(|| r.model.clone())
             .unwrap_or_else(|| UNNAMED_MODEL.to_owned());
-        by_model.entry(model).or_default().push(i);
+        let version = match (&attribution.version, &r.version) {
+            (Some(v), _) => Some(v.clone()),
+            (None, Some(text)) => match Version::parse(text.trim().trim_start_matches('v')) {
+                Ok(v) => Some(v),
+                Err(_) => {
+                    warnings.push(Warning::at(
+                        codes::VERSION_NOT_SEMVER,
+                        r.source.clone(),
+                        format!(
+                            "model version \"{text}\" is not semver; counted without a version (pass --model-version)"
+                        ),
+                    ));
+                    None
+                }
+            },
+            (None, None) => None,
+        };
+        by_model.entry((model, version)).or_default().push(i);
     }
-    by_model
+    let entries = by_model
         .into_iter()
-        .map(|(model, records)| Entry {
+        .map(|((model, version), records)| Entry {
             totals: totals(reconciled, records.iter().copied()),
             contributions: records
                 .iter()
@@ -305,41 +395,42 @@ pub fn aggregate(reconciled: &Reconciled, attribution: &Attribution) -> Vec<Entr
                         source: r.source.clone(),
                         format: r.format,
                         run_id: r.run_id.clone(),
-                        task: r.task.clone(),
+                        part: r.part.clone(),
+                        phase: r.phase,
                         energy: r.energy,
                         emissions: r.emissions,
+                        embodied: r.embodied,
                         duration: r.duration,
                     }
                 })
                 .collect(),
             model,
-            version: attribution.version.clone(),
+            version,
         })
-        .collect()
+        .collect();
+    (entries, warnings)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::Place;
 
-    fn rec(run: &str, task: Option<&str>, line: u64, kwh: f64, s: f64) -> RunRecord {
-        RunRecord {
-            source: Location::line("e.csv", line),
-            format: Format::Codecarbon,
-            layout: String::new(),
-            tool_version: None,
-            run_id: run.to_owned(),
-            task: task.map(str::to_owned),
-            project: Some("p".to_owned()),
-            timestamp: None,
-            duration: Duration::seconds(s),
-            energy: Energy::kwh(kwh),
-            emissions: Mass::kg(kwh / 10.0),
-            components: None,
-            place: Place::default(),
-            pue: None,
-        }
+    fn rec(run: &str, part: Option<Part>, line: u64, kwh: f64, s: f64) -> RunRecord {
+        let mut r = RunRecord::new(
+            Location::line("e.csv", line),
+            Format::Codecarbon,
+            run.to_owned(),
+            Mass::kg(kwh / 10.0),
+        );
+        r.part = part;
+        r.model = Some("p".to_owned());
+        r.duration = Some(Duration::seconds(s));
+        r.energy = Some(Energy::kwh(kwh));
+        r
+    }
+
+    fn task(name: &str) -> Option<Part> {
+        Some(Part::Task(name.to_owned()))
     }
 
     #[test]
@@ -359,13 +450,18 @@ mod tests {
         assert_eq!((t.energy, t.runs), (Energy::kwh(8.0), 2));
         assert_eq!(r.warnings.len(), 1);
         assert_eq!(r.warnings[0].code, codes::DUPLICATE_RUN);
+        assert!(
+            r.warnings[0].message.contains("(e.csv:2, 3)"),
+            "{}",
+            r.warnings[0].message
+        );
     }
 
     #[test]
     fn task_rows_with_their_run_row_are_not_recounted() {
         let r = reconcile(vec![
-            rec("a", Some("t1"), 2, 1.0, 5.0),
-            rec("a", Some("t2"), 3, 2.0, 6.0),
+            rec("a", task("t1"), 2, 1.0, 5.0),
+            rec("a", task("t2"), 3, 2.0, 6.0),
             rec("a", None, 2, 3.0, 6.0),
         ]);
         let t = totals(&r, 0..3);
@@ -381,24 +477,70 @@ mod tests {
     #[test]
     fn task_rows_without_run_row_count_as_the_run() {
         let r = reconcile(vec![
-            rec("a", Some("t1"), 2, 1.0, 5.0),
-            rec("a", Some("t2"), 3, 2.0, 6.0),
+            rec("a", task("t1"), 2, 1.0, 5.0),
+            rec("a", task("t2"), 3, 2.0, 6.0),
         ]);
         let t = totals(&r, 0..2);
         assert_eq!((t.energy, t.runs), (Energy::kwh(3.0), 1));
     }
 
     #[test]
+    fn components_add_up_without_warnings() {
+        let c = |n: &str| Some(Part::Component(n.to_owned()));
+        let r = reconcile(vec![
+            rec("m", c("gpu"), 2, 1.0, 5.0),
+            rec("m", c("cpu"), 3, 2.0, 6.0),
+        ]);
+        let t = totals(&r, 0..2);
+        assert_eq!((t.energy, t.runs), (Energy::kwh(3.0), 1));
+        assert!(r.warnings.is_empty());
+    }
+
+    #[test]
+    fn records_without_energy_are_counted_and_flagged() {
+        let mut card = rec("card", None, 1, 0.0, 0.0);
+        card.energy = None;
+        let r = reconcile(vec![card, rec("b", None, 2, 2.0, 1.0)]);
+        let t = totals(&r, 0..2);
+        assert_eq!(
+            (t.energy, t.runs, t.runs_without_energy),
+            (Energy::kwh(2.0), 2, 1)
+        );
+    }
+
+    #[test]
     fn named_model_without_records_has_an_empty_entry() {
-        let r = reconcile(vec![]);
-        let entries = aggregate(
-            &r,
+        let mut r = reconcile(vec![]);
+        let (entries, _) = aggregate(
+            &mut r,
             &Attribution {
                 model: Some("m".into()),
-                version: None,
+                ..Attribution::default()
             },
         );
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].totals.runs, 0);
+    }
+
+    #[test]
+    fn versions_from_records_split_the_ledger() {
+        let mut a = rec("a", None, 1, 1.0, 1.0);
+        a.version = Some("2.0.0".into());
+        let mut b = rec("b", None, 2, 1.0, 1.0);
+        b.version = Some("v2.1.0".into());
+        let mut c = rec("c", None, 3, 1.0, 1.0);
+        c.version = Some("latest".into());
+        let mut r = reconcile(vec![a, b, c]);
+        let (entries, warnings) = aggregate(&mut r, &Attribution::default());
+        let versions: Vec<_> = entries.iter().map(|e| e.version.clone()).collect();
+        assert_eq!(
+            versions,
+            vec![
+                None,
+                Some(Version::new(2, 0, 0)),
+                Some(Version::new(2, 1, 0))
+            ]
+        );
+        assert_eq!(warnings[0].code, codes::VERSION_NOT_SEMVER);
     }
 }

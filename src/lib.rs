@@ -18,6 +18,7 @@ pub mod record;
 pub mod render;
 pub mod report;
 pub mod units;
+pub mod yaml;
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -49,8 +50,18 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::Check(args) => check(&args),
         Command::Ingest(args) => ingest_command(&args),
         Command::Policy(PolicyCommand::Validate { paths }) => policy_validate(&paths),
-        Command::Policy(PolicyCommand::Schema) => Ok(Outcome {
+        Command::Policy(PolicyCommand::Schema)
+        | Command::Schema {
+            which: cli::SchemaKind::Policy,
+        } => Ok(Outcome {
             stdout: policy::schema_json().into_bytes(),
+            stderr: Vec::new(),
+            exit: Exit::Pass,
+        }),
+        Command::Schema {
+            which: cli::SchemaKind::Record,
+        } => Ok(Outcome {
+            stdout: ingest::native::schema_json().into_bytes(),
             stderr: Vec::new(),
             exit: Exit::Pass,
         }),
@@ -71,9 +82,13 @@ fn use_color(choice: ColorChoice, to_file: bool) -> bool {
 
 /// Read and reconcile logs.
 fn read_logs(
-    paths: &[std::path::PathBuf],
+    input: &cli::InputArgs,
 ) -> Result<(Reconciled, Vec<ingest::InputFile>, Vec<diagnostic::Warning>), Error> {
-    let ingested = ingest::ingest(paths)?;
+    let options = ingest::Options {
+        format: input.input_format,
+        hf_units: input.hf_units,
+    };
+    let ingested = ingest::ingest(&input.logs, &options)?;
     let mut warnings = ingested.warnings;
     let reconciled = ledger::reconcile(ingested.records);
     warnings.extend(reconciled.warnings.iter().cloned());
@@ -82,13 +97,15 @@ fn read_logs(
 
 fn check(args: &CheckArgs) -> Result<Outcome, Error> {
     let loaded = policy::load(&args.policy)?;
-    let (reconciled, inputs, mut warnings) = read_logs(&args.logs)?;
+    let (mut reconciled, inputs, mut warnings) = read_logs(&args.input)?;
     warnings.extend(loaded.warnings);
     let attribution = Attribution {
         model: args.model.clone(),
         version: args.model_version.clone(),
+        phase: args.input.phase,
     };
-    let entries = ledger::aggregate(&reconciled, &attribution);
+    let (entries, attribution_warnings) = ledger::aggregate(&mut reconciled, &attribution);
+    warnings.extend(attribution_warnings);
     let models = policy::eval::evaluate(&loaded.policy, &entries);
     let (verdict, summary) = report::summarize(&models);
     let report = CheckReport {
@@ -139,7 +156,12 @@ fn check(args: &CheckArgs) -> Result<Outcome, Error> {
 }
 
 fn ingest_command(args: &IngestArgs) -> Result<Outcome, Error> {
-    let (reconciled, inputs, warnings) = read_logs(&args.logs)?;
+    let (mut reconciled, inputs, warnings) = read_logs(&args.input)?;
+    if let Some(phase) = args.input.phase {
+        for r in reconciled.records.iter_mut().filter(|r| r.phase.is_none()) {
+            r.phase = Some(phase);
+        }
+    }
     let totals = ledger::totals(&reconciled, 0..reconciled.records.len());
     let report = IngestReport {
         schema_version: SCHEMA_VERSION,

@@ -1,20 +1,43 @@
 //! The normalized run record every input format is read into.
 //!
-//! One record is one row (or one block) of an emissions log: a whole tracked run, or one task of a
-//! run. It keeps the quantities in typed units and the place it was read from, so every total the
-//! tool prints can be traced back to the rows that made it.
+//! One record is one row (or one block, or one tree node) of an emissions log: a whole tracked
+//! run, one task of a run, or one component of a system. It keeps the quantities in typed units
+//! and the place it was read from, so every total the tool prints can be traced back to the rows
+//! that made it. What a source does not say stays `None` — never a made-up zero.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::Location;
 use crate::units::{Duration, Energy, Mass};
 
 /// The input formats the tool reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Format {
     /// CodeCarbon `emissions.csv` (every released layout) and its per-task files.
     Codecarbon,
+    /// Green Software Foundation Impact Framework output manifests (`if-run` 1.x).
+    ImpactFramework,
+    /// eco2AI CSV (0.1.x – 0.3.x).
+    Eco2ai,
+    /// carbontracker logs (the output log of each run).
+    Carbontracker,
+    /// Hugging Face model card metadata (`co2_eq_emissions`).
+    HfCard,
+    /// carbon-gate's own JSON / NDJSON records.
+    Native,
 }
 
 impl Format {
@@ -22,6 +45,11 @@ impl Format {
     pub fn name(self) -> &'static str {
         match self {
             Format::Codecarbon => "codecarbon",
+            Format::ImpactFramework => "impact-framework",
+            Format::Eco2ai => "eco2ai",
+            Format::Carbontracker => "carbontracker",
+            Format::HfCard => "hf-card",
+            Format::Native => "native",
         }
     }
 
@@ -31,8 +59,77 @@ impl Format {
             Format::Codecarbon => {
                 "CodeCarbon `energy_consumed` (kWh, CodeCarbon's PUE applied) and `emissions` (kg CO2e = energy × the grid intensity CodeCarbon used)"
             }
+            Format::ImpactFramework => {
+                "Impact Framework outputs: `energy` (kWh) and `carbon-operational` / `embodied-carbon` / `carbon` (g CO2e, ÷ 1000 to kg), units as declared in the manifest"
+            }
+            Format::Eco2ai => {
+                "eco2AI `power_consumption(kWh)` (kWh, PUE applied) and `CO2_emissions(kg)` (kg CO2e)"
+            }
+            Format::Carbontracker => {
+                "carbontracker's actual consumption: `Energy` (kWh, its PUE applied) and `CO2eq` (g, ÷ 1000 to kg)"
+            }
+            Format::HfCard => {
+                "Hugging Face card `co2_eq_emissions` (g CO2e by the Hub's spec, ÷ 1000 to kg; no energy)"
+            }
+            Format::Native => "carbon-gate records (`energy_kwh`, `co2e_kg`)",
         }
     }
+}
+
+/// The life-cycle phase a run belongs to.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    /// Training from scratch (pre-training).
+    Training,
+    /// Fine-tuning an existing model.
+    FineTuning,
+    /// Batch or online inference.
+    Inference,
+    /// Evaluation runs.
+    Evaluation,
+}
+
+impl Phase {
+    /// Read a phase as tools write it (`pre-training`, `fine-tuning`, `finetuning`, `inference`…).
+    pub fn from_text(text: &str) -> Option<Phase> {
+        let t: String = text
+            .trim()
+            .to_ascii_lowercase()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect();
+        match t.as_str() {
+            "training" | "train" | "pretraining" | "pretrain" => Some(Phase::Training),
+            "finetuning" | "finetune" => Some(Phase::FineTuning),
+            "inference" | "serving" | "prediction" | "batchinference" => Some(Phase::Inference),
+            "evaluation" | "eval" | "validation" | "test" => Some(Phase::Evaluation),
+            _ => None,
+        }
+    }
+}
+
+/// A part of a run: a task a tracker recorded separately, or a component of a modelled system.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "name", rename_all = "kebab-case")]
+pub enum Part {
+    /// A task (CodeCarbon task mode): its figures are also in the run's own row, when present.
+    Task(String),
+    /// A component (Impact Framework leaf): the run is the sum of its components.
+    Component(String),
 }
 
 /// Energy split by component, where the tool measured it (kWh each).
@@ -47,11 +144,11 @@ pub struct Components {
 }
 
 /// Where the run took place, as the tool recorded it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Place {
-    /// Country name as written.
+    /// Country name, or free text (a card's `geographical_location`).
     pub country: Option<String>,
-    /// ISO 3166 code as written (alpha-3 for CodeCarbon).
+    /// ISO 3166 code as written (alpha-3 for CodeCarbon, alpha-2 for eco2AI).
     pub country_iso: Option<String>,
     /// Sub-national region as written.
     pub region: Option<String>,
@@ -61,38 +158,110 @@ pub struct Place {
     pub cloud_region: Option<String>,
 }
 
-/// One run (or one task of a run) as read from a log.
+/// The hardware a run used, as the tool recorded it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Hardware {
+    /// CPU model.
+    pub cpu: Option<String>,
+    /// GPU model(s).
+    pub gpu: Option<String>,
+    /// Number of GPUs.
+    pub gpu_count: Option<f64>,
+}
+
+/// One run (or one part of a run) as read from a log.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunRecord {
-    /// File and line it was read from.
+    /// File and line (and path inside the file) it was read from.
     pub source: Location,
-    /// The input format.
+    /// The format the figures come from (for records of carbon-gate's own JSON: the format they
+    /// were first read from).
     pub format: Format,
     /// The layout of the file, e.g. `codecarbon 2.7–3.0.7 (32 columns)`.
     pub layout: String,
-    /// The version of the tool that wrote the row, when the row says.
+    /// The version of the tool that wrote it, when known.
     pub tool_version: Option<String>,
-    /// The tool's run id: the key under which rows of the same run are reconciled.
+    /// The run id: the key under which rows of the same run are reconciled.
     pub run_id: String,
-    /// Set for a per-task row: the task name.
-    pub task: Option<String>,
-    /// The project name the tool recorded (CodeCarbon `project_name`).
-    pub project: Option<String>,
-    /// When the row was written, as the tool wrote it (CodeCarbon: local time, no zone).
+    /// Set for a task of a run or a component of a system.
+    pub part: Option<Part>,
+    /// The model, as the source names it (CodeCarbon/eco2AI `project_name`, a manifest's tag or
+    /// name, a card's model name).
+    pub model: Option<String>,
+    /// The model version, when the source says.
+    pub version: Option<String>,
+    /// The life-cycle phase, when the source says (or `--phase`).
+    pub phase: Option<Phase>,
+    /// When it was written, as the tool wrote it (often local time with no zone).
     pub timestamp: Option<String>,
     /// Tracked duration.
     #[serde(rename = "duration_s")]
-    pub duration: Duration,
-    /// Energy consumed, with the tool's PUE applied where it applies one.
+    pub duration: Option<Duration>,
+    /// Energy consumed, with the tool's PUE applied where it applies one; `None` when the source
+    /// has no energy figure (a model card).
     #[serde(rename = "energy_kwh")]
-    pub energy: Energy,
-    /// Emissions, kg CO2e.
+    pub energy: Option<Energy>,
+    /// Total CO2e, kg: operational plus embodied where the source gives embodied.
     #[serde(rename = "co2e_kg")]
     pub emissions: Mass,
+    /// The embodied (Scope 3) part of `emissions`, when the source separates it.
+    #[serde(rename = "embodied_co2e_kg")]
+    pub embodied: Option<Mass>,
     /// Energy by component, when present and read.
     pub components: Option<Components>,
     /// Where the run took place.
     pub place: Place,
+    /// The hardware, when recorded.
+    pub hardware: Hardware,
     /// PUE the tool applied, when it says.
     pub pue: Option<f64>,
+}
+
+impl RunRecord {
+    /// A record with only the required figures; parsers fill in the rest.
+    pub fn new(source: Location, format: Format, run_id: String, emissions: Mass) -> Self {
+        Self {
+            source,
+            format,
+            layout: String::new(),
+            tool_version: None,
+            run_id,
+            part: None,
+            model: None,
+            version: None,
+            phase: None,
+            timestamp: None,
+            duration: None,
+            energy: None,
+            emissions,
+            embodied: None,
+            components: None,
+            place: Place::default(),
+            hardware: Hardware::default(),
+            pue: None,
+        }
+    }
+
+    /// The task name, for a task row.
+    pub fn task(&self) -> Option<&str> {
+        match &self.part {
+            Some(Part::Task(t)) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Phase;
+
+    #[test]
+    fn phases_as_tools_write_them() {
+        assert_eq!(Phase::from_text("pre-training"), Some(Phase::Training));
+        assert_eq!(Phase::from_text("Fine-tuning"), Some(Phase::FineTuning));
+        assert_eq!(Phase::from_text("fine_tuning"), Some(Phase::FineTuning));
+        assert_eq!(Phase::from_text("inference"), Some(Phase::Inference));
+        assert_eq!(Phase::from_text("eval"), Some(Phase::Evaluation));
+        assert_eq!(Phase::from_text("cooking"), None);
+    }
 }

@@ -82,11 +82,11 @@ fn empty_unknown_missing_unreadable_and_binary_files() {
     let cases: Vec<(PathBuf, &str)> = vec![
         (
             write(d, "empty.csv", ""),
-            "file is empty: expected a CodeCarbon CSV header",
+            "file is empty: expected an emissions log",
         ),
         (
             write(d, "other.csv", "a,b,c\n1,2,3\n"),
-            ":1: not a CodeCarbon emissions log: the header lacks `project_name`, `duration`, `emissions` or `energy_consumed`",
+            "other.csv: not an emissions log this tool recognizes",
         ),
         (
             d.join("missing.csv"),

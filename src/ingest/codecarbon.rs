@@ -19,10 +19,11 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use super::Parsed;
 use crate::codes;
 use crate::diagnostic::Warning;
 use crate::error::{Error, Location, Problem};
-use crate::record::{Components, Format, Place, RunRecord};
+use crate::record::{Components, Format, Hardware, Part, Place, RunRecord};
 use crate::units::{Duration, Energy, Mass};
 
 /// The 1.x layout (1.0.0 – 1.2.0).
@@ -130,17 +131,6 @@ fn layouts() -> Vec<(&'static str, Vec<&'static str>)> {
 pub fn is_codecarbon_header(header: &[String]) -> bool {
     let has = |name: &str| header.iter().any(|h| h == name);
     has("duration") && has("emissions") && has("energy_consumed") && has("project_name")
-}
-
-/// The result of reading one CodeCarbon file.
-#[derive(Debug)]
-pub struct Parsed {
-    /// One record per data row.
-    pub records: Vec<RunRecord>,
-    /// Judgements made while reading.
-    pub warnings: Vec<Warning>,
-    /// The layout name.
-    pub layout: String,
 }
 
 /// Describe a header: a released layout, a released layout with empty columns dropped, a task
@@ -429,28 +419,30 @@ fn record(
             made
         }
     };
-    Ok(RunRecord {
-        source: location,
-        format: Format::Codecarbon,
-        layout: layout.to_owned(),
-        tool_version: row.owned("codecarbon_version"),
-        run_id,
-        task: row.owned("task_name"),
-        project: row.owned("project_name"),
-        timestamp: row.owned("timestamp"),
-        duration,
-        energy,
-        emissions,
-        components,
-        place: Place {
-            country: row.owned("country_name"),
-            country_iso: row.owned("country_iso_code"),
-            region: row.owned("region"),
-            cloud_provider: row.owned("cloud_provider"),
-            cloud_region: row.owned("cloud_region"),
-        },
-        pue,
-    })
+    let mut record = RunRecord::new(location, Format::Codecarbon, run_id, emissions);
+    record.layout = layout.to_owned();
+    record.tool_version = row.owned("codecarbon_version");
+    record.part = row.owned("task_name").map(Part::Task);
+    record.model = row.owned("project_name");
+    record.timestamp = row.owned("timestamp");
+    record.duration = Some(duration);
+    record.energy = Some(energy);
+    record.components = components;
+    record.place = Place {
+        country: row.owned("country_name"),
+        country_iso: row.owned("country_iso_code"),
+        region: row.owned("region"),
+        cloud_provider: row.owned("cloud_provider"),
+        cloud_region: row.owned("cloud_region"),
+    };
+    record.hardware = Hardware {
+        cpu: row.owned("cpu_model"),
+        gpu: row.owned("gpu_model"),
+        // Descriptive only: a value that is not a number is left out rather than refused.
+        gpu_count: row.text("gpu_count").and_then(|t| t.parse().ok()),
+    };
+    record.pue = pue;
+    Ok(record)
 }
 
 fn csv_error(file: &Path, err: &csv::Error) -> Error {
@@ -481,7 +473,7 @@ mod tests {
         let parsed = parse(Path::new("x.csv"), text).unwrap();
         assert_eq!(parsed.records.len(), 1);
         assert_eq!(parsed.records[0].run_id, "r1");
-        assert_eq!(parsed.records[0].energy, Energy::kwh(2.0));
+        assert_eq!(parsed.records[0].energy, Some(Energy::kwh(2.0)));
         assert_eq!(parsed.records[0].source.to_string(), "x.csv:2");
     }
 

@@ -5,13 +5,18 @@
 //! `emissions.csv_0.bak`, …) included; other files are skipped with a warning. A file named
 //! directly must be an emissions log. The format is detected from the content.
 
+pub mod carbontracker;
 pub mod codecarbon;
+pub mod hf_card;
+pub mod impact_framework;
+pub mod native;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::cli::HfUnits;
 use crate::codes;
 use crate::diagnostic::Warning;
 use crate::error::{Error, Location, Problem, display_path};
@@ -46,14 +51,31 @@ pub struct Ingested {
     pub files: Vec<InputFile>,
 }
 
-/// Whether a file name is one a directory walk considers: CSV files and rotated CodeCarbon
-/// backups (`*.csv.bak`, `*.csv_N.bak`).
-fn is_candidate(path: &Path) -> bool {
-    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
-        return false;
-    };
-    let lower = name.to_ascii_lowercase();
-    lower.ends_with(".csv") || is_backup_name(&lower)
+/// Extensions a directory walk reads, and whether a file with it that is no emissions log is
+/// worth a warning (log-like files) or skipped quietly (documents and configs that merely share
+/// the extension of model cards and manifests).
+const CANDIDATES: &[(&str, bool)] = &[
+    (".csv", true),
+    (".tsv", true),
+    (".log", true),
+    (".jsonl", true),
+    (".ndjson", true),
+    (".json", false),
+    (".yaml", false),
+    (".yml", false),
+    (".md", false),
+];
+
+/// Whether a directory walk reads this file, and whether skipping it deserves a warning.
+fn candidate(path: &Path) -> Option<bool> {
+    let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+    if is_backup_name(&name) {
+        return Some(true);
+    }
+    CANDIDATES
+        .iter()
+        .find(|(ext, _)| name.ends_with(ext))
+        .map(|(_, warn)| *warn)
 }
 
 fn is_backup_name(lower: &str) -> bool {
@@ -118,7 +140,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
     for path in paths {
         if path.is_dir() {
             walk(&path, out)?;
-        } else if is_candidate(&path) {
+        } else if candidate(&path).is_some() {
             out.push(path);
         }
     }
@@ -143,25 +165,56 @@ fn read_text(path: &Path) -> Result<String, Error> {
     })
 }
 
-/// The format of a file, from its content, or `None` when it is no known emissions log.
-fn detect(text: &str) -> Option<Format> {
+/// The format of a file, from its content (and name), or `None` when it is no known log.
+fn detect(path: &Path, text: &str) -> Option<Format> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if let Some(header) = csv_header(text)
+        && codecarbon::is_codecarbon_header(&header)
+    {
+        return Some(Format::Codecarbon);
+    }
+    if native::detect(text) {
+        return Some(Format::Native);
+    }
+    if carbontracker::detect(path, text) {
+        return Some(Format::Carbontracker);
+    }
+    if impact_framework::detect(text) {
+        return Some(Format::ImpactFramework);
+    }
+    if hf_card::detect(text) {
+        return Some(Format::HfCard);
+    }
+    None
+}
+
+/// The first line of `text` split as a CSV header (comma- or tab-separated).
+fn csv_header(text: &str) -> Option<Vec<String>> {
     let first = text.lines().next()?;
+    let delimiter = if first.contains('\t') && !first.contains(',') {
+        b'\t'
+    } else {
+        b','
+    };
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
+        .delimiter(delimiter)
         .from_reader(first.as_bytes());
-    let header: Vec<String> = reader
-        .records()
-        .next()?
-        .ok()?
-        .iter()
-        .map(|c| c.trim().to_owned())
-        .collect();
-    codecarbon::is_codecarbon_header(&header).then_some(Format::Codecarbon)
+    let header = reader.records().next()?.ok()?;
+    Some(header.iter().map(|c| c.trim().to_owned()).collect())
+}
+
+/// How to read logs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Read every file as this format (`--input-format`) instead of detecting it.
+    pub format: Option<Format>,
+    /// How to read model cards' `co2_eq_emissions`.
+    pub hf_units: HfUnits,
 }
 
 /// Read every emissions log at `paths`.
-pub fn ingest(paths: &[PathBuf]) -> Result<Ingested, Error> {
+pub fn ingest(paths: &[PathBuf], options: &Options) -> Result<Ingested, Error> {
     let mut out = Ingested::default();
     let mut seen = HashSet::new();
     for path in paths {
@@ -180,13 +233,15 @@ pub fn ingest(paths: &[PathBuf]) -> Result<Ingested, Error> {
                     continue;
                 }
                 let text = read_text(&file)?;
-                match detect(&text) {
-                    Some(format) => read_one(&file, &text, format, &mut out)?,
-                    None => out.warnings.push(Warning::at(
+                match options.format.or_else(|| detect(&file, &text)) {
+                    Some(Format::Carbontracker) if carbontracker::is_companion(&file) => {}
+                    Some(format) => read_one(&file, &text, format, options, true, &mut out)?,
+                    None if candidate(&file) == Some(true) => out.warnings.push(Warning::at(
                         codes::SKIPPED_FILE,
                         Location::file(&file),
                         "not an emissions log this tool reads; skipped",
                     )),
+                    None => {}
                 }
             }
             if out.files.len() == before {
@@ -200,8 +255,22 @@ pub fn ingest(paths: &[PathBuf]) -> Result<Ingested, Error> {
                 continue;
             }
             let text = read_text(path)?;
-            let format = detect(&text).unwrap_or(Format::Codecarbon);
-            read_one(path, &text, format, &mut out)?;
+            if text.trim_start_matches('\u{feff}').trim().is_empty() {
+                return Err(Error::input(
+                    Problem::new(
+                        Location::file(path),
+                        "file is empty: expected an emissions log",
+                    )
+                    .with_help(
+                        "trackers write their log when a run stops; check that the run finished",
+                    ),
+                ));
+            }
+            let format = match options.format.or_else(|| detect(path, &text)) {
+                Some(format) => format,
+                None => return Err(unknown_format(path)),
+            };
+            read_one(path, &text, format, options, false, &mut out)?;
             for backup in sibling_backups(path) {
                 if !seen.contains(&canonical(&backup)) && !paths.contains(&backup) {
                     out.warnings.push(Warning::at(
@@ -219,20 +288,56 @@ pub fn ingest(paths: &[PathBuf]) -> Result<Ingested, Error> {
     Ok(out)
 }
 
-fn read_one(path: &Path, text: &str, format: Format, out: &mut Ingested) -> Result<(), Error> {
-    match format {
-        Format::Codecarbon => {
-            let parsed = codecarbon::parse(path, text)?;
-            out.files.push(InputFile {
-                path: path.to_owned(),
-                format,
-                layout: parsed.layout,
-                records: parsed.records.len(),
-            });
-            out.records.extend(parsed.records);
-            out.warnings.extend(parsed.warnings);
+/// What one parser read from one file.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    /// The records, in file order.
+    pub records: Vec<RunRecord>,
+    /// Judgements made while reading.
+    pub warnings: Vec<Warning>,
+    /// The layout or version of the format, for the list of inputs.
+    pub layout: String,
+}
+
+fn unknown_format(path: &Path) -> Error {
+    Error::input(
+        Problem::new(
+            Location::file(path),
+            "not an emissions log this tool recognizes: expected CodeCarbon CSV, an Impact Framework output manifest, eco2AI CSV, a carbontracker log, a Hugging Face model card with co2_eq_emissions, or carbon-gate JSON",
+        )
+        .with_help("pass --input-format FORMAT if it is one of these and detection failed"),
+    )
+}
+
+fn read_one(
+    path: &Path,
+    text: &str,
+    format: Format,
+    options: &Options,
+    in_directory: bool,
+    out: &mut Ingested,
+) -> Result<(), Error> {
+    let parsed = match format {
+        Format::Codecarbon => codecarbon::parse(path, text)?,
+        Format::HfCard => hf_card::parse(path, text, options.hf_units)?,
+        Format::Native => native::parse(path, text)?,
+        Format::ImpactFramework => impact_framework::parse(path, text, in_directory)?,
+        Format::Carbontracker => carbontracker::parse(path, text)?,
+        other => {
+            return Err(Error::input(Problem::new(
+                Location::file(path),
+                format!("reading {} logs is not implemented yet", other.name()),
+            )));
         }
-    }
+    };
+    out.files.push(InputFile {
+        path: path.to_owned(),
+        format,
+        layout: parsed.layout,
+        records: parsed.records.len(),
+    });
+    out.records.extend(parsed.records);
+    out.warnings.extend(parsed.warnings);
     Ok(())
 }
 
@@ -251,9 +356,10 @@ mod tests {
         assert!(is_backup_suffix("_12.bak"));
         assert!(!is_backup_suffix("_x.bak"));
         assert!(!is_backup_suffix(".old"));
-        assert!(is_candidate(Path::new("d/emissions.csv.bak")));
-        assert!(is_candidate(Path::new("d/emissions.csv_3.bak")));
-        assert!(is_candidate(Path::new("d/emissions_task_x.csv")));
-        assert!(!is_candidate(Path::new("d/notes.txt")));
+        assert_eq!(candidate(Path::new("d/emissions.csv.bak")), Some(true));
+        assert_eq!(candidate(Path::new("d/emissions.csv_3.bak")), Some(true));
+        assert_eq!(candidate(Path::new("d/emissions_task_x.csv")), Some(true));
+        assert_eq!(candidate(Path::new("d/README.md")), Some(false));
+        assert_eq!(candidate(Path::new("d/notes.txt")), None);
     }
 }

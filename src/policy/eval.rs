@@ -73,7 +73,28 @@ fn evaluate_one(policy: &Policy, entry: &Entry) -> ModelReport {
                         &mut findings,
                     );
                 }
-                if let Some(t) = budget.limits.energy {
+                if let Some(t) = budget.limits.energy
+                    && entry.totals.runs_without_energy > 0
+                {
+                    findings.push(Finding {
+                        source: budget
+                            .limit_places
+                            .energy_fail
+                            .clone()
+                            .or_else(|| budget.limit_places.energy_warn.clone()),
+                        metric: Some(Metric::Energy),
+                        unit: Some(Metric::Energy.unit()),
+                        limit: t.fail.or(t.warn).map(|e| e.value()),
+                        ..plain(
+                            codes::NO_ENERGY_DATA,
+                            Severity::Fail,
+                            format!(
+                                "{} of {} runs report no energy, so the energy limit cannot be checked",
+                                entry.totals.runs_without_energy, entry.totals.runs
+                            ),
+                        )
+                    });
+                } else if let Some(t) = budget.limits.energy {
                     check(
                         Metric::Energy,
                         entry.totals.energy.value(),

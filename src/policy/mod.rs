@@ -6,6 +6,5 @@
 pub mod eval;
 pub mod model;
 pub mod validate;
-mod yaml;
 
 pub use validate::{Budget, Limits, Loaded, ModelPattern, Policy, Thresholds, load, schema_json};

@@ -11,11 +11,11 @@ use globset::{Glob, GlobMatcher};
 use semver::{Comparator, Op, Version, VersionReq};
 
 use super::model::{PolicyFile, RawBudget, RawQuantity, RawThresholds};
-use super::yaml::{self, Spans};
 use crate::codes;
 use crate::diagnostic::Warning;
 use crate::error::{Error, Location, Problem};
 use crate::units::{Dimension, Energy, Mass, Quantity, parse_quantity};
+use crate::yaml::{self, Spans};
 
 /// Which models a budget covers.
 #[derive(Debug, Clone)]
@@ -126,27 +126,29 @@ pub struct Loaded {
 
 /// The policy files a path names: the file itself, or the `*.yaml`/`*.yml` files of a directory
 /// (not recursive), sorted by name.
-fn policy_files(path: &Path) -> Result<Vec<PathBuf>, Problem> {
+fn policy_files(path: &Path) -> Result<Vec<PathBuf>, Box<Problem>> {
     let meta = std::fs::metadata(path).map_err(|err| {
-        Problem::new(Location::file(path), format!("cannot read policy: {err}"))
-            .with_help("pass --policy with a policy file or a directory of *.yaml policies")
+        Box::new(
+            Problem::new(Location::file(path), format!("cannot read policy: {err}"))
+                .with_help("pass --policy with a policy file or a directory of *.yaml policies"),
+        )
     })?;
     if !meta.is_dir() {
         return Ok(vec![path.to_owned()]);
     }
     let entries = std::fs::read_dir(path).map_err(|err| {
-        Problem::new(
+        Box::new(Problem::new(
             Location::file(path),
             format!("cannot list policy directory: {err}"),
-        )
+        ))
     })?;
     let mut files = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|err| {
-            Problem::new(
+            Box::new(Problem::new(
                 Location::file(path),
                 format!("cannot list policy directory: {err}"),
-            )
+            ))
         })?;
         let p = entry.path();
         let is_yaml = p
@@ -158,11 +160,13 @@ fn policy_files(path: &Path) -> Result<Vec<PathBuf>, Problem> {
     }
     files.sort();
     if files.is_empty() {
-        return Err(Problem::new(
-            Location::file(path),
-            "no policy files (*.yaml, *.yml) in this directory",
-        )
-        .with_help("add a policy file; see policies/README.md in carbon-gate for the format"));
+        return Err(Box::new(
+            Problem::new(
+                Location::file(path),
+                "no policy files (*.yaml, *.yml) in this directory",
+            )
+            .with_help("add a policy file; see docs/policy.md in carbon-gate for the format"),
+        ));
     }
     Ok(files)
 }
@@ -176,7 +180,7 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, Error> {
         let files = match policy_files(path) {
             Ok(files) => files,
             Err(problem) => {
-                problems.push(problem);
+                problems.push(*problem);
                 continue;
             }
         };
@@ -215,7 +219,7 @@ pub fn parse_file(file: &Path, text: &str) -> Result<Vec<Budget>, Vec<Problem>> 
                 .with_help("start it with `version: 1` and a `budgets:` list"),
         ]);
     }
-    let (raw, spans): (PolicyFile, Spans) = yaml::load(file, text).map_err(|p| vec![p])?;
+    let (raw, spans): (PolicyFile, Spans) = yaml::load(file, text).map_err(|p| vec![*p])?;
     let mut problems = Vec::new();
     if raw.version != 1 {
         problems.push(

@@ -154,7 +154,7 @@ impl Render for Markdown {
     fn ingest(&self, report: &IngestReport, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
-            "| Source | Project | Run | Task | Duration | Energy | CO2e | Counted |"
+            "| Source | Model | Run | Part | Duration | Energy | CO2e | Counted |"
         )?;
         writeln!(out, "|---|---|---|---|--:|--:|--:|---|")?;
         for row in &report.records {
@@ -163,11 +163,11 @@ impl Render for Markdown {
                 out,
                 "| {} | {} | {} | {} | {} | {} | {} | {} |",
                 code(&r.source.to_string()),
-                esc(r.project.as_deref().unwrap_or("-")),
+                esc(r.model.as_deref().unwrap_or("-")),
                 code(&r.run_id),
-                esc(r.task.as_deref().unwrap_or("-")),
-                r.duration,
-                r.energy,
+                esc(&super::part(r.part.as_ref())),
+                super::opt(r.duration),
+                super::opt(r.energy),
                 r.emissions,
                 if row.counted == Status::Counted {
                     "yes"
@@ -178,8 +178,8 @@ impl Render for Markdown {
         }
         writeln!(
             out,
-            "\n**Total:** {} runs, {}, {} CO2e",
-            report.totals.runs, report.totals.energy, report.totals.emissions
+            "\n**Total:** {}",
+            esc(&super::totals_sentence(&report.totals))
         )
     }
 }

@@ -13,8 +13,46 @@ pub use json::Json;
 pub use markdown::Markdown;
 pub use table::Table;
 
+use crate::record::Part;
 use crate::report::{CheckReport, IngestReport};
 use crate::units::format_significant;
+
+/// A value, or `-` when the source did not give one.
+pub(crate) fn opt<T: std::fmt::Display>(value: Option<T>) -> String {
+    value.map_or_else(|| "-".to_owned(), |v| v.to_string())
+}
+
+/// One sentence of totals: `3 runs, 27.15 mWh energy, 3.343 mg CO2e (of which 1 mg embodied),
+/// 4.52 s tracked`, saying when some runs report no energy.
+pub(crate) fn totals_sentence(t: &crate::ledger::Totals) -> String {
+    let mut text = format!(
+        "{} run{}, {} energy",
+        t.runs,
+        if t.runs == 1 { "" } else { "s" },
+        t.energy
+    );
+    if t.runs_without_energy > 0 {
+        text.push_str(&format!(
+            " ({} of {} runs report no energy)",
+            t.runs_without_energy, t.runs
+        ));
+    }
+    text.push_str(&format!(", {} CO2e", t.emissions));
+    if t.embodied.value() > 0.0 {
+        text.push_str(&format!(" (of which {} embodied)", t.embodied));
+    }
+    text.push_str(&format!(", {} tracked", t.duration));
+    text
+}
+
+/// `task train`, `component gpu-node`, or `-`.
+pub(crate) fn part(part: Option<&Part>) -> String {
+    match part {
+        Some(Part::Task(t)) => format!("task {t}"),
+        Some(Part::Component(c)) => format!("component {c}"),
+        None => "-".to_owned(),
+    }
+}
 
 /// How each model's totals were computed, as plain lines: the counted rows with their file and
 /// line and what each added, the sum, the source of the figures, and the budget that applied.
@@ -32,14 +70,21 @@ pub fn explain_lines(report: &CheckReport, limit: usize) -> Vec<String> {
             if m.contributions.len() == 1 { "" } else { "s" },
         ));
         for c in m.contributions.iter().take(limit) {
-            let task = c
-                .task
-                .as_deref()
-                .map(|t| format!(" task {t}"))
+            let within = match &c.part {
+                Some(p) => format!(" {}", part(Some(p))),
+                None => String::new(),
+            };
+            let embodied = c
+                .embodied
+                .map(|e| format!(" (embodied {e})"))
                 .unwrap_or_default();
             lines.push(format!(
-                "  {}  run {}{task}  {}  {}  {}",
-                c.source, c.run_id, c.energy, c.emissions, c.duration
+                "  {}  run {}{within}  {}  {}{embodied}  {}",
+                c.source,
+                c.run_id,
+                opt(c.energy),
+                c.emissions,
+                opt(c.duration)
             ));
         }
         if m.contributions.len() > limit {
@@ -55,7 +100,14 @@ pub fn explain_lines(report: &CheckReport, limit: usize) -> Vec<String> {
             t.emissions,
             format_significant(t.emissions.value(), 6)
         ));
+        if t.runs_without_energy > 0 {
+            lines.push(format!(
+                "  ({} of {} runs report no energy: the energy total covers the others only)",
+                t.runs_without_energy, t.runs
+            ));
+        }
         let mut formats: Vec<_> = m.contributions.iter().map(|c| c.format).collect();
+        formats.sort();
         formats.dedup();
         for f in formats {
             lines.push(format!("  figures from {}", f.provenance()));

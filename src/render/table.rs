@@ -136,9 +136,9 @@ impl Render for Table {
         let mut t = self.new_table();
         t.set_header(vec![
             Cell::new("Source"),
-            Cell::new("Project"),
+            Cell::new("Model"),
             Cell::new("Run"),
-            Cell::new("Task"),
+            Cell::new("Part"),
             right("Duration"),
             right("Energy"),
             right("CO2e"),
@@ -153,24 +153,17 @@ impl Render for Table {
             };
             t.add_row(vec![
                 Cell::new(&r.source),
-                Cell::new(r.project.as_deref().unwrap_or("-")),
+                Cell::new(r.model.as_deref().unwrap_or("-")),
                 Cell::new(short_id(&r.run_id)),
-                Cell::new(r.task.as_deref().unwrap_or("-")),
-                right(r.duration),
-                right(r.energy),
+                Cell::new(super::part(r.part.as_ref())),
+                right(super::opt(r.duration)),
+                right(super::opt(r.energy)),
                 right(r.emissions),
                 Cell::new(counted),
             ]);
         }
         writeln!(out, "{t}")?;
-        writeln!(
-            out,
-            "Total: {} runs, {} energy, {} CO2e, {} tracked",
-            report.totals.runs,
-            report.totals.energy,
-            report.totals.emissions,
-            report.totals.duration
-        )?;
+        writeln!(out, "Total: {}", super::totals_sentence(&report.totals))?;
         if !report.warnings.is_empty() {
             writeln!(out, "\nWarnings:")?;
             for w in &report.warnings {

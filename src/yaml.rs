@@ -121,7 +121,7 @@ impl MarkedEventReceiver for Collector {
 }
 
 /// Deserialize `text` (the content of `file`) strictly into `T` and index its places.
-pub fn load<T: DeserializeOwned>(file: &Path, text: &str) -> Result<(T, Spans), Problem> {
+pub fn load<T: DeserializeOwned>(file: &Path, text: &str) -> Result<(T, Spans), Box<Problem>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let value: T = serde_yaml::from_str(text).map_err(|err| {
         let location = match err.location() {
@@ -134,7 +134,7 @@ pub fn load<T: DeserializeOwned>(file: &Path, text: &str) -> Result<(T, Spans), 
             Some(cut) => message[..cut].to_owned(),
             None => message,
         };
-        Problem::new(location, message)
+        Box::new(Problem::new(location, message))
     })?;
     let mut collector = Collector::default();
     let mut parser = Parser::new_from_str(text);
