@@ -316,7 +316,14 @@ fn carbontracker_bad_logs() {
 
 #[test]
 fn hugging_face_cards_in_grams_and_the_kg_mistake() {
-    let cases: [(&str, &[&str], f64, Option<&str>, Option<&str>); 7] = [
+    type Case<'a> = (
+        &'a str,
+        &'a [&'a str],
+        f64,
+        Option<&'a str>,
+        Option<&'a str>,
+    );
+    let cases: [Case; 7] = [
         (
             "mapping-grams",
             &[],
