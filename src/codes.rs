@@ -46,6 +46,8 @@ pub const IF_AGGREGATE_DIFFERS: &str = "if-aggregate-differs";
 pub const CARBONTRACKER_PREDICTED_ONLY: &str = "carbontracker-predicted-only";
 /// Ingest: carbontracker's epoch count disagrees with the epochs its standard log shows.
 pub const CARBONTRACKER_EPOCHS: &str = "carbontracker-epochs";
+/// Ingest: an eco2AI 0.3.0 summary row was counted instead of its epoch rows.
+pub const ECO2AI_SUMMARY_ROW: &str = "eco2ai-summary-row";
 /// Ingest: a model version named in a log is not semver; the runs are counted without one.
 pub const VERSION_NOT_SEMVER: &str = "version-not-semver";
 /// Policy: a budget can never apply (shadowed by an earlier one, or an unsatisfiable range).
@@ -111,6 +113,10 @@ pub const ALL: &[(&str, &str)] = &[
     (
         CARBONTRACKER_EPOCHS,
         "carbontracker's epoch count disagrees with its standard log",
+    ),
+    (
+        ECO2AI_SUMMARY_ROW,
+        "an eco2AI 0.3.0 summary row was counted instead of its epochs",
     ),
     (
         HF_CARD_UNITS,

@@ -163,6 +163,19 @@ fn ingest_command(args: &IngestArgs) -> Result<Outcome, Error> {
         }
     }
     let totals = ledger::totals(&reconciled, 0..reconciled.records.len());
+    let mut formats: Vec<record::Format> = reconciled.records.iter().map(|r| r.format).collect();
+    formats.sort();
+    formats.dedup();
+    let by_format = formats
+        .into_iter()
+        .map(|format| report::FormatTotals {
+            format,
+            totals: ledger::totals(
+                &reconciled,
+                (0..reconciled.records.len()).filter(|&i| reconciled.records[i].format == format),
+            ),
+        })
+        .collect();
     let report = IngestReport {
         schema_version: SCHEMA_VERSION,
         records: reconciled
@@ -172,6 +185,7 @@ fn ingest_command(args: &IngestArgs) -> Result<Outcome, Error> {
             .map(|(record, counted)| IngestRow { record, counted })
             .collect(),
         totals,
+        by_format,
         warnings,
         inputs,
     };

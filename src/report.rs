@@ -9,7 +9,7 @@ use crate::diagnostic::Warning;
 use crate::error::Location;
 use crate::ingest::InputFile;
 use crate::ledger::{Contribution, Status, Totals};
-use crate::record::RunRecord;
+use crate::record::{Format, RunRecord};
 
 /// The version of the JSON output. Bumped only on an incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -196,6 +196,15 @@ pub struct IngestRow {
     pub counted: Status,
 }
 
+/// Totals of the records of one format.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FormatTotals {
+    /// The format.
+    pub format: Format,
+    /// Totals over its counted records.
+    pub totals: Totals,
+}
+
 /// The report of `ingest`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IngestReport {
@@ -205,6 +214,8 @@ pub struct IngestReport {
     pub records: Vec<IngestRow>,
     /// Totals over counted records.
     pub totals: Totals,
+    /// Totals per input format, in format order.
+    pub by_format: Vec<FormatTotals>,
     /// Judgements made while reading and reconciling.
     pub warnings: Vec<Warning>,
     /// Files read.

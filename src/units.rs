@@ -377,8 +377,10 @@ impl fmt::Display for Mass {
             (self.0, "kg")
         } else if kg >= 1e-3 {
             (self.0 * 1e3, "g")
-        } else {
+        } else if kg >= 1e-6 {
             (self.0 * 1e6, "mg")
+        } else {
+            (self.0 * 1e9, "µg")
         };
         write!(f, "{} {unit}", format_significant(value, 4))
     }
@@ -394,8 +396,10 @@ impl fmt::Display for Energy {
             (self.0, "kWh")
         } else if kwh >= 1e-3 {
             (self.0 * 1e3, "Wh")
-        } else {
+        } else if kwh >= 1e-6 {
             (self.0 * 1e6, "mWh")
+        } else {
+            (self.0 * 1e9, "µWh")
         };
         write!(f, "{} {unit}", format_significant(value, 4))
     }
@@ -566,6 +570,8 @@ mod tests {
         assert_eq!(Energy::kwh(400.0).to_string(), "400 kWh");
         assert_eq!(Energy::kwh(0.25).to_string(), "250 Wh");
         assert_eq!(Energy::kwh(6.531e-5).to_string(), "65.31 mWh");
+        assert_eq!(Energy::kwh(4.649e-8).to_string(), "46.49 µWh");
+        assert_eq!(Mass::kg(3.14e-9).to_string(), "3.14 µg");
         assert_eq!(Duration::seconds(7.006).to_string(), "7.01 s");
         assert_eq!(Duration::seconds(3723.0).to_string(), "1h 02m 03s");
         assert_eq!(Ratio::fraction(0.1).to_string(), "10%");

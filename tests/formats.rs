@@ -517,3 +517,220 @@ fn record_schema_is_committed() {
         "docs/record.schema.json is out of date: run `cargo run -- schema record > docs/record.schema.json`"
     );
 }
+
+// ---------------------------------------------------------------- eco2AI
+
+#[test]
+fn eco2ai_totals_over_the_rows_that_count() {
+    // (dir, runs, kWh, kg CO2, s) — README: rows per run per release, tool's own numbers.
+    let cases = [
+        (
+            "v0.3.12",
+            2,
+            4.536569716151462e-08,
+            3.0635455293170817e-09,
+            4.852357625961304,
+        ),
+        (
+            "training-v0.3.12",
+            2,
+            6.75713634275136e-08,
+            4.563094172259995e-09,
+            7.167520761489868,
+        ),
+        (
+            "emission-level-v0.3.12",
+            1,
+            2.004611470482587e-08,
+            1.0023057352412935e-09,
+            2.174090623855591,
+        ),
+        (
+            "v0.3.0",
+            2,
+            3.915250339957766e-08,
+            2.6439685545734786e-09,
+            4.856526613235474,
+        ),
+        (
+            "training-v0.3.0",
+            2,
+            6.409502983312147e-08,
+            4.328337364630692e-09,
+            7.701291799545288,
+        ),
+        (
+            "v0.2.7",
+            2,
+            3.890456969884325e-08,
+            2.627225591762885e-09,
+            4.845705270767212,
+        ),
+        (
+            "aborted-v0.2.7",
+            2,
+            3.214509319796348e-05,
+            2.1707581436584736e-06,
+            3.5424842834472656,
+        ),
+        (
+            "v0.1.1",
+            2,
+            0.00032750146200249996,
+            0.00010159095351320505,
+            5.517085075378418,
+        ),
+    ];
+    for (dir, n, kwh, kg, s) in cases {
+        let report = ingest(&fixture(&format!("eco2ai/{dir}")), &[]);
+        let (runs, energy, co2e) = totals(&report);
+        assert_eq!(runs, n, "{dir}");
+        close(energy, kwh, dir);
+        close(co2e, kg, dir);
+        close(num(&report["totals"]["duration_s"]), s, dir);
+        assert_eq!(report["records"][0]["format"], "eco2ai");
+    }
+}
+
+#[test]
+fn eco2ai_epoch_rows_are_not_double_counted() {
+    // 0.3.12: three epoch rows, each one epoch: summed, as components of one run.
+    let report = ingest(&fixture("eco2ai/training-v0.3.12"), &[]);
+    let parts: Vec<_> = report["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["part"]["kind"].as_str().unwrap_or("-").to_owned())
+        .collect();
+    assert_eq!(parts, vec!["component", "component", "component", "-"]);
+    assert!(codes(&report).is_empty());
+    // 0.3.0: the summary row repeats the last epoch label and holds the sum: only it counts.
+    let report = ingest(&fixture("eco2ai/training-v0.3.0"), &[]);
+    assert_eq!(
+        codes(&report),
+        vec!["eco2ai-summary-row", "task-rows-in-run"]
+    );
+    let counted: Vec<_> = report["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["counted"]["status"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        counted,
+        vec![
+            "in-run-row",
+            "in-run-row",
+            "in-run-row",
+            "counted",
+            "counted"
+        ]
+    );
+}
+
+#[test]
+fn eco2ai_places_and_layouts() {
+    let report = ingest(&fixture("eco2ai/v0.1.1"), &[]);
+    let r = &report["records"][0];
+    assert_eq!(r["place"]["country_iso"], "DE");
+    assert_eq!(r["place"]["region"], "Berlin");
+    assert_eq!(r["layout"], "eco2ai 0.1.x (tab-separated) (10 columns)");
+    let report = ingest(&fixture("eco2ai/emission-level-v0.3.12"), &[]);
+    assert_eq!(report["records"][0]["place"]["country_iso"], "FR");
+    assert_eq!(report["records"][0]["hardware"]["cpu"], "AMD EPYC");
+    assert_eq!(
+        report["records"][0]["hardware"]["gpu"],
+        serde_json::Value::Null
+    );
+}
+
+#[test]
+fn eco2ai_bad_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fixture("eco2ai/v0.3.12/emission.csv")).unwrap();
+    let no_energy = text.replacen("power_consumption(kWh)", "power_usage", 1);
+    let f = write(tmp.path(), "emission.csv", &no_energy);
+    fails(
+        &["ingest", "--input-format", "eco2ai", f.to_str().unwrap()],
+        "emission.csv:1: eco2AI CSV without a `power_consumption(kWh)` column",
+    );
+    let mut lines: Vec<&str> = text.lines().collect();
+    let broken = lines[2].replacen(",2026-", ",abc,2026-", 1);
+    lines[2] = &broken;
+    let f = write(tmp.path(), "emission.csv", &lines.join("\n"));
+    fails(
+        &["ingest", f.to_str().unwrap()],
+        "emission.csv:3: row has 14 fields but the header has 13",
+    );
+}
+
+// ---------------------------------------------------------------- all together
+
+#[test]
+fn a_folder_with_one_file_of_each_format() {
+    let report = ingest("examples/mixed", &[]);
+    let mut formats: Vec<_> = report["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["format"].as_str().unwrap().to_owned())
+        .collect();
+    formats.sort();
+    assert_eq!(
+        formats,
+        vec![
+            "carbontracker",
+            "codecarbon",
+            "eco2ai",
+            "hf-card",
+            "impact-framework",
+            "native"
+        ]
+    );
+    // Each format's total is the tool's own number.
+    let by: std::collections::HashMap<String, (f64, f64)> = report["by_format"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["format"].as_str().unwrap().to_owned(),
+                (
+                    num(&f["totals"]["energy_kwh"]),
+                    num(&f["totals"]["co2e_kg"]),
+                ),
+            )
+        })
+        .collect();
+    close(by["codecarbon"].1, 7.906565967507522e-06, "codecarbon");
+    close(by["impact-framework"].0, 14.004225, "IF energy");
+    close(
+        by["impact-framework"].1,
+        7405.753652294521 / 1000.0,
+        "IF carbon",
+    );
+    // eco2AI: the CSV (training 0.3.12) and the exported records (0.3.12 plain runs).
+    close(
+        by["eco2ai"].0,
+        6.75713634275136e-08 + 4.536569716151462e-08,
+        "eco2ai",
+    );
+    close(
+        by["carbontracker"].1,
+        0.052739286306 / 1000.0,
+        "carbontracker",
+    );
+    assert_eq!(by["hf-card"].1, 1.71);
+    let (runs, _, co2e) = totals(&report);
+    assert_eq!(runs, 3 + 1 + 4 + 1 + 1);
+    close(
+        co2e,
+        7.906565967507522e-06
+            + 7.405753652294521
+            + 4.563094172259995e-09
+            + 3.0635455293170817e-09
+            + 0.052739286306e-3
+            + 1.71,
+        "all",
+    );
+}

@@ -7,6 +7,7 @@
 
 pub mod carbontracker;
 pub mod codecarbon;
+pub mod eco2ai;
 pub mod hf_card;
 pub mod impact_framework;
 pub mod native;
@@ -168,10 +169,13 @@ fn read_text(path: &Path) -> Result<String, Error> {
 /// The format of a file, from its content (and name), or `None` when it is no known log.
 fn detect(path: &Path, text: &str) -> Option<Format> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if let Some(header) = csv_header(text)
-        && codecarbon::is_codecarbon_header(&header)
-    {
-        return Some(Format::Codecarbon);
+    if let Some(header) = csv_header(text) {
+        if codecarbon::is_codecarbon_header(&header) {
+            return Some(Format::Codecarbon);
+        }
+        if eco2ai::is_eco2ai_header(&header) {
+            return Some(Format::Eco2ai);
+        }
     }
     if native::detect(text) {
         return Some(Format::Native);
@@ -323,12 +327,7 @@ fn read_one(
         Format::Native => native::parse(path, text)?,
         Format::ImpactFramework => impact_framework::parse(path, text, in_directory)?,
         Format::Carbontracker => carbontracker::parse(path, text)?,
-        other => {
-            return Err(Error::input(Problem::new(
-                Location::file(path),
-                format!("reading {} logs is not implemented yet", other.name()),
-            )));
-        }
+        Format::Eco2ai => eco2ai::parse(path, text)?,
     };
     out.files.push(InputFile {
         path: path.to_owned(),

@@ -176,6 +176,17 @@ impl Render for Markdown {
                 }
             )?;
         }
+        if report.by_format.len() > 1 {
+            writeln!(out)?;
+            for f in &report.by_format {
+                writeln!(
+                    out,
+                    "- {}: {}",
+                    code(f.format.name()),
+                    esc(&super::totals_sentence(&f.totals))
+                )?;
+            }
+        }
         writeln!(
             out,
             "\n**Total:** {}",

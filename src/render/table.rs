@@ -163,6 +163,16 @@ impl Render for Table {
             ]);
         }
         writeln!(out, "{t}")?;
+        if report.by_format.len() > 1 {
+            for f in &report.by_format {
+                writeln!(
+                    out,
+                    "  {}: {}",
+                    f.format.name(),
+                    super::totals_sentence(&f.totals)
+                )?;
+            }
+        }
         writeln!(out, "Total: {}", super::totals_sentence(&report.totals))?;
         if !report.warnings.is_empty() {
             writeln!(out, "\nWarnings:")?;
