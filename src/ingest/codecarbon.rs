@@ -232,18 +232,9 @@ impl Row<'_> {
     }
 }
 
-/// Read one CodeCarbon CSV file (run file or task file). `text` is the whole file.
+/// Read one CodeCarbon CSV file (run file or task file). `text` is the whole file, as
+/// [`super::normalize`] leaves it.
 pub fn parse(file: &Path, text: &str) -> Result<Parsed, Error> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    // The csv crate counts lines wrongly after CRLF terminators; 1.x writes CRLF, and a file can
-    // mix both (1.x appending to a 2.x file). Normalize so reported line numbers are right.
-    let normalized;
-    let text = if text.contains('\r') {
-        normalized = text.replace("\r\n", "\n");
-        normalized.as_str()
-    } else {
-        text
-    };
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -470,7 +461,7 @@ mod tests {
     #[test]
     fn bom_and_crlf_are_read() {
         let text = "\u{feff}timestamp,project_name,run_id,duration,emissions,energy_consumed\r\n2024-01-01T00:00:00,p,r1,10,0.5,2\r\n";
-        let parsed = parse(Path::new("x.csv"), text).unwrap();
+        let parsed = parse(Path::new("x.csv"), &super::super::normalize(text)).unwrap();
         assert_eq!(parsed.records.len(), 1);
         assert_eq!(parsed.records[0].run_id, "r1");
         assert_eq!(parsed.records[0].energy, Some(Energy::kwh(2.0)));

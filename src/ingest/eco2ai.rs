@@ -87,14 +87,6 @@ struct Row {
 
 /// Read an eco2AI CSV file.
 pub fn parse(file: &Path, text: &str) -> Result<Parsed, Error> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let normalized;
-    let text = if text.contains('\r') {
-        normalized = text.replace("\r\n", "\n");
-        normalized.as_str()
-    } else {
-        text
-    };
     let first = text.lines().next().unwrap_or_default();
     let tabs = first.contains('\t') && !first.contains(',');
     let mut reader = csv::ReaderBuilder::new()

@@ -111,14 +111,6 @@ fn looks_like_kg(value: f64, literal: &str) -> bool {
 
 /// Read the card at `file`.
 pub fn parse(file: &Path, text: &str, units: HfUnits) -> Result<Parsed, Error> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let normalized;
-    let text = if text.contains('\r') {
-        normalized = text.replace("\r\n", "\n");
-        normalized.as_str()
-    } else {
-        text
-    };
     let (front, first_line, body) = split(text);
     let (meta, spans): (Value, Spans) = yaml::load(file, front).map_err(|mut p| {
         p.location = shift(p.location, first_line);

@@ -313,6 +313,17 @@ fn unknown_format(path: &Path) -> Error {
     )
 }
 
+/// The text every parser reads: without a UTF-8 byte-order mark, and with CRLF line ends made LF
+/// (CodeCarbon 1.x writes CRLF, a file can mix both, and the csv crate miscounts lines after CRLF).
+pub fn normalize(text: &str) -> std::borrow::Cow<'_, str> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.contains("\r\n") {
+        std::borrow::Cow::Owned(text.replace("\r\n", "\n"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 fn read_one(
     path: &Path,
     text: &str,
@@ -321,6 +332,7 @@ fn read_one(
     in_directory: bool,
     out: &mut Ingested,
 ) -> Result<(), Error> {
+    let text = &normalize(text);
     let parsed = match format {
         Format::Codecarbon => codecarbon::parse(path, text)?,
         Format::HfCard => hf_card::parse(path, text, options.hf_units)?,
