@@ -28,12 +28,197 @@ pub enum Command {
     /// Work with policy files.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Estimate a run nothing measured, from hardware × hours (or FLOPs) × PUE × grid intensity,
+    /// with embodied carbon; prints a record `ingest`/`check` read back, a table or JSON.
+    Estimate(Box<EstimateArgs>),
+    /// Show the embedded reference data (accelerators, CPUs, grid intensities, regions, PUE,
+    /// defaults), each row with its source and year.
+    #[command(subcommand)]
+    Reference(ReferenceCommand),
     /// Print a JSON Schema: of policy files, or of carbon-gate's run records (JSON/NDJSON input).
     Schema {
         /// Which schema.
         #[arg(value_enum)]
         which: SchemaKind,
     },
+}
+
+/// `reference` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ReferenceCommand {
+    /// List a table (all tables when none is named).
+    List {
+        /// Which table.
+        #[arg(value_enum)]
+        table: Option<ReferenceTable>,
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = ReferenceFormat::Table)]
+        format: ReferenceFormat,
+    },
+    /// Show the rows matching a name (accelerator, CPU, country, region, PUE scope or default).
+    Show {
+        /// Name to look up, e.g. `A100-SXM4-80GB`, `FR`, `aws:eu-west-3`, `lifetime`.
+        name: String,
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = ReferenceFormat::Table)]
+        format: ReferenceFormat,
+    },
+}
+
+/// Reference tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReferenceTable {
+    /// Accelerators: TDP, peak throughput, embodied carbon.
+    Accelerators,
+    /// CPUs: TDP.
+    Cpus,
+    /// Grid intensity per country.
+    Countries,
+    /// Grid intensity per US state / Canadian province.
+    Subdivisions,
+    /// Cloud regions of AWS, GCP, Azure.
+    Regions,
+    /// PUE defaults.
+    Pue,
+    /// Embodied, lifetime, utilization defaults and uncertainty ranges.
+    Defaults,
+}
+
+/// Output of `reference`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReferenceFormat {
+    /// Terminal table.
+    Table,
+    /// JSON.
+    Json,
+}
+
+/// Output of `estimate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EstimateFormat {
+    /// One carbon-gate record (NDJSON line) that `ingest` and `check` read back unchanged.
+    Record,
+    /// The figures, the formulas and every assumption, as a table.
+    Table,
+    /// The record, its totals, the formulas and every assumption, as JSON.
+    Json,
+}
+
+/// `estimate` arguments.
+#[derive(Debug, Args)]
+pub struct EstimateArgs {
+    /// Accelerator (see `carbon-gate reference list accelerators`), e.g. A100-SXM4-80GB.
+    #[arg(long, value_name = "NAME")]
+    pub accelerator: Option<String>,
+    /// Measured average power per device, e.g. "330 W" (beats the TDP).
+    #[arg(long, value_name = "POWER", value_parser = parse_power)]
+    pub power: Option<crate::units::Power>,
+    /// Number of devices.
+    #[arg(long, value_name = "N")]
+    pub count: Option<f64>,
+    /// Wall-clock hours.
+    #[arg(long, value_name = "H")]
+    pub hours: Option<f64>,
+    /// Device-hours in total (instead of --count × --hours), e.g. 1082990.
+    #[arg(long, value_name = "N", conflicts_with_all = ["count", "hours"])]
+    pub device_hours: Option<f64>,
+    /// Training compute in FLOP (e.g. 3.1e23), with --mfu: device-hours = FLOP ÷ (peak × MFU).
+    #[arg(long, value_name = "FLOP", conflicts_with_all = ["count", "hours", "device_hours"])]
+    pub flops: Option<f64>,
+    /// Model FLOPs utilization for --flops: the fraction of peak throughput reached (0–1).
+    #[arg(long, value_name = "FRACTION", requires = "flops")]
+    pub mfu: Option<f64>,
+    /// Peak dense throughput per device in TFLOP/s (default: the accelerator's BF16 peak).
+    #[arg(long, value_name = "TFLOPS")]
+    pub peak_tflops: Option<f64>,
+    /// Average fraction of TDP drawn (default 1: full TDP).
+    #[arg(long, value_name = "FRACTION")]
+    pub utilization: Option<f64>,
+    /// Cloud region as provider:region, e.g. aws:eu-west-3 (see `reference list regions`).
+    #[arg(long, value_name = "PROVIDER:REGION")]
+    pub region: Option<String>,
+    /// Country (ISO alpha-2, alpha-3 or name), when not on a listed cloud region.
+    #[arg(long, value_name = "CODE")]
+    pub country: Option<String>,
+    /// Grid intensity you know, e.g. "56 g/kWh" (beats region and country).
+    #[arg(long, value_name = "INTENSITY", value_parser = parse_intensity)]
+    pub intensity: Option<crate::units::Intensity>,
+    /// Contractual (market-based) factor, e.g. "20 g/kWh": reported beside, never subtracted.
+    #[arg(long, value_name = "INTENSITY", value_parser = parse_intensity)]
+    pub market_factor: Option<crate::units::Intensity>,
+    /// PUE of the facility (default: the provider's, else the industry average).
+    #[arg(long, value_name = "RATIO")]
+    pub pue: Option<f64>,
+    /// Hardware lifetime for embodied carbon, e.g. "4 years".
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub lifetime: Option<crate::units::Duration>,
+    /// Devices per host server (default 8).
+    #[arg(long, value_name = "N")]
+    pub devices_per_server: Option<f64>,
+    /// Embodied CO2e per accelerator, e.g. "164 kg" (default: the reference row).
+    #[arg(long, value_name = "MASS", value_parser = parse_mass)]
+    pub accelerator_embodied: Option<crate::units::Mass>,
+    /// Embodied CO2e per host server, e.g. "2500 kg".
+    #[arg(long, value_name = "MASS", value_parser = parse_mass)]
+    pub server_embodied: Option<crate::units::Mass>,
+    /// Model the run trained.
+    #[arg(long, value_name = "NAME")]
+    pub model: Option<String>,
+    /// Model version (semver).
+    #[arg(long, value_name = "SEMVER", value_parser = parse_version)]
+    pub model_version: Option<semver::Version>,
+    /// Phase.
+    #[arg(long, value_enum)]
+    pub phase: Option<crate::record::Phase>,
+    /// Run id of the record (default: made from the inputs).
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = EstimateFormat::Table)]
+    pub format: EstimateFormat,
+    /// Where the output goes.
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+fn quantity<T>(
+    text: &str,
+    dimension: crate::units::Dimension,
+    pick: impl Fn(crate::units::Quantity) -> Option<T>,
+) -> Result<T, String> {
+    crate::units::parse_quantity(text, dimension)
+        .map_err(|e| e.to_string())
+        .and_then(|q| {
+            pick(q).ok_or_else(|| format!("\"{text}\" is not the expected kind of quantity"))
+        })
+}
+
+fn parse_power(text: &str) -> Result<crate::units::Power, String> {
+    quantity(text, crate::units::Dimension::Power, |q| match q {
+        crate::units::Quantity::Power(p) => Some(p),
+        _ => None,
+    })
+}
+
+fn parse_intensity(text: &str) -> Result<crate::units::Intensity, String> {
+    quantity(text, crate::units::Dimension::Intensity, |q| match q {
+        crate::units::Quantity::Intensity(i) => Some(i),
+        _ => None,
+    })
+}
+
+fn parse_mass(text: &str) -> Result<crate::units::Mass, String> {
+    quantity(text, crate::units::Dimension::Mass, |q| match q {
+        crate::units::Quantity::Mass(m) => Some(m),
+        _ => None,
+    })
+}
+
+fn parse_duration(text: &str) -> Result<crate::units::Duration, String> {
+    quantity(text, crate::units::Dimension::Duration, |q| match q {
+        crate::units::Quantity::Duration(d) => Some(d),
+        _ => None,
+    })
 }
 
 /// The JSON Schemas the tool publishes.

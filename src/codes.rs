@@ -11,6 +11,8 @@ pub const BUDGET_WARNING: &str = "budget-warning";
 pub const NO_DATA_FOR_BUDGET: &str = "no-data-for-budget";
 /// A finding: a model has runs but no budget applies to it.
 pub const NO_BUDGET: &str = "no-budget";
+/// A finding: a budget counts embodied carbon but it could not be computed for some runs.
+pub const MISSING_EMBODIED: &str = "missing-embodied";
 /// A finding: an energy limit applies but some runs report no energy (e.g. model cards).
 pub const NO_ENERGY_DATA: &str = "no-energy-data";
 
@@ -62,6 +64,10 @@ pub const ALL: &[(&str, &str)] = &[
         "a budget applies to a model in the check but no run of it was found",
     ),
     (NO_BUDGET, "a model has runs but no budget applies to it"),
+    (
+        MISSING_EMBODIED,
+        "embodied carbon could not be computed for some runs",
+    ),
     (
         NO_ENERGY_DATA,
         "an energy limit applies but some runs report no energy",

@@ -236,18 +236,54 @@ fn distinct_parts(records: &[RunRecord], parts: &[usize]) -> Vec<usize> {
     keep
 }
 
+/// CO2e by GHG Protocol scope, for the user's inventory (see `docs/methodology.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct Scopes {
+    /// Electricity of own or controlled hardware, location-based: Scope 2.
+    #[serde(rename = "scope2_location_kg")]
+    pub scope2: Mass,
+    /// Electricity of cloud services, location-based: Scope 3 category 1 (purchased services).
+    #[serde(rename = "scope3_cat1_location_kg")]
+    pub scope3_cat1: Mass,
+    /// Embodied carbon as an SCI time-share allocation (not a GHG-inventory category 2 figure,
+    /// which would book the whole capital good in its year of purchase).
+    #[serde(rename = "embodied_sci_time_share_kg")]
+    pub embodied: Mass,
+}
+
 /// Totals over counted records.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
 pub struct Totals {
     /// Energy, kWh, over the records that report energy.
     #[serde(rename = "energy_kwh")]
     pub energy: Energy,
-    /// Emissions, kg CO2e (operational plus the embodied that sources report).
-    #[serde(rename = "co2e_kg")]
-    pub emissions: Mass,
-    /// The embodied part of `co2e_kg`, over the records that separate it.
+    /// Operational (location-based) CO2e, kg.
+    #[serde(rename = "operational_co2e_kg")]
+    pub operational: Mass,
+    /// Embodied CO2e, kg, over the records that carry it.
     #[serde(rename = "embodied_co2e_kg")]
     pub embodied: Mass,
+    /// Total CO2e, kg: operational + embodied.
+    #[serde(rename = "co2e_kg")]
+    pub emissions: Mass,
+    /// Market-based operational CO2e, kg, over the records with a contractual factor (`null`:
+    /// none has one). Reported beside the location-based figure, never subtracted.
+    #[serde(rename = "market_co2e_kg")]
+    pub market: Option<Mass>,
+    /// Lowest energy within the stated ranges of the estimates (measured records at their value).
+    #[serde(rename = "energy_low_kwh")]
+    pub energy_low: Energy,
+    /// Highest energy within the stated ranges.
+    #[serde(rename = "energy_high_kwh")]
+    pub energy_high: Energy,
+    /// Lowest total CO2e within the stated ranges.
+    #[serde(rename = "co2e_low_kg")]
+    pub emissions_low: Mass,
+    /// Highest total CO2e within the stated ranges.
+    #[serde(rename = "co2e_high_kg")]
+    pub emissions_high: Mass,
+    /// CO2e by scope.
+    pub scopes: Scopes,
     /// Duration summed over the records that report one, seconds.
     #[serde(rename = "duration_s")]
     pub duration: Duration,
@@ -255,6 +291,8 @@ pub struct Totals {
     pub runs: usize,
     /// Runs with at least one counted record that has no energy figure (e.g. a model card).
     pub runs_without_energy: usize,
+    /// Runs with at least one estimated record.
+    pub estimated_runs: usize,
 }
 
 /// Total the counted records among `indices`.
@@ -264,22 +302,60 @@ pub fn totals(reconciled: &Reconciled, indices: impl IntoIterator<Item = usize>)
         .filter(|&i| reconciled.statuses[i] == Status::Counted)
         .map(|i| &reconciled.records[i])
         .collect();
-    let runs: HashSet<(Format, &str)> = counted
-        .iter()
-        .map(|r| (r.format, r.run_id.as_str()))
-        .collect();
-    let without_energy: HashSet<(Format, &str)> = counted
-        .iter()
-        .filter(|r| r.energy.is_none())
-        .map(|r| (r.format, r.run_id.as_str()))
-        .collect();
+    sum(&counted)
+}
+
+/// Total a set of counted records.
+pub fn sum(counted: &[&RunRecord]) -> Totals {
+    let runs_where = |keep: &dyn Fn(&RunRecord) -> bool| {
+        counted
+            .iter()
+            .filter(|r| keep(r))
+            .map(|r| (r.format, r.run_id.as_str()))
+            .collect::<HashSet<_>>()
+            .len()
+    };
+    let energy = |r: &&RunRecord| r.energy.unwrap_or(Energy::ZERO);
+    let markets: Vec<Mass> = counted.iter().filter_map(|r| r.market).collect();
     Totals {
         energy: counted.iter().filter_map(|r| r.energy).sum(),
-        emissions: counted.iter().map(|r| r.emissions).sum(),
+        operational: counted.iter().map(|r| r.operational()).sum(),
         embodied: counted.iter().filter_map(|r| r.embodied).sum(),
+        emissions: counted.iter().map(|r| r.emissions).sum(),
+        market: (!markets.is_empty()).then(|| markets.into_iter().sum()),
+        energy_low: counted
+            .iter()
+            .map(|r| r.band.map_or(energy(r), |b| b.energy_low_kwh))
+            .sum(),
+        energy_high: counted
+            .iter()
+            .map(|r| r.band.map_or(energy(r), |b| b.energy_high_kwh))
+            .sum(),
+        emissions_low: counted
+            .iter()
+            .map(|r| r.band.map_or(r.emissions, |b| b.co2e_low_kg))
+            .sum(),
+        emissions_high: counted
+            .iter()
+            .map(|r| r.band.map_or(r.emissions, |b| b.co2e_high_kg))
+            .sum(),
+        scopes: Scopes {
+            scope2: counted
+                .iter()
+                .filter(|r| !r.on_cloud())
+                .map(|r| r.operational())
+                .sum(),
+            scope3_cat1: counted
+                .iter()
+                .filter(|r| r.on_cloud())
+                .map(|r| r.operational())
+                .sum(),
+            embodied: counted.iter().filter_map(|r| r.embodied).sum(),
+        },
         duration: counted.iter().filter_map(|r| r.duration).sum(),
-        runs: runs.len(),
-        runs_without_energy: without_energy.len(),
+        runs: runs_where(&|_| true),
+        runs_without_energy: runs_where(&|r| r.energy.is_none()),
+        estimated_runs: runs_where(&|r| r.method.is_estimate()),
     }
 }
 
@@ -323,6 +399,16 @@ pub struct Contribution {
     /// Duration added, s.
     #[serde(rename = "duration_s")]
     pub duration: Option<Duration>,
+    /// Measured, or how it was estimated.
+    pub method: crate::record::Method,
+    /// How embodied carbon was added by the policy's `embodied:` rule, when it was.
+    pub embodied_basis: Option<String>,
+    /// The hardware the row records (used to compute embodied carbon).
+    #[serde(skip)]
+    pub hardware: crate::record::Hardware,
+    /// The inputs of an estimate.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub assumptions: Vec<crate::record::Assumption>,
 }
 
 /// One model version's share of the ledger.
@@ -401,6 +487,10 @@ pub fn aggregate(
                         emissions: r.emissions,
                         embodied: r.embodied,
                         duration: r.duration,
+                        method: r.method,
+                        embodied_basis: None,
+                        hardware: r.hardware.clone(),
+                        assumptions: r.assumptions.clone(),
                     }
                 })
                 .collect(),

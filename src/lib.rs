@@ -9,12 +9,15 @@
 pub mod cli;
 pub mod codes;
 pub mod diagnostic;
+pub mod embodied;
 pub mod error;
+pub mod estimate;
 pub mod exit;
 pub mod ingest;
 pub mod ledger;
 pub mod policy;
 pub mod record;
+pub mod reference;
 pub mod render;
 pub mod report;
 pub mod units;
@@ -58,6 +61,8 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
             stderr: Vec::new(),
             exit: Exit::Pass,
         }),
+        Command::Estimate(args) => estimate_command(&args),
+        Command::Reference(cmd) => reference_command(&cmd),
         Command::Schema {
             which: cli::SchemaKind::Record,
         } => Ok(Outcome {
@@ -106,7 +111,8 @@ fn check(args: &CheckArgs) -> Result<Outcome, Error> {
     };
     let (entries, attribution_warnings) = ledger::aggregate(&mut reconciled, &attribution);
     warnings.extend(attribution_warnings);
-    let models = policy::eval::evaluate(&loaded.policy, &entries);
+    let models =
+        policy::eval::evaluate(&loaded.policy, &entries, reference::Reference::embedded()?);
     let (verdict, summary) = report::summarize(&models);
     let report = CheckReport {
         schema_version: SCHEMA_VERSION,
@@ -237,6 +243,160 @@ fn policy_validate(paths: &[std::path::PathBuf]) -> Result<Outcome, Error> {
     Ok(Outcome {
         stdout: Vec::new(),
         stderr,
+        exit: Exit::Pass,
+    })
+}
+
+fn estimate_command(args: &cli::EstimateArgs) -> Result<Outcome, Error> {
+    let reference = reference::Reference::embedded()?;
+    let input = estimate::Input {
+        accelerator: args.accelerator.clone(),
+        power: args.power,
+        count: args.count,
+        hours: args.hours.map(|h| units::Duration::seconds(h * 3600.0)),
+        device_hours: args.device_hours,
+        flops: args.flops,
+        mfu: args.mfu,
+        peak_tflops: args.peak_tflops,
+        utilization: args.utilization,
+        region: args.region.clone(),
+        country: args.country.clone(),
+        intensity: args.intensity,
+        market_factor: args.market_factor,
+        pue: args.pue,
+        lifetime: args.lifetime,
+        devices_per_server: args.devices_per_server,
+        accelerator_embodied: args.accelerator_embodied,
+        server_embodied: args.server_embodied,
+        model: args.model.clone(),
+        version: args.model_version.as_ref().map(ToString::to_string),
+        phase: args.phase,
+        run_id: args.run_id.clone(),
+    };
+    let estimate = estimate::estimate(&input, reference)?;
+    let mut buffer = Vec::new();
+    let written = match args.format {
+        cli::EstimateFormat::Record => render::estimate::record(&estimate, &mut buffer),
+        cli::EstimateFormat::Json => render::estimate::json(&estimate, &mut buffer),
+        cli::EstimateFormat::Table => render::estimate::text(&estimate, &mut buffer),
+    };
+    written.map_err(|source| Error::Output {
+        path: "<report>".into(),
+        source,
+    })?;
+    let t = render::estimate::totals(&estimate);
+    Ok(Outcome {
+        stdout: deliver(buffer, args.out.output.as_deref())?,
+        stderr: vec![format!(
+            "carbon-gate: estimate: {} energy, {} CO2e ({} operational + {} embodied); range {}–{}",
+            t.energy, t.emissions, t.operational, t.embodied, t.emissions_low, t.emissions_high
+        )],
+        exit: Exit::Pass,
+    })
+}
+
+fn reference_command(cmd: &cli::ReferenceCommand) -> Result<Outcome, Error> {
+    use cli::{ReferenceCommand, ReferenceFormat, ReferenceTable};
+    let reference = reference::Reference::embedded()?;
+    let mut out = Vec::new();
+    let json = |value: serde_json::Value, out: &mut Vec<u8>| {
+        let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
+        text.push('\n');
+        out.extend_from_slice(text.as_bytes());
+    };
+    match cmd {
+        ReferenceCommand::List { table, format } => {
+            let names: Vec<&str> = match table {
+                None => reference::TABLES.iter().map(|t| t.0).collect(),
+                Some(t) => vec![match t {
+                    ReferenceTable::Accelerators => "accelerators",
+                    ReferenceTable::Cpus => "cpus",
+                    ReferenceTable::Countries => "countries",
+                    ReferenceTable::Subdivisions => "subdivisions",
+                    ReferenceTable::Regions => "regions",
+                    ReferenceTable::Pue => "pue",
+                    ReferenceTable::Defaults => "defaults",
+                }],
+            };
+            match format {
+                ReferenceFormat::Json => {
+                    let mut doc = serde_json::Map::new();
+                    for name in names {
+                        let value = match name {
+                            "accelerators" => serde_json::to_value(&reference.accelerators),
+                            "cpus" => serde_json::to_value(&reference.cpus),
+                            "countries" => serde_json::to_value(&reference.countries),
+                            "subdivisions" => serde_json::to_value(&reference.subdivisions),
+                            "regions" => serde_json::to_value(&reference.regions),
+                            "pue" => serde_json::to_value(&reference.pue),
+                            _ => serde_json::to_value(&reference.defaults),
+                        }
+                        .unwrap_or_default();
+                        doc.insert(name.to_owned(), value);
+                    }
+                    json(serde_json::Value::Object(doc), &mut out);
+                }
+                ReferenceFormat::Table => {
+                    for (name, file, text) in
+                        reference::TABLES.iter().filter(|t| names.contains(&t.0))
+                    {
+                        let (header, rows) = reference::raw_rows(text);
+                        let mut t = comfy_table::Table::new();
+                        t.load_style(comfy_table::presets::ASCII_MARKDOWN);
+                        t.force_no_tty();
+                        t.set_header(header);
+                        for row in rows {
+                            t.add_row(row);
+                        }
+                        out.extend_from_slice(
+                            format!("{name} (src/reference/{file})\n{t}\n\n").as_bytes(),
+                        );
+                    }
+                }
+            }
+        }
+        ReferenceCommand::Show { name, format } => {
+            let rows = reference::find_rows(name);
+            if rows.is_empty() {
+                let known = reference::known_names();
+                let suggestions = reference::closest(name, known.iter().map(String::as_str));
+                return Err(Error::input(
+                    error::Problem::new(
+                        error::Location::file("<command line>"),
+                        format!("no reference row named \"{name}\""),
+                    )
+                    .with_help(format!("closest known: {}", suggestions.join(", "))),
+                ));
+            }
+            match format {
+                ReferenceFormat::Json => {
+                    let values: Vec<serde_json::Value> = rows
+                        .iter()
+                        .map(|(table, header, row)| {
+                            let mut m = serde_json::Map::new();
+                            m.insert("table".into(), (*table).into());
+                            for (k, v) in header.iter().zip(row) {
+                                m.insert(k.clone(), v.clone().into());
+                            }
+                            serde_json::Value::Object(m)
+                        })
+                        .collect();
+                    json(serde_json::Value::Array(values), &mut out);
+                }
+                ReferenceFormat::Table => {
+                    for (table, header, row) in rows {
+                        out.extend_from_slice(format!("[{table}]\n").as_bytes());
+                        for (k, v) in header.iter().zip(&row) {
+                            out.extend_from_slice(format!("  {k}: {v}\n").as_bytes());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(Outcome {
+        stdout: out,
+        stderr: Vec::new(),
         exit: Exit::Pass,
     })
 }

@@ -132,6 +132,54 @@ pub enum Part {
     Component(String),
 }
 
+/// How a record's figures were obtained.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    /// Measured by a tracker (CodeCarbon, carbontracker…), or reported as such by its source.
+    #[default]
+    Measured,
+    /// Estimated by carbon-gate from the accelerator's TDP × hours.
+    TdpEstimate,
+    /// Estimated by carbon-gate from an average power the user measured × hours.
+    PowerEstimate,
+    /// Estimated by carbon-gate from training FLOPs, peak throughput and utilization.
+    FlopEstimate,
+}
+
+impl Method {
+    /// Whether carbon-gate estimated the figures.
+    pub fn is_estimate(self) -> bool {
+        self != Method::Measured
+    }
+}
+
+/// A low/high band around a record's central figures, from the stated ranges of its inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Band {
+    /// Lowest energy, kWh.
+    pub energy_low_kwh: Energy,
+    /// Highest energy, kWh.
+    pub energy_high_kwh: Energy,
+    /// Lowest total CO2e, kg.
+    pub co2e_low_kg: Mass,
+    /// Highest total CO2e, kg.
+    pub co2e_high_kg: Mass,
+}
+
+/// One input of an estimate: its value and where it came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Assumption {
+    /// What it is (`power per device`, `PUE`, `grid intensity`…).
+    pub name: String,
+    /// The value with its unit, and its band when it has one.
+    pub value: String,
+    /// Where it came from: the command line, or a reference row with its source and year.
+    pub source: String,
+}
+
 /// Energy split by component, where the tool measured it (kWh each).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Components {
@@ -215,6 +263,17 @@ pub struct RunRecord {
     pub hardware: Hardware,
     /// PUE the tool applied, when it says.
     pub pue: Option<f64>,
+    /// Measured, or estimated (and how).
+    pub method: Method,
+    /// Market-based operational CO2e (a contractual factor the user supplied), kg; reported
+    /// beside the location-based figure, never subtracted from it.
+    #[serde(rename = "market_co2e_kg")]
+    pub market: Option<Mass>,
+    /// Low/high band of an estimate.
+    pub band: Option<Band>,
+    /// The inputs of an estimate, each with its source.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub assumptions: Vec<Assumption>,
 }
 
 impl RunRecord {
@@ -239,7 +298,24 @@ impl RunRecord {
             place: Place::default(),
             hardware: Hardware::default(),
             pue: None,
+            method: Method::Measured,
+            market: None,
+            band: None,
+            assumptions: Vec::new(),
         }
+    }
+
+    /// The operational (location-based) part of `emissions`.
+    pub fn operational(&self) -> Mass {
+        self.emissions - self.embodied.unwrap_or(Mass::ZERO)
+    }
+
+    /// Whether the run used a cloud service (its electricity is then Scope 3 cat. 1 of the user).
+    pub fn on_cloud(&self) -> bool {
+        self.place
+            .cloud_provider
+            .as_deref()
+            .is_some_and(|p| !p.trim().is_empty())
     }
 
     /// The task name, for a task row.

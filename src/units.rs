@@ -36,6 +36,11 @@ pub struct Intensity(f64);
 #[serde(transparent)]
 pub struct Duration(f64);
 
+/// A power, stored in watts.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default, Serialize)]
+#[serde(transparent)]
+pub struct Power(f64);
+
 /// A dimensionless ratio, stored as a fraction (`"10%"` is 0.1).
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default, Serialize)]
 #[serde(transparent)]
@@ -87,6 +92,36 @@ quantity!(Energy, kwh, "kilowatt-hours");
 quantity!(Intensity, g_per_kwh, "grams CO2e per kilowatt-hour");
 quantity!(Duration, seconds, "seconds");
 quantity!(Ratio, fraction, "a fraction (1.0 = 100%)");
+quantity!(Power, watts, "watts");
+
+impl Mul<Duration> for Power {
+    type Output = Energy;
+    /// W × s = J; ÷ 3.6e6 = kWh.
+    fn mul(self, rhs: Duration) -> Energy {
+        Energy::kwh(self.0 * rhs.0 / 3.6e6)
+    }
+}
+
+impl Mul<f64> for Power {
+    type Output = Power;
+    fn mul(self, rhs: f64) -> Power {
+        Power(self.0 * rhs)
+    }
+}
+
+impl Mul<f64> for Energy {
+    type Output = Energy;
+    fn mul(self, rhs: f64) -> Energy {
+        Energy(self.0 * rhs)
+    }
+}
+
+impl Mul<f64> for Mass {
+    type Output = Mass;
+    fn mul(self, rhs: f64) -> Mass {
+        Mass(self.0 * rhs)
+    }
+}
 
 impl Mass {
     /// Build from grams.
@@ -201,6 +236,10 @@ pub enum Dimension {
     Intensity,
     /// A percentage: `10%`.
     Percent,
+    /// Power: W, kW, MW.
+    Power,
+    /// Duration: s, min, h, d, years.
+    Duration,
 }
 
 impl Dimension {
@@ -211,6 +250,8 @@ impl Dimension {
             Dimension::Energy => "Wh, kWh, MWh or GWh, e.g. \"400 kWh\"",
             Dimension::Intensity => "g/kWh or kg/MWh, e.g. \"200 g/kWh\"",
             Dimension::Percent => "%, e.g. \"10%\"",
+            Dimension::Power => "W, kW or MW, e.g. \"330 W\"",
+            Dimension::Duration => "s, min, h, d or years, e.g. \"72 h\"",
         }
     }
 }
@@ -226,6 +267,10 @@ pub enum Quantity {
     Intensity(Intensity),
     /// A percentage, as a ratio.
     Percent(Ratio),
+    /// A power.
+    Power(Power),
+    /// A duration.
+    Duration(Duration),
 }
 
 /// Why a quantity string could not be read.
@@ -347,6 +392,21 @@ pub fn parse_quantity(text: &str, expected: Dimension) -> Result<Quantity, Quant
             "%" => Quantity::Percent(Ratio::fraction(value / 100.0)),
             _ => return Err(wrong()),
         },
+        Dimension::Power => Quantity::Power(Power::watts(match normalized.as_str() {
+            "w" => value,
+            "kw" => value * 1e3,
+            "mw" if unit == "MW" => value * 1e6,
+            _ => return Err(wrong()),
+        })),
+        // A year is 365 days (8,760 h), as lifetimes are counted in the SCI specification.
+        Dimension::Duration => Quantity::Duration(Duration::seconds(match normalized.as_str() {
+            "s" | "sec" | "second" | "seconds" => value,
+            "min" | "minute" | "minutes" => value * 60.0,
+            "h" | "hour" | "hours" => value * 3600.0,
+            "d" | "day" | "days" => value * 86_400.0,
+            "y" | "year" | "years" => value * 31_536_000.0,
+            _ => return Err(wrong()),
+        })),
     };
     Ok(quantity)
 }
@@ -424,6 +484,18 @@ impl fmt::Display for Duration {
             write!(f, "{h}h {m:02}m {sec:02}s")
         } else {
             write!(f, "{m}m {sec:02}s")
+        }
+    }
+}
+
+impl fmt::Display for Power {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.abs() >= 1e6 {
+            write!(f, "{} MW", format_significant(self.0 / 1e6, 4))
+        } else if self.0.abs() >= 1e3 {
+            write!(f, "{} kW", format_significant(self.0 / 1e3, 4))
+        } else {
+            write!(f, "{} W", format_significant(self.0, 4))
         }
     }
 }
@@ -525,6 +597,27 @@ mod tests {
         assert_eq!(
             parse_quantity("0.2 kg/kWh", Dimension::Intensity),
             Ok(Quantity::Intensity(Intensity::g_per_kwh(200.0)))
+        );
+    }
+
+    #[test]
+    fn power_and_duration() {
+        assert_eq!(
+            parse_quantity("330 W", Dimension::Power),
+            Ok(Quantity::Power(Power::watts(330.0)))
+        );
+        assert_eq!(
+            parse_quantity("72 h", Dimension::Duration),
+            Ok(Quantity::Duration(Duration::seconds(259_200.0)))
+        );
+        assert_eq!(
+            parse_quantity("4 years", Dimension::Duration),
+            Ok(Quantity::Duration(Duration::seconds(126_144_000.0)))
+        );
+        // 400 W for 1 h = 0.4 kWh.
+        assert_eq!(
+            Power::watts(400.0) * Duration::seconds(3600.0),
+            Energy::kwh(0.4)
         );
     }
 

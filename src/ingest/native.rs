@@ -16,7 +16,9 @@ use serde::Deserialize;
 
 use super::Parsed;
 use crate::error::{Error, Location, Problem};
-use crate::record::{Components, Format, Hardware, Part, Phase, Place, RunRecord};
+use crate::record::{
+    Assumption, Band, Components, Format, Hardware, Method, Part, Phase, Place, RunRecord,
+};
 use crate::units::{Duration, Energy, Mass};
 
 /// A place in a file, as the `ingest` JSON writes it.
@@ -106,10 +108,36 @@ pub struct NativeRecord {
     /// PUE applied by the tool that measured it.
     #[serde(default)]
     pub pue: Option<f64>,
+    /// Measured, or how carbon-gate estimated it.
+    #[serde(default)]
+    pub method: Option<Method>,
+    /// Market-based operational CO2e, kg (beside the location-based figure, never subtracted).
+    #[serde(default)]
+    pub market_co2e_kg: Option<f64>,
+    /// Low/high band of an estimate.
+    #[serde(default)]
+    pub band: Option<NativeBand>,
+    /// The inputs of an estimate with their sources.
+    #[serde(default)]
+    pub assumptions: Vec<Assumption>,
     /// Written by `ingest`; ignored when read.
     #[serde(default)]
     #[schemars(with = "Option<serde_json::Value>")]
     pub counted: Option<serde_json::Value>,
+}
+
+/// Low/high band of an estimate.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NativeBand {
+    /// Lowest energy, kWh.
+    pub energy_low_kwh: f64,
+    /// Highest energy, kWh.
+    pub energy_high_kwh: f64,
+    /// Lowest total CO2e, kg.
+    pub co2e_low_kg: f64,
+    /// Highest total CO2e, kg.
+    pub co2e_high_kg: f64,
 }
 
 /// Schema stand-in for [`Part`].
@@ -292,6 +320,29 @@ fn convert(at: Location, r: NativeRecord, layout: &str) -> Result<RunRecord, Err
         (Some(src), None) => format!("{layout}; first read from {}", src.file),
         (None, _) => layout.to_owned(),
     };
+    if let Some(m) = r.market_co2e_kg {
+        record.market = Some(Mass::kg(quantity(&at, "market_co2e_kg", m, "kg")?));
+    }
+    if let Some(b) = r.band {
+        record.band = Some(Band {
+            energy_low_kwh: Energy::kwh(quantity(
+                &at,
+                "band.energy_low_kwh",
+                b.energy_low_kwh,
+                "kWh",
+            )?),
+            energy_high_kwh: Energy::kwh(quantity(
+                &at,
+                "band.energy_high_kwh",
+                b.energy_high_kwh,
+                "kWh",
+            )?),
+            co2e_low_kg: Mass::kg(quantity(&at, "band.co2e_low_kg", b.co2e_low_kg, "kg")?),
+            co2e_high_kg: Mass::kg(quantity(&at, "band.co2e_high_kg", b.co2e_high_kg, "kg")?),
+        });
+    }
+    record.method = r.method.unwrap_or_default();
+    record.assumptions = r.assumptions;
     record.model = r.model;
     record.version = r.version;
     record.phase = r.phase;

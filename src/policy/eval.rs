@@ -5,21 +5,83 @@
 //! warning; a model named in the check whose budget applies but which has no run fails closed
 //! (`no-data-for-budget`).
 
+use super::model::{DecideOn, EmbodiedRule};
 use super::validate::{Budget, Policy, Thresholds};
 use crate::codes;
+use crate::embodied;
 use crate::error::Location;
 use crate::ledger::Entry;
+use crate::reference::Reference;
 use crate::report::{
     AppliedLimits, BudgetRef, Finding, LimitValues, Metric, ModelReport, Severity, Verdict,
 };
 use crate::units::format_significant;
 
-/// Evaluate every ledger entry.
-pub fn evaluate(policy: &Policy, entries: &[Entry]) -> Vec<ModelReport> {
-    entries.iter().map(|e| evaluate_one(policy, e)).collect()
+/// Evaluate every ledger entry. `reference` supplies embodied-carbon defaults for budgets that
+/// count embodied carbon.
+pub fn evaluate(policy: &Policy, entries: &[Entry], reference: &Reference) -> Vec<ModelReport> {
+    entries
+        .iter()
+        .map(|e| evaluate_one(policy, e, reference))
+        .collect()
 }
 
-fn evaluate_one(policy: &Policy, entry: &Entry) -> ModelReport {
+/// Add embodied carbon to the contributions that lack it; report those where it cannot be
+/// computed.
+fn fill_embodied(
+    entry: &mut Entry,
+    budget: &Budget,
+    policy: &Policy,
+    reference: &Reference,
+    findings: &mut Vec<Finding>,
+) {
+    let mut missing = Vec::new();
+    for c in entry
+        .contributions
+        .iter_mut()
+        .filter(|c| c.embodied.is_none())
+    {
+        match embodied::for_run(reference, &policy.overrides, &c.hardware, c.duration) {
+            Ok(share) => {
+                c.embodied = Some(share.central);
+                c.emissions += share.central;
+                c.embodied_basis = Some(share.basis);
+                let t = &mut entry.totals;
+                t.embodied += share.central;
+                t.emissions += share.central;
+                t.scopes.embodied += share.central;
+                t.emissions_low += share.low;
+                t.emissions_high += share.high;
+            }
+            Err(why) => missing.push(format!("{} ({why})", c.source)),
+        }
+    }
+    if missing.is_empty() {
+        return;
+    }
+    let severity = if budget.embodied == EmbodiedRule::Required {
+        Severity::Fail
+    } else {
+        Severity::Warn
+    };
+    findings.push(Finding {
+        source: Some(budget.origin.clone()),
+        ..plain(
+            codes::MISSING_EMBODIED,
+            severity,
+            format!(
+                "embodied carbon could not be computed for {} of {} counted rows: {}",
+                missing.len(),
+                entry.contributions.len(),
+                missing.join("; ")
+            ),
+        )
+    });
+}
+
+fn evaluate_one(policy: &Policy, entry: &Entry, reference: &Reference) -> ModelReport {
+    let mut entry = entry.clone();
+    let entry = &mut entry;
     let version = entry.version.as_ref();
     let budget = policy
         .budgets
@@ -61,10 +123,25 @@ fn evaluate_one(policy: &Policy, entry: &Entry) -> ModelReport {
                     )
                 })
             } else {
+                if budget.embodied != EmbodiedRule::Ignore {
+                    fill_embodied(entry, budget, policy, reference, &mut findings);
+                }
+                let upper = budget.decide_on == DecideOn::Upper;
+                let co2e = if upper {
+                    entry.totals.emissions_high
+                } else {
+                    entry.totals.emissions
+                };
+                let energy = if upper {
+                    entry.totals.energy_high
+                } else {
+                    entry.totals.energy
+                };
                 if let Some(t) = budget.limits.co2e {
                     check(
                         Metric::Co2e,
-                        entry.totals.emissions.value(),
+                        upper,
+                        co2e.value(),
                         (t.warn.map(|m| m.value()), t.fail.map(|m| m.value())),
                         (
                             &budget.limit_places.co2e_warn,
@@ -97,7 +174,8 @@ fn evaluate_one(policy: &Policy, entry: &Entry) -> ModelReport {
                 } else if let Some(t) = budget.limits.energy {
                     check(
                         Metric::Energy,
-                        entry.totals.energy.value(),
+                        upper,
+                        energy.value(),
                         (t.warn.map(|e| e.value()), t.fail.map(|e| e.value())),
                         (
                             &budget.limit_places.energy_warn,
@@ -168,6 +246,7 @@ fn show(metric: Metric, value: f64) -> String {
 
 fn check(
     metric: Metric,
+    upper: bool,
     measured: f64,
     (warn, fail): (Option<f64>, Option<f64>),
     (warn_at, fail_at): (&Option<Location>, &Option<Location>),
@@ -191,8 +270,9 @@ fn check(
         _ => return,
     };
     let mut message = format!(
-        "{} {} exceeds the {level} limit of {}{}",
+        "{}{} {} exceeds the {level} limit of {}{}",
         metric.label(),
+        if upper { " upper bound" } else { "" },
         show(metric, measured),
         show(metric, limit),
         over(limit)

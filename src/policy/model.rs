@@ -17,9 +17,65 @@ use serde::Deserialize;
 pub struct PolicyFile {
     /// Format version of this file. Only `1` exists.
     pub version: u32,
+    /// Overrides of the embedded reference values used when carbon-gate computes embodied carbon
+    /// (`carbon-gate reference list defaults` shows them with their sources).
+    #[serde(default)]
+    pub reference: Option<RawReference>,
     /// Budgets, tried in order: the first one whose `model` and `versions` match applies.
     #[serde(default)]
     pub budgets: Vec<RawBudget>,
+}
+
+/// Reference overrides.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawReference {
+    /// Hardware lifetime, e.g. `"5 years"`.
+    pub lifetime: Option<RawQuantity>,
+    /// Embodied CO2e of a host server, e.g. `"3000 kg"`.
+    pub server_embodied: Option<RawQuantity>,
+    /// Embodied CO2e of an accelerator without its own figure, e.g. `"200 kg"`.
+    pub accelerator_embodied: Option<RawQuantity>,
+    /// Accelerators per host server.
+    pub devices_per_server: Option<u32>,
+    /// Per-accelerator overrides, by name (`A100-SXM4-80GB: { embodied: "150 kg" }`).
+    #[serde(default)]
+    pub accelerators: std::collections::BTreeMap<String, RawAccelerator>,
+}
+
+/// An accelerator override.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawAccelerator {
+    /// Embodied CO2e per accelerator.
+    pub embodied: Option<RawQuantity>,
+    /// TDP (for estimates).
+    pub tdp: Option<RawQuantity>,
+}
+
+/// Whether a budget counts embodied carbon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum EmbodiedRule {
+    /// Count what the logs report (the default).
+    #[default]
+    Ignore,
+    /// Add embodied carbon, from the hardware and duration a run records, where a log lacks it;
+    /// warn (`missing-embodied`) where it cannot be computed.
+    Include,
+    /// As `include`, but a run whose embodied carbon cannot be computed fails the check.
+    Required,
+}
+
+/// Which figure of a band limits are compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum DecideOn {
+    /// The central figure (the default).
+    #[default]
+    Central,
+    /// The upper end of the band of estimates (measured runs count at their value).
+    Upper,
 }
 
 /// One budget: which models and versions it covers and their limits.
@@ -35,6 +91,13 @@ pub struct RawBudget {
     /// Semver requirement on the model version, e.g. `">=2.0.0, <3.0.0"`. Without it the budget
     /// covers every version (and runs checked without `--model-version`).
     pub versions: Option<String>,
+    /// Whether embodied (Scope 3, hardware manufacture) carbon is counted: `ignore` (default),
+    /// `include` or `required`.
+    #[serde(default)]
+    pub embodied: EmbodiedRule,
+    /// Compare limits with the `central` figure (default) or the `upper` end of estimates' bands.
+    #[serde(default)]
+    pub decide_on: DecideOn,
     /// The limits on the model's totals over the runs in the check.
     pub limits: RawLimits,
 }

@@ -10,9 +10,12 @@ use std::path::{Path, PathBuf};
 use globset::{Glob, GlobMatcher};
 use semver::{Comparator, Op, Version, VersionReq};
 
-use super::model::{PolicyFile, RawBudget, RawQuantity, RawThresholds};
+use super::model::{
+    DecideOn, EmbodiedRule, PolicyFile, RawBudget, RawQuantity, RawReference, RawThresholds,
+};
 use crate::codes;
 use crate::diagnostic::Warning;
+use crate::embodied::Overrides;
 use crate::error::{Error, Location, Problem};
 use crate::units::{Dimension, Energy, Mass, Quantity, parse_quantity};
 use crate::yaml::{self, Spans};
@@ -78,6 +81,10 @@ pub struct Budget {
     pub origin: Location,
     /// Where each limit is written, for findings: co2e.warn, co2e.fail, energy.warn, energy.fail.
     pub limit_places: LimitPlaces,
+    /// Whether embodied carbon is counted.
+    pub embodied: EmbodiedRule,
+    /// Central figure or upper bound.
+    pub decide_on: DecideOn,
 }
 
 /// The places of a budget's limits in its file.
@@ -113,6 +120,8 @@ pub struct Policy {
     pub files: Vec<PathBuf>,
     /// The budgets.
     pub budgets: Vec<Budget>,
+    /// Reference overrides (the `reference:` blocks).
+    pub overrides: Overrides,
 }
 
 /// A checked policy and the lints found while checking it.
@@ -195,10 +204,18 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, Error> {
                     continue;
                 }
             };
-            match parse_file(&file, &text) {
-                Ok(budgets) => {
+            match parse_policy(&file, &text) {
+                Ok((budgets, o)) => {
                     loaded.policy.files.push(file);
                     loaded.policy.budgets.extend(budgets);
+                    // Later files override earlier ones, key by key.
+                    let current = &mut loaded.policy.overrides;
+                    current.lifetime = o.lifetime.or(current.lifetime);
+                    current.server = o.server.or(current.server);
+                    current.accelerator = o.accelerator.or(current.accelerator);
+                    current.devices_per_server =
+                        o.devices_per_server.or(current.devices_per_server);
+                    current.per_accelerator.extend(o.per_accelerator);
                 }
                 Err(mut found) => problems.append(&mut found),
             }
@@ -213,6 +230,11 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, Error> {
 
 /// Parse and validate one policy file's text.
 pub fn parse_file(file: &Path, text: &str) -> Result<Vec<Budget>, Vec<Problem>> {
+    parse_policy(file, text).map(|(budgets, _)| budgets)
+}
+
+/// Parse and validate one policy file's text: its budgets and its reference overrides.
+pub fn parse_policy(file: &Path, text: &str) -> Result<(Vec<Budget>, Overrides), Vec<Problem>> {
     if text.trim().is_empty() {
         return Err(vec![
             Problem::new(Location::file(file), "policy file is empty")
@@ -241,10 +263,100 @@ pub fn parse_file(file: &Path, text: &str) -> Result<Vec<Budget>, Vec<Problem>> 
             Err(mut found) => problems.append(&mut found),
         }
     }
+    let overrides = match &raw.reference {
+        Some(r) => overrides(file, &spans, r, &mut problems),
+        None => Overrides::default(),
+    };
     if problems.is_empty() {
-        Ok(budgets)
+        Ok((budgets, overrides))
     } else {
         Err(problems)
+    }
+}
+
+/// One quantity of the `reference:` block, or a located problem.
+fn reference_quantity(
+    file: &Path,
+    spans: &Spans,
+    at: &str,
+    raw: &Option<RawQuantity>,
+    dimension: Dimension,
+    problems: &mut Vec<Problem>,
+) -> Option<Quantity> {
+    let RawQuantity(text) = raw.as_ref()?;
+    match parse_quantity(text, dimension) {
+        Ok(q) => Some(q),
+        Err(err) => {
+            problems.push(Problem::new(
+                spans.locate(file, at),
+                format!("`{at}`: {err}"),
+            ));
+            None
+        }
+    }
+}
+
+fn overrides(
+    file: &Path,
+    spans: &Spans,
+    raw: &RawReference,
+    problems: &mut Vec<Problem>,
+) -> Overrides {
+    let mass =
+        |at: &str, q: &Option<RawQuantity>, problems: &mut Vec<Problem>| match reference_quantity(
+            file,
+            spans,
+            at,
+            q,
+            Dimension::Mass,
+            problems,
+        ) {
+            Some(Quantity::Mass(m)) => Some(m),
+            _ => None,
+        };
+    let lifetime = match reference_quantity(
+        file,
+        spans,
+        "reference.lifetime",
+        &raw.lifetime,
+        Dimension::Duration,
+        problems,
+    ) {
+        Some(Quantity::Duration(d)) if d.value() > 0.0 => Some(d),
+        Some(_) => {
+            problems.push(Problem::new(
+                spans.locate(file, "reference.lifetime"),
+                "`reference.lifetime` must be more than zero",
+            ));
+            None
+        }
+        None => None,
+    };
+    let mut per_accelerator = std::collections::BTreeMap::new();
+    for (name, acc) in &raw.accelerators {
+        let at = format!("reference.accelerators.{name}.embodied");
+        if let Some(m) = mass(&at, &acc.embodied, problems) {
+            per_accelerator.insert(crate::reference::squash(name), m);
+        }
+        let at = format!("reference.accelerators.{name}.tdp");
+        let _ = reference_quantity(file, spans, &at, &acc.tdp, Dimension::Power, problems);
+    }
+    if raw.devices_per_server == Some(0) {
+        problems.push(Problem::new(
+            spans.locate(file, "reference.devices-per-server"),
+            "`devices-per-server` must be at least 1",
+        ));
+    }
+    Overrides {
+        lifetime,
+        server: mass("reference.server-embodied", &raw.server_embodied, problems),
+        accelerator: mass(
+            "reference.accelerator-embodied",
+            &raw.accelerator_embodied,
+            problems,
+        ),
+        devices_per_server: raw.devices_per_server.filter(|n| *n > 0),
+        per_accelerator,
     }
 }
 
@@ -345,6 +457,8 @@ fn validate_budget(
             limits: Limits { co2e, energy },
             origin: locate("model"),
             limit_places: places,
+            embodied: raw.embodied,
+            decide_on: raw.decide_on,
         }),
         _ => Err(problems),
     }
@@ -610,6 +724,7 @@ mod tests {
         let policy = Policy {
             files: vec![],
             budgets,
+            overrides: Overrides::default(),
         };
         let lints: Vec<String> = lint(&policy).iter().map(|w| w.to_string()).collect();
         assert_eq!(lints.len(), 2, "{lints:#?}");

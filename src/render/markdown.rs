@@ -4,9 +4,8 @@
 use std::io::{self, Write};
 
 use super::Render;
-use super::table::limits_text;
 use crate::ledger::Status;
-use crate::report::{CheckReport, IngestReport, Metric, Verdict};
+use crate::report::{CheckReport, IngestReport, Verdict};
 
 /// The Markdown renderer.
 #[derive(Debug, Default, Clone, Copy)]
@@ -60,22 +59,20 @@ impl Render for Markdown {
             report.verdict.word()
         )?;
         writeln!(out, "**{}**\n", esc(&report.summary))?;
-        writeln!(
-            out,
-            "| Model | Version | Runs | Energy | Energy limit | CO2e | CO2e limit | Verdict |"
-        )?;
-        writeln!(out, "|---|---|--:|--:|---|--:|---|---|")?;
-        for m in &report.models {
+        let columns = super::check_columns(report);
+        let header: Vec<&str> = columns.iter().map(|c| c.header).collect();
+        writeln!(out, "| {} | Verdict |", header.join(" | "))?;
+        let rule: Vec<&str> = columns
+            .iter()
+            .map(|c| if c.numeric { "--:" } else { "---" })
+            .collect();
+        writeln!(out, "|{}|---|", rule.join("|"))?;
+        for (i, m) in report.models.iter().enumerate() {
+            let cells: Vec<String> = columns.iter().map(|c| esc(&c.cells[i])).collect();
             writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} | {} | {} {} |",
-                esc(&m.model),
-                esc(m.version.as_deref().unwrap_or("-")),
-                m.totals.runs,
-                m.totals.energy,
-                limits_text(Metric::Energy, m.limits.energy_kwh),
-                m.totals.emissions,
-                limits_text(Metric::Co2e, m.limits.co2e_kg),
+                "| {} | {} {} |",
+                cells.join(" | "),
                 icon(m.verdict),
                 m.verdict.word().to_lowercase()
             )?;

@@ -3,6 +3,7 @@
 //! Renderers write to a `Write` they are given and never print. They are the only place where
 //! numbers are rounded (4 significant digits with an adapted unit in text; raw in JSON).
 
+pub mod estimate;
 mod json;
 mod markdown;
 mod table;
@@ -16,6 +17,61 @@ pub use table::Table;
 use crate::record::Part;
 use crate::report::{CheckReport, IngestReport};
 use crate::units::format_significant;
+
+/// One column of the check table: its header, whether it is numeric (right-aligned), and a cell
+/// per model.
+pub(crate) struct Column {
+    pub header: &'static str,
+    pub numeric: bool,
+    pub cells: Vec<String>,
+}
+
+/// The columns of the check table, shared by the terminal table and the Markdown. Operational and
+/// embodied columns appear when some model carries embodied carbon; range columns when some model
+/// has estimated runs.
+pub(crate) fn check_columns(report: &CheckReport) -> Vec<Column> {
+    use crate::report::Metric;
+    let models = &report.models;
+    let col = |header, numeric, f: &dyn Fn(&crate::report::ModelReport) -> String| Column {
+        header,
+        numeric,
+        cells: models.iter().map(f).collect(),
+    };
+    let embodied = models.iter().any(|m| m.totals.embodied.value() > 0.0);
+    let ranged = models.iter().any(|m| m.totals.estimated_runs > 0);
+    let mut cols = vec![
+        col("Model", false, &|m| m.model.clone()),
+        col("Version", false, &|m| {
+            m.version.clone().unwrap_or_else(|| "-".to_owned())
+        }),
+        col("Runs", true, &|m| m.totals.runs.to_string()),
+        col("Energy", true, &|m| m.totals.energy.to_string()),
+    ];
+    if ranged {
+        cols.push(col("Energy range", true, &|m| {
+            format!("{} – {}", m.totals.energy_low, m.totals.energy_high)
+        }));
+    }
+    cols.push(col("Energy limit", false, &|m| {
+        table::limits_text(Metric::Energy, m.limits.energy_kwh)
+    }));
+    if embodied {
+        cols.push(col("Operational", true, &|m| {
+            m.totals.operational.to_string()
+        }));
+        cols.push(col("Embodied", true, &|m| m.totals.embodied.to_string()));
+    }
+    cols.push(col("CO2e", true, &|m| m.totals.emissions.to_string()));
+    if ranged {
+        cols.push(col("CO2e range", true, &|m| {
+            format!("{} – {}", m.totals.emissions_low, m.totals.emissions_high)
+        }));
+    }
+    cols.push(col("CO2e limit", false, &|m| {
+        table::limits_text(Metric::Co2e, m.limits.co2e_kg)
+    }));
+    cols
+}
 
 /// A value, or `-` when the source did not give one.
 pub(crate) fn opt<T: std::fmt::Display>(value: Option<T>) -> String {
@@ -70,6 +126,11 @@ pub fn explain_lines(report: &CheckReport, limit: usize) -> Vec<String> {
             if m.contributions.len() == 1 { "" } else { "s" },
         ));
         for c in m.contributions.iter().take(limit) {
+            let method = if c.method.is_estimate() {
+                " (estimate)"
+            } else {
+                ""
+            };
             let within = match &c.part {
                 Some(p) => format!(" {}", part(Some(p))),
                 None => String::new(),
@@ -79,13 +140,19 @@ pub fn explain_lines(report: &CheckReport, limit: usize) -> Vec<String> {
                 .map(|e| format!(" (embodied {e})"))
                 .unwrap_or_default();
             lines.push(format!(
-                "  {}  run {}{within}  {}  {}{embodied}  {}",
+                "  {}  run {}{within}{method}  {}  {}{embodied}  {}",
                 c.source,
                 c.run_id,
                 opt(c.energy),
                 c.emissions,
                 opt(c.duration)
             ));
+            if let Some(basis) = &c.embodied_basis {
+                lines.push(format!("      embodied added by the policy: {basis}"));
+            }
+            for a in &c.assumptions {
+                lines.push(format!("      {}: {} [{}]", a.name, a.value, a.source));
+            }
         }
         if m.contributions.len() > limit {
             lines.push(format!(
@@ -94,12 +161,20 @@ pub fn explain_lines(report: &CheckReport, limit: usize) -> Vec<String> {
             ));
         }
         lines.push(format!(
-            "  = {} energy ({} kWh), {} CO2e ({} kg)",
+            "  = {} energy ({} kWh), {} CO2e ({} kg) = {} operational + {} embodied",
             t.energy,
             format_significant(t.energy.value(), 6),
             t.emissions,
-            format_significant(t.emissions.value(), 6)
+            format_significant(t.emissions.value(), 6),
+            t.operational,
+            t.embodied
         ));
+        if t.estimated_runs > 0 {
+            lines.push(format!(
+                "  band of the estimates: energy {} – {}, CO2e {} – {}",
+                t.energy_low, t.energy_high, t.emissions_low, t.emissions_high
+            ));
+        }
         if t.runs_without_energy > 0 {
             lines.push(format!(
                 "  ({} of {} runs report no energy: the energy total covers the others only)",

@@ -72,27 +72,32 @@ fn right(text: impl ToString) -> Cell {
 impl Render for Table {
     fn check(&self, report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
         let mut t = self.new_table();
-        t.set_header(vec![
-            Cell::new("Model"),
-            Cell::new("Version"),
-            right("Runs"),
-            right("Energy"),
-            Cell::new("Energy limit"),
-            right("CO2e"),
-            Cell::new("CO2e limit"),
-            Cell::new("Verdict"),
-        ]);
-        for m in &report.models {
-            t.add_row(vec![
-                Cell::new(&m.model),
-                Cell::new(m.version.as_deref().unwrap_or("-")),
-                right(m.totals.runs),
-                right(m.totals.energy),
-                Cell::new(limits_text(Metric::Energy, m.limits.energy_kwh)),
-                right(m.totals.emissions),
-                Cell::new(limits_text(Metric::Co2e, m.limits.co2e_kg)),
-                self.verdict_cell(m.verdict),
-            ]);
+        let columns = super::check_columns(report);
+        let mut header: Vec<Cell> = columns
+            .iter()
+            .map(|c| {
+                if c.numeric {
+                    right(c.header)
+                } else {
+                    Cell::new(c.header)
+                }
+            })
+            .collect();
+        header.push(Cell::new("Verdict"));
+        t.set_header(header);
+        for (i, m) in report.models.iter().enumerate() {
+            let mut row: Vec<Cell> = columns
+                .iter()
+                .map(|c| {
+                    if c.numeric {
+                        right(&c.cells[i])
+                    } else {
+                        Cell::new(&c.cells[i])
+                    }
+                })
+                .collect();
+            row.push(self.verdict_cell(m.verdict));
+            t.add_row(row);
         }
         writeln!(out, "{t}")?;
         let findings: Vec<_> = report
