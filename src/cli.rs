@@ -176,6 +176,10 @@ pub struct EstimateArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = EstimateFormat::Table)]
     pub format: EstimateFormat,
+    /// In the table, add every input with its source and the formulas with their numbers (JSON
+    /// and records always carry them).
+    #[arg(long)]
+    pub explain: bool,
     /// Where the output goes.
     #[command(flatten)]
     pub out: OutputArgs,

@@ -278,7 +278,7 @@ fn estimate_command(args: &cli::EstimateArgs) -> Result<Outcome, Error> {
     let written = match args.format {
         cli::EstimateFormat::Record => render::estimate::record(&estimate, &mut buffer),
         cli::EstimateFormat::Json => render::estimate::json(&estimate, &mut buffer),
-        cli::EstimateFormat::Table => render::estimate::text(&estimate, &mut buffer),
+        cli::EstimateFormat::Table => render::estimate::text(&estimate, args.explain, &mut buffer),
     };
     written.map_err(|source| Error::Output {
         path: "<report>".into(),

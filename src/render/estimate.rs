@@ -54,8 +54,8 @@ pub fn json(e: &Estimate, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)
 }
 
-/// A table of the figures, then the assumptions and the formulas.
-pub fn text(e: &Estimate, out: &mut dyn Write) -> io::Result<()> {
+/// A table of the figures; with `explain`, then the assumptions and the formulas.
+pub fn text(e: &Estimate, explain: bool, out: &mut dyn Write) -> io::Result<()> {
     let t = totals(e);
     let r = &e.record;
     let label = [r.model.as_deref(), r.version.as_deref()]
@@ -125,6 +125,12 @@ pub fn text(e: &Estimate, out: &mut dyn Write) -> io::Result<()> {
         out,
         "Operational CO2e is {scope}; embodied is an SCI time-share allocation of the hardware's manufacture."
     )?;
+    if !explain {
+        return writeln!(
+            out,
+            "(--explain lists every input with its source, and the formulas)"
+        );
+    }
     let mut assumptions = table();
     assumptions.set_header(vec!["Input", "Value", "Source"]);
     for a in &r.assumptions {
