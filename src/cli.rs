@@ -173,6 +173,9 @@ pub struct EstimateArgs {
     /// Run id of the record (default: made from the inputs).
     #[arg(long, value_name = "ID")]
     pub run_id: Option<String>,
+    /// Policy files whose `reference:` overrides apply (command-line values still win).
+    #[arg(long, short = 'p', value_name = "PATH")]
+    pub policy: Vec<PathBuf>,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = EstimateFormat::Table)]
     pub format: EstimateFormat,

@@ -30,6 +30,8 @@ pub struct Overrides {
     pub devices_per_server: Option<u32>,
     /// Embodied CO2e by accelerator name (squashed).
     pub per_accelerator: BTreeMap<String, Mass>,
+    /// TDP by accelerator name (squashed), for estimates.
+    pub tdp: BTreeMap<String, crate::units::Power>,
 }
 
 /// An embodied share with its band and how it was computed.

@@ -68,6 +68,8 @@ pub struct Input {
     pub phase: Option<Phase>,
     /// Run id (default: made from the inputs).
     pub run_id: Option<String>,
+    /// Overrides from a policy's `reference:` block (command-line values win over them).
+    pub overrides: crate::embodied::Overrides,
 }
 
 /// A value with its stated range.
@@ -217,18 +219,31 @@ pub fn estimate(input: &Input, reference: &Reference) -> Result<Estimate, Error>
                     d.value
                 }
             };
-            note(
-                "TDP",
-                format!("{} ({})", a.tdp(), a.id),
-                row(&a.source, a.year),
-            );
+            let tdp_w = match input.overrides.tdp.get(&crate::reference::squash(&a.id)) {
+                Some(p) => {
+                    note(
+                        "TDP",
+                        format!("{p} ({})", a.id),
+                        "policy reference override".to_owned(),
+                    );
+                    p.value()
+                }
+                None => {
+                    note(
+                        "TDP",
+                        format!("{} ({})", a.tdp(), a.id),
+                        row(&a.source, a.year),
+                    );
+                    a.tdp_w
+                }
+            };
             let d = default("tdp-draw")?;
             note(
                 "average draw vs TDP",
                 format!("range {}–{} of TDP × utilization", d.low, d.high),
                 row(&d.source, d.year),
             );
-            let central = a.tdp_w * u;
+            let central = tdp_w * u;
             (
                 Ranged {
                     central,
@@ -470,7 +485,7 @@ pub fn estimate(input: &Input, reference: &Reference) -> Result<Estimate, Error>
     });
 
     // Embodied: SCI time-share.
-    let life = match input.lifetime {
+    let life = match input.lifetime.or(input.overrides.lifetime) {
         Some(l) => {
             note(
                 "lifetime",
@@ -493,7 +508,19 @@ pub fn estimate(input: &Input, reference: &Reference) -> Result<Estimate, Error>
             }
         }
     };
-    let te_device: Ranged = match input.accelerator_embodied {
+    let policy_device = accelerator
+        .and_then(|a| {
+            input
+                .overrides
+                .per_accelerator
+                .get(&crate::reference::squash(&a.id))
+        })
+        .copied()
+        .or(input
+            .overrides
+            .accelerator
+            .filter(|_| accelerator.is_none_or(|a| a.embodied_kg.is_none())));
+    let te_device: Ranged = match input.accelerator_embodied.or(policy_device) {
         Some(m) => {
             note(
                 "embodied per accelerator",
@@ -528,7 +555,7 @@ pub fn estimate(input: &Input, reference: &Reference) -> Result<Estimate, Error>
             }
         },
     };
-    let te_server: Ranged = match input.server_embodied {
+    let te_server: Ranged = match input.server_embodied.or(input.overrides.server) {
         Some(m) => {
             note(
                 "embodied per server",
@@ -551,7 +578,10 @@ pub fn estimate(input: &Input, reference: &Reference) -> Result<Estimate, Error>
             }
         }
     };
-    let per_server = match input.devices_per_server {
+    let per_server = match input
+        .devices_per_server
+        .or(input.overrides.devices_per_server.map(f64::from))
+    {
         Some(n) => {
             note(
                 "devices per server",

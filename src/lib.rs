@@ -272,6 +272,11 @@ fn estimate_command(args: &cli::EstimateArgs) -> Result<Outcome, Error> {
         version: args.model_version.as_ref().map(ToString::to_string),
         phase: args.phase,
         run_id: args.run_id.clone(),
+        overrides: if args.policy.is_empty() {
+            embodied::Overrides::default()
+        } else {
+            policy::load(&args.policy)?.policy.overrides
+        },
     };
     let estimate = estimate::estimate(&input, reference)?;
     let mut buffer = Vec::new();

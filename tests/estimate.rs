@@ -437,3 +437,64 @@ fn reference_rows_match_their_published_values() {
         "{shown}"
     );
 }
+
+#[test]
+fn estimate_takes_reference_overrides_from_a_policy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let policy = write(
+        tmp.path(),
+        "p.yaml",
+        "version: 1\nreference:\n  lifetime: \"6 years\"\n  accelerators:\n    A100-SXM4-80GB: { tdp: \"300 W\", embodied: \"200 kg\" }\n",
+    );
+    let e = estimate(&[
+        "--accelerator",
+        "A100-SXM4-80GB",
+        "--count",
+        "8",
+        "--hours",
+        "10",
+        "--pue",
+        "1",
+        "--intensity",
+        "100 g/kWh",
+        "--policy",
+        policy.to_str().unwrap(),
+    ]);
+    within(
+        num(&e["totals"]["energy_kwh"]),
+        300.0 * 80.0 / 1000.0,
+        1e-12,
+        "TDP from the policy",
+    );
+    let embodied = (200.0 * 80.0 + 2500.0 * 10.0) / (6.0 * 8760.0);
+    within(
+        num(&e["totals"]["embodied_co2e_kg"]),
+        embodied,
+        1e-12,
+        "embodied from the policy",
+    );
+    // The command line still wins.
+    let e = estimate(&[
+        "--accelerator",
+        "A100-SXM4-80GB",
+        "--count",
+        "8",
+        "--hours",
+        "10",
+        "--pue",
+        "1",
+        "--intensity",
+        "100 g/kWh",
+        "--policy",
+        policy.to_str().unwrap(),
+        "--lifetime",
+        "4 years",
+    ]);
+    let embodied = (200.0 * 80.0 + 2500.0 * 10.0) / (4.0 * 8760.0);
+    within(
+        num(&e["totals"]["embodied_co2e_kg"]),
+        embodied,
+        1e-12,
+        "lifetime from the command line",
+    );
+}

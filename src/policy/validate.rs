@@ -216,6 +216,7 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, Error> {
                     current.devices_per_server =
                         o.devices_per_server.or(current.devices_per_server);
                     current.per_accelerator.extend(o.per_accelerator);
+                    current.tdp.extend(o.tdp);
                 }
                 Err(mut found) => problems.append(&mut found),
             }
@@ -333,13 +334,18 @@ fn overrides(
         None => None,
     };
     let mut per_accelerator = std::collections::BTreeMap::new();
+    let mut tdp = std::collections::BTreeMap::new();
     for (name, acc) in &raw.accelerators {
         let at = format!("reference.accelerators.{name}.embodied");
         if let Some(m) = mass(&at, &acc.embodied, problems) {
             per_accelerator.insert(crate::reference::squash(name), m);
         }
         let at = format!("reference.accelerators.{name}.tdp");
-        let _ = reference_quantity(file, spans, &at, &acc.tdp, Dimension::Power, problems);
+        if let Some(Quantity::Power(p)) =
+            reference_quantity(file, spans, &at, &acc.tdp, Dimension::Power, problems)
+        {
+            tdp.insert(crate::reference::squash(name), p);
+        }
     }
     if raw.devices_per_server == Some(0) {
         problems.push(Problem::new(
@@ -357,6 +363,7 @@ fn overrides(
         ),
         devices_per_server: raw.devices_per_server.filter(|n| *n > 0),
         per_accelerator,
+        tdp,
     }
 }
 
