@@ -22,7 +22,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check emissions logs against carbon budgets; exit 1 when a fail limit is exceeded.
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// Show what the tool reads from emissions logs, with totals, without any policy.
     Ingest(IngestArgs),
     /// Work with policy files.
@@ -200,6 +200,14 @@ fn quantity<T>(
         })
 }
 
+fn parse_date(text: &str) -> Result<time::Date, String> {
+    time::Date::parse(
+        text.trim(),
+        &time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map_err(|_| format!("\"{text}\" is not a date: write YYYY-MM-DD"))
+}
+
 fn parse_power(text: &str) -> Result<crate::units::Power, String> {
     quantity(text, crate::units::Dimension::Power, |q| match q {
         crate::units::Quantity::Power(p) => Some(p),
@@ -235,6 +243,8 @@ pub enum SchemaKind {
     Policy,
     /// Run records read as JSON or NDJSON (`docs/record.schema.json`).
     Record,
+    /// The project configuration `carbon-gate.yaml` (`docs/config.schema.json`).
+    Config,
 }
 
 /// `policy` subcommands.
@@ -312,7 +322,7 @@ pub struct InputArgs {
     /// Emissions logs: files, or directories to search (CodeCarbon CSV and its rotated .bak
     /// files, Impact Framework manifests, eco2AI CSV, carbontracker logs, model cards,
     /// carbon-gate JSON).
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(value_name = "PATH")]
     pub logs: Vec<PathBuf>,
     /// Read every log as this format instead of detecting it from the content.
     #[arg(long, value_enum, value_name = "FORMAT")]
@@ -331,15 +341,37 @@ pub struct CheckArgs {
     /// The logs.
     #[command(flatten)]
     pub input: InputArgs,
-    /// Policy file or directory of *.yaml policies (repeatable).
-    #[arg(
-        long,
-        short = 'p',
-        value_name = "PATH",
-        default_value = "policies",
-        env = "CARBON_GATE_POLICY"
-    )]
+    /// Project configuration (`carbon-gate.yaml`): candidates with their logs, metrics, baseline
+    /// and alternatives. Without it, the positional logs are the candidates.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Policy file or directory of *.yaml policies (repeatable; default: the configuration's
+    /// `policy`, else `policies`).
+    #[arg(long, short = 'p', value_name = "PATH", env = "CARBON_GATE_POLICY")]
     pub policy: Vec<PathBuf>,
+    /// Baseline: the logs of the version the candidates replace, or a `check --format json`
+    /// report from the base branch (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub baseline: Vec<PathBuf>,
+    /// The version the baseline logs are of.
+    #[arg(long, value_name = "SEMVER", value_parser = parse_version)]
+    pub baseline_version: Option<semver::Version>,
+    /// Metrics of the candidates (`{"accuracy": 0.912, "f1": 0.88}`, JSON or YAML).
+    #[arg(long, value_name = "FILE")]
+    pub metrics: Option<PathBuf>,
+    /// Metrics of the baseline.
+    #[arg(long, value_name = "FILE")]
+    pub baseline_metrics: Option<PathBuf>,
+    /// Append one JSON line per evaluated model version (time, commit, model, version, totals,
+    /// verdict) to this file: a history later reports and trends can read.
+    #[arg(long, value_name = "FILE")]
+    pub ledger: Option<PathBuf>,
+    /// The commit recorded in the ledger (default: $GITHUB_SHA).
+    #[arg(long, value_name = "SHA", env = "GITHUB_SHA")]
+    pub commit: Option<String>,
+    /// The date exceptions are checked against (YYYY-MM-DD; default: today, UTC).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub today: Option<time::Date>,
     /// Attribute every run to this model (default: the model the log names, e.g. CodeCarbon's
     /// project name).
     #[arg(long, value_name = "NAME")]

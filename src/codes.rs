@@ -11,6 +11,27 @@ pub const BUDGET_WARNING: &str = "budget-warning";
 pub const NO_DATA_FOR_BUDGET: &str = "no-data-for-budget";
 /// A finding: a model has runs but no budget applies to it.
 pub const NO_BUDGET: &str = "no-budget";
+/// A finding: CO2e or energy rose more than a fail-level regression limit vs the baseline.
+pub const REGRESSION_EXCEEDED: &str = "regression-exceeded";
+/// A finding: CO2e or energy rose more than a warn-level regression limit vs the baseline.
+pub const REGRESSION_WARNING: &str = "regression-warning";
+/// A finding: a regression rule applies but the candidate has no baseline.
+pub const NO_BASELINE: &str = "no-baseline";
+/// A finding: the accuracy metric is below the policy's floor.
+pub const ACCURACY_BELOW_FLOOR: &str = "accuracy-below-floor";
+/// A finding: a metric a rule needs is not in the metrics.
+pub const METRIC_MISSING: &str = "metric-missing";
+/// A finding: CO2e per accuracy point or per 1,000 inferences above a fail limit.
+pub const EFFICIENCY_EXCEEDED: &str = "efficiency-exceeded";
+/// A finding: CO2e per accuracy point or per 1,000 inferences above a warn limit.
+pub const EFFICIENCY_WARNING: &str = "efficiency-warning";
+/// A finding: a fail limit exceeded, but the baseline exceeded it too and the candidate is not
+/// worse (`block-on: new`): reported, not blocking.
+pub const BUDGET_EXCEEDED_PREEXISTING: &str = "budget-exceeded-preexisting";
+/// A finding: an exception for this model and rule has expired and no longer applies.
+pub const EXCEPTION_EXPIRED: &str = "exception-expired";
+/// A warning: an exception matched no finding in this check.
+pub const EXCEPTION_UNUSED: &str = "exception-unused";
 /// A finding: a budget counts embodied carbon but it could not be computed for some runs.
 pub const MISSING_EMBODIED: &str = "missing-embodied";
 /// A finding: an energy limit applies but some runs report no energy (e.g. model cards).
@@ -64,6 +85,40 @@ pub const ALL: &[(&str, &str)] = &[
         "a budget applies to a model in the check but no run of it was found",
     ),
     (NO_BUDGET, "a model has runs but no budget applies to it"),
+    (
+        REGRESSION_EXCEEDED,
+        "an increase vs the baseline above a fail-level regression limit",
+    ),
+    (
+        REGRESSION_WARNING,
+        "an increase vs the baseline above a warn-level regression limit",
+    ),
+    (
+        NO_BASELINE,
+        "a regression rule applies but there is no baseline",
+    ),
+    (
+        ACCURACY_BELOW_FLOOR,
+        "the accuracy metric is below the floor",
+    ),
+    (METRIC_MISSING, "a metric a rule needs is missing"),
+    (
+        EFFICIENCY_EXCEEDED,
+        "CO2e per point or per 1k inferences above a fail limit",
+    ),
+    (
+        EFFICIENCY_WARNING,
+        "CO2e per point or per 1k inferences above a warn limit",
+    ),
+    (
+        BUDGET_EXCEEDED_PREEXISTING,
+        "a limit the baseline already exceeded, not made worse (ratchet)",
+    ),
+    (EXCEPTION_EXPIRED, "an exception has expired"),
+    (
+        EXCEPTION_UNUSED,
+        "an exception matched nothing in this check",
+    ),
     (
         MISSING_EMBODIED,
         "embodied carbon could not be computed for some runs",

@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod codes;
+pub mod config;
 pub mod diagnostic;
 pub mod embodied;
 pub mod error;
@@ -15,11 +16,13 @@ pub mod estimate;
 pub mod exit;
 pub mod ingest;
 pub mod ledger;
+pub mod metrics;
 pub mod policy;
 pub mod record;
 pub mod reference;
 pub mod render;
 pub mod report;
+pub mod tradeoff;
 pub mod units;
 pub mod yaml;
 
@@ -64,6 +67,13 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::Estimate(args) => estimate_command(&args),
         Command::Reference(cmd) => reference_command(&cmd),
         Command::Schema {
+            which: cli::SchemaKind::Config,
+        } => Ok(Outcome {
+            stdout: config::schema_json().into_bytes(),
+            stderr: Vec::new(),
+            exit: Exit::Pass,
+        }),
+        Command::Schema {
             which: cli::SchemaKind::Record,
         } => Ok(Outcome {
             stdout: ingest::native::schema_json().into_bytes(),
@@ -100,19 +110,298 @@ fn read_logs(
     Ok((reconciled, ingested.files, warnings))
 }
 
-fn check(args: &CheckArgs) -> Result<Outcome, Error> {
-    let loaded = policy::load(&args.policy)?;
-    let (mut reconciled, inputs, mut warnings) = read_logs(&args.input)?;
-    warnings.extend(loaded.warnings);
-    let attribution = Attribution {
-        model: args.model.clone(),
-        version: args.model_version.clone(),
-        phase: args.input.phase,
+/// What one set of logs gives: ledger entries, the files read and the warnings.
+struct Read {
+    entries: Vec<ledger::Entry>,
+    inputs: Vec<ingest::InputFile>,
+    warnings: Vec<diagnostic::Warning>,
+}
+
+fn read_entries(
+    logs: &[std::path::PathBuf],
+    input: &cli::InputArgs,
+    attribution: &Attribution,
+) -> Result<Read, Error> {
+    let options = ingest::Options {
+        format: input.input_format,
+        hf_units: input.hf_units,
     };
-    let (entries, attribution_warnings) = ledger::aggregate(&mut reconciled, &attribution);
-    warnings.extend(attribution_warnings);
-    let models =
-        policy::eval::evaluate(&loaded.policy, &entries, reference::Reference::embedded()?);
+    let ingested = ingest::ingest(logs, &options)?;
+    let mut warnings = ingested.warnings;
+    let mut reconciled = ledger::reconcile(ingested.records);
+    warnings.extend(reconciled.warnings.iter().cloned());
+    let (entries, more) = ledger::aggregate(&mut reconciled, attribution);
+    warnings.extend(more);
+    Ok(Read {
+        entries,
+        inputs: ingested.files,
+        warnings,
+    })
+}
+
+/// Metrics from a file (if any) over metrics the records carry.
+fn metrics_for(file: Option<&std::path::Path>) -> Result<metrics::Metrics, Error> {
+    file.map(metrics::load)
+        .transpose()
+        .map(Option::unwrap_or_default)
+}
+
+/// The named model's entry among `entries` (the ledger always has one for a named model).
+fn take_entry(entries: Vec<ledger::Entry>, model: &str) -> ledger::Entry {
+    let mut found = None;
+    for e in entries {
+        if e.model == model {
+            found = Some(e);
+        }
+    }
+    found.unwrap_or(ledger::Entry {
+        model: model.to_owned(),
+        version: None,
+        totals: ledger::Totals::default(),
+        contributions: Vec::new(),
+    })
+}
+
+/// Whether a file is a carbon-gate `check --format json` report.
+fn is_check_report(path: &std::path::Path) -> bool {
+    path.is_file()
+        && std::fs::read_to_string(path).is_ok_and(|t| {
+            let t = t.trim_start();
+            t.starts_with('{') && t.contains("\"schema_version\"") && t.contains("\"models\"")
+        })
+}
+
+/// A baseline taken from a `check --format json` report.
+fn reported_baseline(
+    path: &std::path::Path,
+    model: &str,
+    version: Option<&semver::Version>,
+) -> Result<policy::eval::ReportedBaseline, Error> {
+    #[derive(serde::Deserialize)]
+    struct Report {
+        models: Vec<Model>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Model {
+        model: String,
+        version: Option<String>,
+        #[serde(default)]
+        role: Option<String>,
+        totals: Totals,
+        #[serde(default)]
+        metrics: metrics::Metrics,
+    }
+    #[derive(serde::Deserialize)]
+    struct Totals {
+        energy_kwh: f64,
+        co2e_kg: f64,
+    }
+    let bad = |message: String| {
+        Error::input(
+            error::Problem::new(error::Location::file(path), message).with_help(
+                "pass the JSON that `carbon-gate check --format json` wrote on the base branch",
+            ),
+        )
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read: {e}")))?;
+    let report: Report = serde_json::from_str(&text)
+        .map_err(|e| bad(format!("not a carbon-gate check report: {e}")))?;
+    let wanted = version.map(ToString::to_string);
+    let names: Vec<String> = report
+        .models
+        .iter()
+        .map(|m| format!("{} {}", m.model, m.version.as_deref().unwrap_or("-")))
+        .collect();
+    let m = report
+        .models
+        .into_iter()
+        .filter(|m| m.role.as_deref().is_none_or(|r| r == "candidate"))
+        .find(|m| m.model == model && (wanted.is_none() || m.version == wanted))
+        .ok_or_else(|| {
+            bad(format!(
+                "the report has no candidate {model}{}; it holds: {}",
+                wanted
+                    .as_deref()
+                    .map(|v| format!(" {v}"))
+                    .unwrap_or_default(),
+                names.join(", ")
+            ))
+        })?;
+    if !(m.totals.co2e_kg.is_finite() && m.totals.energy_kwh.is_finite()) {
+        return Err(bad("the report's totals are not finite numbers".to_owned()));
+    }
+    Ok(policy::eval::ReportedBaseline {
+        model: m.model,
+        version: m.version,
+        source: display_path(path),
+        energy: units::Energy::kwh(m.totals.energy_kwh),
+        co2e: units::Mass::kg(m.totals.co2e_kg),
+        metrics: m.metrics,
+    })
+}
+
+/// Candidate groups from `carbon-gate.yaml`.
+fn groups_from_config(
+    cfg: &config::Config,
+    input: &cli::InputArgs,
+    inputs: &mut Vec<ingest::InputFile>,
+    warnings: &mut Vec<diagnostic::Warning>,
+) -> Result<Vec<policy::eval::GroupInput>, Error> {
+    let mut subject = |source: &config::Source| -> Result<policy::eval::Subject, Error> {
+        let attribution = Attribution {
+            model: Some(source.model.clone()),
+            version: source.version.clone(),
+            phase: source.phase.or(input.phase),
+        };
+        let read = read_entries(&source.logs, input, &attribution)?;
+        inputs.extend(read.inputs);
+        warnings.extend(read.warnings);
+        Ok(policy::eval::Subject {
+            entry: take_entry(read.entries, &source.model),
+            metrics: metrics_for(source.metrics.as_deref())?,
+            kind: source.kind.clone(),
+        })
+    };
+    let mut groups = Vec::new();
+    for g in &cfg.groups {
+        let candidate = subject(&g.candidate)?;
+        let baseline = match &g.baseline {
+            None => None,
+            Some(config::Baseline::Logs(source)) => Some(policy::eval::BaselineInput::Logs(
+                Box::new(subject(source)?),
+            )),
+            Some(config::Baseline::Report {
+                path,
+                model,
+                version,
+            }) => Some(policy::eval::BaselineInput::Report(reported_baseline(
+                path,
+                model,
+                version.as_ref(),
+            )?)),
+        };
+        let alternatives = g
+            .alternatives
+            .iter()
+            .map(&mut subject)
+            .collect::<Result<Vec<_>, _>>()?;
+        groups.push(policy::eval::GroupInput {
+            candidate,
+            baseline,
+            alternatives,
+        });
+    }
+    Ok(groups)
+}
+
+/// Candidate groups from the command line: each model in the logs is a candidate; the baseline
+/// logs (or report) give each its baseline by model name.
+fn groups_from_cli(
+    args: &CheckArgs,
+    inputs: &mut Vec<ingest::InputFile>,
+    warnings: &mut Vec<diagnostic::Warning>,
+) -> Result<Vec<policy::eval::GroupInput>, Error> {
+    if args.input.logs.is_empty() {
+        return Err(Error::Usage(
+            "give the emissions logs to check (files or directories), or --config carbon-gate.yaml"
+                .to_owned(),
+        ));
+    }
+    let read = read_entries(
+        &args.input.logs,
+        &args.input,
+        &Attribution {
+            model: args.model.clone(),
+            version: args.model_version.clone(),
+            phase: args.input.phase,
+        },
+    )?;
+    inputs.extend(read.inputs);
+    warnings.extend(read.warnings);
+    let metrics = metrics_for(args.metrics.as_deref())?;
+    let (reports, logs): (Vec<_>, Vec<_>) = args
+        .baseline
+        .iter()
+        .cloned()
+        .partition(|p| is_check_report(p));
+    let mut baseline_entries = Vec::new();
+    if !logs.is_empty() {
+        let b = read_entries(
+            &logs,
+            &args.input,
+            &Attribution {
+                model: args.model.clone(),
+                version: args.baseline_version.clone(),
+                phase: args.input.phase,
+            },
+        )?;
+        inputs.extend(b.inputs);
+        warnings.extend(b.warnings);
+        baseline_entries = b.entries;
+    }
+    let baseline_metrics = metrics_for(args.baseline_metrics.as_deref())?;
+    let mut groups = Vec::new();
+    for entry in read.entries {
+        let baseline = if let Some(b) = baseline_entries.iter().find(|b| b.model == entry.model) {
+            Some(policy::eval::BaselineInput::Logs(Box::new(
+                policy::eval::Subject {
+                    entry: b.clone(),
+                    metrics: baseline_metrics.clone(),
+                    kind: None,
+                },
+            )))
+        } else if let Some(report) = reports.first() {
+            Some(policy::eval::BaselineInput::Report(reported_baseline(
+                report,
+                &entry.model,
+                args.baseline_version.as_ref(),
+            )?))
+        } else {
+            None
+        };
+        groups.push(policy::eval::GroupInput {
+            candidate: policy::eval::Subject {
+                entry,
+                metrics: metrics.clone(),
+                kind: None,
+            },
+            baseline,
+            alternatives: Vec::new(),
+        });
+    }
+    Ok(groups)
+}
+
+/// Today, UTC.
+fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
+fn check(args: &CheckArgs) -> Result<Outcome, Error> {
+    let cfg = args.config.as_deref().map(config::load).transpose()?;
+    let policy_paths = if !args.policy.is_empty() {
+        args.policy.clone()
+    } else if let Some(c) = cfg.as_ref().filter(|c| !c.policy.is_empty()) {
+        c.policy.clone()
+    } else {
+        vec!["policies".into()]
+    };
+    let loaded = policy::load(&policy_paths)?;
+    let mut inputs = Vec::new();
+    let mut warnings = Vec::new();
+    let groups = match &cfg {
+        Some(c) => groups_from_config(c, &args.input, &mut inputs, &mut warnings)?,
+        None => groups_from_cli(args, &mut inputs, &mut warnings)?,
+    };
+    warnings.extend(loaded.warnings);
+    let ctx = policy::eval::Context {
+        policy: &loaded.policy,
+        reference: reference::Reference::embedded()?,
+        today: args.today.unwrap_or_else(today),
+    };
+    let (models, exception_warnings) = policy::eval::evaluate_groups(&ctx, &groups);
+    warnings.extend(exception_warnings);
+    let tradeoffs = group_tradeoffs(&models, &loaded.policy);
     let (verdict, summary) = report::summarize(&models);
     let report = CheckReport {
         schema_version: SCHEMA_VERSION,
@@ -125,9 +414,13 @@ fn check(args: &CheckArgs) -> Result<Outcome, Error> {
             .map(|p| display_path(p))
             .collect(),
         models,
+        tradeoffs,
         warnings,
         inputs,
     };
+    if let Some(path) = &args.ledger {
+        append_ledger(path, &report, args.commit.as_deref())?;
+    }
     let to_file = args.out.output.is_some();
     let mut buffer = Vec::new();
     let renderer: Box<dyn Render> = match args.format {
@@ -136,7 +429,7 @@ fn check(args: &CheckArgs) -> Result<Outcome, Error> {
             explain: args.explain,
         }),
         CheckFormat::Json => Box::new(render::Json),
-        CheckFormat::Markdown => Box::new(render::Markdown),
+        CheckFormat::Markdown => Box::new(render::Markdown::default()),
     };
     renderer
         .check(&report, &mut buffer)
@@ -202,7 +495,7 @@ fn ingest_command(args: &IngestArgs) -> Result<Outcome, Error> {
             explain: false,
         }),
         IngestFormat::Json => Box::new(render::Json),
-        IngestFormat::Markdown => Box::new(render::Markdown),
+        IngestFormat::Markdown => Box::new(render::Markdown::default()),
     };
     let mut buffer = Vec::new();
     renderer
@@ -404,6 +697,82 @@ fn reference_command(cmd: &cli::ReferenceCommand) -> Result<Outcome, Error> {
         stderr: Vec::new(),
         exit: Exit::Pass,
     })
+}
+
+/// The trade-off of each group that has more than its candidate, or metrics to compare.
+fn group_tradeoffs(
+    models: &[report::ModelReport],
+    policy: &policy::Policy,
+) -> Vec<tradeoff::TradeOff> {
+    let mut groups: Vec<&str> = Vec::new();
+    for m in models {
+        if !groups.contains(&m.group.as_str()) {
+            groups.push(&m.group);
+        }
+    }
+    groups
+        .into_iter()
+        .filter_map(|g| {
+            let members: Vec<&report::ModelReport> =
+                models.iter().filter(|m| m.group == g).collect();
+            let candidate = members.iter().find(|m| m.role == report::Role::Candidate)?;
+            if members.len() < 2 && candidate.metrics.is_empty() {
+                return None;
+            }
+            let version = candidate
+                .version
+                .as_deref()
+                .and_then(|v| semver::Version::parse(v).ok());
+            let rule = policy
+                .budgets
+                .iter()
+                .find(|b| b.applies_to(&candidate.model, version.as_ref()))
+                .and_then(|b| b.rules.accuracy.as_ref());
+            tradeoff::build(&members, rule)
+        })
+        .collect()
+}
+
+/// Append one JSON line per evaluated candidate and alternative to the history ledger.
+fn append_ledger(
+    path: &std::path::Path,
+    report: &CheckReport,
+    commit: Option<&str>,
+) -> Result<(), Error> {
+    use std::io::Write as _;
+    let time = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let mut lines = String::new();
+    for m in report
+        .models
+        .iter()
+        .filter(|m| m.role != report::Role::Baseline)
+    {
+        let line = serde_json::json!({
+            "schema_version": SCHEMA_VERSION,
+            "time": time,
+            "commit": commit,
+            "model": m.model,
+            "version": m.version,
+            "role": m.role,
+            "verdict": m.verdict,
+            "totals": m.totals,
+            "metrics": m.metrics,
+            "findings": m.findings.iter().map(|f| f.code).collect::<Vec<_>>(),
+        });
+        lines.push_str(&line.to_string());
+        lines.push('\n');
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(lines.as_bytes()))
+        .map_err(|source| Error::Output {
+            path: path.to_owned(),
+            source,
+        })
 }
 
 /// Return the report for standard output, or write it whole to `path` (through a temporary file

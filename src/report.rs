@@ -41,6 +41,8 @@ impl Verdict {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// A failure an approved, unexpired exception waives: shown, does not block.
+    Waived,
     /// Reported, does not block.
     Warn,
     /// Blocks.
@@ -50,28 +52,83 @@ pub enum Severity {
 impl From<Severity> for Verdict {
     fn from(s: Severity) -> Self {
         match s {
-            Severity::Warn => Verdict::Warn,
+            Severity::Waived | Severity::Warn => Verdict::Warn,
             Severity::Fail => Verdict::Fail,
         }
     }
 }
 
-/// The quantity a limit is on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// The part a model version plays in a check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The model version this one replaces: shown and compared with, never gated.
+    Baseline,
+    /// Proposed by this change: gated.
+    Candidate,
+    /// A lighter alternative shown beside the candidate: evaluated, never gated.
+    Alternative,
+}
+
+/// The exception that waived a finding.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Waiver {
+    /// Why.
+    pub reason: String,
+    /// Who approved it.
+    pub approved_by: String,
+    /// Last day it applies.
+    pub expires: String,
+    /// Where it is written.
+    pub source: Location,
+}
+
+/// The baseline a model version is compared with, and the differences.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BaselineRef {
+    /// Baseline model.
+    pub model: String,
+    /// Baseline version.
+    pub version: Option<String>,
+    /// Where its figures come from: `logs`, or the report file.
+    pub source: String,
+    /// Its energy, kWh.
+    pub energy_kwh: f64,
+    /// Its total CO2e, kg.
+    pub co2e_kg: f64,
+    /// Candidate − baseline, kg.
+    pub delta_co2e_kg: f64,
+    /// Relative change, % (`null` when the baseline is zero).
+    pub delta_co2e_pct: Option<f64>,
+    /// Candidate − baseline, kWh.
+    pub delta_energy_kwh: f64,
+    /// Relative change, %.
+    pub delta_energy_pct: Option<f64>,
+}
+
+/// The quantity a rule is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Metric {
     /// Emissions, kg CO2e.
     Co2e,
     /// Energy, kWh.
     Energy,
+    /// The accuracy metric the policy names.
+    Accuracy,
+    /// kg CO2e per accuracy point.
+    Co2ePerPoint,
+    /// kg CO2e per 1,000 inferences.
+    Co2ePer1kInferences,
 }
 
 impl Metric {
     /// Unit of `measured` and `limit` in JSON.
     pub fn unit(self) -> &'static str {
         match self {
-            Metric::Co2e => "kg",
+            Metric::Co2e | Metric::Co2ePerPoint | Metric::Co2ePer1kInferences => "kg",
             Metric::Energy => "kWh",
+            Metric::Accuracy => "metric",
         }
     }
 
@@ -80,6 +137,20 @@ impl Metric {
         match self {
             Metric::Co2e => "CO2e",
             Metric::Energy => "energy",
+            Metric::Accuracy => "accuracy",
+            Metric::Co2ePerPoint => "CO2e per accuracy point",
+            Metric::Co2ePer1kInferences => "CO2e per 1,000 inferences",
+        }
+    }
+
+    /// Key used in exception rules (`budget-exceeded:co2e`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Metric::Co2e => "co2e",
+            Metric::Energy => "energy",
+            Metric::Accuracy => "accuracy",
+            Metric::Co2ePerPoint => "co2e-per-point",
+            Metric::Co2ePer1kInferences => "co2e-per-1k-inferences",
         }
     }
 }
@@ -103,6 +174,30 @@ pub struct Finding {
     pub unit: Option<&'static str>,
     /// Where the limit is written.
     pub source: Option<Location>,
+    /// `report` when the rule is in report mode (never blocks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<&'static str>,
+    /// The exception that waived it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<Waiver>,
+}
+
+impl Finding {
+    /// A finding with only a code, a severity and a message.
+    pub fn plain(code: &'static str, severity: Severity, message: String) -> Self {
+        Finding {
+            code,
+            severity,
+            message,
+            metric: None,
+            measured: None,
+            limit: None,
+            unit: None,
+            source: None,
+            mode: None,
+            waiver: None,
+        }
+    }
 }
 
 /// The budget that applied to a model.
@@ -143,6 +238,16 @@ pub struct ModelReport {
     pub model: String,
     /// Version, when given.
     pub version: Option<String>,
+    /// Candidate (gated), baseline or alternative.
+    pub role: Role,
+    /// The candidate group it belongs to (`model version` of the candidate).
+    pub group: String,
+    /// For alternatives: distilled, quantized…
+    pub kind: Option<String>,
+    /// Quality metrics.
+    pub metrics: crate::metrics::Metrics,
+    /// The baseline it is compared with.
+    pub baseline: Option<BaselineRef>,
     /// This model's verdict.
     pub verdict: Verdict,
     /// The budget that applied, if one did.
@@ -180,6 +285,8 @@ pub struct CheckReport {
     pub policy_files: Vec<String>,
     /// Models, sorted by name.
     pub models: Vec<ModelReport>,
+    /// Accuracy / energy / CO2e trade-off of each candidate group.
+    pub tradeoffs: Vec<crate::tradeoff::TradeOff>,
     /// Warnings from reading the logs and the policy.
     pub warnings: Vec<Warning>,
     /// Files read.
@@ -224,19 +331,23 @@ pub struct IngestReport {
 
 /// The one-line verdict: the first blocking (or warning) finding and how many more there are.
 pub fn summarize(models: &[ModelReport]) -> (Verdict, String) {
-    let verdict = models
+    let gated: Vec<&ModelReport> = models
+        .iter()
+        .filter(|m| m.role == Role::Candidate)
+        .collect();
+    let verdict = gated
         .iter()
         .map(|m| m.verdict)
         .max()
         .unwrap_or(Verdict::Pass);
-    let worst: Vec<(&ModelReport, &Finding)> = models
+    let worst: Vec<(&ModelReport, &Finding)> = gated
         .iter()
-        .flat_map(|m| m.findings.iter().map(move |f| (m, f)))
+        .flat_map(|m| m.findings.iter().map(move |f| (*m, f)))
         .filter(|(_, f)| Verdict::from(f.severity) == verdict)
         .collect();
     let summary = match worst.first() {
         None => {
-            let n = models.len();
+            let n = gated.len();
             format!(
                 "{}: {n} model{} within budget",
                 verdict.word(),

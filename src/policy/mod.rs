@@ -5,6 +5,7 @@
 
 pub mod eval;
 pub mod model;
+pub mod rules;
 pub mod validate;
 
 pub use validate::{Budget, Limits, Loaded, ModelPattern, Policy, Thresholds, load, schema_json};

@@ -24,6 +24,131 @@ pub struct PolicyFile {
     /// Budgets, tried in order: the first one whose `model` and `versions` match applies.
     #[serde(default)]
     pub budgets: Vec<RawBudget>,
+    /// Approved, expiring exceptions: a matching failure becomes `waived`.
+    #[serde(default)]
+    pub exceptions: Vec<RawException>,
+}
+
+/// An exception to a rule for some model versions, with who approved it and until when.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawException {
+    /// Model name or glob.
+    pub model: String,
+    /// Semver requirement on the version (default: every version).
+    pub versions: Option<String>,
+    /// The finding code it waives (`budget-exceeded`, `regression-exceeded`, …), optionally with
+    /// the metric: `budget-exceeded:co2e`.
+    pub rule: String,
+    /// Why.
+    pub reason: String,
+    /// Last day it applies (`YYYY-MM-DD`, inclusive).
+    pub expires: String,
+    /// Who approved it.
+    pub approved_by: String,
+}
+
+/// Whether a rule can block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// Exceeding `fail` blocks (the default).
+    #[default]
+    Enforce,
+    /// Report only, never block: for gradual adoption.
+    Report,
+}
+
+/// Which overruns block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum BlockOn {
+    /// Every overrun of a fail limit (the default).
+    #[default]
+    Any,
+    /// Only overruns the baseline did not have, or that are worse than the baseline's (ratchet).
+    New,
+}
+
+/// Which way a metric improves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Direction {
+    /// Higher is better (accuracy, F1…).
+    #[default]
+    Higher,
+    /// Lower is better (error rate, perplexity…).
+    Lower,
+}
+
+/// The accuracy rule of a budget.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawAccuracy {
+    /// Metric name in the metrics file (`accuracy`, `f1`…).
+    pub metric: String,
+    /// Which way it improves.
+    #[serde(default)]
+    pub direction: Direction,
+    /// Floor (or ceiling, for `direction: lower`) the candidate must meet.
+    pub min: Option<f64>,
+    /// For the recommendation: how far below the best row's metric a lighter row may be (in the
+    /// metric's own units, e.g. `0.01`).
+    pub max_drop: Option<f64>,
+    /// `report` never blocks.
+    #[serde(default)]
+    pub mode: Mode,
+}
+
+/// A regression limit vs the baseline: percentages, and an absolute noise floor.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawRegressionLimit {
+    /// Increase that warns, e.g. `"5%"`.
+    pub warn: Option<RawQuantity>,
+    /// Increase that fails, e.g. `"10%"`.
+    pub fail: Option<RawQuantity>,
+    /// An absolute increase below this is noise, never a regression (`"0.5 kg"`, `"2 kWh"`).
+    pub floor: Option<RawQuantity>,
+    /// `report` never blocks.
+    #[serde(default)]
+    pub mode: Mode,
+}
+
+/// Regression limits.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawRegression {
+    /// On total CO2e.
+    pub co2e: Option<RawRegressionLimit>,
+    /// On energy.
+    pub energy: Option<RawRegressionLimit>,
+}
+
+/// An efficiency limit: CO2e per unit of usefulness.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawEfficiencyLimit {
+    /// The metric that counts the units (default: the accuracy metric for points,
+    /// `inferences` for inferences).
+    pub metric: Option<String>,
+    /// Warn above, e.g. `"2 kg"`.
+    pub warn: Option<RawQuantity>,
+    /// Fail above.
+    pub fail: Option<RawQuantity>,
+    /// `report` never blocks.
+    #[serde(default)]
+    pub mode: Mode,
+}
+
+/// Efficiency limits.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawEfficiency {
+    /// CO2e per accuracy point (a point is 0.01 of a metric in 0–1, or 1 of a metric in %).
+    pub co2e_per_point: Option<RawEfficiencyLimit>,
+    /// CO2e per 1,000 inferences (the count comes from the metrics, `inferences` by default).
+    pub co2e_per_1k_inferences: Option<RawEfficiencyLimit>,
 }
 
 /// Reference overrides.
@@ -98,6 +223,12 @@ pub struct RawBudget {
     /// Compare limits with the `central` figure (default) or the `upper` end of estimates' bands.
     #[serde(default)]
     pub decide_on: DecideOn,
+    /// `any` (default): every fail-level overrun blocks. `new`: only overruns the baseline did
+    /// not have or that are worse than the baseline's (ratchet).
+    #[serde(default)]
+    pub block_on: BlockOn,
+    /// The accuracy rule: which metric, which way it improves, its floor.
+    pub accuracy: Option<RawAccuracy>,
     /// The limits on the model's totals over the runs in the check.
     pub limits: RawLimits,
 }
@@ -110,6 +241,10 @@ pub struct RawLimits {
     pub co2e: Option<RawThresholds>,
     /// Total energy (with unit: `"400 kWh"`, `"0.4 MWh"`).
     pub energy: Option<RawThresholds>,
+    /// Increase vs the baseline.
+    pub regression: Option<RawRegression>,
+    /// CO2e per accuracy point or per 1,000 inferences.
+    pub efficiency: Option<RawEfficiency>,
 }
 
 /// A warn and/or fail threshold. Exceeding `warn` reports; exceeding `fail` blocks (exit 1).
@@ -120,6 +255,9 @@ pub struct RawThresholds {
     pub warn: Option<RawQuantity>,
     /// Exceeding this fails the check.
     pub fail: Option<RawQuantity>,
+    /// `report` never blocks.
+    #[serde(default)]
+    pub mode: Mode,
 }
 
 /// A quantity as written: a string with a unit. A bare YAML number is kept as text so that

@@ -11,7 +11,8 @@ use globset::{Glob, GlobMatcher};
 use semver::{Comparator, Op, Version, VersionReq};
 
 use super::model::{
-    DecideOn, EmbodiedRule, PolicyFile, RawBudget, RawQuantity, RawReference, RawThresholds,
+    BlockOn, DecideOn, EmbodiedRule, Mode, PolicyFile, RawBudget, RawQuantity, RawReference,
+    RawThresholds,
 };
 use crate::codes;
 use crate::diagnostic::Warning;
@@ -53,6 +54,8 @@ pub struct Thresholds<T> {
     pub warn: Option<T>,
     /// Exceeding this fails.
     pub fail: Option<T>,
+    /// `report` never blocks.
+    pub mode: Mode,
 }
 
 /// Checked limits of a budget. At least one is set.
@@ -85,6 +88,10 @@ pub struct Budget {
     pub embodied: EmbodiedRule,
     /// Central figure or upper bound.
     pub decide_on: DecideOn,
+    /// Ratchet: which overruns block.
+    pub block_on: BlockOn,
+    /// Regression, efficiency and accuracy rules.
+    pub rules: super::rules::Rules,
 }
 
 /// The places of a budget's limits in its file.
@@ -122,6 +129,8 @@ pub struct Policy {
     pub budgets: Vec<Budget>,
     /// Reference overrides (the `reference:` blocks).
     pub overrides: Overrides,
+    /// Exceptions of every file.
+    pub exceptions: Vec<super::rules::Exception>,
 }
 
 /// A checked policy and the lints found while checking it.
@@ -205,9 +214,10 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, Error> {
                 }
             };
             match parse_policy(&file, &text) {
-                Ok((budgets, o)) => {
+                Ok((budgets, o, exceptions)) => {
                     loaded.policy.files.push(file);
                     loaded.policy.budgets.extend(budgets);
+                    loaded.policy.exceptions.extend(exceptions);
                     // Later files override earlier ones, key by key.
                     let current = &mut loaded.policy.overrides;
                     current.lifetime = o.lifetime.or(current.lifetime);
@@ -231,11 +241,14 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, Error> {
 
 /// Parse and validate one policy file's text.
 pub fn parse_file(file: &Path, text: &str) -> Result<Vec<Budget>, Vec<Problem>> {
-    parse_policy(file, text).map(|(budgets, _)| budgets)
+    parse_policy(file, text).map(|(budgets, ..)| budgets)
 }
 
 /// Parse and validate one policy file's text: its budgets and its reference overrides.
-pub fn parse_policy(file: &Path, text: &str) -> Result<(Vec<Budget>, Overrides), Vec<Problem>> {
+pub fn parse_policy(
+    file: &Path,
+    text: &str,
+) -> Result<(Vec<Budget>, Overrides, Vec<super::rules::Exception>), Vec<Problem>> {
     if text.trim().is_empty() {
         return Err(vec![
             Problem::new(Location::file(file), "policy file is empty")
@@ -268,8 +281,9 @@ pub fn parse_policy(file: &Path, text: &str) -> Result<(Vec<Budget>, Overrides),
         Some(r) => overrides(file, &spans, r, &mut problems),
         None => Overrides::default(),
     };
+    let exceptions = super::rules::exceptions(file, &spans, &raw.exceptions, &mut problems);
     if problems.is_empty() {
-        Ok((budgets, overrides))
+        Ok((budgets, overrides, exceptions))
     } else {
         Err(problems)
     }
@@ -448,7 +462,13 @@ fn validate_budget(
             },
         )
     });
-    if raw.limits.co2e.is_none() && raw.limits.energy.is_none() {
+    let rules = super::rules::validate(file, spans, at, raw, &mut problems);
+    if raw.limits.co2e.is_none()
+        && raw.limits.energy.is_none()
+        && raw.limits.regression.is_none()
+        && raw.limits.efficiency.is_none()
+        && raw.accuracy.is_none()
+    {
         problems.push(
             Problem::new(locate("limits"), "budget has no limits")
                 .with_help("add `co2e: { fail: \"120 kg\" }` or `energy: { fail: \"400 kWh\" }`"),
@@ -466,6 +486,8 @@ fn validate_budget(
             limit_places: places,
             embodied: raw.embodied,
             decide_on: raw.decide_on,
+            block_on: raw.block_on,
+            rules,
         }),
         _ => Err(problems),
     }
@@ -525,13 +547,48 @@ fn thresholds<T: Copy + PartialOrd + std::fmt::Display>(
     }
     *places.0 = warn.map(|_| spans.locate(file, &format!("{at}.warn")));
     *places.1 = fail.map(|_| spans.locate(file, &format!("{at}.fail")));
-    Some(Thresholds { warn, fail })
+    Some(Thresholds {
+        warn,
+        fail,
+        mode: raw.mode,
+    })
 }
 
 /// Budgets that can never apply: shadowed by an earlier catch-all for the same models, or with a
 /// version range no version satisfies.
 pub fn lint(policy: &Policy) -> Vec<Warning> {
     let mut warnings = Vec::new();
+    let today = time::OffsetDateTime::now_utc().date();
+    for e in &policy.exceptions {
+        let covered = policy.budgets.iter().any(|b| match (&b.model, &e.model) {
+            (_, ModelPattern::Exact(name)) => b.model.matches(name),
+            (ModelPattern::Exact(name), ModelPattern::Glob(_, m)) => m.is_match(name),
+            (ModelPattern::Glob(a, _), ModelPattern::Glob(b_, _)) => a == b_ || a == "*",
+        });
+        if !covered {
+            warnings.push(Warning::at(
+                codes::EXCEPTION_UNUSED,
+                e.origin.clone(),
+                format!(
+                    "exception for `{}` can never apply: no budget covers that model",
+                    e.model.as_str()
+                ),
+            ));
+        }
+        if today > e.expires {
+            warnings.push(Warning::at(
+                codes::EXCEPTION_EXPIRED,
+                e.origin.clone(),
+                format!(
+                    "exception for `{}` rule {} (approved by {}) expired on {}",
+                    e.model.as_str(),
+                    e.rule(),
+                    e.approved_by,
+                    e.expires
+                ),
+            ));
+        }
+    }
     for (j, later) in policy.budgets.iter().enumerate() {
         if let Some(req) = &later.versions
             && unsatisfiable(req)
@@ -656,14 +713,16 @@ mod tests {
             b.limits.co2e,
             Some(Thresholds {
                 warn: Some(Mass::kg(80.0)),
-                fail: Some(Mass::kg(120.0))
+                fail: Some(Mass::kg(120.0)),
+                mode: Mode::Enforce,
             })
         );
         assert_eq!(
             b.limits.energy,
             Some(Thresholds {
                 warn: None,
-                fail: Some(Energy::kwh(400.0))
+                fail: Some(Energy::kwh(400.0)),
+                mode: Mode::Enforce,
             })
         );
         assert!(b.applies_to("text-gen", Some(&Version::new(2, 1, 0))));
@@ -708,7 +767,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(errors.len(), 1);
         assert!(
-            errors[0].starts_with("p.yaml:5:7: budgets[0].limits: unknown field `max_co2`, expected `co2e` or `energy`"),
+            errors[0].starts_with("p.yaml:5:7: budgets[0].limits: unknown field `max_co2`, expected one of `co2e`, `energy`, `regression`, `efficiency`"),
             "{}",
             errors[0]
         );
@@ -732,6 +791,7 @@ mod tests {
             files: vec![],
             budgets,
             overrides: Overrides::default(),
+            exceptions: Vec::new(),
         };
         let lints: Vec<String> = lint(&policy).iter().map(|w| w.to_string()).collect();
         assert_eq!(lints.len(), 2, "{lints:#?}");

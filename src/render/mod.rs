@@ -30,12 +30,17 @@ pub(crate) struct Column {
 /// embodied columns appear when some model carries embodied carbon; range columns when some model
 /// has estimated runs.
 pub(crate) fn check_columns(report: &CheckReport) -> Vec<Column> {
+    let models: Vec<&crate::report::ModelReport> = report.models.iter().collect();
+    check_columns_for(&models)
+}
+
+/// The check-table columns for some of the models.
+pub(crate) fn check_columns_for(models: &[&crate::report::ModelReport]) -> Vec<Column> {
     use crate::report::Metric;
-    let models = &report.models;
     let col = |header, numeric, f: &dyn Fn(&crate::report::ModelReport) -> String| Column {
         header,
         numeric,
-        cells: models.iter().map(f).collect(),
+        cells: models.iter().map(|m| f(m)).collect(),
     };
     let embodied = models.iter().any(|m| m.totals.embodied.value() > 0.0);
     let ranged = models.iter().any(|m| m.totals.estimated_runs > 0);

@@ -49,8 +49,11 @@ impl Table {
 /// `warn 80 kg · fail 120 kg`, or `-` without limits.
 pub(crate) fn limits_text(metric: Metric, limits: Option<LimitValues>) -> String {
     let show = |v: f64| match metric {
-        Metric::Co2e => Mass::kg(v).to_string(),
         Metric::Energy => Energy::kwh(v).to_string(),
+        Metric::Accuracy => crate::units::format_significant(v, 4),
+        Metric::Co2e | Metric::Co2ePerPoint | Metric::Co2ePer1kInferences => {
+            Mass::kg(v).to_string()
+        }
     };
     let Some(l) = limits else {
         return "-".to_owned();
