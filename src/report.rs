@@ -355,7 +355,12 @@ pub fn summarize(models: &[ModelReport]) -> (Verdict, String) {
             )
         }
         Some((m, f)) => {
-            let mut text = format!("{}: {}: {}", verdict.word(), m.label(), f.message);
+            let waived = if f.severity == Severity::Waived {
+                "waived by exception: "
+            } else {
+                ""
+            };
+            let mut text = format!("{}: {}: {waived}{}", verdict.word(), m.label(), f.message);
             if let Some(src) = &f.source {
                 text.push_str(&format!(" ({src})"));
             }

@@ -1,0 +1,239 @@
+//! The Markdown a reviewer reads (the future PR comment), pinned by snapshots for each situation,
+//! and the trade-off figures checked by hand. Inputs: tests/fixtures/reports (make.py there).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{num, run, run_json};
+
+fn config(case: &str) -> String {
+    format!("tests/fixtures/reports/{case}/carbon-gate.yaml")
+}
+
+/// `check --config … -f markdown` on a case, with a fixed date for exceptions.
+fn markdown(case: &str, code: i32) -> String {
+    let (got, stdout, stderr) = run(&[
+        "check",
+        "--config",
+        &config(case),
+        "--today",
+        "2026-11-28",
+        "--format",
+        "markdown",
+    ]);
+    assert_eq!(got, code, "{case}: {stderr}");
+    stdout
+}
+
+#[test]
+fn all_pass() {
+    insta::assert_snapshot!("report_all_pass", markdown("all-pass", 0));
+}
+
+#[test]
+fn one_over_budget() {
+    insta::assert_snapshot!("report_over_budget", markdown("over-budget", 1));
+}
+
+#[test]
+fn regression_only() {
+    insta::assert_snapshot!("report_regression_only", markdown("regression-only", 1));
+}
+
+#[test]
+fn waived_by_exception() {
+    let md = markdown("waived", 0);
+    assert!(md.contains("**Waived by exception**"), "{md}");
+    assert!(
+        md.contains("waived until 2099-12-31 by &#64;ml-platform-leads"),
+        "{md}"
+    );
+    insta::assert_snapshot!("report_waived", md);
+}
+
+#[test]
+fn expired_exception() {
+    let md = markdown("expired", 1);
+    assert!(md.contains("`exception-expired`"), "{md}");
+    insta::assert_snapshot!("report_expired", md);
+}
+
+#[test]
+fn no_baseline() {
+    let md = markdown("no-baseline", 0);
+    assert!(md.contains("`no-baseline`"), "{md}");
+    insta::assert_snapshot!("report_no_baseline", md);
+}
+
+#[test]
+fn three_rows_recommend_the_distilled_model() {
+    let md = markdown("three-rows", 0);
+    insta::assert_snapshot!("report_three_rows", md);
+    let report = run_json(
+        &[
+            "check",
+            "--config",
+            &config("three-rows"),
+            "--today",
+            "2026-11-28",
+            "--format",
+            "json",
+        ],
+        0,
+    );
+    let t = &report["tradeoffs"][0];
+    assert_eq!(t["metric"], "f1");
+    let rows = t["rows"].as_array().unwrap();
+    let roles: Vec<_> = rows.iter().map(|r| r["role"].as_str().unwrap()).collect();
+    assert_eq!(roles, vec!["baseline", "candidate", "alternative"]);
+    // By hand: baseline (0.89, 60 kg) is dominated by distilled (0.893, 15 kg): more accurate and
+    // lighter. The candidate (0.91, 62 kg) is the most accurate; distilled the lightest.
+    let pareto: Vec<_> = rows
+        .iter()
+        .map(|r| r["pareto"].as_bool().unwrap())
+        .collect();
+    assert_eq!(pareto, vec![false, true, true]);
+    // The f1 floor is 0.88: every row meets it; the lightest is distilled.
+    assert_eq!(t["recommended"], 2);
+    assert_eq!(
+        t["recommendation"],
+        "Recommended: the distilled alternative text-gen-distilled 1.0.0 — the lightest row that meets the f1 floor of 0.88 (f1 0.893), with 75.8% less CO2e than the candidate (15 kg vs 62 kg)."
+    );
+    // Deltas vs the baseline and CO2e per point: 62 − 60 = +2 kg (+3.33%); 62 kg / 91 points.
+    assert_eq!(num(&rows[1]["delta_co2e_kg"]), 2.0);
+    assert!((num(&rows[1]["delta_co2e_pct"]) - 100.0 / 30.0).abs() < 1e-12);
+    assert!((num(&rows[1]["co2e_per_point_kg"]) - 62.0 / 91.0).abs() < 1e-12);
+    assert!((num(&rows[2]["delta_co2e_pct"]) - (15.0 - 60.0) / 60.0 * 100.0).abs() < 1e-12);
+    // Headroom under the 100 kg fail limit: 38% left for the candidate.
+    assert!((num(&rows[1]["headroom_pct"]) - 38.0).abs() < 1e-12);
+    // The candidate alone decides the verdict: +3.33% is under the 5% warn.
+    assert_eq!(report["verdict"], "pass");
+}
+
+#[test]
+fn hostile_model_names_cannot_inject() {
+    let (code, md, _) = run(&[
+        "check",
+        "--policy",
+        "tests/fixtures/reports/hostile/policy.yaml",
+        "--format",
+        "markdown",
+        "tests/fixtures/reports/hostile/runs.ndjson",
+    ]);
+    assert_eq!(code, 1);
+    // Outside fenced code blocks (whose content GitHub shows literally: no HTML, no mentions),
+    // nothing from the names is interpreted.
+    let mut outside = String::new();
+    let mut fenced = false;
+    for line in md.lines() {
+        if line.starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        if !fenced {
+            outside.push_str(line);
+            outside.push('\n');
+        }
+    }
+    for bad in [
+        "<img", "@org", "<!--", "`tick`", "**bold**", "[link]", "a|b",
+    ] {
+        assert!(!outside.contains(bad), "{bad} leaked:\n{outside}");
+    }
+    // Inside a fence, a fence in a name cannot close it early.
+    assert_eq!(md.matches("```").count() % 2, 0);
+    insta::assert_snapshot!("report_hostile", md);
+}
+
+#[test]
+fn json_carries_the_tradeoff_and_the_baseline() {
+    let report = run_json(
+        &[
+            "check",
+            "--config",
+            &config("regression-only"),
+            "--today",
+            "2026-11-28",
+            "--format",
+            "json",
+        ],
+        1,
+    );
+    let candidate = report["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["role"] == "candidate")
+        .unwrap();
+    let b = &candidate["baseline"];
+    assert_eq!(b["version"], "2.0.0");
+    assert_eq!(num(&b["delta_co2e_kg"]), 10.0);
+    assert!((num(&b["delta_co2e_pct"]) - 100.0 / 6.0).abs() < 1e-12);
+    let f = &candidate["findings"][0];
+    assert_eq!(f["code"], "regression-exceeded");
+    assert_eq!(f["unit"], "%");
+    assert_eq!(report["tradeoffs"][0]["rows"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn a_long_report_fits_githubs_limit() {
+    // 3,000 models: the body is cut at a line under 65,536 characters and says so.
+    let tmp = tempfile::tempdir().unwrap();
+    let runs: String = (0..3000)
+        .map(|i| format!("{{\"run_id\": \"r{i}\", \"model\": \"model-{i:04}\", \"co2e_kg\": 1.5, \"energy_kwh\": 6}}\n"))
+        .collect();
+    let log = common::write(tmp.path(), "runs.ndjson", &runs);
+    let policy = common::write(
+        tmp.path(),
+        "p.yaml",
+        "version: 1\nbudgets:\n  - model: \"*\"\n    limits: { co2e: { fail: \"1 kg\" } }\n",
+    );
+    let (code, md, _) = run(&[
+        "check",
+        "--policy",
+        policy.to_str().unwrap(),
+        "--format",
+        "markdown",
+        log.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(md.chars().count() <= 65_536, "{}", md.chars().count());
+    assert!(
+        md.contains("more lines (cut to GitHub's 65536-character comment limit"),
+        "{}",
+        &md[md.len() - 300..]
+    );
+}
+
+#[test]
+fn the_history_ledger_gets_one_line_per_model_version() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ledger = tmp.path().join("ledger.jsonl");
+    for _ in 0..2 {
+        let (code, ..) = run(&[
+            "check",
+            "--config",
+            &config("three-rows"),
+            "--today",
+            "2026-11-28",
+            "--ledger",
+            ledger.to_str().unwrap(),
+            "--commit",
+            "abc123",
+        ]);
+        assert_eq!(code, 0);
+    }
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&ledger)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // Candidate and alternative (not the baseline), twice.
+    assert_eq!(lines.len(), 4);
+    assert_eq!(lines[0]["model"], "text-gen");
+    assert_eq!(lines[0]["commit"], "abc123");
+    assert_eq!(lines[1]["model"], "text-gen-distilled");
+    assert_eq!(num(&lines[0]["totals"]["co2e_kg"]), 62.0);
+    assert!(lines[0]["time"].as_str().unwrap().ends_with('Z'));
+}
