@@ -237,3 +237,62 @@ fn the_history_ledger_gets_one_line_per_model_version() {
     assert_eq!(num(&lines[0]["totals"]["co2e_kg"]), 62.0);
     assert!(lines[0]["time"].as_str().unwrap().ends_with('Z'));
 }
+
+#[test]
+fn the_tradeoff_example_by_hand() {
+    let (code, md, _) = run(&[
+        "check",
+        "--config",
+        "examples/tradeoff/carbon-gate.yaml",
+        "--format",
+        "markdown",
+    ]);
+    assert_eq!(code, 0);
+    insta::assert_snapshot!("example_tradeoff", md);
+    let report = run_json(
+        &[
+            "check",
+            "--config",
+            "examples/tradeoff/carbon-gate.yaml",
+            "--format",
+            "json",
+        ],
+        0,
+    );
+    let rows = report["tradeoffs"][0]["rows"].as_array().unwrap();
+    // Each row: 8 × A100 (400 W) × hours × PUE 1.15 (AWS) at 56.039 g/kWh (France), plus the SCI
+    // share of 8 × 150 kg + 1 server × 2500 kg over 4 years.
+    for (row, hours, f1) in [
+        (&rows[0], 72.0, 0.890),
+        (&rows[1], 80.0, 0.912),
+        (&rows[2], 20.0, 0.893),
+    ] {
+        let energy = 8.0 * 400.0 * hours * 1.15 / 1000.0;
+        let operational = energy * 56.039 / 1000.0;
+        let embodied = (150.0 * 8.0 * hours + 2500.0 * hours) / (4.0 * 8760.0);
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b;
+        assert!(close(num(&row["energy_kwh"]), energy), "{row}");
+        assert!(
+            close(num(&row["operational_co2e_kg"]), operational),
+            "{row}"
+        );
+        assert!(close(num(&row["embodied_co2e_kg"]), embodied), "{row}");
+        assert!(
+            close(
+                num(&row["co2e_per_point_kg"]),
+                (operational + embodied) / (f1 * 100.0)
+            ),
+            "{row}"
+        );
+    }
+    // The candidate rose 80/72 − 1 = 11.1%: above the 5% warn, under the 15% fail.
+    assert!((num(&rows[1]["delta_co2e_pct"]) - (80.0 / 72.0 - 1.0) * 100.0).abs() < 1e-9);
+    // Baseline (0.890) is dominated by distilled (0.893, lighter); distilled is recommended.
+    let pareto: Vec<_> = rows
+        .iter()
+        .map(|r| r["pareto"].as_bool().unwrap())
+        .collect();
+    assert_eq!(pareto, vec![false, true, true]);
+    assert_eq!(report["tradeoffs"][0]["recommended"], 2);
+    assert_eq!(report["verdict"], "warn");
+}
