@@ -422,6 +422,8 @@ pub struct Entry {
     pub totals: Totals,
     /// The counted records that make the totals, in read order.
     pub contributions: Vec<Contribution>,
+    /// Metrics the counted records carry (later records win).
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// Attribute records to models and versions and total them, sorted by model then version.
@@ -435,11 +437,7 @@ pub fn aggregate(
     let mut warnings = Vec::new();
     type Key = (String, Option<Version>);
     let mut by_model: BTreeMap<Key, Vec<usize>> = BTreeMap::new();
-    if let Some(model) = &attribution.model {
-        by_model
-            .entry((model.clone(), attribution.version.clone()))
-            .or_default();
-    }
+
     for (i, r) in reconciled.records.iter_mut().enumerate() {
         if r.phase.is_none() {
             r.phase = attribution.phase;
@@ -468,6 +466,14 @@ pub fn aggregate(
         };
         by_model.entry((model, version)).or_default().push(i);
     }
+    // A model named on the command line always has an entry (with no runs, it fails closed).
+    if let Some(model) = &attribution.model
+        && !by_model.keys().any(|(m, _)| m == model)
+    {
+        by_model
+            .entry((model.clone(), attribution.version.clone()))
+            .or_default();
+    }
     let entries = by_model
         .into_iter()
         .map(|((model, version), records)| Entry {
@@ -493,6 +499,11 @@ pub fn aggregate(
                         assumptions: r.assumptions.clone(),
                     }
                 })
+                .collect(),
+            metrics: records
+                .iter()
+                .filter(|&&i| reconciled.statuses[i] == Status::Counted)
+                .flat_map(|&i| reconciled.records[i].metrics.clone())
                 .collect(),
             model,
             version,

@@ -139,11 +139,16 @@ fn read_entries(
     })
 }
 
-/// Metrics from a file (if any) over metrics the records carry.
-fn metrics_for(file: Option<&std::path::Path>) -> Result<metrics::Metrics, Error> {
-    file.map(metrics::load)
-        .transpose()
-        .map(Option::unwrap_or_default)
+/// Metrics from a file (if any) over the metrics the entry's records carry.
+fn metrics_for(
+    file: Option<&std::path::Path>,
+    entry: &ledger::Entry,
+) -> Result<metrics::Metrics, Error> {
+    let mut metrics = entry.metrics.clone();
+    if let Some(path) = file {
+        metrics.extend(metrics::load(path)?);
+    }
+    Ok(metrics)
 }
 
 /// The named model's entry among `entries` (the ledger always has one for a named model).
@@ -159,6 +164,7 @@ fn take_entry(entries: Vec<ledger::Entry>, model: &str) -> ledger::Entry {
         version: None,
         totals: ledger::Totals::default(),
         contributions: Vec::new(),
+        metrics: metrics::Metrics::new(),
     })
 }
 
@@ -256,9 +262,10 @@ fn groups_from_config(
         let read = read_entries(&source.logs, input, &attribution)?;
         inputs.extend(read.inputs);
         warnings.extend(read.warnings);
+        let entry = take_entry(read.entries, &source.model);
         Ok(policy::eval::Subject {
-            entry: take_entry(read.entries, &source.model),
-            metrics: metrics_for(source.metrics.as_deref())?,
+            metrics: metrics_for(source.metrics.as_deref(), &entry)?,
+            entry,
             kind: source.kind.clone(),
         })
     };
@@ -318,7 +325,7 @@ fn groups_from_cli(
     )?;
     inputs.extend(read.inputs);
     warnings.extend(read.warnings);
-    let metrics = metrics_for(args.metrics.as_deref())?;
+    let file_metrics = args.metrics.as_deref().map(metrics::load).transpose()?;
     let (reports, logs): (Vec<_>, Vec<_>) = args
         .baseline
         .iter()
@@ -339,14 +346,25 @@ fn groups_from_cli(
         warnings.extend(b.warnings);
         baseline_entries = b.entries;
     }
-    let baseline_metrics = metrics_for(args.baseline_metrics.as_deref())?;
+    let baseline_metrics = args
+        .baseline_metrics
+        .as_deref()
+        .map(metrics::load)
+        .transpose()?;
+    let merge = |entry: &ledger::Entry, file: &Option<metrics::Metrics>| {
+        let mut m = entry.metrics.clone();
+        if let Some(f) = file {
+            m.extend(f.clone());
+        }
+        m
+    };
     let mut groups = Vec::new();
     for entry in read.entries {
         let baseline = if let Some(b) = baseline_entries.iter().find(|b| b.model == entry.model) {
             Some(policy::eval::BaselineInput::Logs(Box::new(
                 policy::eval::Subject {
                     entry: b.clone(),
-                    metrics: baseline_metrics.clone(),
+                    metrics: merge(b, &baseline_metrics),
                     kind: None,
                 },
             )))
@@ -361,8 +379,8 @@ fn groups_from_cli(
         };
         groups.push(policy::eval::GroupInput {
             candidate: policy::eval::Subject {
+                metrics: merge(&entry, &file_metrics),
                 entry,
-                metrics: metrics.clone(),
                 kind: None,
             },
             baseline,

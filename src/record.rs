@@ -274,6 +274,9 @@ pub struct RunRecord {
     /// The inputs of an estimate, each with its source.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub assumptions: Vec<Assumption>,
+    /// Quality metrics of the model version the run produced (carbon-gate records only).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl RunRecord {
@@ -302,6 +305,7 @@ impl RunRecord {
             market: None,
             band: None,
             assumptions: Vec::new(),
+            metrics: crate::metrics::Metrics::new(),
         }
     }
 

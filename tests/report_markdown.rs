@@ -296,3 +296,64 @@ fn the_tradeoff_example_by_hand() {
     assert_eq!(report["tradeoffs"][0]["recommended"], 2);
     assert_eq!(report["verdict"], "warn");
 }
+
+#[test]
+fn metrics_from_records_and_cli_baselines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cand = common::write(
+        tmp.path(),
+        "cand.ndjson",
+        "{\"run_id\": \"c\", \"model\": \"m\", \"version\": \"1.1.0\", \"co2e_kg\": 11, \"energy_kwh\": 40, \"metrics\": {\"f1\": 0.9}}\n",
+    );
+    let base = common::write(
+        tmp.path(),
+        "base.ndjson",
+        "{\"run_id\": \"b\", \"model\": \"m\", \"version\": \"1.0.0\", \"co2e_kg\": 10, \"energy_kwh\": 40, \"metrics\": {\"f1\": 0.85}}\n",
+    );
+    let report = common::check_json(
+        "version: 1\nbudgets:\n  - model: m\n    accuracy: { metric: f1, min: 0.88 }\n    limits:\n      regression:\n        co2e: { fail: \"5%\" }\n",
+        &[cand.to_str().unwrap(), "--baseline", base.to_str().unwrap()],
+        1,
+    );
+    let candidate = &report["models"][1];
+    assert_eq!(candidate["role"], "candidate");
+    assert_eq!(candidate["metrics"]["f1"], 0.9);
+    assert_eq!(candidate["findings"][0]["code"], "regression-exceeded");
+    assert_eq!(report["models"][0]["metrics"]["f1"], 0.85);
+    // A check report from the base branch works as a baseline too.
+    let (_, json, _) = run(&[
+        "check",
+        "--policy",
+        "tests/fixtures/reports/all-pass/policy.yaml",
+        "--format",
+        "json",
+        base.to_str().unwrap(),
+        "--model",
+        "text-gen",
+        "--model-version",
+        "2.0.0",
+    ]);
+    let base_report = common::write(tmp.path(), "base-report.json", &json);
+    let report = common::check_json(
+        "version: 1\nbudgets:\n  - model: text-gen\n    limits:\n      regression:\n        co2e: { fail: \"5%\" }\n",
+        &[
+            cand.to_str().unwrap(),
+            "--model",
+            "text-gen",
+            "--baseline",
+            base_report.to_str().unwrap(),
+        ],
+        1,
+    );
+    let candidate = report["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["role"] == "candidate")
+        .unwrap();
+    assert_eq!(
+        candidate["baseline"]["source"],
+        base_report.to_str().unwrap()
+    );
+    assert_eq!(num(&candidate["baseline"]["delta_co2e_kg"]), 1.0);
+}

@@ -120,6 +120,9 @@ pub struct NativeRecord {
     /// The inputs of an estimate with their sources.
     #[serde(default)]
     pub assumptions: Vec<Assumption>,
+    /// Quality metrics of the model version (`{"f1": 0.88}`).
+    #[serde(default)]
+    pub metrics: std::collections::BTreeMap<String, f64>,
     /// Written by `ingest`; ignored when read.
     #[serde(default)]
     #[schemars(with = "Option<serde_json::Value>")]
@@ -342,6 +345,15 @@ fn convert(at: Location, r: NativeRecord, layout: &str) -> Result<RunRecord, Err
         });
     }
     record.method = r.method.unwrap_or_default();
+    for (name, value) in &r.metrics {
+        if !value.is_finite() {
+            return Err(Error::input(Problem::new(
+                at.clone(),
+                format!("metric `{name}` is {value}: expected a finite number"),
+            )));
+        }
+    }
+    record.metrics = r.metrics;
     record.assumptions = r.assumptions;
     record.model = r.model;
     record.version = r.version;
