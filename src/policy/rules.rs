@@ -3,7 +3,6 @@
 
 use std::path::Path;
 
-use globset::Glob;
 use semver::VersionReq;
 
 use super::model::{
@@ -338,19 +337,12 @@ pub fn exceptions(
         let at = format!("exceptions[{i}]");
         let locate = |k: &str| spans.locate(file, &format!("{at}.{k}"));
         let before = problems.len();
-        let model = if e.model.contains(['*', '?', '[', '{']) {
-            match Glob::new(&e.model) {
-                Ok(g) => Some(ModelPattern::Glob(e.model.clone(), g.compile_matcher())),
-                Err(err) => {
-                    problems.push(Problem::new(
-                        locate("model"),
-                        format!("`model` is not a valid glob: {}", err.kind()),
-                    ));
-                    None
-                }
+        let model = match ModelPattern::parse(&e.model) {
+            Ok(p) => Some(p),
+            Err(message) => {
+                problems.push(Problem::new(locate("model"), message));
+                None
             }
-        } else {
-            Some(ModelPattern::Exact(e.model.clone()))
         };
         let versions = e
             .versions

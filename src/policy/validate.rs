@@ -31,6 +31,21 @@ pub enum ModelPattern {
 }
 
 impl ModelPattern {
+    /// An exact name, or a glob when the text has `* ? [ {`.
+    pub fn parse(text: &str) -> Result<ModelPattern, String> {
+        if text.trim().is_empty() {
+            return Err(
+                "`model` is empty: give a model name or a glob such as `text-*`".to_owned(),
+            );
+        }
+        if !text.contains(['*', '?', '[', '{']) {
+            return Ok(ModelPattern::Exact(text.to_owned()));
+        }
+        Glob::new(text)
+            .map(|g| ModelPattern::Glob(text.to_owned(), g.compile_matcher()))
+            .map_err(|err| format!("`model` is not a valid glob: {}", err.kind()))
+    }
+
     /// Whether the pattern covers `model`.
     pub fn matches(&self, model: &str) -> bool {
         match self {
@@ -390,28 +405,12 @@ fn validate_budget(
     let mut problems = Vec::new();
     let locate = |path: &str| spans.locate(file, &format!("{at}.{path}"));
 
-    let model = if raw.model.trim().is_empty() {
-        problems.push(Problem::new(
-            locate("model"),
-            "`model` is empty: give a model name or a glob such as `text-*`",
-        ));
-        None
-    } else if raw.model.contains(['*', '?', '[', '{']) {
-        match Glob::new(&raw.model) {
-            Ok(glob) => Some(ModelPattern::Glob(
-                raw.model.clone(),
-                glob.compile_matcher(),
-            )),
-            Err(err) => {
-                problems.push(Problem::new(
-                    locate("model"),
-                    format!("`model` is not a valid glob: {}", err.kind()),
-                ));
-                None
-            }
+    let model = match ModelPattern::parse(&raw.model) {
+        Ok(p) => Some(p),
+        Err(message) => {
+            problems.push(Problem::new(locate("model"), message));
+            None
         }
-    } else {
-        Some(ModelPattern::Exact(raw.model.clone()))
     };
 
     let versions = match &raw.versions {
