@@ -372,6 +372,9 @@ pub struct CheckArgs {
     /// The date exceptions are checked against (YYYY-MM-DD; default: today, UTC).
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub today: Option<time::Date>,
+    /// Where to publish.
+    #[command(flatten)]
+    pub publish: PublishArgs,
     /// Attribute every run to this model (default: the model the log names, e.g. CodeCarbon's
     /// project name).
     #[arg(long, value_name = "NAME")]
@@ -390,6 +393,65 @@ pub struct CheckArgs {
     /// Where the report goes.
     #[command(flatten)]
     pub out: OutputArgs,
+}
+
+/// Publishing to GitHub or GitLab.
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// In GitHub Actions: write the job summary, step outputs and annotations, and the sticky
+    /// pull-request comment.
+    #[arg(long, conflicts_with = "gitlab")]
+    pub github: bool,
+    /// In GitLab CI: the sticky merge-request note.
+    #[arg(long)]
+    pub gitlab: bool,
+    /// How to treat the previous comment.
+    #[arg(long, value_enum, default_value_t = crate::publish::Behavior::Update)]
+    pub comment_behavior: crate::publish::Behavior,
+    /// Tag of the sticky comment: one comment per tag (matrix jobs, several models).
+    #[arg(long, value_name = "NAME", default_value = "default")]
+    pub tag: String,
+    /// When to comment.
+    #[arg(long, value_enum, default_value_t = crate::publish::CommentOn::Always)]
+    pub comment_on: crate::publish::CommentOn,
+    /// Do not create the first comment when the verdict is pass.
+    #[arg(long)]
+    pub skip_no_diff: bool,
+    /// Print the comment body and the API calls that would change comments, without changing any.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Exit 3 when the comment cannot be published (default: publishing never changes the exit code).
+    #[arg(long)]
+    pub require_comment: bool,
+    /// Repository `OWNER/NAME` (default: $GITHUB_REPOSITORY).
+    #[arg(long, value_name = "OWNER/NAME")]
+    pub repo: Option<String>,
+    /// Pull request (GitHub) or merge request (GitLab) number (default: from the event).
+    #[arg(long, value_name = "N")]
+    pub pr: Option<u64>,
+    /// Comments by this login are ours (default: the token's identity).
+    #[arg(long, value_name = "LOGIN")]
+    pub comment_author: Option<String>,
+    /// GitHub token (default: $GITHUB_TOKEN).
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "GITHUB_TOKEN",
+        hide_env_values = true
+    )]
+    pub github_token: Option<String>,
+    /// GitLab token with the `api` scope (default: $GITLAB_TOKEN).
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "GITLAB_TOKEN",
+        hide_env_values = true
+    )]
+    pub gitlab_token: Option<String>,
+    /// Write the JSON report here too (a step output names it; default with --github:
+    /// $RUNNER_TEMP/carbon-gate-report.json).
+    #[arg(long, value_name = "FILE")]
+    pub report_json: Option<PathBuf>,
 }
 
 /// `ingest` arguments.

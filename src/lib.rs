@@ -18,6 +18,7 @@ pub mod ingest;
 pub mod ledger;
 pub mod metrics;
 pub mod policy;
+pub mod publish;
 pub mod record;
 pub mod reference;
 pub mod render;
@@ -459,17 +460,216 @@ fn check(args: &CheckArgs) -> Result<Outcome, Error> {
     if args.format != CheckFormat::Table || to_file {
         stderr.extend(report.warnings.iter().map(|w| format!("warning: {w}")));
     }
+    let mut stdout = deliver(buffer, args.out.output.as_deref())?;
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let published = publish_report(&report, &args.publish, &env, &mut stdout, &mut stderr)?;
     stderr.push(format!("carbon-gate: {}", report.summary));
-    let stdout = deliver(buffer, args.out.output.as_deref())?;
+    let exit = if report.verdict == Verdict::Fail {
+        Exit::BudgetExceeded
+    } else if !published && args.publish.require_comment {
+        Exit::ServiceFailed
+    } else {
+        Exit::Pass
+    };
     Ok(Outcome {
         stdout,
         stderr,
-        exit: if report.verdict == Verdict::Fail {
-            Exit::BudgetExceeded
-        } else {
-            Exit::Pass
-        },
+        exit,
     })
+}
+
+/// Publish to GitHub (summary, outputs, annotations, comment) or GitLab (note). Returns whether
+/// the comment was published (or did not need to be). Failures are reported on standard error
+/// and never change the verdict.
+fn publish_report(
+    report: &CheckReport,
+    args: &cli::PublishArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+    stdout: &mut Vec<u8>,
+    stderr: &mut Vec<String>,
+) -> Result<bool, Error> {
+    use publish::PublishError;
+    if !args.github && !args.gitlab {
+        return Ok(true);
+    }
+    let marker_room = 200;
+    let mut body = Vec::new();
+    render::Markdown {
+        limit: render::GITHUB_COMMENT_LIMIT - marker_room,
+    }
+    .check(report, &mut body)
+    .map_err(|source| Error::Output {
+        path: "<comment>".into(),
+        source,
+    })?;
+    let body = String::from_utf8_lossy(&body).into_owned();
+    let token = if args.github {
+        args.github_token.clone()
+    } else {
+        args.gitlab_token.clone()
+    };
+    let secret = token.clone().unwrap_or_default();
+    let say = |stderr: &mut Vec<String>, text: String| {
+        stderr.push(publish::redact(&text, &secret));
+    };
+    if args.github {
+        if let Some(path) = env("GITHUB_STEP_SUMMARY")
+            && let Err(e) =
+                publish::actions::append(std::path::Path::new(&path), &format!("{body}\n"))
+        {
+            say(
+                stderr,
+                format!("carbon-gate: warning: cannot write the job summary: {e}"),
+            );
+        }
+        let json_path = args.report_json.clone().or_else(|| {
+            env("RUNNER_TEMP").map(|t| std::path::Path::new(&t).join("carbon-gate-report.json"))
+        });
+        if let Some(p) = &json_path {
+            let mut json = Vec::new();
+            render::Json
+                .check(report, &mut json)
+                .and_then(|()| std::fs::write(p, &json))
+                .map_err(|source| Error::Output {
+                    path: p.clone(),
+                    source,
+                })?;
+        }
+        if let Some(path) = env("GITHUB_OUTPUT")
+            && let Err(e) = publish::actions::append(
+                std::path::Path::new(&path),
+                &publish::actions::outputs(report, json_path.as_deref()),
+            )
+        {
+            say(
+                stderr,
+                format!("carbon-gate: warning: cannot write the step outputs: {e}"),
+            );
+        }
+        for line in publish::actions::annotations(report) {
+            stdout.extend_from_slice(line.as_bytes());
+            stdout.push(b'\n');
+        }
+    } else if let Some(p) = &args.report_json {
+        let mut json = Vec::new();
+        render::Json
+            .check(report, &mut json)
+            .and_then(|()| std::fs::write(p, &json))
+            .map_err(|source| Error::Output {
+                path: p.clone(),
+                source,
+            })?;
+    }
+    if args.comment_behavior == publish::Behavior::Off {
+        return Ok(true);
+    }
+    let now = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let request = |run: Option<u64>, attempt: u64| publish::Request {
+        body: body.clone(),
+        tag: args.tag.clone(),
+        stamp: publish::RunStamp {
+            run,
+            attempt,
+            time: now.clone(),
+        },
+        behavior: args.comment_behavior,
+        on: args.comment_on,
+        verdict: report.verdict,
+        skip_no_diff: args.skip_no_diff,
+        dry_run: args.dry_run,
+        author: args.comment_author.clone(),
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            say(
+                stderr,
+                format!("carbon-gate: warning: cannot start the HTTP runtime: {e}"),
+            );
+            return Ok(false);
+        }
+    };
+    // Test hooks: shorter waits against a local fake server.
+    let millis = |k: &str| {
+        env(k)
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(std::time::Duration::from_millis)
+    };
+    let retry = publish::Retry {
+        base: millis("CARBON_GATE_RETRY_BASE_MS").unwrap_or(std::time::Duration::from_secs(1)),
+        timeout: millis("CARBON_GATE_HTTP_TIMEOUT_MS")
+            .unwrap_or(std::time::Duration::from_secs(30)),
+        ..publish::Retry::default()
+    };
+    let result: Result<publish::Outcome, PublishError> = runtime.block_on(async {
+        let Some(token) = token.clone().filter(|t| !t.trim().is_empty()) else {
+            return Err(PublishError::Missing(format!(
+                "no token: set {} (or pass --{}-token)",
+                if args.github {
+                    "GITHUB_TOKEN"
+                } else {
+                    "GITLAB_TOKEN"
+                },
+                if args.github { "github" } else { "gitlab" }
+            )));
+        };
+        if args.github {
+            let ctx = publish::github::context(env, args.repo.as_deref(), args.pr, None)?;
+            let forge = publish::github::GitHub::new(&ctx, &token, retry)?;
+            publish::publish(&forge, &request(ctx.run, ctx.attempt)).await
+        } else {
+            let ctx = publish::gitlab::context(env, args.pr)?;
+            let run = ctx.run;
+            let forge = publish::gitlab::GitLab::new(ctx, &token, retry)?;
+            publish::publish(&forge, &request(run, 1)).await
+        }
+    });
+    match result {
+        Ok(outcome) => {
+            if args.dry_run {
+                say(
+                    stderr,
+                    "carbon-gate: dry run: the comment body is:".to_owned(),
+                );
+                stderr.extend(body.lines().map(|l| format!("  | {l}")));
+                if outcome.calls.is_empty() {
+                    say(
+                        stderr,
+                        "carbon-gate: dry run: no call would change comments".to_owned(),
+                    );
+                }
+                for call in &outcome.calls {
+                    say(stderr, format!("carbon-gate: dry run: would {call}"));
+                }
+            } else {
+                for call in &outcome.calls {
+                    say(stderr, format!("carbon-gate: {call}"));
+                }
+            }
+            if let Some(why) = outcome.skipped {
+                say(stderr, format!("carbon-gate: comment not changed: {why}"));
+            }
+            Ok(true)
+        }
+        Err(e) => {
+            say(
+                stderr,
+                format!("carbon-gate: warning: the comment was not published: {e}"),
+            );
+            if args.github {
+                say(
+                    stderr,
+                    "carbon-gate: the job summary carries the report".to_owned(),
+                );
+            }
+            Ok(false)
+        }
+    }
 }
 
 fn ingest_command(args: &IngestArgs) -> Result<Outcome, Error> {

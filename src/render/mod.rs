@@ -11,7 +11,7 @@ mod table;
 use std::io::{self, Write};
 
 pub use json::Json;
-pub use markdown::Markdown;
+pub use markdown::{GITHUB_COMMENT_LIMIT, Markdown};
 pub use table::Table;
 
 use crate::record::Part;
