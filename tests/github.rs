@@ -675,3 +675,20 @@ async fn outside_actions_a_clear_message_says_what_is_missing() {
     );
     no_secret(&[&stderr]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_huge_report_is_cut_before_it_is_sent() {
+    let env = Env::new().await;
+    let runs: String = (0..3000)
+        .map(|i| format!("{{\"run_id\": \"r{i}\", \"model\": \"model-{i:04}\", \"co2e_kg\": 1.5, \"energy_kwh\": 6}}\n"))
+        .collect();
+    let log = env.path("runs.ndjson");
+    std::fs::write(&log, runs).unwrap();
+    let (code, _, stderr) = env.run(700, &[], log.to_str().unwrap()).await;
+    assert_eq!(code, 0, "{stderr}");
+    let comments = env.comments();
+    assert_eq!(comments.len(), 1, "{stderr}");
+    assert!(comments[0].body.chars().count() <= 65_536);
+    assert!(comments[0].body.contains("more lines (cut to GitHub's"));
+    env.assert_clean();
+}
