@@ -349,6 +349,11 @@ pub struct CheckArgs {
     /// `policy`, else `policies`).
     #[arg(long, short = 'p', value_name = "PATH", env = "CARBON_GATE_POLICY")]
     pub policy: Vec<PathBuf>,
+    /// Read the policy (and compare the configuration) at this git ref — the pull request's base —
+    /// instead of the working tree, so a change cannot loosen its own budget; the report shows
+    /// what the change does to the policy.
+    #[arg(long, value_name = "REF")]
+    pub policy_ref: Option<String>,
     /// Baseline: the logs of the version the candidates replace, or a `check --format json`
     /// report from the base branch (repeatable).
     #[arg(long, value_name = "PATH")]

@@ -73,6 +73,8 @@ pub const CARBONTRACKER_EPOCHS: &str = "carbontracker-epochs";
 pub const ECO2AI_SUMMARY_ROW: &str = "eco2ai-summary-row";
 /// Ingest: a model version named in a log is not semver; the runs are counted without one.
 pub const VERSION_NOT_SEMVER: &str = "version-not-semver";
+/// Policy: the change edits the policy or configuration; the verdict used the policy at the ref.
+pub const POLICY_CHANGED: &str = "policy-changed";
 /// Policy: a budget can never apply (shadowed by an earlier one, or an unsatisfiable range).
 pub const UNREACHABLE_BUDGET: &str = "unreachable-budget";
 
@@ -185,6 +187,10 @@ pub const ALL: &[(&str, &str)] = &[
     ),
     (VERSION_NOT_SEMVER, "a version named in a log is not semver"),
     (UNREACHABLE_BUDGET, "a budget can never apply"),
+    (
+        POLICY_CHANGED,
+        "the change edits the policy; the verdict used the policy at --policy-ref",
+    ),
 ];
 
 #[cfg(test)]

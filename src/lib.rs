@@ -391,6 +391,81 @@ fn groups_from_cli(
     Ok(groups)
 }
 
+/// The policy at `reference` (through git, or GitHub's contents API where git cannot), and what
+/// the working tree changes in it and in the configuration.
+fn policy_at_ref(
+    args: &CheckArgs,
+    paths: &[std::path::PathBuf],
+    reference: &str,
+) -> Result<(policy::Loaded, Vec<String>), Error> {
+    let git_has_ref = std::process::Command::new("git")
+        .args([
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{reference}^{{commit}}"),
+        ])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let token = args.publish.github_token.clone().unwrap_or_default();
+    let repo = args
+        .publish
+        .repo
+        .clone()
+        .or_else(|| std::env::var("GITHUB_REPOSITORY").ok())
+        .unwrap_or_default();
+    let api_url =
+        std::env::var("GITHUB_API_URL").unwrap_or_else(|_| "https://api.github.com".to_owned());
+    let source = if git_has_ref || token.is_empty() || repo.is_empty() {
+        policy::at_ref::Source::Git
+    } else {
+        policy::at_ref::Source::GitHub {
+            api_url: &api_url,
+            repo: &repo,
+            token: &token,
+        }
+    };
+    let texts = policy::at_ref::read(paths, reference, &source)?;
+    let base = policy::from_texts(texts, Vec::new())?;
+    let mut changes = match policy::load(paths) {
+        Ok(head) => {
+            let mut c = policy::at_ref::changes(&base.policy, &head.policy);
+            if c.is_empty() {
+                let same_text = head.policy.files.len() == base.policy.files.len()
+                    && head.policy.files.iter().all(|f| {
+                        let name = display_path(f);
+                        let at_ref = std::process::Command::new("git")
+                            .args(["show", &format!("{reference}:{name}")])
+                            .output()
+                            .ok()
+                            .filter(|o| o.status.success())
+                            .map(|o| o.stdout);
+                        at_ref.is_none_or(|t| std::fs::read(f).is_ok_and(|w| w == t))
+                    });
+                if !same_text {
+                    c.push("policy files edited (no limit changed)".to_owned());
+                }
+            }
+            c
+        }
+        Err(e) => vec![format!("the working tree's policy does not validate: {e}")],
+    };
+    if let (Some(cfg), policy::at_ref::Source::Git) = (&args.config, &source) {
+        let name = display_path(cfg);
+        let old = std::process::Command::new("git")
+            .args(["show", &format!("{reference}:{name}")])
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| o.stdout);
+        let new = std::fs::read(cfg).ok();
+        if old != new {
+            changes.push(format!("{name} changed"));
+        }
+    }
+    Ok((base, changes))
+}
+
 /// Today, UTC.
 fn today() -> time::Date {
     time::OffsetDateTime::now_utc().date()
@@ -405,14 +480,27 @@ fn check(args: &CheckArgs) -> Result<Outcome, Error> {
     } else {
         vec!["policies".into()]
     };
-    let loaded = policy::load(&policy_paths)?;
+    let (loaded, policy_changes) = match &args.policy_ref {
+        None => (policy::load(&policy_paths)?, Vec::new()),
+        Some(reference) => policy_at_ref(args, &policy_paths, reference)?,
+    };
     let mut inputs = Vec::new();
     let mut warnings = Vec::new();
     let groups = match &cfg {
         Some(c) => groups_from_config(c, &args.input, &mut inputs, &mut warnings)?,
         None => groups_from_cli(args, &mut inputs, &mut warnings)?,
     };
-    warnings.extend(loaded.warnings);
+    warnings.extend(loaded.warnings.clone());
+    if !policy_changes.is_empty() {
+        warnings.push(diagnostic::Warning::general(
+            codes::POLICY_CHANGED,
+            format!(
+                "this change edits the carbon policy; the verdict used the policy at {}: {}",
+                args.policy_ref.as_deref().unwrap_or_default(),
+                policy_changes.join("; ")
+            ),
+        ));
+    }
     let ctx = policy::eval::Context {
         policy: &loaded.policy,
         reference: reference::Reference::embedded()?,
@@ -432,6 +520,8 @@ fn check(args: &CheckArgs) -> Result<Outcome, Error> {
             .iter()
             .map(|p| display_path(p))
             .collect(),
+        policy_ref: args.policy_ref.clone(),
+        policy_changes,
         models,
         tradeoffs,
         warnings,

@@ -283,6 +283,10 @@ pub struct CheckReport {
     pub summary: String,
     /// Policy files read, in the order their budgets were tried.
     pub policy_files: Vec<String>,
+    /// The git ref the policy was read from (`--policy-ref`), when not the working tree.
+    pub policy_ref: Option<String>,
+    /// What this change does to the policy and configuration compared with `policy_ref`.
+    pub policy_changes: Vec<String>,
     /// Models, sorted by name.
     pub models: Vec<ModelReport>,
     /// Accuracy / energy / CO2e trade-off of each candidate group.

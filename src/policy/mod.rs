@@ -3,9 +3,12 @@
 //! [`model`] holds the raw serde types, [`validate`] turns them into a checked [`Policy`] (with
 //! every problem located), [`eval`] applies a policy to the ledger's totals.
 
+pub mod at_ref;
 pub mod eval;
 pub mod model;
 pub mod rules;
 pub mod validate;
 
-pub use validate::{Budget, Limits, Loaded, ModelPattern, Policy, Thresholds, load, schema_json};
+pub use validate::{
+    Budget, Limits, Loaded, ModelPattern, Policy, Thresholds, from_texts, load, schema_json,
+};

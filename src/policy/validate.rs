@@ -208,7 +208,7 @@ fn policy_files(path: &Path) -> Result<Vec<PathBuf>, Box<Problem>> {
 /// every file is reported together; a policy with problems is never returned.
 pub fn load(paths: &[PathBuf]) -> Result<Loaded, Error> {
     let mut problems = Vec::new();
-    let mut loaded = Loaded::default();
+    let mut texts = Vec::new();
     for path in paths {
         let files = match policy_files(path) {
             Ok(files) => files,
@@ -218,16 +218,27 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, Error> {
             }
         };
         for file in files {
-            let text = match std::fs::read_to_string(&file) {
-                Ok(text) => text,
-                Err(err) => {
-                    problems.push(Problem::new(
-                        Location::file(&file),
-                        format!("cannot read policy: {err}"),
-                    ));
-                    continue;
-                }
-            };
+            match std::fs::read_to_string(&file) {
+                Ok(text) => texts.push((file, text)),
+                Err(err) => problems.push(Problem::new(
+                    Location::file(&file),
+                    format!("cannot read policy: {err}"),
+                )),
+            }
+        }
+    }
+    from_texts(texts, problems)
+}
+
+/// Parse and validate policy files given as (name, text), in order: the policy files of a
+/// directory, or the same files read from a git ref (`--policy-ref`).
+pub fn from_texts(
+    texts: Vec<(PathBuf, String)>,
+    mut problems: Vec<Problem>,
+) -> Result<Loaded, Error> {
+    let mut loaded = Loaded::default();
+    for (file, text) in texts {
+        {
             match parse_policy(&file, &text) {
                 Ok((budgets, o, exceptions)) => {
                     loaded.policy.files.push(file);

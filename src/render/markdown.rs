@@ -381,6 +381,15 @@ impl Markdown {
             report.verdict.word(),
             esc(&report.summary)
         ));
+        if !report.policy_changes.is_empty() {
+            out.push_str(&format!(
+                "\n> [!WARNING]\n> **This change edits the carbon policy.** The verdict above uses the policy at {}; the edits apply only after they are reviewed and merged:\n",
+                code(report.policy_ref.as_deref().unwrap_or("the base"))
+            ));
+            for c in &report.policy_changes {
+                out.push_str(&format!("> - {}\n", esc(c)));
+            }
+        }
         let in_group: Vec<&str> = report.tradeoffs.iter().map(|t| t.group.as_str()).collect();
         for t in &report.tradeoffs {
             let members: Vec<&ModelReport> = report

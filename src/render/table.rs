@@ -74,6 +74,17 @@ fn right(text: impl ToString) -> Cell {
 
 impl Render for Table {
     fn check(&self, report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
+        if !report.policy_changes.is_empty() {
+            writeln!(
+                out,
+                "This change edits the carbon policy; the verdict uses the policy at {}:",
+                report.policy_ref.as_deref().unwrap_or("the base")
+            )?;
+            for c in &report.policy_changes {
+                writeln!(out, "  {c}")?;
+            }
+            writeln!(out)?;
+        }
         let mut t = self.new_table();
         let columns = super::check_columns(report);
         let mut header: Vec<Cell> = columns
