@@ -25,6 +25,9 @@ pub enum Command {
     Check(Box<CheckArgs>),
     /// Show what the tool reads from emissions logs, with totals, without any policy.
     Ingest(IngestArgs),
+    /// Run as the GitHub Action: read the action's inputs from `INPUT_*` environment variables
+    /// and run `check --github` with them (see action.yml).
+    Action,
     /// Work with policy files.
     #[command(subcommand)]
     Policy(PolicyCommand),

@@ -1,0 +1,167 @@
+//! The binary run the way `action.yml` runs it: `carbon-gate action` with the inputs as
+//! `INPUT_*` environment variables (as GitHub sets them for a Docker action), a pull-request
+//! event file, `GITHUB_STEP_SUMMARY` and `GITHUB_OUTPUT`. Commenting is off here (the GitHub API
+//! itself is exercised in tests/github.rs).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::Path;
+
+/// Run `carbon-gate action` with `inputs` (name, value) in `dir`.
+fn action(dir: &Path, inputs: &[(&str, &str)]) -> (i32, String, String) {
+    std::fs::write(
+        dir.join("event.json"),
+        r#"{"number": 7, "pull_request": {"number": 7, "head": {"sha": "h", "repo": {"full_name": "o/r"}}, "base": {"sha": "b", "repo": {"full_name": "o/r"}}}}"#,
+    )
+    .unwrap();
+    let mut cmd = common::bin();
+    cmd.env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_REPOSITORY", "o/r")
+        .env("GITHUB_EVENT_PATH", dir.join("event.json"))
+        .env("GITHUB_STEP_SUMMARY", dir.join("summary.md"))
+        .env("GITHUB_OUTPUT", dir.join("output.txt"))
+        .env("RUNNER_TEMP", dir)
+        .env_remove("GITHUB_TOKEN")
+        // action.yml's defaults, as GitHub passes them.
+        .env("INPUT_POLICY", "policies")
+        .env("INPUT_COMMENT", "off")
+        .env("INPUT_TAG", "default")
+        .env("INPUT_FAIL-ON", "fail")
+        .env("INPUT_FORMAT", "table")
+        .env("INPUT_GITHUB-TOKEN", "ghs_ActionTokenThatMustNotLeak")
+        // No git history here: read the working tree's policy.
+        .env("INPUT_POLICY-REF", "none");
+    for (k, v) in inputs {
+        cmd.env(format!("INPUT_{}", k.to_ascii_uppercase()), v);
+    }
+    let out = cmd.arg("action").output().unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn outputs(dir: &Path) -> std::collections::HashMap<String, String> {
+    let text = std::fs::read_to_string(dir.join("output.txt")).unwrap();
+    let mut map = std::collections::HashMap::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        let (name, delim) = line.split_once("<<").unwrap();
+        let value: Vec<&str> = lines.by_ref().take_while(|l| *l != delim).collect();
+        map.insert(name.to_owned(), value.join("\n"));
+    }
+    map
+}
+
+#[test]
+fn a_passing_example() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = action(
+        tmp.path(),
+        &[("logs", "examples/runs/"), ("model-version", "2.1.0")],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("│ text-gen   ┆ 2.1.0"), "{stdout}");
+    let out = outputs(tmp.path());
+    assert_eq!(out["verdict"], "warn");
+    assert_eq!(out["co2e-kg"], "0.000003343409678063297");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out["report-json"]).unwrap()).unwrap();
+    assert_eq!(json["verdict"], "warn");
+    let summary = std::fs::read_to_string(tmp.path().join("summary.md")).unwrap();
+    assert!(summary.starts_with("## ⚠️ carbon-gate: WARN"));
+    assert!(!stdout.contains("ghs_") && !stderr.contains("ghs_"));
+}
+
+#[test]
+fn a_failing_example_and_fail_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    // text-gen in the CodeCarbon 1.2.0 fixture emitted 15.2 mg, over the 5 mg fail limit.
+    let inputs = [
+        ("logs", "tests/fixtures/codecarbon/v1.2.0"),
+        ("model-version", "2.1.0"),
+    ];
+    let (code, stdout, stderr) = action(tmp.path(), &inputs);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stdout.contains("::error file=policies/carbon-budgets.yaml,line=16,col=35,"),
+        "{stdout}"
+    );
+    assert_eq!(outputs(tmp.path())["verdict"], "fail");
+    // fail-on: never reports without failing the step.
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, ..) = action(tmp.path(), &[inputs[0], inputs[1], ("fail-on", "never")]);
+    assert_eq!(code, 0);
+    // fail-on: warn fails on a warning too.
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, ..) = action(
+        tmp.path(),
+        &[
+            ("logs", "examples/runs/"),
+            ("model-version", "2.1.0"),
+            ("fail-on", "warn"),
+        ],
+    );
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn inputs_reach_the_binary_as_data_not_shell() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A hostile model name stays a model name.
+    let (code, _, stderr) = action(
+        tmp.path(),
+        &[
+            ("logs", "examples/runs/"),
+            ("model", "$(touch /tmp/pwned); `id`"),
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!Path::new("/tmp/pwned").exists());
+    let summary = std::fs::read_to_string(tmp.path().join("summary.md")).unwrap();
+    assert!(
+        summary.contains("&#36;(touch /tmp/pwned); &#96;id&#96;"),
+        "{summary}"
+    );
+    // A bad input is a clear error, not a panic, and the token stays hidden.
+    let (code, _, stderr) = action(
+        tmp.path(),
+        &[("logs", "examples/runs/"), ("comment", "sometimes")],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("the action's inputs do not make a valid command"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("ghs_ActionTokenThatMustNotLeak"));
+}
+
+#[test]
+fn the_policy_defaults_to_the_base_commit() {
+    // Without `policy-ref`, the event's base SHA is used; here it does not exist, so the check
+    // stops with a located error rather than trusting the working tree.
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("event.json"),
+        r#"{"pull_request": {"number": 7, "head": {"sha": "h"}, "base": {"sha": "0123456789abcdef0123456789abcdef01234567"}}}"#,
+    )
+    .unwrap();
+    let out = common::bin()
+        .env("GITHUB_REPOSITORY", "o/r")
+        .env("GITHUB_EVENT_PATH", tmp.path().join("event.json"))
+        .env_remove("GITHUB_TOKEN")
+        .env("INPUT_LOGS", "examples/runs/")
+        .env("INPUT_COMMENT", "off")
+        .arg("action")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot read the policy at 0123456789abcdef0123456789abcdef01234567"),
+        "{stderr}"
+    );
+}
