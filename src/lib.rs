@@ -613,8 +613,16 @@ fn publish_report(
                 format!("carbon-gate: warning: cannot write the job summary: {e}"),
             );
         }
+        // In a Docker action the runner's temp directory may not be mounted: fall back to the
+        // working directory (the workspace, which is).
         let json_path = args.report_json.clone().or_else(|| {
-            env("RUNNER_TEMP").map(|t| std::path::Path::new(&t).join("carbon-gate-report.json"))
+            Some(
+                env("RUNNER_TEMP")
+                    .map(std::path::PathBuf::from)
+                    .filter(|t| t.is_dir())
+                    .unwrap_or_default()
+                    .join("carbon-gate-report.json"),
+            )
         });
         if let Some(p) = &json_path {
             let mut json = Vec::new();

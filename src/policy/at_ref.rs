@@ -94,7 +94,8 @@ async fn via_github(
                 .await
                 .map_err(|e| e.without_url().to_string())?;
             let status = resp.status().as_u16();
-            let body: serde_json::Value = resp.json().await.map_err(|e| e.to_string())?;
+            let text = resp.text().await.map_err(|e| e.without_url().to_string())?;
+            let body: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
             if status != 200 {
                 return Err(format!(
                     "GitHub answered {status}: {}",
