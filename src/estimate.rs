@@ -88,6 +88,14 @@ impl Ranged {
             high: v,
         }
     }
+    /// A reference default's value with its stated range.
+    fn from_default(d: &crate::reference::Default) -> Self {
+        Ranged {
+            central: d.value,
+            low: d.low,
+            high: d.high,
+        }
+    }
     fn times(self, o: Ranged) -> Ranged {
         Ranged {
             central: self.central * o.central,
@@ -547,11 +555,7 @@ pub fn estimate(input: &Input, reference: &Reference) -> Result<Estimate, Error>
                     format!("{} kg default (range {}–{} kg)", d.value, d.low, d.high),
                     row(&d.source, d.year),
                 );
-                Ranged {
-                    central: d.value,
-                    low: d.low,
-                    high: d.high,
-                }
+                Ranged::from_default(d)
             }
         },
     };
@@ -571,11 +575,7 @@ pub fn estimate(input: &Input, reference: &Reference) -> Result<Estimate, Error>
                 format!("{} kg (range {}–{} kg)", d.value, d.low, d.high),
                 row(&d.source, d.year),
             );
-            Ranged {
-                central: d.value,
-                low: d.low,
-                high: d.high,
-            }
+            Ranged::from_default(d)
         }
     };
     let per_server = match input

@@ -435,13 +435,8 @@ fn policy_at_ref(
                 let same_text = head.policy.files.len() == base.policy.files.len()
                     && head.policy.files.iter().all(|f| {
                         let name = display_path(f);
-                        let at_ref = std::process::Command::new("git")
-                            .args(["show", &format!("{reference}:{name}")])
-                            .output()
-                            .ok()
-                            .filter(|o| o.status.success())
-                            .map(|o| o.stdout);
-                        at_ref.is_none_or(|t| std::fs::read(f).is_ok_and(|w| w == t))
+                        git_show(reference, &name)
+                            .is_none_or(|t| std::fs::read(f).is_ok_and(|w| w == t))
                     });
                 if !same_text {
                     c.push("policy files edited (no limit changed)".to_owned());
@@ -453,18 +448,23 @@ fn policy_at_ref(
     };
     if let (Some(cfg), policy::at_ref::Source::Git) = (&args.config, &source) {
         let name = display_path(cfg);
-        let old = std::process::Command::new("git")
-            .args(["show", &format!("{reference}:{name}")])
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| o.stdout);
+        let old = git_show(reference, &name);
         let new = std::fs::read(cfg).ok();
         if old != new {
             changes.push(format!("{name} changed"));
         }
     }
     Ok((base, changes))
+}
+
+/// A file's bytes at a git ref, if git has them.
+fn git_show(reference: &str, name: &str) -> Option<Vec<u8>> {
+    std::process::Command::new("git")
+        .args(["show", &format!("{reference}:{name}")])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| o.stdout)
 }
 
 /// Today, UTC.
@@ -569,6 +569,18 @@ fn check(args: &CheckArgs) -> Result<Outcome, Error> {
     })
 }
 
+/// Write the JSON report to `path` (through `deliver`, so it is whole or not at all).
+fn write_json_report(report: &CheckReport, path: &std::path::Path) -> Result<(), Error> {
+    let mut json = Vec::new();
+    render::Json
+        .check(report, &mut json)
+        .map_err(|source| Error::Output {
+            path: path.to_owned(),
+            source,
+        })?;
+    deliver(json, Some(path)).map(|_| ())
+}
+
 /// Publish to GitHub (summary, outputs, annotations, comment) or GitLab (note). Returns whether
 /// the comment was published (or did not need to be). Failures are reported on standard error
 /// and never change the verdict.
@@ -625,14 +637,7 @@ fn publish_report(
             )
         });
         if let Some(p) = &json_path {
-            let mut json = Vec::new();
-            render::Json
-                .check(report, &mut json)
-                .and_then(|()| std::fs::write(p, &json))
-                .map_err(|source| Error::Output {
-                    path: p.clone(),
-                    source,
-                })?;
+            write_json_report(report, p)?;
         }
         if let Some(path) = env("GITHUB_OUTPUT")
             && let Err(e) = publish::actions::append(
@@ -650,14 +655,7 @@ fn publish_report(
             stdout.push(b'\n');
         }
     } else if let Some(p) = &args.report_json {
-        let mut json = Vec::new();
-        render::Json
-            .check(report, &mut json)
-            .and_then(|()| std::fs::write(p, &json))
-            .map_err(|source| Error::Output {
-                path: p.clone(),
-                source,
-            })?;
+        write_json_report(report, p)?;
     }
     if args.comment_behavior == publish::Behavior::Off {
         return Ok(true);
