@@ -146,6 +146,9 @@ pub enum Error {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// An external service (a model registry) failed, refused or could not be reached.
+    #[error("{0}")]
+    Service(String),
 }
 
 fn join(problems: &[Problem]) -> String {
@@ -171,6 +174,7 @@ impl Error {
             Error::Input(_) | Error::Policy(_) | Error::Usage(_) | Error::Output { .. } => {
                 Exit::BadInput
             }
+            Error::Service(_) => Exit::ServiceFailed,
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod embodied;
 pub mod error;
 pub mod estimate;
 pub mod exit;
+pub mod http;
 pub mod ingest;
 pub mod ledger;
 pub mod metrics;
@@ -691,18 +692,7 @@ fn publish_report(
             return Ok(false);
         }
     };
-    // Test hooks: shorter waits against a local fake server.
-    let millis = |k: &str| {
-        env(k)
-            .and_then(|v| v.parse::<u64>().ok())
-            .map(std::time::Duration::from_millis)
-    };
-    let retry = publish::Retry {
-        base: millis("CARBON_GATE_RETRY_BASE_MS").unwrap_or(std::time::Duration::from_secs(1)),
-        timeout: millis("CARBON_GATE_HTTP_TIMEOUT_MS")
-            .unwrap_or(std::time::Duration::from_secs(30)),
-        ..publish::Retry::default()
-    };
+    let retry = http::Retry::from_env(env);
     let result: Result<publish::Outcome, PublishError> = runtime.block_on(async {
         let Some(token) = token.clone().filter(|t| !t.trim().is_empty()) else {
             return Err(PublishError::Missing(format!(

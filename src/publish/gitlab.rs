@@ -5,7 +5,7 @@
 //! `--gitlab-token` or `GITLAB_TOKEN` (a project or personal access token with `api` scope; the
 //! CI job token cannot write notes).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -111,67 +111,31 @@ impl GitLab {
         url: &str,
         body: Option<&serde_json::Value>,
     ) -> Result<Reply, PublishError> {
-        let start = Instant::now();
-        let mut attempt = 0;
-        loop {
-            let mut request = self
+        let reply = crate::http::send(&self.retry, &self.token, || {
+            let request = self
                 .http
                 .request(method.clone(), url)
                 .header("PRIVATE-TOKEN", &self.token);
-            if let Some(b) = body {
-                request = request.json(b);
+            match body {
+                Some(b) => request.json(b),
+                None => request,
             }
-            let (retryable, retry_after, reply) = match request.send().await {
-                Ok(resp) => {
-                    let status = resp.status().as_u16();
-                    let retry_after = resp
-                        .headers()
-                        .get("retry-after")
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.trim().parse::<u64>().ok())
-                        .map(Duration::from_secs);
-                    let next_page = resp
-                        .headers()
-                        .get("x-next-page")
-                        .and_then(|v| v.to_str().ok())
-                        .filter(|v| !v.trim().is_empty())
-                        .map(str::to_owned);
-                    let body = resp.text().await.unwrap_or_default();
-                    (
-                        status >= 500 || status == 429,
-                        retry_after,
-                        Reply {
-                            status,
-                            next_page,
-                            body,
-                        },
-                    )
-                }
-                Err(err) => (
-                    true,
-                    None,
-                    Reply {
-                        status: 0,
-                        next_page: None,
-                        body: redact(&err.without_url().to_string(), &self.token),
-                    },
-                ),
-            };
-            attempt += 1;
-            if !retryable {
-                return Ok(reply);
-            }
-            let wait = self.retry.delay(attempt - 1, retry_after);
-            if attempt >= self.retry.attempts || start.elapsed() + wait > self.retry.cap {
-                return Err(PublishError::Service(format!(
-                    "GitLab {method} {} failed after {attempt} attempts: {} {}",
-                    url.split('?').next().unwrap_or(url),
-                    reply.status,
-                    reply.body.chars().take(200).collect::<String>()
-                )));
-            }
-            tokio::time::sleep(wait).await;
-        }
+        })
+        .await
+        .map_err(|e| {
+            PublishError::Service(format!(
+                "GitLab {method} {} failed: {e}",
+                url.split('?').next().unwrap_or(url)
+            ))
+        })?;
+        Ok(Reply {
+            status: reply.status,
+            next_page: reply
+                .header("x-next-page")
+                .filter(|v| !v.trim().is_empty())
+                .map(str::to_owned),
+            body: redact(&String::from_utf8_lossy(&reply.body), &self.token),
+        })
     }
 
     fn check(reply: Reply, what: &str) -> Result<Reply, PublishError> {

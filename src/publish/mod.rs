@@ -326,51 +326,7 @@ pub async fn publish<F: Forge>(forge: &F, req: &Request) -> Result<Outcome, Publ
     Ok(outcome)
 }
 
-/// Retry policy for forge calls: bounded exponential backoff under a total time cap.
-#[derive(Debug, Clone, Copy)]
-pub struct Retry {
-    /// Attempts in all (first try included).
-    pub attempts: u32,
-    /// First delay.
-    pub base: std::time::Duration,
-    /// Longest single delay.
-    pub max_delay: std::time::Duration,
-    /// Total time budget for one call, waits included.
-    pub cap: std::time::Duration,
-    /// Time allowed for one response.
-    pub timeout: std::time::Duration,
-}
-
-impl Default for Retry {
-    fn default() -> Self {
-        Retry {
-            attempts: 5,
-            base: std::time::Duration::from_secs(1),
-            max_delay: std::time::Duration::from_secs(30),
-            cap: std::time::Duration::from_secs(120),
-            timeout: std::time::Duration::from_secs(30),
-        }
-    }
-}
-
-impl Retry {
-    /// The delay before retry number `n` (0-based), honouring a server's `Retry-After`.
-    pub fn delay(&self, n: u32, retry_after: Option<std::time::Duration>) -> std::time::Duration {
-        retry_after.unwrap_or_else(|| {
-            let d = self.base.saturating_mul(2u32.saturating_pow(n));
-            d.min(self.max_delay)
-        })
-    }
-}
-
-/// Redact a secret from a message, in case a server echoes it.
-pub fn redact(message: &str, secret: &str) -> String {
-    if secret.len() >= 4 {
-        message.replace(secret, "***")
-    } else {
-        message.to_owned()
-    }
-}
+pub use crate::http::{Retry, redact};
 
 #[cfg(test)]
 mod tests {
@@ -411,21 +367,5 @@ mod tests {
             &s(None, 1, "2026-11-28T10:00:01Z"),
             &s(None, 1, "2026-11-28T10:00:00Z")
         ));
-    }
-
-    #[test]
-    fn backoff_is_bounded() {
-        let r = Retry::default();
-        assert_eq!(r.delay(0, None), std::time::Duration::from_secs(1));
-        assert_eq!(r.delay(3, None), std::time::Duration::from_secs(8));
-        assert_eq!(r.delay(10, None), std::time::Duration::from_secs(30));
-        assert_eq!(
-            r.delay(0, Some(std::time::Duration::from_secs(7))),
-            std::time::Duration::from_secs(7)
-        );
-        assert_eq!(
-            redact("token ghs_abc123 leaked", "ghs_abc123"),
-            "token *** leaked"
-        );
     }
 }
