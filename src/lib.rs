@@ -492,66 +492,21 @@ fn check(args: &CheckArgs) -> Result<Outcome, Error> {
         Some(c) => groups_from_config(c, &args.input, &mut inputs, &mut warnings)?,
         None => groups_from_cli(args, &mut inputs, &mut warnings)?,
     };
-    warnings.extend(loaded.warnings.clone());
-    if !policy_changes.is_empty() {
-        warnings.push(diagnostic::Warning::general(
-            codes::POLICY_CHANGED,
-            format!(
-                "this change edits the carbon policy; the verdict used the policy at {}: {}",
-                args.policy_ref.as_deref().unwrap_or_default(),
-                policy_changes.join("; ")
-            ),
-        ));
-    }
-    let ctx = policy::eval::Context {
-        policy: &loaded.policy,
-        reference: reference::Reference::embedded()?,
-        today: args.today.unwrap_or_else(today),
-    };
-    let (models, exception_warnings) = policy::eval::evaluate_groups(&ctx, &groups);
-    warnings.extend(exception_warnings);
-    let tradeoffs = group_tradeoffs(&models, &loaded.policy);
-    let (verdict, summary) = report::summarize(&models);
-    let report = CheckReport {
-        schema_version: SCHEMA_VERSION,
-        verdict,
-        summary,
-        policy_files: loaded
-            .policy
-            .files
-            .iter()
-            .map(|p| display_path(p))
-            .collect(),
-        policy_ref: args.policy_ref.clone(),
-        policy_changes,
-        models,
-        tradeoffs,
-        warnings,
-        inputs,
-    };
+    let report = evaluate(
+        &loaded,
+        &groups,
+        Evidence {
+            inputs,
+            warnings,
+            policy_ref: args.policy_ref.clone(),
+            policy_changes,
+        },
+        args.today.unwrap_or_else(today),
+    )?;
     if let Some(path) = &args.ledger {
         append_ledger(path, &report, args.commit.as_deref())?;
     }
-    let to_file = args.out.output.is_some();
-    let mut buffer = Vec::new();
-    let renderer: Box<dyn Render> = match args.format {
-        CheckFormat::Table => Box::new(render::Table {
-            color: use_color(args.out.color, to_file),
-            explain: args.explain,
-        }),
-        CheckFormat::Json => Box::new(render::Json),
-        CheckFormat::Markdown => Box::new(render::Markdown::default()),
-    };
-    renderer
-        .check(&report, &mut buffer)
-        .map_err(|source| Error::Output {
-            path: "<report>".into(),
-            source,
-        })?;
-    let mut stderr = Vec::new();
-    if args.format != CheckFormat::Table || to_file {
-        stderr.extend(report.warnings.iter().map(|w| format!("warning: {w}")));
-    }
+    let (buffer, mut stderr) = render_check(&report, args.format, args.explain, &args.out)?;
     let mut stdout = deliver(buffer, args.out.output.as_deref())?;
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let published = publish_report(&report, &args.publish, &env, &mut stdout, &mut stderr)?;
@@ -568,6 +523,102 @@ fn check(args: &CheckArgs) -> Result<Outcome, Error> {
         stderr,
         exit,
     })
+}
+
+/// What the report says about where its figures came from, besides the groups.
+pub(crate) struct Evidence {
+    /// Files read.
+    pub inputs: Vec<ingest::InputFile>,
+    /// Warnings so far (reading, policy).
+    pub warnings: Vec<diagnostic::Warning>,
+    /// `--policy-ref`, when the policy was read at a git ref.
+    pub policy_ref: Option<String>,
+    /// What the change does to the policy.
+    pub policy_changes: Vec<String>,
+}
+
+/// Evaluate candidate groups against a policy: the report every renderer reads. `check` and
+/// `promote` both come here, so a verdict means the same wherever it was reached.
+pub(crate) fn evaluate(
+    loaded: &policy::Loaded,
+    groups: &[policy::eval::GroupInput],
+    evidence: Evidence,
+    today: time::Date,
+) -> Result<CheckReport, Error> {
+    let Evidence {
+        inputs,
+        mut warnings,
+        policy_ref,
+        policy_changes,
+    } = evidence;
+    warnings.extend(loaded.warnings.clone());
+    if !policy_changes.is_empty() {
+        warnings.push(diagnostic::Warning::general(
+            codes::POLICY_CHANGED,
+            format!(
+                "this change edits the carbon policy; the verdict used the policy at {}: {}",
+                policy_ref.as_deref().unwrap_or_default(),
+                policy_changes.join("; ")
+            ),
+        ));
+    }
+    let ctx = policy::eval::Context {
+        policy: &loaded.policy,
+        reference: reference::Reference::embedded()?,
+        today,
+    };
+    let (models, exception_warnings) = policy::eval::evaluate_groups(&ctx, groups);
+    warnings.extend(exception_warnings);
+    let tradeoffs = group_tradeoffs(&models, &loaded.policy);
+    let (verdict, summary) = report::summarize(&models);
+    Ok(CheckReport {
+        schema_version: SCHEMA_VERSION,
+        verdict,
+        summary,
+        policy_files: loaded
+            .policy
+            .files
+            .iter()
+            .map(|p| display_path(p))
+            .collect(),
+        policy_ref,
+        policy_changes,
+        models,
+        tradeoffs,
+        warnings,
+        inputs,
+    })
+}
+
+/// Render a report in `format`; returns the bytes and the warning lines for standard error
+/// (a table shows its warnings itself, unless it goes to a file).
+pub(crate) fn render_check(
+    report: &CheckReport,
+    format: CheckFormat,
+    explain: bool,
+    out: &cli::OutputArgs,
+) -> Result<(Vec<u8>, Vec<String>), Error> {
+    let to_file = out.output.is_some();
+    let mut buffer = Vec::new();
+    let renderer: Box<dyn Render> = match format {
+        CheckFormat::Table => Box::new(render::Table {
+            color: use_color(out.color, to_file),
+            explain,
+        }),
+        CheckFormat::Json => Box::new(render::Json),
+        CheckFormat::Markdown => Box::new(render::Markdown::default()),
+    };
+    renderer
+        .check(report, &mut buffer)
+        .map_err(|source| Error::Output {
+            path: "<report>".into(),
+            source,
+        })?;
+    let mut stderr = Vec::new();
+    if format != CheckFormat::Table || to_file {
+        stderr.extend(report.warnings.iter().map(|w| format!("warning: {w}")));
+    }
+    Ok((buffer, stderr))
 }
 
 /// Write the JSON report to `path` (through `deliver`, so it is whole or not at all).
