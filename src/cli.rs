@@ -28,6 +28,13 @@ pub enum Command {
     /// Run as the GitHub Action: read the action's inputs from `INPUT_*` environment variables
     /// and run `check --github` with them (see action.yml).
     Action,
+    /// Gate a model-registry promotion on the carbon budget: evaluate a registered model version
+    /// like `check`, write the verdict as version tags, and move the alias only when it passes.
+    #[command(disable_version_flag = true)]
+    Promote(Box<PromoteArgs>),
+    /// Log a run's emission totals to the registry's tracking server (MLflow metrics and tags),
+    /// so the MLflow UI and later promotions show them.
+    Record(Box<RecordArgs>),
     /// Work with policy files.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -336,6 +343,115 @@ pub struct InputArgs {
     /// Unit of a model card's `co2_eq_emissions` (the Hub's spec says grams; some cards wrote kg).
     #[arg(long, value_enum, default_value_t = HfUnits::Auto)]
     pub hf_units: HfUnits,
+}
+
+/// Model registries carbon-gate can gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Registry {
+    /// MLflow Model Registry (REST API 2.0).
+    #[default]
+    Mlflow,
+}
+
+/// Where the registry is and what to look for on a run.
+#[derive(Debug, Args)]
+pub struct RegistryArgs {
+    /// The model registry.
+    #[arg(long, value_enum, default_value_t = Registry::Mlflow)]
+    pub registry: Registry,
+    /// The tracking server, e.g. http://127.0.0.1:5000. Credentials: MLFLOW_TRACKING_TOKEN
+    /// (bearer), or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (basic).
+    #[arg(long, env = "MLFLOW_TRACKING_URI", value_name = "URL")]
+    pub tracking_uri: String,
+    /// Run artifacts that are emissions logs (glob over the artifact path; repeatable). Used
+    /// when no logs are given on the command line.
+    #[arg(
+        long = "artifact-glob",
+        value_name = "GLOB",
+        default_values_t = [
+            "**/emission*.csv".to_owned(),
+            "**/emission*.csv*.bak".to_owned(),
+            "**/*carbontracker*.log".to_owned(),
+            "**/carbon-gate*.json".to_owned(),
+            "**/carbon-gate*.ndjson".to_owned(),
+        ]
+    )]
+    pub artifact_globs: Vec<String>,
+    /// Where downloaded artifacts are kept (the report names these files; they stay for audit).
+    /// Default: carbon-gate/mlflow/<run id> under the system's temporary directory.
+    #[arg(long, value_name = "DIR")]
+    pub download_dir: Option<PathBuf>,
+    /// Show what would be written to the registry, write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `promote` arguments.
+#[derive(Debug, Args)]
+pub struct PromoteArgs {
+    /// The registry.
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// Logs to use instead of the run's artifacts.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The registered model's name.
+    #[arg(long)]
+    pub model: String,
+    /// The registry's version number of the model version to promote.
+    #[arg(long, value_name = "N")]
+    pub version: String,
+    /// The alias promotion moves (its current holder is the baseline for regression rules).
+    #[arg(long, default_value = "champion")]
+    pub alias: String,
+    /// The model's semantic version, for policies keyed by version (default: the version tag).
+    #[arg(long, value_name = "SEMVER")]
+    pub model_version: Option<semver::Version>,
+    /// The model-version tag that holds its semantic version.
+    #[arg(long, default_value = "semver", value_name = "KEY")]
+    pub semver_tag: String,
+    /// Policy files or directories (default: policies/).
+    #[arg(long, value_name = "PATH")]
+    pub policy: Vec<PathBuf>,
+    /// Quality metrics (JSON/YAML) over those the run logged in MLflow.
+    #[arg(long, value_name = "FILE")]
+    pub metrics: Option<PathBuf>,
+    /// An extra tag to set on the version when it is promoted (repeatable).
+    #[arg(long = "set-tag", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub set_tags: Vec<(String, String)>,
+    /// Evaluate as of this date (exceptions expire), YYYY-MM-DD; default today (UTC).
+    #[arg(long, value_parser = parse_date, value_name = "DATE")]
+    pub today: Option<time::Date>,
+    /// Output format of the report.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
+    pub format: CheckFormat,
+    /// Show where every figure came from (table format).
+    #[arg(long)]
+    pub explain: bool,
+    /// Output options.
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+/// `record` arguments.
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// The registry.
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// Logs to total (default: the run's own emissions artifacts).
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The run to log the totals on.
+    #[arg(long, value_name = "ID")]
+    pub run_id: String,
+}
+
+fn parse_key_value(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_owned(), v.to_owned())),
+        _ => Err(format!("expected KEY=VALUE, got `{text}`")),
+    }
 }
 
 /// `check` arguments.

@@ -73,6 +73,12 @@ pub const CARBONTRACKER_EPOCHS: &str = "carbontracker-epochs";
 pub const ECO2AI_SUMMARY_ROW: &str = "eco2ai-summary-row";
 /// Ingest: a model version named in a log is not semver; the runs are counted without one.
 pub const VERSION_NOT_SEMVER: &str = "version-not-semver";
+/// Registry: the figures of a run were taken from the metrics `carbon-gate record` logged on it.
+pub const REGISTRY_RUN_METRICS: &str = "registry-run-metrics";
+/// Registry: no emissions evidence was found for a model version (no logs, artifacts or metrics).
+pub const REGISTRY_NO_EVIDENCE: &str = "registry-no-evidence";
+/// Registry: the baseline's totals were taken from the tags an earlier promotion wrote.
+pub const REGISTRY_BASELINE_TAGS: &str = "registry-baseline-tags";
 /// Policy: the change edits the policy or configuration; the verdict used the policy at the ref.
 pub const POLICY_CHANGED: &str = "policy-changed";
 /// Policy: a budget can never apply (shadowed by an earlier one, or an unsatisfiable range).
@@ -186,6 +192,18 @@ pub const ALL: &[(&str, &str)] = &[
         "a model card's co2_eq_emissions may be kilograms",
     ),
     (VERSION_NOT_SEMVER, "a version named in a log is not semver"),
+    (
+        REGISTRY_RUN_METRICS,
+        "a run's figures came from the metrics `carbon-gate record` logged",
+    ),
+    (
+        REGISTRY_NO_EVIDENCE,
+        "a model version has no emissions evidence in the registry",
+    ),
+    (
+        REGISTRY_BASELINE_TAGS,
+        "the baseline's totals came from an earlier promotion's tags",
+    ),
     (UNREACHABLE_BUDGET, "a budget can never apply"),
     (
         POLICY_CHANGED,

@@ -167,13 +167,7 @@ pub async fn send(
                     ),
                 }
             }
-            Err(err) => (
-                true,
-                None,
-                0,
-                redact(&describe(&err), secret),
-                None,
-            ),
+            Err(err) => (true, None, 0, redact(&describe(&err), secret), None),
         };
         attempt += 1;
         if !retryable && let Some(reply) = reply {
@@ -241,7 +235,10 @@ mod tests {
 
     #[test]
     fn secrets_are_redacted() {
-        assert_eq!(redact("token abcd1234 refused", "abcd1234"), "token *** refused");
+        assert_eq!(
+            redact("token abcd1234 refused", "abcd1234"),
+            "token *** refused"
+        );
         assert_eq!(redact("short ab", "ab"), "short ab");
     }
 }

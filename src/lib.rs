@@ -10,6 +10,7 @@ pub mod cli;
 pub mod codes;
 pub mod config;
 pub mod diagnostic;
+pub mod digest;
 pub mod embodied;
 pub mod error;
 pub mod estimate;
@@ -22,6 +23,7 @@ pub mod policy;
 pub mod publish;
 pub mod record;
 pub mod reference;
+pub mod registry;
 pub mod render;
 pub mod report;
 pub mod tradeoff;
@@ -67,6 +69,12 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
             exit: Exit::Pass,
         }),
         Command::Estimate(args) => estimate_command(&args),
+        Command::Promote(args) => {
+            registry::promote(&args, &|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        }
+        Command::Record(args) => {
+            registry::record(&args, &|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        }
         Command::Action => action_command(&|k| std::env::var(k).ok()),
         Command::Reference(cmd) => reference_command(&cmd),
         Command::Schema {
