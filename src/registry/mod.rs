@@ -489,7 +489,7 @@ async fn promote_with(
             ));
         } else {
             say(format!(
-                "dry run: would leave alias {} of `{name}` on {from} (verdict fail)",
+                "dry run: would leave alias {} of `{name}` as it is ({from}): the verdict is fail",
                 args.alias
             ));
         }
@@ -530,8 +530,12 @@ async fn promote_with(
             ));
         } else {
             say(format!(
-                "alias {} of `{name}` not moved: it stays on {from}",
-                args.alias
+                "alias {} of `{name}` not moved: it stays {}",
+                args.alias,
+                holder.as_ref().map_or_else(
+                    || "unset".to_owned(),
+                    |h| format!("on version {}", h.version)
+                )
             ));
         }
     }
@@ -631,16 +635,8 @@ async fn record_with(args: &RecordArgs, client: &Mlflow) -> Result<Outcome, Erro
         other => other.into(),
     })?;
     let (paths, origin) = if args.input.logs.is_empty() {
-        let mut only_logs = RegistryArgs {
-            registry: args.registry.registry,
-            tracking_uri: args.registry.tracking_uri.clone(),
-            artifact_globs: args.registry.artifact_globs.clone(),
-            download_dir: args.registry.download_dir.clone(),
-            dry_run: args.registry.dry_run,
-        };
-        // Recording from the run's own metrics would only copy them.
-        only_logs.dry_run = args.registry.dry_run;
-        match run_evidence(client, &run, &only_logs).await? {
+        // Only logs: recording from the run's own carbon_gate.* metrics would copy them.
+        match run_evidence(client, &run, &args.registry).await? {
             Evidence::Logs(p) => (p, "the run's artifacts"),
             _ => {
                 return Err(Error::Usage(format!(
@@ -775,7 +771,7 @@ mod tests {
 
     #[test]
     fn numbers_read_back_exactly() {
-        for v in [0.1 + 0.2, 1e-12, 41.600000000000001, 3.0] {
+        for v in [0.1 + 0.2, 1e-12, 7.906565967507522e-06, 3.0] {
             assert_eq!(number(v).parse::<f64>().ok(), Some(v));
         }
     }
