@@ -378,7 +378,7 @@ pub struct RegistryArgs {
     )]
     pub artifact_globs: Vec<String>,
     /// Where downloaded artifacts are kept (the report names these files; they stay for audit).
-    /// Default: carbon-gate/mlflow/<run id> under the system's temporary directory.
+    /// Default: `carbon-gate/mlflow/RUN_ID` under the system's temporary directory.
     #[arg(long, value_name = "DIR")]
     pub download_dir: Option<PathBuf>,
     /// Show what would be written to the registry, write nothing.
