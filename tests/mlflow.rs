@@ -139,6 +139,12 @@ impl Api {
         v["model_version"]["version"].as_str().unwrap().to_owned()
     }
 
+    /// A version of `name` from a new run whose artifact is `fixture` (a CodeCarbon log).
+    fn register(&self, name: &str, fixture: &str, semver: &str) -> String {
+        let run = self.run(Some(&format!("tests/fixtures/codecarbon/{fixture}")), &[]);
+        self.version(name, &run, semver)
+    }
+
     fn alias(&self, name: &str, alias: &str) -> Option<String> {
         let (status, v) = self.get(&format!(
             "/api/2.0/mlflow/registered-models/alias?name={name}&alias={alias}"
@@ -269,17 +275,9 @@ fn over_budget_writes_the_tags_leaves_the_alias_and_exits_1() {
     let api = Api::new();
     let name = unique("over");
     api.model(&name);
-    let first = api.version(
-        &name,
-        &api.run(Some("tests/fixtures/codecarbon/v3.3.2/emissions.csv"), &[]),
-        "1.0.0",
-    );
+    let first = api.register(&name, "v3.3.2/emissions.csv", "1.0.0");
     assert_eq!(promote(&api.base, &name, &first, &[]).0, 0);
-    let second = api.version(
-        &name,
-        &api.run(Some("tests/fixtures/codecarbon/v2.8.4/emissions.csv"), &[]),
-        "1.1.0",
-    );
+    let second = api.register(&name, "v2.8.4/emissions.csv", "1.1.0");
     let (code, _, stderr) = promote(&api.base, &name, &second, &[]);
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(
@@ -305,18 +303,10 @@ fn regression_is_measured_against_the_alias_holder() {
     let api = Api::new();
     let name = unique("reg");
     api.model(&name);
-    let base = api.version(
-        &name,
-        &api.run(Some("tests/fixtures/codecarbon/v3.3.2/emissions.csv"), &[]),
-        "2.0.0",
-    );
+    let base = api.register(&name, "v3.3.2/emissions.csv", "2.0.0");
     assert_eq!(promote(&api.base, &name, &base, &[]).0, 0);
     // +136 % CO2e vs the holder: above the 10 % regression limit.
-    let worse = api.version(
-        &name,
-        &api.run(Some("tests/fixtures/codecarbon/v2.8.4/emissions.csv"), &[]),
-        "2.1.0",
-    );
+    let worse = api.register(&name, "v2.8.4/emissions.csv", "2.1.0");
     let (code, stdout, stderr) = promote(&api.base, &name, &worse, &["--format", "json"]);
     assert_eq!(code, 1, "{stderr}");
     let report: Value = serde_json::from_str(&stdout).unwrap();
@@ -365,11 +355,7 @@ fn dry_run_writes_nothing() {
     let api = Api::new();
     let name = unique("ok-dry");
     api.model(&name);
-    let v = api.version(
-        &name,
-        &api.run(Some("tests/fixtures/codecarbon/v3.3.2/emissions.csv"), &[]),
-        "1.0.0",
-    );
+    let v = api.register(&name, "v3.3.2/emissions.csv", "1.0.0");
     let (code, _, stderr) = promote(&api.base, &name, &v, &["--dry-run"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(
@@ -469,11 +455,7 @@ fn what_does_not_exist_is_bad_input() {
         "{stderr}"
     );
     api.model(&name);
-    let v = api.version(
-        &name,
-        &api.run(Some("tests/fixtures/codecarbon/v3.3.2/emissions.csv"), &[]),
-        "1.0.0",
-    );
+    let v = api.register(&name, "v3.3.2/emissions.csv", "1.0.0");
     let (status, _) = api.call(
         reqwest::Method::POST,
         "/api/2.0/mlflow/model-versions/set-tag",
@@ -586,11 +568,7 @@ fn server_dying_mid_promotion_exits_3_and_moves_nothing() {
     ] {
         let name = unique("ok-dies");
         api.model(&name);
-        let first = api.version(
-            &name,
-            &api.run(Some("tests/fixtures/codecarbon/v3.3.2/emissions.csv"), &[]),
-            "1.0.0",
-        );
+        let first = api.register(&name, "v3.3.2/emissions.csv", "1.0.0");
         assert_eq!(promote(&api.base, &name, &first, &[]).0, 0);
         let second = api.version(
             &name,
