@@ -454,9 +454,10 @@ fn parse_key_value(text: &str) -> Result<(String, String), String> {
     }
 }
 
-/// `check` arguments.
+/// What to evaluate: the logs or configuration, the policy, baselines and metrics (shared by
+/// `check` and `report`).
 #[derive(Debug, Args)]
-pub struct CheckArgs {
+pub struct EvalArgs {
     /// The logs.
     #[command(flatten)]
     pub input: InputArgs,
@@ -468,11 +469,6 @@ pub struct CheckArgs {
     /// `policy`, else `policies`).
     #[arg(long, short = 'p', value_name = "PATH", env = "CARBON_GATE_POLICY")]
     pub policy: Vec<PathBuf>,
-    /// Read the policy (and compare the configuration) at this git ref — the pull request's base —
-    /// instead of the working tree, so a change cannot loosen its own budget; the report shows
-    /// what the change does to the policy.
-    #[arg(long, value_name = "REF")]
-    pub policy_ref: Option<String>,
     /// Baseline: the logs of the version the candidates replace, or a `check --format json`
     /// report from the base branch (repeatable).
     #[arg(long, value_name = "PATH")]
@@ -486,19 +482,9 @@ pub struct CheckArgs {
     /// Metrics of the baseline.
     #[arg(long, value_name = "FILE")]
     pub baseline_metrics: Option<PathBuf>,
-    /// Append one JSON line per evaluated model version (time, commit, model, version, totals,
-    /// verdict) to this file: a history later reports and trends can read.
-    #[arg(long, value_name = "FILE")]
-    pub ledger: Option<PathBuf>,
-    /// The commit recorded in the ledger (default: $GITHUB_SHA).
-    #[arg(long, value_name = "SHA", env = "GITHUB_SHA")]
-    pub commit: Option<String>,
     /// The date exceptions are checked against (YYYY-MM-DD; default: today, UTC).
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub today: Option<time::Date>,
-    /// Where to publish.
-    #[command(flatten)]
-    pub publish: PublishArgs,
     /// Attribute every run to this model (default: the model the log names, e.g. CodeCarbon's
     /// project name).
     #[arg(long, value_name = "NAME")]
@@ -507,6 +493,29 @@ pub struct CheckArgs {
     /// (default: the version the log names, if any).
     #[arg(long, value_name = "SEMVER", value_parser = parse_version)]
     pub model_version: Option<semver::Version>,
+}
+
+/// `check` arguments.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// What to evaluate.
+    #[command(flatten)]
+    pub eval: EvalArgs,
+    /// Read the policy (and compare the configuration) at this git ref — the pull request's base —
+    /// instead of the working tree, so a change cannot loosen its own budget; the report shows
+    /// what the change does to the policy.
+    #[arg(long, value_name = "REF")]
+    pub policy_ref: Option<String>,
+    /// Append one JSON line per evaluated model version (time, commit, model, version, totals,
+    /// verdict) to this file: a history later reports and trends can read.
+    #[arg(long, value_name = "FILE")]
+    pub ledger: Option<PathBuf>,
+    /// The commit recorded in the ledger (default: $GITHUB_SHA).
+    #[arg(long, value_name = "SHA", env = "GITHUB_SHA")]
+    pub commit: Option<String>,
+    /// Where to publish.
+    #[command(flatten)]
+    pub publish: PublishArgs,
     /// Report format.
     #[arg(long, short = 'f', value_enum, default_value_t = CheckFormat::Table)]
     pub format: CheckFormat,

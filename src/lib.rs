@@ -315,7 +315,7 @@ fn groups_from_config(
 /// Candidate groups from the command line: each model in the logs is a candidate; the baseline
 /// logs (or report) give each its baseline by model name.
 fn groups_from_cli(
-    args: &CheckArgs,
+    args: &cli::EvalArgs,
     inputs: &mut Vec<ingest::InputFile>,
     warnings: &mut Vec<diagnostic::Warning>,
 ) -> Result<Vec<policy::eval::GroupInput>, Error> {
@@ -455,7 +455,7 @@ fn policy_at_ref(
         }
         Err(e) => vec![format!("the working tree's policy does not validate: {e}")],
     };
-    if let (Some(cfg), policy::at_ref::Source::Git) = (&args.config, &source) {
+    if let (Some(cfg), policy::at_ref::Source::Git) = (&args.eval.config, &source) {
         let name = display_path(cfg);
         let old = git_show(reference, &name);
         let new = std::fs::read(cfg).ok();
@@ -481,35 +481,57 @@ fn today() -> time::Date {
     time::OffsetDateTime::now_utc().date()
 }
 
-fn check(args: &CheckArgs) -> Result<Outcome, Error> {
-    let cfg = args.config.as_deref().map(config::load).transpose()?;
-    let policy_paths = if !args.policy.is_empty() {
-        args.policy.clone()
-    } else if let Some(c) = cfg.as_ref().filter(|c| !c.policy.is_empty()) {
+/// The policy files to read: `--policy`, else the configuration's, else `policies`.
+fn policy_paths(eval: &cli::EvalArgs, cfg: Option<&config::Config>) -> Vec<std::path::PathBuf> {
+    if !eval.policy.is_empty() {
+        eval.policy.clone()
+    } else if let Some(c) = cfg.filter(|c| !c.policy.is_empty()) {
         c.policy.clone()
     } else {
         vec!["policies".into()]
-    };
-    let (loaded, policy_changes) = match &args.policy_ref {
-        None => (policy::load(&policy_paths)?, Vec::new()),
-        Some(reference) => policy_at_ref(args, &policy_paths, reference)?,
-    };
+    }
+}
+
+/// Read what `eval` names and evaluate it against `loaded`.
+fn evaluate_args(
+    eval: &cli::EvalArgs,
+    cfg: Option<&config::Config>,
+    loaded: &policy::Loaded,
+    policy_ref: Option<String>,
+    policy_changes: Vec<String>,
+) -> Result<CheckReport, Error> {
     let mut inputs = Vec::new();
     let mut warnings = Vec::new();
-    let groups = match &cfg {
-        Some(c) => groups_from_config(c, &args.input, &mut inputs, &mut warnings)?,
-        None => groups_from_cli(args, &mut inputs, &mut warnings)?,
+    let groups = match cfg {
+        Some(c) => groups_from_config(c, &eval.input, &mut inputs, &mut warnings)?,
+        None => groups_from_cli(eval, &mut inputs, &mut warnings)?,
     };
-    let report = evaluate(
-        &loaded,
+    evaluate(
+        loaded,
         &groups,
         Evidence {
             inputs,
             warnings,
-            policy_ref: args.policy_ref.clone(),
+            policy_ref,
             policy_changes,
         },
-        args.today.unwrap_or_else(today),
+        eval.today.unwrap_or_else(today),
+    )
+}
+
+fn check(args: &CheckArgs) -> Result<Outcome, Error> {
+    let cfg = args.eval.config.as_deref().map(config::load).transpose()?;
+    let policy_paths = policy_paths(&args.eval, cfg.as_ref());
+    let (loaded, policy_changes) = match &args.policy_ref {
+        None => (policy::load(&policy_paths)?, Vec::new()),
+        Some(reference) => policy_at_ref(args, &policy_paths, reference)?,
+    };
+    let report = evaluate_args(
+        &args.eval,
+        cfg.as_ref(),
+        &loaded,
+        args.policy_ref.clone(),
+        policy_changes,
     )?;
     if let Some(path) = &args.ledger {
         append_ledger(path, &report, args.commit.as_deref())?;
