@@ -32,6 +32,10 @@ pub enum Command {
     /// like `check`, write the verdict as version tags, and move the alias only when it passes.
     #[command(disable_version_flag = true)]
     Promote(Box<PromoteArgs>),
+    /// Write the Environmental Impact Disclosure (EU AI Act Annex XI 2(d)–(e), GPAI Code of
+    /// Practice Model Documentation Form, GHG Protocol scopes, SCI) for the candidates — Markdown,
+    /// JSON or HTML — or the `co2_eq_emissions` block of a Hugging Face model card.
+    Report(Box<ReportArgs>),
     /// Log a run's emission totals to the registry's tracking server (MLflow metrics and tags),
     /// so the MLflow UI and later promotions show them.
     Record(Box<RecordArgs>),
@@ -255,6 +259,10 @@ pub enum SchemaKind {
     Record,
     /// The project configuration `carbon-gate.yaml` (`docs/config.schema.json`).
     Config,
+    /// The disclosure facts file (`docs/facts.schema.json`).
+    Facts,
+    /// The disclosure's JSON (`docs/disclosure.schema.json`).
+    Disclosure,
 }
 
 /// `policy` subcommands.
@@ -493,6 +501,41 @@ pub struct EvalArgs {
     /// (default: the version the log names, if any).
     #[arg(long, value_name = "SEMVER", value_parser = parse_version)]
     pub model_version: Option<semver::Version>,
+}
+
+/// Formats of `report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Markdown (tables; each field with the provisions it serves).
+    Markdown,
+    /// JSON (`docs/disclosure.schema.json`).
+    Json,
+    /// One self-contained HTML file that prints well, with a chart of the emissions split.
+    Html,
+    /// The `co2_eq_emissions` block of a Hugging Face model card (`--card` updates a card in place).
+    HfCard,
+}
+
+/// `report` arguments.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// What to evaluate (the same inputs as `check`).
+    #[command(flatten)]
+    pub eval: EvalArgs,
+    /// Document format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Markdown)]
+    pub format: ReportFormat,
+    /// Facts no log holds (provider role, weights hash, training FLOP, functional unit…), YAML;
+    /// see docs/compliance.md.
+    #[arg(long, value_name = "FILE")]
+    pub facts: Option<PathBuf>,
+    /// With `--format hf-card`: the model card (README.md) whose front matter is updated in place
+    /// (or written to --output); without it the block alone is printed.
+    #[arg(long, value_name = "FILE")]
+    pub card: Option<PathBuf>,
+    /// Where the document goes.
+    #[command(flatten)]
+    pub out: OutputArgs,
 }
 
 /// `check` arguments.

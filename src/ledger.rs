@@ -406,6 +406,15 @@ pub struct Contribution {
     /// The hardware the row records (used to compute embodied carbon).
     #[serde(skip)]
     pub hardware: crate::record::Hardware,
+    /// Where the run took place, as recorded (for the disclosure).
+    #[serde(skip)]
+    pub place: crate::record::Place,
+    /// The PUE the source applied, when it says (for the disclosure).
+    #[serde(skip)]
+    pub pue: Option<f64>,
+    /// The tool version that wrote the row, when known (for the disclosure).
+    #[serde(skip)]
+    pub tool_version: Option<String>,
     /// The inputs of an estimate.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub assumptions: Vec<crate::record::Assumption>,
@@ -496,6 +505,9 @@ pub fn aggregate(
                         method: r.method,
                         embodied_basis: None,
                         hardware: r.hardware.clone(),
+                        place: r.place.clone(),
+                        pue: r.pue,
+                        tool_version: r.tool_version.clone(),
                         assumptions: r.assumptions.clone(),
                     }
                 })
