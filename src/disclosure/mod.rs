@@ -611,6 +611,21 @@ fn compute(m: &ModelReport, f: &ModelFacts, flop: Option<(f64, String, Option<f6
     } else {
         inv.filled(json!(inventory), inventory.join("; "))
     });
+    let scope = field(
+        "compute_scope",
+        "What the compute and energy cover",
+        &["annex-xi-2d", "guidelines-123"],
+    );
+    fields.push(if m.contributions.is_empty() {
+        scope.null("no run in the evidence")
+    } else {
+        scope
+            .filled(
+                json!({"runs": m.totals.runs, "phases": phases(m)}),
+                format!("{} run(s): {}", m.totals.runs, phases(m)),
+            )
+            .note("only the runs in the evidence; a base model's pre-training, synthetic-data generation or earlier fine-tuning count only if their logs are given")
+    });
     let ib = field(
         "inference_compute_flop_benchmark",
         "Benchmarked inference compute",
@@ -740,6 +755,14 @@ fn energy(m: &ModelReport) -> Section {
     } else {
         method.text(methodology(m))
     });
+    fields.push(
+        field(
+            "energy_reserved_vs_used",
+            "Reserved vs used hardware time",
+            &["sci-e"],
+        )
+        .null("the logs record the time the trackers ran, not the GPU-hours reserved or provisioned; add the reservation to the evidence as an estimate if it matters"),
+    );
     let b = field("energy_boundary", "Boundary and PUE", &["sci-e"]);
     fields.push(if m.contributions.is_empty() {
         b.null("no run in the evidence")
@@ -997,6 +1020,14 @@ fn emissions(m: &ModelReport, f: &ModelFacts) -> Section {
         .filled(json!(t.emissions.value()), t.emissions.to_string())
         .unit("kg")
         .note("operational (location-based) + embodied"),
+    );
+    fields.push(
+        field(
+            "carbon_aware_signal",
+            "Carbon-aware scheduling signal",
+            &["sci-i"],
+        )
+        .null("no carbon-aware scheduling signal is recorded with these runs; avoided emissions, if any, are not subtracted from any figure here"),
     );
     fields.push(
         field("offsets", "Offsets, RECs, PPAs", &["ghg-scope2-market"]).text(

@@ -296,7 +296,7 @@ pub fn html_document(d: &Disclosure) -> String {
     let mut o = String::new();
     let _ = write!(
         o,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta name=\"generator\" content=\"carbon-gate {}\">\n<title>Environmental Impact Disclosure — {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n<meta name=\"generator\" content=\"carbon-gate {}\">\n<title>Environmental Impact Disclosure — {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
         html(&d.audit.tool_version),
         html(&d.models.iter().map(title).collect::<Vec<_>>().join(", "))
     );
