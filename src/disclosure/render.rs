@@ -43,6 +43,39 @@ fn html(text: &str) -> String {
     out
 }
 
+/// An HTML table; the cells are HTML already (escaped by the caller).
+fn html_table(o: &mut String, headers: &[&str], rows: Vec<Vec<String>>) {
+    o.push_str("<table><thead><tr>");
+    for h in headers {
+        let _ = write!(o, "<th>{}</th>", html(h));
+    }
+    o.push_str("</tr></thead><tbody>\n");
+    for row in rows {
+        o.push_str("<tr>");
+        for cell in row {
+            let _ = write!(o, "<td>{cell}</td>");
+        }
+        o.push_str("</tr>\n");
+    }
+    o.push_str("</tbody></table>\n");
+}
+
+/// The provisions some field serves, in table order.
+fn used_provisions(d: &Disclosure) -> Vec<&super::Provision> {
+    let used: std::collections::BTreeSet<&str> = d
+        .models
+        .iter()
+        .flat_map(|m| m.sections.iter())
+        .flat_map(|s| s.fields.iter())
+        .flat_map(|f| f.serves.iter().map(String::as_str))
+        .collect();
+    d.regulation
+        .provisions
+        .iter()
+        .filter(|p| used.contains(p.id.as_str()))
+        .collect()
+}
+
 fn cites(d: &Disclosure, f: &Field) -> Vec<String> {
     f.serves
         .iter()
@@ -174,19 +207,7 @@ pub fn markdown(d: &Disclosure) -> String {
         md(&d.regulation.verify_at)
     );
     let _ = writeln!(o, "| Id | Citation | What it asks |\n|---|---|---|");
-    let used: std::collections::BTreeSet<&str> = d
-        .models
-        .iter()
-        .flat_map(|m| m.sections.iter())
-        .flat_map(|s| s.fields.iter())
-        .flat_map(|f| f.serves.iter().map(String::as_str))
-        .collect();
-    for p in d
-        .regulation
-        .provisions
-        .iter()
-        .filter(|p| used.contains(p.id.as_str()))
-    {
+    for p in used_provisions(d) {
         let _ = writeln!(o, "| {} | {} | {} |", md(&p.id), md(&p.cite), md(&p.about));
     }
     let _ = writeln!(o, "\n| Date | What applies | Basis |\n|---|---|---|");
@@ -398,34 +419,23 @@ pub fn html_document(d: &Disclosure) -> String {
         html(&d.regulation.basis),
         html(&d.regulation.verify_at)
     );
-    let _ = writeln!(
-        o,
-        "<table><thead><tr><th>Id</th><th>Citation</th><th>What it asks</th></tr></thead><tbody>"
+    html_table(
+        &mut o,
+        &["Id", "Citation", "What it asks"],
+        used_provisions(d)
+            .into_iter()
+            .map(|p| vec![html(&p.id), html(&p.cite), html(&p.about)])
+            .collect(),
     );
-    for p in &d.regulation.provisions {
-        let _ = writeln!(
-            o,
-            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-            html(&p.id),
-            html(&p.cite),
-            html(&p.about)
-        );
-    }
-    let _ = writeln!(o, "</tbody></table>");
-    let _ = writeln!(
-        o,
-        "<table><thead><tr><th>Date</th><th>What applies</th><th>Basis</th></tr></thead><tbody>"
+    html_table(
+        &mut o,
+        &["Date", "What applies", "Basis"],
+        d.regulation
+            .dates
+            .iter()
+            .map(|r| vec![html(&r.date), html(&r.applies), html(&r.cite)])
+            .collect(),
     );
-    for r in &d.regulation.dates {
-        let _ = writeln!(
-            o,
-            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-            html(&r.date),
-            html(&r.applies),
-            html(&r.cite)
-        );
-    }
-    let _ = writeln!(o, "</tbody></table>");
     let _ = writeln!(o, "<h2>Audit trail</h2>");
     let _ = writeln!(
         o,
@@ -435,24 +445,22 @@ pub fn html_document(d: &Disclosure) -> String {
         html(&d.audit.regulation_table),
         html(&d.audit.policy_digest)
     );
-    let _ = writeln!(
-        o,
-        "<table><thead><tr><th>File</th><th>Role</th><th>SHA-256</th></tr></thead><tbody>"
+    html_table(
+        &mut o,
+        &["File", "Role", "SHA-256"],
+        d.audit
+            .files
+            .iter()
+            .map(|f| {
+                vec![
+                    html(&f.path),
+                    html(&f.role),
+                    format!("<code>{}</code>", html(&f.sha256)),
+                ]
+            })
+            .collect(),
     );
-    for f in &d.audit.files {
-        let _ = writeln!(
-            o,
-            "<tr><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
-            html(&f.path),
-            html(&f.role),
-            html(&f.sha256)
-        );
-    }
-    let _ = writeln!(
-        o,
-        "</tbody></table>\n<p>Re-run: <code>{}</code></p>",
-        html(&d.audit.command)
-    );
+    let _ = writeln!(o, "<p>Re-run: <code>{}</code></p>", html(&d.audit.command));
     o.push_str("</body>\n</html>\n");
     o
 }
