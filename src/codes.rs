@@ -79,6 +79,12 @@ pub const REGISTRY_RUN_METRICS: &str = "registry-run-metrics";
 pub const REGISTRY_NO_EVIDENCE: &str = "registry-no-evidence";
 /// Registry: the baseline's totals were taken from the tags an earlier promotion wrote.
 pub const REGISTRY_BASELINE_TAGS: &str = "registry-baseline-tags";
+/// A finding: a run ran on a grid dirtier than the fail-level intensity limit.
+pub const INTENSITY_EXCEEDED: &str = "intensity-exceeded";
+/// A finding: a run ran on a grid dirtier than the warn-level intensity limit.
+pub const INTENSITY_WARNING: &str = "intensity-warning";
+/// A finding: a run ran in a cloud region outside the policy's `preferred-regions`.
+pub const REGION_NOT_PREFERRED: &str = "region-not-preferred";
 /// Policy: the change edits the policy or configuration; the verdict used the policy at the ref.
 pub const POLICY_CHANGED: &str = "policy-changed";
 /// Policy: a budget can never apply (shadowed by an earlier one, or an unsatisfiable range).
@@ -88,6 +94,18 @@ pub const UNREACHABLE_BUDGET: &str = "unreachable-budget";
 pub const ALL: &[(&str, &str)] = &[
     (BUDGET_EXCEEDED, "a fail-level limit was exceeded"),
     (BUDGET_WARNING, "a warn-level limit was exceeded"),
+    (
+        INTENSITY_EXCEEDED,
+        "a run ran on a grid dirtier than the fail-level intensity limit",
+    ),
+    (
+        INTENSITY_WARNING,
+        "a run ran on a grid dirtier than the warn-level intensity limit",
+    ),
+    (
+        REGION_NOT_PREFERRED,
+        "a run ran outside the policy's preferred regions",
+    ),
     (
         NO_DATA_FOR_BUDGET,
         "a budget applies to a model in the check but no run of it was found",

@@ -120,6 +120,8 @@ pub enum Metric {
     Co2ePerPoint,
     /// kg CO2e per 1,000 inferences.
     Co2ePer1kInferences,
+    /// Grid intensity a run ran at, g CO2e/kWh (operational CO2e ÷ energy).
+    Intensity,
 }
 
 impl Metric {
@@ -129,6 +131,7 @@ impl Metric {
             Metric::Co2e | Metric::Co2ePerPoint | Metric::Co2ePer1kInferences => "kg",
             Metric::Energy => "kWh",
             Metric::Accuracy => "metric",
+            Metric::Intensity => "g/kWh",
         }
     }
 
@@ -140,6 +143,7 @@ impl Metric {
             Metric::Accuracy => "accuracy",
             Metric::Co2ePerPoint => "CO2e per accuracy point",
             Metric::Co2ePer1kInferences => "CO2e per 1,000 inferences",
+            Metric::Intensity => "grid intensity",
         }
     }
 
@@ -151,6 +155,7 @@ impl Metric {
             Metric::Accuracy => "accuracy",
             Metric::Co2ePerPoint => "co2e-per-point",
             Metric::Co2ePer1kInferences => "co2e-per-1k-inferences",
+            Metric::Intensity => "intensity",
         }
     }
 }

@@ -170,7 +170,7 @@ fn bad_policies_are_located() {
     );
     policy_fails(
         "version: 1\nbudgets:\n  - model: a\n    max_co2: 3\n    limits: { co2e: { fail: \"1 kg\" } }\n",
-        "{p}:4:5: budgets[0]: unknown field `max_co2`, expected one of `name`, `description`, `model`, `versions`, `embodied`, `decide-on`, `block-on`, `accuracy`, `limits`",
+        "{p}:4:5: budgets[0]: unknown field `max_co2`, expected one of `name`, `description`, `model`, `versions`, `embodied`, `decide-on`, `block-on`, `accuracy`, `max-intensity`, `preferred-regions`, `limits`",
     );
     policy_fails(
         "version: 1\nbudgets:\n  - model: a\n    versions: \">=2.x.y\"\n    limits: { co2e: { fail: \"1 kg\" } }\n",

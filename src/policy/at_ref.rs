@@ -203,6 +203,16 @@ fn describe_limits(b: &Budget) -> String {
             t.fail.map(|f| format!(" fail {f}")).unwrap_or_default()
         ));
     }
+    if let Some(t) = b.limits.intensity {
+        parts.push(format!(
+            "intensity{}{}",
+            t.warn.map(|w| format!(" warn {w}")).unwrap_or_default(),
+            t.fail.map(|f| format!(" fail {f}")).unwrap_or_default()
+        ));
+    }
+    if let Some((regions, _)) = &b.preferred_regions {
+        parts.push(format!("preferred regions {}", regions.join(", ")));
+    }
     if let Some(r) = &b.rules.regression_co2e {
         parts.push(format!(
             "regression co2e{}{}",

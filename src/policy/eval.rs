@@ -294,6 +294,8 @@ fn evaluate(
                 regression(&entry, budget, baseline, &mut findings);
             }
             quality(&entry, &subject.metrics, budget, &mut findings);
+            super::grid::intensity(&entry, budget, ctx.reference, &mut findings);
+            super::grid::preferred(&entry, budget, ctx.reference, &mut findings);
         }
     }
     if role != Role::Baseline {
@@ -342,7 +344,7 @@ fn evaluate(
 }
 
 /// Report mode: never blocks.
-fn with_mode(mut f: Finding, mode: Mode) -> Finding {
+pub(super) fn with_mode(mut f: Finding, mode: Mode) -> Finding {
     if mode == Mode::Report && f.severity == Severity::Fail {
         f.severity = Severity::Warn;
     }
@@ -479,10 +481,11 @@ fn show(metric: Metric, value: f64) -> String {
         }
         Metric::Energy => Energy::kwh(value).to_string(),
         Metric::Accuracy => format_significant(value, 4),
+        Metric::Intensity => crate::units::Intensity::g_per_kwh(value).to_string(),
     }
 }
 
-fn over(measured: f64, limit: f64) -> String {
+pub(super) fn over(measured: f64, limit: f64) -> String {
     if limit > 0.0 {
         format!(
             " (+{}%)",

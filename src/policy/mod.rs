@@ -5,6 +5,7 @@
 
 pub mod at_ref;
 pub mod eval;
+pub mod grid;
 pub mod model;
 pub mod rules;
 pub mod validate;

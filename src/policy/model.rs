@@ -229,6 +229,13 @@ pub struct RawBudget {
     pub block_on: BlockOn,
     /// The accuracy rule: which metric, which way it improves, its floor.
     pub accuracy: Option<RawAccuracy>,
+    /// Shorthand for `limits: { intensity: { fail: … } }`: a run that ran on a grid dirtier
+    /// than this (operational CO2e ÷ energy, e.g. `"200 g/kWh"`) fails.
+    pub max_intensity: Option<RawQuantity>,
+    /// Cloud regions runs should use (`aws:eu-north-1`, `gcp:europe-north1`…): a run elsewhere
+    /// is reported (`region-not-preferred`, a warning), and what-if savings list these first.
+    #[serde(default)]
+    pub preferred_regions: Vec<String>,
     /// The limits on the model's totals over the runs in the check.
     pub limits: RawLimits,
 }
@@ -245,6 +252,8 @@ pub struct RawLimits {
     pub regression: Option<RawRegression>,
     /// CO2e per accuracy point or per 1,000 inferences.
     pub efficiency: Option<RawEfficiency>,
+    /// Grid intensity any run may have run at (operational CO2e ÷ energy; `"200 g/kWh"`).
+    pub intensity: Option<RawThresholds>,
 }
 
 /// A warn and/or fail threshold. Exceeding `warn` reports; exceeding `fail` blocks (exit 1).

@@ -323,6 +323,7 @@ pub const WAIVABLE: &[&str] = &[
     crate::codes::NO_ENERGY_DATA,
     crate::codes::MISSING_EMBODIED,
     crate::codes::METRIC_MISSING,
+    crate::codes::INTENSITY_EXCEEDED,
 ];
 
 /// Validate the exceptions of a file.

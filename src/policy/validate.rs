@@ -18,7 +18,7 @@ use crate::codes;
 use crate::diagnostic::Warning;
 use crate::embodied::Overrides;
 use crate::error::{Error, Location, Problem};
-use crate::units::{Dimension, Energy, Mass, Quantity, parse_quantity};
+use crate::units::{Dimension, Energy, Intensity, Mass, Quantity, parse_quantity};
 use crate::yaml::{self, Spans};
 
 /// Which models a budget covers.
@@ -80,6 +80,8 @@ pub struct Limits {
     pub co2e: Option<Thresholds<Mass>>,
     /// Energy limits.
     pub energy: Option<Thresholds<Energy>>,
+    /// Grid-intensity limits on each run.
+    pub intensity: Option<Thresholds<Intensity>>,
 }
 
 /// A checked budget.
@@ -107,6 +109,8 @@ pub struct Budget {
     pub block_on: BlockOn,
     /// Regression, efficiency and accuracy rules.
     pub rules: super::rules::Rules,
+    /// Preferred cloud regions (`provider:region`, as in the reference), with where the list is.
+    pub preferred_regions: Option<(Vec<String>, Location)>,
 }
 
 /// The places of a budget's limits in its file.
@@ -120,6 +124,10 @@ pub struct LimitPlaces {
     pub energy_warn: Option<Location>,
     /// `limits.energy.fail`
     pub energy_fail: Option<Location>,
+    /// `limits.intensity.warn`
+    pub intensity_warn: Option<Location>,
+    /// `limits.intensity.fail` (or `max-intensity`)
+    pub intensity_fail: Option<Location>,
 }
 
 impl Budget {
@@ -472,11 +480,58 @@ fn validate_budget(
             },
         )
     });
+    let pick_intensity = |q| match q {
+        Quantity::Intensity(i) => Some(i),
+        _ => None,
+    };
+    let intensity = match (&raw.limits.intensity, &raw.max_intensity) {
+        (Some(_), Some(_)) => {
+            problems.push(
+                Problem::new(
+                    locate("max-intensity"),
+                    "both `max-intensity` and `limits.intensity` are set",
+                )
+                .with_help("keep one: `max-intensity: \"200 g/kWh\"` is short for `limits: { intensity: { fail: \"200 g/kWh\" } }`"),
+            );
+            None
+        }
+        (Some(t), None) => thresholds(
+            t,
+            Dimension::Intensity,
+            &format!("{at}.limits.intensity"),
+            file,
+            spans,
+            &mut problems,
+            (&mut places.intensity_warn, &mut places.intensity_fail),
+            pick_intensity,
+        ),
+        (None, Some(q)) => {
+            let place = spans.locate(file, &format!("{at}.max-intensity"));
+            match parse_quantity(&q.0, Dimension::Intensity) {
+                Ok(Quantity::Intensity(i)) => {
+                    places.intensity_fail = Some(place);
+                    Some(Thresholds {
+                        warn: None,
+                        fail: Some(i),
+                        mode: Mode::Enforce,
+                    })
+                }
+                Ok(_) => None,
+                Err(err) => {
+                    problems.push(Problem::new(place, format!("`max-intensity`: {err}")));
+                    None
+                }
+            }
+        }
+        (None, None) => None,
+    };
+    let preferred = preferred_regions(file, spans, at, &raw.preferred_regions, &mut problems);
     let rules = super::rules::validate(file, spans, at, raw, &mut problems);
     if raw.limits.co2e.is_none()
         && raw.limits.energy.is_none()
         && raw.limits.regression.is_none()
         && raw.limits.efficiency.is_none()
+        && intensity.is_none()
         && raw.accuracy.is_none()
     {
         problems.push(
@@ -491,7 +546,12 @@ fn validate_budget(
             model,
             versions,
             versions_text: raw.versions.clone(),
-            limits: Limits { co2e, energy },
+            limits: Limits {
+                co2e,
+                energy,
+                intensity,
+            },
+            preferred_regions: preferred,
             origin: locate("model"),
             limit_places: places,
             embodied: raw.embodied,
@@ -501,6 +561,37 @@ fn validate_budget(
         }),
         _ => Err(problems),
     }
+}
+
+/// Check `preferred-regions`: each a `provider:region` the reference knows.
+fn preferred_regions(
+    file: &Path,
+    spans: &Spans,
+    at: &str,
+    raw: &[String],
+    problems: &mut Vec<Problem>,
+) -> Option<(Vec<String>, Location)> {
+    if raw.is_empty() {
+        return None;
+    }
+    let reference = crate::reference::Reference::embedded().ok()?;
+    let mut out = Vec::new();
+    for (i, spec) in raw.iter().enumerate() {
+        match reference.region(spec) {
+            Ok(r) => out.push(format!("{}:{}", r.provider, r.region)),
+            Err(close) => {
+                let mut p = Problem::new(
+                    spans.locate(file, &format!("{at}.preferred-regions[{i}]")),
+                    format!("`{spec}` is not a cloud region carbon-gate knows (write provider:region, e.g. aws:eu-north-1)"),
+                );
+                if !close.is_empty() {
+                    p = p.with_help(format!("did you mean {}?", close.join(", ")));
+                }
+                problems.push(p);
+            }
+        }
+    }
+    Some((out, spans.locate(file, &format!("{at}.preferred-regions"))))
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -51,6 +51,7 @@ pub(crate) fn limits_text(metric: Metric, limits: Option<LimitValues>) -> String
     let show = |v: f64| match metric {
         Metric::Energy => Energy::kwh(v).to_string(),
         Metric::Accuracy => crate::units::format_significant(v, 4),
+        Metric::Intensity => crate::units::Intensity::g_per_kwh(v).to_string(),
         Metric::Co2e | Metric::Co2ePerPoint | Metric::Co2ePer1kInferences => {
             Mass::kg(v).to_string()
         }

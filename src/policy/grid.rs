@@ -1,0 +1,165 @@
+//! Rules about where runs ran: the grid intensity each run ran at (`limits.intensity`, or
+//! `max-intensity`), and the policy's preferred cloud regions.
+//!
+//! A run's intensity is its operational (location-based) CO2e divided by its energy, so it is the
+//! factor the tracker or the estimate actually used, PUE included where the energy includes it.
+
+use super::eval::{over, with_mode};
+use super::validate::Budget;
+use crate::codes;
+use crate::ledger::{Contribution, Entry};
+use crate::reference::Reference;
+use crate::report::{Finding, Metric, Severity};
+use crate::units::Intensity;
+
+/// Where a run ran: `provider:region` (normalised through the reference when it knows the
+/// region), else the country, else `None`.
+pub fn place_of(c: &Contribution, reference: &Reference) -> Option<String> {
+    let p = &c.place;
+    match (p.cloud_provider.as_deref(), p.cloud_region.as_deref()) {
+        (Some(prov), Some(reg)) if !prov.trim().is_empty() && !reg.trim().is_empty() => {
+            let spec = format!("{}:{}", prov.trim(), reg.trim());
+            Some(match reference.region(&spec) {
+                Ok(r) => format!("{}:{}", r.provider, r.region),
+                Err(_) => spec.to_ascii_lowercase(),
+            })
+        }
+        _ => p
+            .country_iso
+            .clone()
+            .or_else(|| p.country.clone())
+            .filter(|c| !c.trim().is_empty()),
+    }
+}
+
+/// The grid intensity a run ran at, when it has energy and operational CO2e.
+pub fn run_intensity(c: &Contribution) -> Option<Intensity> {
+    let e = c.energy?.value();
+    let op = c.emissions.value() - c.embodied.map_or(0.0, |m| m.value());
+    (e > 0.0 && op.is_finite()).then(|| Intensity::g_per_kwh(op * 1000.0 / e))
+}
+
+/// The cleanest region of a provider in the reference.
+fn cleanest(provider: &str, reference: &Reference) -> Option<(String, f64)> {
+    reference
+        .regions
+        .iter()
+        .filter(|r| r.provider.eq_ignore_ascii_case(provider))
+        .filter_map(|r| Some((format!("{}:{}", r.provider, r.region), r.g_per_kwh?)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+}
+
+/// `limits.intensity`: the dirtiest run against the limits.
+pub fn intensity(
+    entry: &Entry,
+    budget: &Budget,
+    reference: &Reference,
+    findings: &mut Vec<Finding>,
+) {
+    let Some(th) = budget.limits.intensity else {
+        return;
+    };
+    let runs: Vec<(&Contribution, f64)> = entry
+        .contributions
+        .iter()
+        .filter_map(|c| Some((c, run_intensity(c)?.value())))
+        .collect();
+    let Some(&(worst, value)) = runs.iter().max_by(|a, b| a.1.total_cmp(&b.1)) else {
+        return;
+    };
+    let (code, severity, lim, level, place) = match (th.fail, th.warn) {
+        (Some(f), _) if value > f.value() => (
+            codes::INTENSITY_EXCEEDED,
+            Severity::Fail,
+            f,
+            "fail",
+            budget.limit_places.intensity_fail.clone(),
+        ),
+        (_, Some(w)) if value > w.value() => (
+            codes::INTENSITY_WARNING,
+            Severity::Warn,
+            w,
+            "warn",
+            budget.limit_places.intensity_warn.clone(),
+        ),
+        _ => return,
+    };
+    let above = runs.iter().filter(|(_, v)| *v > lim.value()).count();
+    let place_text = place_of(worst, reference)
+        .map(|p| format!(" in {p}"))
+        .unwrap_or_default();
+    let hint = worst
+        .place
+        .cloud_provider
+        .as_deref()
+        .and_then(|p| cleanest(p, reference))
+        .map(|(r, g)| {
+            format!(
+                "; the cleanest {} region in the reference is {r} ({})",
+                r.split(':').next().unwrap_or_default(),
+                Intensity::g_per_kwh(g)
+            )
+        })
+        .unwrap_or_default();
+    findings.push(with_mode(
+        Finding {
+            metric: Some(Metric::Intensity),
+            measured: Some(value),
+            limit: Some(lim.value()),
+            unit: Some("g/kWh"),
+            source: place,
+            ..Finding::plain(
+                code,
+                severity,
+                format!(
+                    "run {} ({}) ran at {}{place_text}, above the {level} limit of {lim}{}; {above} of {} runs are above it{hint}",
+                    worst.run_id,
+                    worst.source,
+                    Intensity::g_per_kwh(value),
+                    over(value, lim.value()),
+                    runs.len()
+                ),
+            )
+        },
+        th.mode,
+    ));
+}
+
+/// `preferred-regions`: runs in a known cloud region outside the list (a warning).
+pub fn preferred(entry: &Entry, budget: &Budget, reference: &Reference, findings: &mut Vec<Finding>) {
+    let Some((list, origin)) = &budget.preferred_regions else {
+        return;
+    };
+    let mut outside: Vec<String> = Vec::new();
+    let mut cloud_runs = 0;
+    for c in &entry.contributions {
+        if c.place.cloud_region.as_deref().is_none_or(|r| r.trim().is_empty()) {
+            continue;
+        }
+        cloud_runs += 1;
+        if let Some(p) = place_of(c, reference)
+            && !list.contains(&p)
+        {
+            let line = format!("{p} (run {})", c.run_id);
+            if !outside.contains(&line) {
+                outside.push(line);
+            }
+        }
+    }
+    if outside.is_empty() {
+        return;
+    }
+    findings.push(Finding {
+        source: Some(origin.clone()),
+        ..Finding::plain(
+            codes::REGION_NOT_PREFERRED,
+            Severity::Warn,
+            format!(
+                "{} of {cloud_runs} cloud runs ran outside the preferred regions ({}): {}",
+                outside.len(),
+                list.join(", "),
+                outside.join(", ")
+            ),
+        )
+    });
+}
