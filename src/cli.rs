@@ -501,6 +501,10 @@ pub struct EvalArgs {
     /// (default: the version the log names, if any).
     #[arg(long, value_name = "SEMVER", value_parser = parse_version)]
     pub model_version: Option<semver::Version>,
+    /// Show what every candidate's cloud runs would have emitted in the cleanest regions of the
+    /// same provider (by default only for candidates that did not pass).
+    #[arg(long)]
+    pub whatif: bool,
 }
 
 /// Formats of `report`.

@@ -20,6 +20,7 @@ pub mod http;
 pub mod ingest;
 pub mod ledger;
 pub mod metrics;
+pub mod mitigation;
 pub mod policy;
 pub mod publish;
 pub mod record;
@@ -530,6 +531,7 @@ fn evaluate_args(
             warnings,
             policy_ref,
             policy_changes,
+            whatif: eval.whatif,
         },
         eval.today.unwrap_or_else(today),
     )
@@ -581,6 +583,8 @@ pub(crate) struct Evidence {
     pub policy_ref: Option<String>,
     /// What the change does to the policy.
     pub policy_changes: Vec<String>,
+    /// Compute the what-if for every candidate (not only those that did not pass).
+    pub whatif: bool,
 }
 
 /// Evaluate candidate groups against a policy: the report every renderer reads. `check` and
@@ -596,6 +600,7 @@ pub(crate) fn evaluate(
         mut warnings,
         policy_ref,
         policy_changes,
+        whatif: whatif_always,
     } = evidence;
     warnings.extend(loaded.warnings.clone());
     if !policy_changes.is_empty() {
@@ -617,6 +622,25 @@ pub(crate) fn evaluate(
     warnings.extend(exception_warnings);
     let tradeoffs = group_tradeoffs(&models, &loaded.policy);
     let (verdict, summary) = report::summarize(&models);
+    let mut whatif = Vec::new();
+    for m in models.iter().filter(|m| m.role == report::Role::Candidate) {
+        if !(whatif_always || m.verdict != Verdict::Pass) {
+            continue;
+        }
+        let version = m
+            .version
+            .as_deref()
+            .and_then(|v| semver::Version::parse(v).ok());
+        let preferred = loaded
+            .policy
+            .budgets
+            .iter()
+            .find(|b| b.applies_to(&m.model, version.as_ref()))
+            .and_then(|b| b.preferred_regions.as_ref())
+            .map(|(list, _)| list.clone())
+            .unwrap_or_default();
+        whatif.extend(mitigation::what_if(m, ctx.reference, &preferred, 3));
+    }
     Ok(CheckReport {
         schema_version: SCHEMA_VERSION,
         verdict,
@@ -631,6 +655,7 @@ pub(crate) fn evaluate(
         policy_changes,
         models,
         tradeoffs,
+        whatif,
         warnings,
         inputs,
     })

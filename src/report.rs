@@ -296,6 +296,10 @@ pub struct CheckReport {
     pub models: Vec<ModelReport>,
     /// Accuracy / energy / CO2e trade-off of each candidate group.
     pub tradeoffs: Vec<crate::tradeoff::TradeOff>,
+    /// What the candidates' cloud runs would have emitted in cleaner regions (for candidates that
+    /// did not pass, or all with `--whatif`). Avoided emissions: never subtracted from totals.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub whatif: Vec<crate::mitigation::WhatIf>,
     /// Warnings from reading the logs and the policy.
     pub warnings: Vec<Warning>,
     /// Files read.

@@ -126,14 +126,23 @@ pub fn intensity(
 }
 
 /// `preferred-regions`: runs in a known cloud region outside the list (a warning).
-pub fn preferred(entry: &Entry, budget: &Budget, reference: &Reference, findings: &mut Vec<Finding>) {
+pub fn preferred(
+    entry: &Entry,
+    budget: &Budget,
+    reference: &Reference,
+    findings: &mut Vec<Finding>,
+) {
     let Some((list, origin)) = &budget.preferred_regions else {
         return;
     };
     let mut outside: Vec<String> = Vec::new();
     let mut cloud_runs = 0;
     for c in &entry.contributions {
-        if c.place.cloud_region.as_deref().is_none_or(|r| r.trim().is_empty()) {
+        if c.place
+            .cloud_region
+            .as_deref()
+            .is_none_or(|r| r.trim().is_empty())
+        {
             continue;
         }
         cloud_runs += 1;

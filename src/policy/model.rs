@@ -237,6 +237,7 @@ pub struct RawBudget {
     #[serde(default)]
     pub preferred_regions: Vec<String>,
     /// The limits on the model's totals over the runs in the check.
+    #[serde(default)]
     pub limits: RawLimits,
 }
 

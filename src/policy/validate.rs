@@ -582,7 +582,9 @@ fn preferred_regions(
             Err(close) => {
                 let mut p = Problem::new(
                     spans.locate(file, &format!("{at}.preferred-regions[{i}]")),
-                    format!("`{spec}` is not a cloud region carbon-gate knows (write provider:region, e.g. aws:eu-north-1)"),
+                    format!(
+                        "`{spec}` is not a cloud region carbon-gate knows (write provider:region, e.g. aws:eu-north-1)"
+                    ),
                 );
                 if !close.is_empty() {
                     p = p.with_help(format!("did you mean {}?", close.join(", ")));

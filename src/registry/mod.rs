@@ -438,6 +438,7 @@ async fn promote_with(
             warnings,
             policy_ref: None,
             policy_changes: Vec::new(),
+            whatif: false,
         },
         args.today.unwrap_or_else(crate::today),
     )?;

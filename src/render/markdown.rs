@@ -372,6 +372,32 @@ fn equivalence(report: &CheckReport, out: &mut String) {
     ));
 }
 
+/// Cleaner regions of the same provider, with the saving; avoided emissions stay separate.
+fn whatif_section(report: &CheckReport, out: &mut String) {
+    if report.whatif.is_empty() {
+        return;
+    }
+    out.push_str("\n### Where it would have emitted less\n\n");
+    for w in &report.whatif {
+        let label = match &w.version {
+            Some(v) => format!("{} {v}", w.model),
+            None => w.model.clone(),
+        };
+        if w.options.is_empty() {
+            out.push_str(&format!(
+                "- {}: ran in {} — no cleaner {} region in the reference\n",
+                esc(&label),
+                esc(&w.ran_in.join(", ")),
+                esc(&w.provider)
+            ));
+        }
+        for s in crate::mitigation::sentences(w) {
+            out.push_str(&format!("- {}: {}\n", esc(&label), esc(&s)));
+        }
+    }
+    out.push_str("\n<sub>Same energy × each region's location-based intensity (embedded reference data). Hypothetical avoided emissions: never subtracted from the totals above.</sub>\n");
+}
+
 impl Markdown {
     fn body(&self, report: &CheckReport, detail_rows: usize, findings: usize) -> String {
         let mut out = String::new();
@@ -408,6 +434,7 @@ impl Markdown {
             models_table(&rest, report, &mut out);
         }
         findings_section(report, findings, &mut out);
+        whatif_section(report, &mut out);
         equivalence(report, &mut out);
         if !report.warnings.is_empty() {
             out.push_str(&format!(

@@ -137,6 +137,24 @@ impl Render for Table {
                 }
             }
         }
+        if !report.whatif.is_empty() {
+            writeln!(
+                out,
+                "\nWhere it would have emitted less (same energy × the region's intensity; avoided emissions, not subtracted):"
+            )?;
+            for w in &report.whatif {
+                for s in crate::mitigation::sentences(w) {
+                    writeln!(out, "  {}: {s}", w.model)?;
+                }
+                if w.options.is_empty() {
+                    writeln!(
+                        out,
+                        "  {}: no cleaner {} region in the reference",
+                        w.model, w.provider
+                    )?;
+                }
+            }
+        }
         if !report.warnings.is_empty() {
             writeln!(out, "\nWarnings:")?;
             for w in &report.warnings {
