@@ -553,6 +553,32 @@ pub struct CheckArgs {
     /// what the change does to the policy.
     #[arg(long, value_name = "REF")]
     pub policy_ref: Option<String>,
+    /// Project runs still in progress to their planned end and judge the projection: exit 1 when
+    /// it exceeds a fail limit, so a pipeline can stop the training early. Needs one of
+    /// --planned-epochs, --planned-hours, --planned-steps.
+    #[arg(long)]
+    pub predict: bool,
+    /// With --predict: the epochs the run is planned to train.
+    #[arg(long, value_name = "N", requires = "predict", conflicts_with_all = ["planned_hours", "planned_steps"])]
+    pub planned_epochs: Option<f64>,
+    /// With --planned-epochs: the epochs done, when the log cannot tell (CodeCarbon rows are
+    /// taken as one flush() per epoch otherwise).
+    #[arg(long, value_name = "N", requires = "planned_epochs")]
+    pub epochs_done: Option<f64>,
+    /// With --predict: the hours of tracked time the run is planned to take.
+    #[arg(
+        long,
+        value_name = "H",
+        requires = "predict",
+        conflicts_with = "planned_steps"
+    )]
+    pub planned_hours: Option<f64>,
+    /// With --predict: the steps the run is planned to take (with --steps-done).
+    #[arg(long, value_name = "N", requires_all = ["predict", "steps_done"])]
+    pub planned_steps: Option<f64>,
+    /// With --planned-steps: the steps done so far.
+    #[arg(long, value_name = "N", requires = "planned_steps")]
+    pub steps_done: Option<f64>,
     /// Append one JSON line per evaluated model version (time, commit, model, version, totals,
     /// verdict) to this file: a history later reports and trends can read.
     #[arg(long, value_name = "FILE")]

@@ -22,6 +22,7 @@ pub mod ledger;
 pub mod metrics;
 pub mod mitigation;
 pub mod policy;
+pub mod predict;
 pub mod publish;
 pub mod record;
 pub mod reference;
@@ -509,6 +510,76 @@ fn policy_paths(eval: &cli::EvalArgs, cfg: Option<&config::Config>) -> Vec<std::
     }
 }
 
+/// `check --predict`: project the candidates' runs to their planned end, judge the projection.
+fn predicted(
+    args: &CheckArgs,
+    loaded: &policy::Loaded,
+    policy_ref: Option<String>,
+    policy_changes: Vec<String>,
+) -> Result<CheckReport, Error> {
+    let plan = match (args.planned_epochs, args.planned_hours, args.planned_steps) {
+        (Some(planned), None, None) => predict::Plan::Epochs {
+            planned,
+            done: args.epochs_done,
+        },
+        (None, Some(h), None) => predict::Plan::Hours(h),
+        (None, None, Some(planned)) => predict::Plan::Steps {
+            planned,
+            done: args.steps_done.unwrap_or(0.0),
+        },
+        _ => {
+            return Err(Error::Usage(
+                "--predict needs one of --planned-epochs N, --planned-hours H or --planned-steps N --steps-done K".to_owned(),
+            ));
+        }
+    };
+    if args.eval.config.is_some() {
+        return Err(Error::Usage(
+            "--predict reads the partial logs given on the command line, not --config".to_owned(),
+        ));
+    }
+    let mut inputs = Vec::new();
+    let mut warnings = Vec::new();
+    let mut groups = groups_from_cli(&args.eval, &mut inputs, &mut warnings)?;
+    let records = predict::all_records(
+        &args.eval.input.logs,
+        &ingest::Options {
+            format: args.eval.input.input_format,
+            hf_units: args.eval.input.hf_units,
+        },
+    )?;
+    let mut projections = Vec::new();
+    for g in &mut groups {
+        let p = predict::project(&g.candidate.entry, &records, &plan)?;
+        predict::apply(&mut g.candidate.entry, &p);
+        projections.push(p);
+    }
+    let mut report = evaluate(
+        loaded,
+        &groups,
+        Evidence {
+            inputs,
+            warnings,
+            policy_ref,
+            policy_changes,
+            whatif: args.eval.whatif,
+        },
+        args.eval.today.unwrap_or_else(today),
+    )?;
+    for m in &mut report.models {
+        if projections.iter().any(|p| p.model == m.model) {
+            for f in &mut m.findings {
+                f.message = format!("projected: {}", f.message);
+            }
+        }
+    }
+    let (verdict, summary) = report::summarize(&report.models);
+    report.verdict = verdict;
+    report.summary = summary;
+    report.predictions = projections;
+    Ok(report)
+}
+
 /// Read what `eval` names and evaluate it against `loaded`.
 fn evaluate_args(
     eval: &cli::EvalArgs,
@@ -544,13 +615,17 @@ fn check(args: &CheckArgs) -> Result<Outcome, Error> {
         None => (policy::load(&policy_paths)?, Vec::new()),
         Some(reference) => policy_at_ref(args, &policy_paths, reference)?,
     };
-    let report = evaluate_args(
-        &args.eval,
-        cfg.as_ref(),
-        &loaded,
-        args.policy_ref.clone(),
-        policy_changes,
-    )?;
+    let report = if args.predict {
+        predicted(args, &loaded, args.policy_ref.clone(), policy_changes)?
+    } else {
+        evaluate_args(
+            &args.eval,
+            cfg.as_ref(),
+            &loaded,
+            args.policy_ref.clone(),
+            policy_changes,
+        )?
+    };
     if let Some(path) = &args.ledger {
         append_ledger(path, &report, args.commit.as_deref())?;
     }
@@ -656,6 +731,7 @@ pub(crate) fn evaluate(
         models,
         tradeoffs,
         whatif,
+        predictions: Vec::new(),
         warnings,
         inputs,
     })

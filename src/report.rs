@@ -300,6 +300,9 @@ pub struct CheckReport {
     /// did not pass, or all with `--whatif`). Avoided emissions: never subtracted from totals.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub whatif: Vec<crate::mitigation::WhatIf>,
+    /// With `--predict`: the projections the verdict judged (the totals are projected).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub predictions: Vec<crate::predict::Projection>,
     /// Warnings from reading the logs and the policy.
     pub warnings: Vec<Warning>,
     /// Files read.

@@ -210,6 +210,74 @@ fn read_standard(text: &str) -> Standard {
     s
 }
 
+/// The energy of each epoch that ran, from the standard log: the sum over components of
+/// `Average power usage (W)` × the epoch's `Duration`, × the PUE the log states (carbontracker
+/// applies it to its totals). Used to project a run still in progress (`check --predict`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EpochSeries {
+    /// The standard log read.
+    pub path: PathBuf,
+    /// Per epoch: (duration in seconds, energy in kWh with PUE).
+    pub epochs: Vec<(f64, f64)>,
+    /// The PUE applied (1.0 when the log states none).
+    pub pue: f64,
+    /// Average grid intensity the log states, g/kWh, when it does.
+    pub g_per_kwh: Option<f64>,
+}
+
+/// The epoch series of the run `file` (any of its three logs) belongs to, when its standard log
+/// is there and records at least one epoch.
+pub fn epoch_series(file: &Path) -> Option<EpochSeries> {
+    let (stem, _) = split_name(file)?;
+    let path = sibling(file, stem, STANDARD);
+    let text = std::fs::read_to_string(&path).ok()?;
+    let standard = read_standard(&text);
+    let pue = standard.pue.unwrap_or(1.0);
+    let mut epochs: Vec<(f64, f64)> = Vec::new();
+    let mut current: Option<(f64, f64)> = None;
+    let mut g_per_kwh = None;
+    for line in text.lines() {
+        let msg = after_prefix(line).trim();
+        if msg.starts_with("Epoch ") && msg.ends_with(':') {
+            if let Some(e) = current.take() {
+                epochs.push(e);
+            }
+            current = Some((0.0, 0.0));
+        } else if let Some(d) = msg.strip_prefix("Duration:") {
+            if let (Some(c), Some(d)) = (current.as_mut(), hms(d)) {
+                c.0 = d.value();
+            }
+        } else if let Some(rest) = msg.strip_prefix("Average power usage (W) for ") {
+            let watts = rest
+                .split_once(':')
+                .and_then(|(_, w)| w.trim().parse::<f64>().ok())
+                .filter(|w| w.is_finite() && *w >= 0.0);
+            if let (Some(c), Some(w)) = (current.as_mut(), watts) {
+                c.1 += w;
+            }
+        } else if let Some(rest) = msg.strip_prefix("Average carbon intensity during training was ")
+        {
+            g_per_kwh = rest
+                .split_whitespace()
+                .next()
+                .and_then(|v| v.parse::<f64>().ok());
+        }
+    }
+    if let Some(e) = current.take() {
+        epochs.push(e);
+    }
+    let epochs: Vec<(f64, f64)> = epochs
+        .into_iter()
+        .map(|(secs, watts)| (secs, watts * secs / 3.6e6 * pue))
+        .collect();
+    (!epochs.is_empty()).then_some(EpochSeries {
+        path,
+        epochs,
+        pue,
+        g_per_kwh,
+    })
+}
+
 fn sibling(file: &Path, stem: &str, suffix: &str) -> PathBuf {
     file.with_file_name(format!("{stem}{suffix}"))
 }

@@ -433,6 +433,17 @@ impl Markdown {
         if !rest.is_empty() {
             models_table(&rest, report, &mut out);
         }
+        if !report.predictions.is_empty() {
+            out.push_str("\n### Projection (the verdict judges where the run is heading)\n\n");
+            for p in &report.predictions {
+                out.push_str(&format!(
+                    "- **{}**: {}\n  <sub>{}</sub>\n",
+                    esc(&p.model),
+                    esc(&crate::predict::sentence(p)),
+                    esc(&p.method)
+                ));
+            }
+        }
         findings_section(report, findings, &mut out);
         whatif_section(report, &mut out);
         equivalence(report, &mut out);

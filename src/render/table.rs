@@ -137,6 +137,13 @@ impl Render for Table {
                 }
             }
         }
+        if !report.predictions.is_empty() {
+            writeln!(out, "\nPredicted (the verdict judges these projections):")?;
+            for p in &report.predictions {
+                writeln!(out, "  {}: {}", p.model, crate::predict::sentence(p))?;
+                writeln!(out, "    how: {}", p.method)?;
+            }
+        }
         if !report.whatif.is_empty() {
             writeln!(
                 out,
