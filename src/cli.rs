@@ -36,6 +36,9 @@ pub enum Command {
     /// Practice Model Documentation Form, GHG Protocol scopes, SCI) for the candidates — Markdown,
     /// JSON or HTML — or the `co2_eq_emissions` block of a Hugging Face model card.
     Report(Box<ReportArgs>),
+    /// Recommend where and when to run a job: the (location, start) with the lowest forecast
+    /// emissions before a deadline, from the embedded averages (offline) or a live source.
+    Schedule(Box<ScheduleArgs>),
     /// Log a run's emission totals to the registry's tracking server (MLflow metrics and tags),
     /// so the MLflow UI and later promotions show them.
     Record(Box<RecordArgs>),
@@ -505,6 +508,81 @@ pub struct EvalArgs {
     /// same provider (by default only for candidates that did not pass).
     #[arg(long)]
     pub whatif: bool,
+}
+
+/// Where forecast intensities come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum IntensitySource {
+    /// The embedded annual averages (offline, no key).
+    #[default]
+    Static,
+    /// The GSF Carbon Aware SDK Web API (`--api-url` of your deployment).
+    CarbonAwareSdk,
+    /// Electricity Maps (`ELECTRICITY_MAPS_API_KEY`).
+    ElectricityMaps,
+    /// WattTime v3 (`WATTTIME_TOKEN`, or `WATTTIME_USERNAME` and `WATTTIME_PASSWORD`).
+    Watttime,
+}
+
+/// `schedule` arguments.
+#[derive(Debug, Args)]
+pub struct ScheduleArgs {
+    /// Candidate locations (repeatable): `provider:region` or a country code for the static
+    /// source and Electricity Maps (regions map to their country zone), the SDK's location names,
+    /// WattTime region codes (`CAISO_NORTH`).
+    #[arg(long = "location", value_name = "LOCATION", required = true)]
+    pub locations: Vec<String>,
+    /// The job's energy (`"300 kWh"`), or give --power.
+    #[arg(long, value_parser = parse_energy, value_name = "ENERGY", required_unless_present = "power")]
+    pub energy: Option<crate::units::Energy>,
+    /// The job's average power draw (`"3.2 kW"`); energy = power × duration.
+    #[arg(long, value_parser = parse_power, value_name = "POWER", conflicts_with = "energy")]
+    pub power: Option<crate::units::Power>,
+    /// How long the job runs (`"8 h"`, `"90 min"`).
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub duration: crate::units::Duration,
+    /// The job must end by then (RFC 3339, e.g. 2026-11-29T18:00:00Z). Default: now + duration
+    /// (no shifting in time).
+    #[arg(long, value_name = "TIME")]
+    pub deadline: Option<String>,
+    /// Earliest start (RFC 3339). Default: now.
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+    /// Intensity source.
+    #[arg(long, value_enum, default_value_t = IntensitySource::Static)]
+    pub source: IntensitySource,
+    /// The source's API root (Carbon Aware SDK: required; others: for a proxy or a test fake).
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+    /// WattTime signal type.
+    #[arg(long, default_value = "co2_moer", value_name = "SIGNAL")]
+    pub signal_type: String,
+    /// Cache forecasts in this JSON file and reuse them for --cache-minutes (default with
+    /// $RUNNER_TEMP: $RUNNER_TEMP/carbon-gate-forecasts.json, for the duration of a CI job).
+    #[arg(long, value_name = "FILE")]
+    pub cache: Option<PathBuf>,
+    /// How long cached forecasts are reused.
+    #[arg(long, default_value_t = 60, value_name = "MINUTES")]
+    pub cache_minutes: i64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ScheduleFormat::Table)]
+    pub format: ScheduleFormat,
+}
+
+fn parse_energy(text: &str) -> Result<crate::units::Energy, String> {
+    quantity(text, crate::units::Dimension::Energy, |q| match q {
+        crate::units::Quantity::Energy(e) => Some(e),
+        _ => None,
+    })
+}
+
+/// Formats of `schedule`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScheduleFormat {
+    /// Sentences: the best choice, the saving, each location's best start.
+    Table,
+    /// The plan as JSON.
+    Json,
 }
 
 /// Formats of `report`.

@@ -29,6 +29,7 @@ pub mod reference;
 pub mod registry;
 pub mod render;
 pub mod report;
+pub mod schedule;
 pub mod tradeoff;
 pub mod units;
 pub mod yaml;
@@ -88,6 +89,9 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
             exit: Exit::Pass,
         }),
         Command::Report(args) => report_command(&args),
+        Command::Schedule(args) => {
+            schedule::command(&args, &|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        }
         Command::Schema {
             which: cli::SchemaKind::Facts,
         } => Ok(Outcome {

@@ -1,0 +1,585 @@
+//! The intensity sources. Response shapes follow each API's documentation and, where the docs
+//! and the code disagree, accept both (`docs/scheduling.md` lists the differences).
+//!
+//! - [`Static`]: the embedded annual averages (location-based, lifecycle or direct as the row
+//!   says); one flat value over any window. Offline, no key.
+//! - [`CarbonAwareSdk`]: GSF Carbon Aware SDK Web API `GET /emissions/forecasts/current`
+//!   (`location` repeated, `dataStartAt`, `dataEndAt`); `forecastData` items carry `timestamp`,
+//!   `duration` (minutes) and `value` (g/kWh). No key (the Web API is self-hosted).
+//! - [`ElectricityMaps`]: `GET /v3/carbon-intensity/forecast?zone=…` with header `auth-token`
+//!   (`ELECTRICITY_MAPS_API_KEY`); `forecast` items carry `datetime` and `carbonIntensity`
+//!   (g CO2eq/kWh, lifecycle by default). A cloud region is mapped to its country zone.
+//! - [`WattTime`]: `GET /v3/forecast?region=…&signal_type=co2_moer` with a bearer token
+//!   (`WATTTIME_TOKEN`, or one fetched from `/login` with `WATTTIME_USERNAME`/`WATTTIME_PASSWORD`);
+//!   `data` items carry `point_time` and `value` in `meta.units` (`lbs_co2_per_mwh`, converted:
+//!   1 lb/MWh = 0.45359237 g/kWh). A marginal signal: right for shifting load, never an
+//!   inventory figure.
+
+use serde::Deserialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::{Forecast, Point, Source, SourceError};
+use crate::http::{self, Retry};
+use crate::reference::Reference;
+
+/// 1 lb/MWh in g/kWh (453.59237 g per lb ÷ 1000 kWh per MWh).
+pub const LB_PER_MWH_TO_G_PER_KWH: f64 = 0.453_592_37;
+
+fn parse_time(text: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(text.trim(), &Rfc3339).ok()
+}
+
+fn fmt_time(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+/// Intervals from (start, value) pairs: each lasts until the next; the last one as long as the
+/// one before it (or `default_seconds`).
+fn intervals(mut raw: Vec<(OffsetDateTime, f64)>, default_seconds: i64) -> Vec<Point> {
+    raw.sort_by_key(|(t, _)| *t);
+    raw.dedup_by_key(|(t, _)| *t);
+    let mut points = Vec::with_capacity(raw.len());
+    for i in 0..raw.len() {
+        let seconds = match raw.get(i + 1) {
+            Some((next, _)) => (*next - raw[i].0).whole_seconds(),
+            None => points.last().map_or(default_seconds, |p: &Point| p.seconds),
+        };
+        if seconds > 0 {
+            points.push(Point {
+                start: raw[i].0,
+                seconds,
+                g_per_kwh: raw[i].1,
+            });
+        }
+    }
+    points
+}
+
+/// The embedded annual averages.
+pub struct Static {
+    reference: &'static Reference,
+}
+
+impl Static {
+    /// Over the embedded reference data.
+    pub fn new() -> Result<Static, crate::error::Error> {
+        Ok(Static {
+            reference: Reference::embedded()?,
+        })
+    }
+}
+
+impl Source for Static {
+    fn name(&self) -> &'static str {
+        "static (embedded annual averages)"
+    }
+
+    async fn forecast(
+        &self,
+        location: &str,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Forecast, SourceError> {
+        let (g, signal) = if location.contains(':') {
+            let r = self.reference.region(location).map_err(|close| {
+                SourceError::Location(format!(
+                    "`{location}` is not a cloud region carbon-gate knows{}",
+                    if close.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (did you mean {}?)", close.join(", "))
+                    }
+                ))
+            })?;
+            let g = r.g_per_kwh.ok_or_else(|| {
+                SourceError::Empty(format!("no intensity for {location} in the reference"))
+            })?;
+            (
+                g,
+                format!(
+                    "annual average, {} ({}{})",
+                    r.basis.clone().unwrap_or_default(),
+                    r.source,
+                    r.year.map(|y| format!(", {y}")).unwrap_or_default()
+                ),
+            )
+        } else {
+            let c = self.reference.country(location).map_err(|close| {
+                SourceError::Location(format!(
+                    "`{location}` is neither provider:region nor a country carbon-gate knows{}",
+                    if close.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (did you mean {}?)", close.join(", "))
+                    }
+                ))
+            })?;
+            (
+                c.g_per_kwh,
+                format!(
+                    "annual average ({}{})",
+                    c.source,
+                    c.year.map(|y| format!(", {y}")).unwrap_or_default()
+                ),
+            )
+        };
+        Ok(Forecast {
+            location: location.to_owned(),
+            source_location: None,
+            points: vec![Point {
+                start: from,
+                seconds: (to - from).whole_seconds().max(1),
+                g_per_kwh: g,
+            }],
+            signal,
+            generated_at: None,
+        })
+    }
+}
+
+/// An HTTP client for one API.
+struct Api {
+    http: reqwest::Client,
+    base: String,
+    retry: Retry,
+    secret: String,
+    name: &'static str,
+}
+
+impl Api {
+    fn new(base: &str, retry: Retry, secret: &str, name: &'static str) -> Result<Api, SourceError> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("carbon-gate/", env!("CARGO_PKG_VERSION")))
+            .timeout(retry.timeout)
+            .build()
+            .map_err(|e| SourceError::Service(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Api {
+            http,
+            base: base.trim_end_matches('/').to_owned(),
+            retry,
+            secret: secret.to_owned(),
+            name,
+        })
+    }
+
+    async fn get(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        auth: impl Fn(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+    ) -> Result<http::Reply, SourceError> {
+        let url = format!("{}{path}", self.base);
+        let reply = http::send(&self.retry, &self.secret, || {
+            auth(self.http.get(&url).query(query))
+        })
+        .await
+        .map_err(|e| SourceError::Service(format!("{} GET {path}: {e}", self.name)))?;
+        let body = http::redact(&reply.snippet(300), &self.secret);
+        match reply.status {
+            200 => Ok(reply),
+            204 => Err(SourceError::Empty(format!(
+                "{} answered 204 (no data) to GET {path}",
+                self.name
+            ))),
+            401 | 403 => Err(SourceError::Auth(format!(
+                "{} refused the credentials ({}) on GET {path}: {body}",
+                self.name, reply.status
+            ))),
+            400 | 404 => Err(SourceError::Location(format!(
+                "{} answered {} to GET {path}: {body}",
+                self.name, reply.status
+            ))),
+            s => Err(SourceError::Service(format!(
+                "{} answered {s} to GET {path}: {body}",
+                self.name
+            ))),
+        }
+    }
+
+    fn decode<T: serde::de::DeserializeOwned>(
+        &self,
+        reply: &http::Reply,
+        what: &str,
+    ) -> Result<T, SourceError> {
+        serde_json::from_slice(&reply.body).map_err(|e| {
+            SourceError::Service(format!(
+                "{}: the {what} answer is not in the documented shape ({e}): {}",
+                self.name,
+                reply.snippet(120)
+            ))
+        })
+    }
+}
+
+/// The GSF Carbon Aware SDK Web API.
+pub struct CarbonAwareSdk {
+    api: Api,
+}
+
+impl CarbonAwareSdk {
+    /// A client for the Web API at `base`.
+    pub fn new(base: &str, retry: Retry) -> Result<CarbonAwareSdk, SourceError> {
+        Ok(CarbonAwareSdk {
+            api: Api::new(base, retry, "", "Carbon Aware SDK")?,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SdkPoint {
+    #[serde(default)]
+    location: Option<String>,
+    timestamp: String,
+    #[serde(default)]
+    duration: Option<f64>,
+    value: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SdkForecast {
+    #[serde(default)]
+    generated_at: Option<String>,
+    #[serde(default)]
+    location: Option<String>,
+    #[serde(default)]
+    forecast_data: Vec<SdkPoint>,
+}
+
+impl Source for CarbonAwareSdk {
+    fn name(&self) -> &'static str {
+        "Carbon Aware SDK"
+    }
+
+    async fn forecast(
+        &self,
+        location: &str,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Forecast, SourceError> {
+        // The code binds `location` (the docs' `locations` is not read); one location per call
+        // keeps the answer unambiguous.
+        let reply = self
+            .api
+            .get(
+                "/emissions/forecasts/current",
+                &[
+                    ("location", location.to_owned()),
+                    ("dataStartAt", fmt_time(from)),
+                    ("dataEndAt", fmt_time(to)),
+                ],
+                |r| r,
+            )
+            .await?;
+        let all: Vec<SdkForecast> = self.api.decode(&reply, "forecasts/current")?;
+        let f = all
+            .into_iter()
+            .find(|f| {
+                f.location
+                    .as_deref()
+                    .is_none_or(|l| l.eq_ignore_ascii_case(location))
+            })
+            .ok_or_else(|| SourceError::Empty(format!("no forecast for {location}")))?;
+        let mut raw = Vec::new();
+        let mut minutes = None;
+        for p in &f.forecast_data {
+            let Some(t) = parse_time(&p.timestamp) else {
+                return Err(SourceError::Service(format!(
+                    "Carbon Aware SDK: forecast timestamp `{}` is not RFC 3339",
+                    p.timestamp
+                )));
+            };
+            if !(p.value.is_finite() && p.value >= 0.0) {
+                continue;
+            }
+            minutes = minutes.or(p.duration);
+            let _ = &p.location;
+            raw.push((t, p.value));
+        }
+        let points = intervals(raw, (minutes.unwrap_or(5.0) * 60.0) as i64);
+        if points.is_empty() {
+            return Err(SourceError::Empty(format!(
+                "the Carbon Aware SDK returned an empty forecast for {location}"
+            )));
+        }
+        Ok(Forecast {
+            location: location.to_owned(),
+            source_location: f.location,
+            points,
+            signal: "Carbon Aware SDK forecast (marginal or average as its data source provides; WattTime: marginal, Electricity Maps: average)".to_owned(),
+            generated_at: f.generated_at,
+        })
+    }
+}
+
+/// Electricity Maps.
+pub struct ElectricityMaps {
+    api: Api,
+    key: String,
+    reference: &'static Reference,
+}
+
+impl ElectricityMaps {
+    /// A client for `base` (e.g. the v3 API root) with `key`.
+    pub fn new(base: &str, key: &str, retry: Retry) -> Result<ElectricityMaps, SourceError> {
+        Ok(ElectricityMaps {
+            api: Api::new(base, retry, key, "Electricity Maps")?,
+            key: key.to_owned(),
+            reference: Reference::embedded().map_err(|e| SourceError::Service(e.to_string()))?,
+        })
+    }
+
+    /// A cloud region becomes its country's zone (`aws:eu-west-3` → `FR`); anything else is
+    /// taken as a zone.
+    fn zone(&self, location: &str) -> String {
+        if location.contains(':')
+            && let Ok(r) = self.reference.region(location)
+        {
+            return r.iso2.clone();
+        }
+        location.to_owned()
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EmPoint {
+    carbon_intensity: Option<f64>,
+    datetime: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EmForecast {
+    #[serde(default)]
+    zone: Option<String>,
+    #[serde(default)]
+    forecast: Vec<EmPoint>,
+    #[serde(default)]
+    updated_at: Option<String>,
+}
+
+impl Source for ElectricityMaps {
+    fn name(&self) -> &'static str {
+        "Electricity Maps"
+    }
+
+    async fn forecast(
+        &self,
+        location: &str,
+        _from: OffsetDateTime,
+        _to: OffsetDateTime,
+    ) -> Result<Forecast, SourceError> {
+        let zone = self.zone(location);
+        let key = self.key.clone();
+        let reply = self
+            .api
+            .get(
+                "/carbon-intensity/forecast",
+                &[("zone", zone.clone())],
+                move |r| r.header("auth-token", key.as_str()),
+            )
+            .await?;
+        let f: EmForecast = self.api.decode(&reply, "carbon-intensity/forecast")?;
+        let mut raw = Vec::new();
+        for p in &f.forecast {
+            let Some(t) = parse_time(&p.datetime) else {
+                return Err(SourceError::Service(format!(
+                    "Electricity Maps: forecast datetime `{}` is not RFC 3339",
+                    p.datetime
+                )));
+            };
+            if let Some(v) = p.carbon_intensity.filter(|v| v.is_finite() && *v >= 0.0) {
+                raw.push((t, v));
+            }
+        }
+        let points = intervals(raw, 3600);
+        if points.is_empty() {
+            return Err(SourceError::Empty(format!(
+                "Electricity Maps returned an empty forecast for zone {zone}"
+            )));
+        }
+        Ok(Forecast {
+            location: location.to_owned(),
+            source_location: Some(f.zone.unwrap_or(zone)),
+            points,
+            signal: "Electricity Maps forecast: average carbon intensity (lifecycle unless the account is set otherwise)".to_owned(),
+            generated_at: f.updated_at,
+        })
+    }
+}
+
+/// WattTime v3.
+pub struct WattTime {
+    api: Api,
+    token: String,
+    signal: String,
+}
+
+#[derive(Deserialize)]
+struct WtPoint {
+    point_time: String,
+    value: f64,
+}
+
+#[derive(Deserialize, Default)]
+struct WtMeta {
+    #[serde(default)]
+    units: Option<String>,
+    #[serde(default)]
+    signal_type: Option<String>,
+    #[serde(default)]
+    region: Option<String>,
+    #[serde(default)]
+    generated_at: Option<String>,
+    // The SDK maps `data_point_periods_second`; the docs suggest `data_point_period_seconds`.
+    #[serde(default)]
+    data_point_period_seconds: Option<i64>,
+    #[serde(default)]
+    data_point_periods_second: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct WtForecast {
+    #[serde(default)]
+    data: Vec<WtPoint>,
+    #[serde(default)]
+    meta: WtMeta,
+}
+
+impl WattTime {
+    /// A client for `base` (the API root, without `/v3`) with a bearer token, or one fetched from
+    /// `{login_url}` with basic credentials.
+    pub async fn connect(
+        base: &str,
+        login_url: &str,
+        token: Option<String>,
+        user: Option<(String, String)>,
+        signal: &str,
+        retry: Retry,
+    ) -> Result<WattTime, SourceError> {
+        let token = match (token, user) {
+            (Some(t), _) => t,
+            (None, Some((u, p))) => {
+                let api = Api::new(login_url, retry, &p, "WattTime login")?;
+                let reply = api.get("", &[], |r| r.basic_auth(&u, Some(&p))).await?;
+                #[derive(Deserialize)]
+                struct Login {
+                    token: String,
+                }
+                api.decode::<Login>(&reply, "login")?.token
+            }
+            (None, None) => {
+                return Err(SourceError::Auth(
+                    "WattTime needs WATTTIME_TOKEN, or WATTTIME_USERNAME and WATTTIME_PASSWORD"
+                        .to_owned(),
+                ));
+            }
+        };
+        Ok(WattTime {
+            api: Api::new(base, retry, &token, "WattTime")?,
+            token,
+            signal: signal.to_owned(),
+        })
+    }
+}
+
+impl Source for WattTime {
+    fn name(&self) -> &'static str {
+        "WattTime v3"
+    }
+
+    async fn forecast(
+        &self,
+        location: &str,
+        _from: OffsetDateTime,
+        _to: OffsetDateTime,
+    ) -> Result<Forecast, SourceError> {
+        let token = self.token.clone();
+        let reply = self
+            .api
+            .get(
+                "/v3/forecast",
+                &[
+                    ("region", location.to_owned()),
+                    ("signal_type", self.signal.clone()),
+                ],
+                move |r| r.bearer_auth(&token),
+            )
+            .await?;
+        let f: WtForecast = self.api.decode(&reply, "v3/forecast")?;
+        let factor = match f.meta.units.as_deref() {
+            Some("lbs_co2_per_mwh") | None => LB_PER_MWH_TO_G_PER_KWH,
+            Some("g_co2_per_kwh") | Some("kg_co2_per_mwh") => 1.0,
+            Some(other) => {
+                return Err(SourceError::Service(format!(
+                    "WattTime: unit `{other}` is not one carbon-gate converts (expected lbs_co2_per_mwh)"
+                )));
+            }
+        };
+        let mut raw = Vec::new();
+        for p in &f.data {
+            let Some(t) = parse_time(&p.point_time) else {
+                return Err(SourceError::Service(format!(
+                    "WattTime: point_time `{}` is not RFC 3339",
+                    p.point_time
+                )));
+            };
+            if p.value.is_finite() && p.value >= 0.0 {
+                raw.push((t, p.value * factor));
+            }
+        }
+        let period = f
+            .meta
+            .data_point_period_seconds
+            .or(f.meta.data_point_periods_second)
+            .unwrap_or(300);
+        let points = intervals(raw, period);
+        if points.is_empty() {
+            return Err(SourceError::Empty(format!(
+                "WattTime returned an empty forecast for {location}"
+            )));
+        }
+        Ok(Forecast {
+            location: location.to_owned(),
+            source_location: f.meta.region.clone(),
+            points,
+            signal: format!(
+                "WattTime {} (marginal: for shifting load, not an inventory figure), converted from {} at 0.45359237 g/kWh per lb/MWh",
+                f.meta.signal_type.unwrap_or_else(|| self.signal.clone()),
+                f.meta.units.unwrap_or_else(|| "lbs_co2_per_mwh".to_owned())
+            ),
+            generated_at: f.meta.generated_at,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn intervals_last_until_the_next_point() {
+        let t = datetime!(2026-11-28 00:00 UTC);
+        let p = intervals(
+            vec![
+                (t + time::Duration::hours(1), 2.0),
+                (t, 1.0),
+                (t + time::Duration::hours(2), 3.0),
+            ],
+            300,
+        );
+        assert_eq!(p.len(), 3);
+        assert_eq!(p[0].seconds, 3600);
+        assert_eq!(p[2].seconds, 3600);
+        assert_eq!(intervals(vec![(t, 1.0)], 300)[0].seconds, 300);
+    }
+
+    #[test]
+    fn pounds_per_megawatt_hour() {
+        assert_eq!(1000.0 * LB_PER_MWH_TO_G_PER_KWH, 453.59237);
+    }
+}
