@@ -132,9 +132,10 @@ fn carbon_aware_sdk_docs_shape_and_empty_forecasts() {
         // The docs' older shape (singular `optimalDataPoint`) parses too.
         Mock::given(method("GET"))
             .and(query_param("location", "westeurope"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(fixture(
-                "carbon-aware-sdk-westeurope-docs-shape.json",
-            )))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(fixture("carbon-aware-sdk-westeurope-docs-shape.json")),
+            )
             .mount(&server)
             .await;
         // An empty forecast: the location is skipped and said so.
@@ -188,7 +189,10 @@ fn carbon_aware_sdk_docs_shape_and_empty_forecasts() {
         &[],
     );
     assert_eq!(code, 3, "{stderr}");
-    assert!(stderr.contains("gave no forecast for any location"), "{stderr}");
+    assert!(
+        stderr.contains("gave no forecast for any location"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -201,9 +205,10 @@ fn electricity_maps_maps_regions_to_zones_and_sends_the_key() {
                 .and(path("/carbon-intensity/forecast"))
                 .and(query_param("zone", zone))
                 .and(header("auth-token", "em-key-123456"))
-                .respond_with(ResponseTemplate::new(200).set_body_json(fixture(&format!(
-                    "electricity-maps-forecast-{zone}.json"
-                ))))
+                .respond_with(
+                    ResponseTemplate::new(200)
+                        .set_body_json(fixture(&format!("electricity-maps-forecast-{zone}.json"))),
+                )
                 .expect(1)
                 .mount(&server)
                 .await;
@@ -291,12 +296,12 @@ fn electricity_maps_refused_key_and_rate_limit() {
     assert_eq!(code, 0, "{stderr}");
     let p: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(p["best_per_location"][0]["g_per_kwh"], 100.0);
-    let (code, _, stderr) = schedule(
-        &["--source", "electricity-maps", "--location", "FR"],
-        &[],
-    );
+    let (code, _, stderr) = schedule(&["--source", "electricity-maps", "--location", "FR"], &[]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("needs ELECTRICITY_MAPS_API_KEY"), "{stderr}");
+    assert!(
+        stderr.contains("needs ELECTRICITY_MAPS_API_KEY"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -318,9 +323,10 @@ fn watttime_logs_in_and_converts_pounds_per_megawatt_hour() {
                 .and(query_param("region", region))
                 .and(query_param("signal_type", "co2_moer"))
                 .and(header("authorization", "Bearer wt-test-token-0123456789"))
-                .respond_with(ResponseTemplate::new(200).set_body_json(fixture(&format!(
-                    "watttime-forecast-{region}.json"
-                ))))
+                .respond_with(
+                    ResponseTemplate::new(200)
+                        .set_body_json(fixture(&format!("watttime-forecast-{region}.json"))),
+                )
                 .expect(1)
                 .mount(&server)
                 .await;
@@ -360,7 +366,12 @@ fn the_offline_default_needs_no_network() {
     // aws eu-north-1 40.695 and eu-west-3 56.039 g/kWh (src/reference/cloud_regions.csv):
     // 100 kWh → 4.0695 kg vs 5.6039 kg; a flat average has nothing to gain from waiting.
     let (code, stdout, stderr) = schedule(
-        &["--location", "aws:eu-west-3", "--location", "aws:eu-north-1"],
+        &[
+            "--location",
+            "aws:eu-west-3",
+            "--location",
+            "aws:eu-north-1",
+        ],
         &[],
     );
     assert_eq!(code, 0, "{stderr}");
