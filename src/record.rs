@@ -331,6 +331,48 @@ impl RunRecord {
     }
 }
 
+/// Largest CO2e one run may report: 1 Gt (the world emits about 37 Gt CO2 a year).
+pub const MAX_RUN_CO2E_KG: f64 = 1e12;
+/// Largest energy one run may report: 1 PWh (the world uses about 30 PWh of electricity a year).
+pub const MAX_RUN_ENERGY_KWH: f64 = 1e12;
+/// Longest duration one run may report: about 100 years.
+pub const MAX_RUN_DURATION_S: f64 = 3.2e9;
+
+/// Refuse figures no training run can have (`1e308` kg, a century-long run): they are corrupt
+/// input, and summing them would overflow to infinity.
+pub fn check_plausible(records: &[RunRecord]) -> Result<(), crate::error::Error> {
+    use crate::error::{Error, Problem};
+    for r in records {
+        let bad = |what: &str, value: f64, max: f64, unit: &str| {
+            Err(Error::input(
+                Problem::new(
+                    r.source.clone(),
+                    format!(
+                        "run {}: {what} {value:e} {unit} is not plausible for one run (more than {max:e} {unit})",
+                        r.run_id
+                    ),
+                )
+                .with_help("the log is corrupt or its unit is wrong; fix or leave out this row"),
+            ))
+        };
+        let co2e = r.emissions.value();
+        if co2e > MAX_RUN_CO2E_KG {
+            return bad("CO2e", co2e, MAX_RUN_CO2E_KG, "kg");
+        }
+        if let Some(e) = r.energy.map(|e| e.value())
+            && e > MAX_RUN_ENERGY_KWH
+        {
+            return bad("energy", e, MAX_RUN_ENERGY_KWH, "kWh");
+        }
+        if let Some(d) = r.duration.map(|d| d.value())
+            && d > MAX_RUN_DURATION_S
+        {
+            return bad("duration", d, MAX_RUN_DURATION_S, "s");
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::Phase;

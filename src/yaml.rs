@@ -120,9 +120,65 @@ impl MarkedEventReceiver for Collector {
     }
 }
 
+/// Deepest nesting accepted. Real policies, configurations, manifests and cards nest a few to a
+/// few dozen levels; a deeper document is refused before parsing, because YAML parsers recurse
+/// (100,000 nested `[` made the parser spin for minutes).
+pub const MAX_DEPTH: usize = 100;
+
+/// Refuse a YAML text nested deeper than [`MAX_DEPTH`] (flow `[`/`{` and compact `- - -` or
+/// indentation levels), with the place where it gets too deep.
+pub fn guard_depth(file: &Path, text: &str) -> Result<(), Box<Problem>> {
+    let mut flow = 0usize;
+    for (n, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start_matches([' ', '\t']);
+        let indent = line.len() - trimmed.len();
+        let mut dashes = 0;
+        let mut rest = trimmed;
+        while let Some(r) = rest.strip_prefix("- ") {
+            dashes += 1;
+            rest = r.trim_start_matches(' ');
+        }
+        let mut quote: Option<char> = None;
+        for (col, c) in line.char_indices() {
+            match (quote, c) {
+                (None, '#') if col == 0 || line[..col].ends_with([' ', '\t']) => break,
+                (None, '"' | '\'') => quote = Some(c),
+                (Some(q), c) if c == q => quote = None,
+                (None, '[' | '{') => {
+                    flow += 1;
+                    if flow + dashes + indent / 2 > MAX_DEPTH {
+                        return Err(Box::new(
+                            Problem::new(
+                                Location::at(file, n as u64 + 1, col as u64 + 1),
+                                format!("nested more than {MAX_DEPTH} levels deep"),
+                            )
+                            .with_help(
+                                "no carbon-gate file needs this; the file is corrupt or hostile",
+                            ),
+                        ));
+                    }
+                }
+                (None, ']' | '}') => flow = flow.saturating_sub(1),
+                _ => {}
+            }
+        }
+        if flow + dashes + indent / 2 > MAX_DEPTH {
+            return Err(Box::new(
+                Problem::new(
+                    Location::line(file, n as u64 + 1),
+                    format!("nested more than {MAX_DEPTH} levels deep"),
+                )
+                .with_help("no carbon-gate file needs this; the file is corrupt or hostile"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Deserialize `text` (the content of `file`) strictly into `T` and index its places.
 pub fn load<T: DeserializeOwned>(file: &Path, text: &str) -> Result<(T, Spans), Box<Problem>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    guard_depth(file, text)?;
     let value: T = serde_yaml::from_str(text).map_err(|err| {
         let location = match err.location() {
             Some(at) => Location::at(file, at.line() as u64, at.column() as u64),
@@ -152,6 +208,20 @@ pub fn load<T: DeserializeOwned>(file: &Path, text: &str) -> Result<(T, Spans), 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deep_nesting_is_refused_before_parsing() {
+        let f = Path::new("d.yaml");
+        let deep = format!("a: {}{}\n", "[".repeat(101), "]".repeat(101));
+        let err = guard_depth(f, &deep).unwrap_err();
+        assert_eq!(
+            err.to_string().lines().next().unwrap(),
+            "d.yaml:1:104: nested more than 100 levels deep"
+        );
+        assert!(guard_depth(f, &format!("a: {}{}\n", "[".repeat(99), "]".repeat(99))).is_ok());
+        assert!(guard_depth(f, &format!("{}x\n", "- ".repeat(101))).is_err());
+        assert!(guard_depth(f, "a: \"[[[[[[\" # [[[[\n").is_ok());
+    }
 
     #[test]
     fn indexes_nested_paths() {

@@ -1,0 +1,311 @@
+//! The bad-input corpus (tests/bad-inputs/cases, written by tests/bad-inputs/make.py) plus the
+//! cases made here because they are too big or too odd to commit. Every case: exit 2, one
+//! `carbon-gate: error:` message naming the file (and place), no panic, nothing written to
+//! `--output`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+struct Case {
+    name: String,
+    dir: PathBuf,
+    args: Vec<String>,
+    expect: String,
+}
+
+fn committed() -> Vec<Case> {
+    let root = Path::new("tests/bad-inputs/cases");
+    let mut cases: Vec<Case> = std::fs::read_dir(root)
+        .expect("corpus: run python3 tests/bad-inputs/make.py")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .map(|dir| {
+            let args = std::fs::read_to_string(dir.join("args")).unwrap();
+            let expect = std::fs::read_to_string(dir.join("expect")).unwrap();
+            Case {
+                name: dir.file_name().unwrap().to_string_lossy().into_owned(),
+                args: args.lines().map(str::to_owned).collect(),
+                expect: expect.trim().to_owned(),
+                dir,
+            }
+        })
+        .collect();
+    cases.sort_by(|a, b| a.name.cmp(&b.name));
+    cases
+}
+
+const POLICY: &str =
+    "version: 1\nbudgets:\n  - model: text-gen\n    limits: { co2e: { fail: \"1 kg\" } }\n";
+
+/// Cases generated at run time into `root`.
+fn generated(root: &Path) -> Vec<Case> {
+    let mut cases = Vec::new();
+    let mut add = |name: &str, files: Vec<(&str, Vec<u8>)>, args: &[&str], expect: &str| {
+        let dir = root.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (f, bytes) in files {
+            std::fs::write(dir.join(f), bytes).unwrap();
+        }
+        std::fs::write(dir.join("policy.yaml"), POLICY).unwrap();
+        cases.push(Case {
+            name: name.to_owned(),
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
+            expect: expect.to_owned(),
+            dir,
+        });
+    };
+    let check = |file: &str| -> Vec<String> {
+        [
+            "check",
+            "--policy",
+            "{case}/policy.yaml",
+            "--format",
+            "json",
+            &format!("{{case}}/{file}"),
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect()
+    };
+    let check_args = |file: &str| check(file);
+    // A 10 MB single line.
+    let mut long = b"timestamp,project_name,run_id,duration,emissions,energy_consumed\n".to_vec();
+    long.extend(std::iter::repeat_n(b'7', 10 * 1024 * 1024));
+    long.push(b'\n');
+    let a = check_args("emissions.csv");
+    add(
+        "gen-10mb-line",
+        vec![("emissions.csv", long)],
+        &a.iter().map(String::as_str).collect::<Vec<_>>(),
+        "emissions.csv",
+    );
+    // YAML alias bomb (billion laughs) as a policy and as a manifest.
+    let mut bomb = String::from("a: &a [\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\"]\n");
+    for i in 1..10 {
+        let prev = (b'a' + i - 1) as char;
+        let cur = (b'a' + i) as char;
+        bomb.push_str(&format!(
+            "{cur}: &{cur} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"
+        ));
+    }
+    add(
+        "gen-alias-bomb-policy",
+        vec![
+            ("bomb.yaml", format!("version: 1\n{bomb}").into_bytes()),
+            (
+                "runs.ndjson",
+                b"{\"run_id\": \"r1\", \"model\": \"text-gen\", \"co2e_kg\": 1}\n".to_vec(),
+            ),
+        ],
+        &[
+            "check",
+            "--policy",
+            "{case}/bomb.yaml",
+            "--format",
+            "json",
+            "{case}/runs.ndjson",
+        ],
+        "bomb.yaml",
+    );
+    let a = check_args("manifest.yaml");
+    add(
+        "gen-alias-bomb-manifest",
+        vec![(
+            "manifest.yaml",
+            format!(
+                "name: text-gen\ninitialize:\n  plugins: {{}}\n{bomb}tree:\n  children: {{}}\n"
+            )
+            .into_bytes(),
+        )],
+        &a.iter().map(String::as_str).collect::<Vec<_>>(),
+        "manifest.yaml",
+    );
+    // Deep nesting: 100,000 levels of YAML flow sequences and of JSON arrays.
+    let depth = 100_000;
+    add(
+        "gen-deep-yaml-policy",
+        vec![
+            (
+                "deep.yaml",
+                format!(
+                    "version: 1\nbudgets: {}{}\n",
+                    "[".repeat(depth),
+                    "]".repeat(depth)
+                )
+                .into_bytes(),
+            ),
+            (
+                "runs.ndjson",
+                b"{\"run_id\": \"r1\", \"model\": \"text-gen\", \"co2e_kg\": 1}\n".to_vec(),
+            ),
+        ],
+        &[
+            "check",
+            "--policy",
+            "{case}/deep.yaml",
+            "--format",
+            "json",
+            "{case}/runs.ndjson",
+        ],
+        "deep.yaml",
+    );
+    let a = check_args("runs.json");
+    add(
+        "gen-deep-json",
+        vec![(
+            "runs.json",
+            format!(
+                "{{\"run_id\": \"r1\", \"co2e_kg\": 1, \"metrics\": {}{}}}\n",
+                "[".repeat(depth),
+                "]".repeat(depth)
+            )
+            .into_bytes(),
+        )],
+        &a.iter().map(String::as_str).collect::<Vec<_>>(),
+        "runs.json",
+    );
+    cases
+}
+
+fn prepare_special(root: &Path) -> Vec<Case> {
+    let mut cases = Vec::new();
+    // A symlink loop inside a log directory, a dangling symlink named directly, and a
+    // directory where the policy file should be.
+    let dir = root.join("special-symlink-loop");
+    std::fs::create_dir_all(dir.join("logs")).unwrap();
+    std::fs::write(dir.join("policy.yaml"), POLICY).unwrap();
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink("b.csv", dir.join("logs/a.csv")).unwrap();
+        std::os::unix::fs::symlink("a.csv", dir.join("logs/b.csv")).unwrap();
+    }
+    cases.push(Case {
+        name: "special-symlink-loop".into(),
+        args: [
+            "check",
+            "--policy",
+            "{case}/policy.yaml",
+            "--format",
+            "json",
+            "{case}/logs/a.csv",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect(),
+        expect: "a.csv".into(),
+        dir,
+    });
+    let dir = root.join("special-dangling-symlink");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("policy.yaml"), POLICY).unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("gone.csv", dir.join("emissions.csv")).unwrap();
+    cases.push(Case {
+        name: "special-dangling-symlink".into(),
+        args: [
+            "check",
+            "--policy",
+            "{case}/policy.yaml",
+            "--format",
+            "json",
+            "{case}/emissions.csv",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect(),
+        expect: "emissions.csv".into(),
+        dir,
+    });
+    let dir = root.join("special-policy-is-a-directory");
+    std::fs::create_dir_all(dir.join("policies/budgets.yaml")).unwrap();
+    std::fs::write(
+        dir.join("runs.ndjson"),
+        "{\"run_id\": \"r1\", \"model\": \"text-gen\", \"co2e_kg\": 1}\n",
+    )
+    .unwrap();
+    cases.push(Case {
+        name: "special-policy-is-a-directory".into(),
+        args: [
+            "check",
+            "--policy",
+            "{case}/policies/budgets.yaml",
+            "--format",
+            "json",
+            "{case}/runs.ndjson",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect(),
+        expect: "budgets.yaml".into(),
+        dir,
+    });
+    cases
+}
+
+fn run_case(c: &Case, out_dir: &Path) -> Option<String> {
+    let case_dir = c.dir.to_string_lossy().into_owned();
+    let mut args: Vec<String> = c
+        .args
+        .iter()
+        .map(|a| a.replace("{case}", &case_dir))
+        .collect();
+    let output = out_dir.join(format!("{}.out", c.name));
+    let writes_report = matches!(args[0].as_str(), "check" | "report" | "ingest" | "estimate");
+    if writes_report {
+        args.push("--output".into());
+        args.push(output.to_string_lossy().into_owned());
+    }
+    let out = common::bin()
+        .args(&args)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let mut problems = Vec::new();
+    if out.status.code() != Some(2) {
+        problems.push(format!("exit {:?}, want 2", out.status.code()));
+    }
+    if stderr.contains("panicked") || stderr.contains("RUST_BACKTRACE") {
+        problems.push("panicked".to_owned());
+    }
+    let errors = stderr.matches("error:").count();
+    if errors != 1 {
+        problems.push(format!("{errors} `error:` messages, want 1"));
+    }
+    if !stderr.contains(&c.expect) {
+        problems.push(format!("the message does not name `{}`", c.expect));
+    }
+    if output.exists() {
+        problems.push("something was written to --output".to_owned());
+    }
+    (!problems.is_empty()).then(|| {
+        format!(
+            "{}: {}\n  stderr: {}",
+            c.name,
+            problems.join("; "),
+            stderr.trim()
+        )
+    })
+}
+
+#[test]
+fn every_bad_input_is_refused_cleanly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cases = committed();
+    assert!(cases.len() >= 60, "corpus has {} cases", cases.len());
+    cases.extend(generated(tmp.path()));
+    cases.extend(prepare_special(tmp.path()));
+    let out_dir = tmp.path().join("outputs");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let failures: Vec<String> = cases.iter().filter_map(|c| run_case(c, &out_dir)).collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases misbehaved:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
