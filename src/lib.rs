@@ -137,6 +137,7 @@ fn read_logs(
         hf_units: input.hf_units,
     };
     let ingested = ingest::ingest(&input.logs, &options)?;
+    record::check_plausible(&ingested.records)?;
     let mut warnings = ingested.warnings;
     let reconciled = ledger::reconcile(ingested.records);
     warnings.extend(reconciled.warnings.iter().cloned());
@@ -160,6 +161,7 @@ fn read_entries(
         hf_units: input.hf_units,
     };
     let ingested = ingest::ingest(logs, &options)?;
+    record::check_plausible(&ingested.records)?;
     let mut warnings = ingested.warnings;
     let mut reconciled = ledger::reconcile(ingested.records);
     warnings.extend(reconciled.warnings.iter().cloned());

@@ -418,6 +418,11 @@ pub fn format_significant(value: f64, sig: usize) -> String {
         return format!("{value}");
     }
     let magnitude = value.abs().log10().floor() as i32;
+    if magnitude >= 15 {
+        // Beyond any real figure; keep it readable rather than print 300 digits.
+        let p = sig.saturating_sub(1);
+        return format!("{value:.p$e}");
+    }
     let decimals = (sig as i32 - 1 - magnitude).max(0) as usize;
     let text = format!("{value:.decimals$}");
     if text.contains('.') {

@@ -660,6 +660,7 @@ async fn record_with(args: &RecordArgs, client: &Mlflow) -> Result<Outcome, Erro
             hf_units: args.input.hf_units,
         },
     )?;
+    crate::record::check_plausible(&records)?;
     let reconciled = ledger::reconcile(records);
     let counted: Vec<usize> = (0..reconciled.records.len()).collect();
     let totals = ledger::totals(&reconciled, counted);
