@@ -237,7 +237,7 @@ pub fn load(file: &Path) -> Result<Config, Error> {
         ))
     })?;
     let (raw, spans): (ConfigFile, Spans) =
-        yaml::load(file, &text).map_err(|p| Error::Policy(vec![*p]))?;
+        yaml::load(file, &text).map_err(|p| Error::Config(vec![*p]))?;
     // Paths are relative to the file's directory; a file in the current directory leaves them
     // as written.
     let dir = file.parent().map(Path::to_owned).unwrap_or_default();
@@ -353,6 +353,6 @@ pub fn load(file: &Path) -> Result<Config, Error> {
     if r.problems.is_empty() {
         Ok(Config { policy, groups })
     } else {
-        Err(Error::Policy(r.problems))
+        Err(Error::Config(r.problems))
     }
 }

@@ -135,6 +135,9 @@ pub enum Error {
     /// One or more problems in policy files.
     #[error("bad policy: {}", join(.0))]
     Policy(Vec<Problem>),
+    /// One or more problems in the project configuration (`carbon-gate.yaml`).
+    #[error("bad configuration: {}", join(.0))]
+    Config(Vec<Problem>),
     /// A command line that cannot be carried out.
     #[error("{0}")]
     Usage(String),
@@ -171,7 +174,11 @@ impl Error {
     /// The exit code this error maps to.
     pub fn exit(&self) -> Exit {
         match self {
-            Error::Input(_) | Error::Policy(_) | Error::Usage(_) | Error::Output { .. } => {
+            Error::Input(_)
+            | Error::Policy(_)
+            | Error::Config(_)
+            | Error::Usage(_)
+            | Error::Output { .. } => {
                 Exit::BadInput
             }
             Error::Service(_) => Exit::ServiceFailed,
