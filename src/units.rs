@@ -408,6 +408,20 @@ pub fn parse_quantity(text: &str, expected: Dimension) -> Result<Quantity, Quant
             _ => return Err(wrong()),
         })),
     };
+    // A finite number can still overflow when scaled to the base unit ("1e308 t").
+    let base = match quantity {
+        Quantity::Mass(m) => m.value(),
+        Quantity::Energy(e) => e.value(),
+        Quantity::Intensity(i) => i.value(),
+        Quantity::Percent(r) => r.value(),
+        Quantity::Power(p) => p.value(),
+        Quantity::Duration(d) => d.value(),
+    };
+    if !base.is_finite() {
+        return Err(QuantityError::OutOfRange {
+            text: text.to_owned(),
+        });
+    }
     Ok(quantity)
 }
 
