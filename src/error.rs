@@ -178,9 +178,7 @@ impl Error {
             | Error::Policy(_)
             | Error::Config(_)
             | Error::Usage(_)
-            | Error::Output { .. } => {
-                Exit::BadInput
-            }
+            | Error::Output { .. } => Exit::BadInput,
             Error::Service(_) => Exit::ServiceFailed,
         }
     }
