@@ -16,7 +16,7 @@
 //!
 //! Each judgement is reported as a warning with the places involved.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use semver::Version;
 use serde::Serialize;
@@ -103,19 +103,16 @@ fn places(records: &[RunRecord], indices: &[usize]) -> String {
 pub fn reconcile(mut records: Vec<RunRecord>) -> Reconciled {
     let mut statuses = vec![Status::Counted; records.len()];
     let mut warnings = Vec::new();
-    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
-    let mut index: HashMap<(Format, String), usize> = HashMap::new();
-    for (i, r) in records.iter().enumerate() {
-        let key = (r.format, r.run_id.clone());
-        match index.get(&key) {
-            Some(&g) => groups[g].1.push(i),
-            None => {
-                index.insert(key, groups.len());
-                groups.push((r.run_id.clone(), vec![i]));
-            }
+    let groups = group_by_run(&records);
+    for members in &groups {
+        // The common case: a run read once, as a whole-run row. Counted, nothing to say.
+        if let [only] = members.as_slice()
+            && records[*only].part.is_none()
+        {
+            continue;
         }
-    }
-    for (run_id, members) in &groups {
+        let run_id = records[members.as_slice()[0]].run_id.clone();
+        let run_id = &run_id;
         let (whole, parts): (Vec<usize>, Vec<usize>) =
             members.iter().partition(|&&i| records[i].part.is_none());
         let tasks: Vec<usize> = parts
@@ -220,6 +217,50 @@ pub fn reconcile(mut records: Vec<RunRecord>) -> Reconciled {
     }
 }
 
+/// The indices of the records of each run (same format and run id), runs in order of first
+/// appearance, records in read order. One hash of each run id; no per-run allocation for the
+/// runs read once (the common case).
+fn group_by_run(records: &[RunRecord]) -> Vec<Members> {
+    let mut groups: Vec<Members> = Vec::new();
+    let mut index: HashMap<(Format, &str), usize> = HashMap::with_capacity(records.len());
+    for (i, r) in records.iter().enumerate() {
+        match index.entry((r.format, r.run_id.as_str())) {
+            std::collections::hash_map::Entry::Occupied(g) => groups[*g.get()].push(i),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(groups.len());
+                groups.push(Members::One(i));
+            }
+        }
+    }
+    groups
+}
+
+/// The records of one run: most runs have one, so that case is not a `Vec`.
+enum Members {
+    One(usize),
+    Many(Vec<usize>),
+}
+
+impl Members {
+    fn push(&mut self, i: usize) {
+        match self {
+            Members::One(first) => *self = Members::Many(vec![*first, i]),
+            Members::Many(v) => v.push(i),
+        }
+    }
+
+    fn as_slice(&self) -> &[usize] {
+        match self {
+            Members::One(i) => std::slice::from_ref(i),
+            Members::Many(v) => v,
+        }
+    }
+
+    fn iter(&self) -> std::slice::Iter<'_, usize> {
+        self.as_slice().iter()
+    }
+}
+
 /// The most complete row of each distinct part among `parts`, in read order.
 fn distinct_parts(records: &[RunRecord], parts: &[usize]) -> Vec<usize> {
     let mut by_part: BTreeMap<String, Vec<usize>> = BTreeMap::new();
@@ -307,14 +348,15 @@ pub fn totals(reconciled: &Reconciled, indices: impl IntoIterator<Item = usize>)
 
 /// Total a set of counted records.
 pub fn sum(counted: &[&RunRecord]) -> Totals {
-    let runs_where = |keep: &dyn Fn(&RunRecord) -> bool| {
-        counted
-            .iter()
-            .filter(|r| keep(r))
-            .map(|r| (r.format, r.run_id.as_str()))
-            .collect::<HashSet<_>>()
-            .len()
-    };
+    // Distinct runs, and whether any of each run's records lacks energy or is an estimate: one
+    // pass and one hash per record.
+    let mut runs: HashMap<(Format, &str), (bool, bool)> = HashMap::with_capacity(counted.len());
+    for r in counted {
+        let flags = runs.entry((r.format, r.run_id.as_str())).or_default();
+        flags.0 |= r.energy.is_none();
+        flags.1 |= r.method.is_estimate();
+    }
+    let runs_where = |flag: fn(&(bool, bool)) -> bool| runs.values().filter(|f| flag(f)).count();
     let energy = |r: &&RunRecord| r.energy.unwrap_or(Energy::ZERO);
     let markets: Vec<Mass> = counted.iter().filter_map(|r| r.market).collect();
     Totals {
@@ -353,9 +395,9 @@ pub fn sum(counted: &[&RunRecord]) -> Totals {
             embodied: counted.iter().filter_map(|r| r.embodied).sum(),
         },
         duration: counted.iter().filter_map(|r| r.duration).sum(),
-        runs: runs_where(&|_| true),
-        runs_without_energy: runs_where(&|r| r.energy.is_none()),
-        estimated_runs: runs_where(&|r| r.method.is_estimate()),
+        runs: runs.len(),
+        runs_without_energy: runs_where(|f| f.0),
+        estimated_runs: runs_where(|f| f.1),
     }
 }
 
@@ -445,17 +487,21 @@ pub fn aggregate(
 ) -> (Vec<Entry>, Vec<Warning>) {
     let mut warnings = Vec::new();
     type Key = (String, Option<Version>);
-    let mut by_model: BTreeMap<Key, Vec<usize>> = BTreeMap::new();
 
-    for (i, r) in reconciled.records.iter_mut().enumerate() {
+    for r in &mut reconciled.records {
         if r.phase.is_none() {
             r.phase = attribution.phase;
         }
+    }
+    // Grouped under borrowed names first (one hash per record, no copy of the name), then
+    // ordered: there are few models and versions, and many records.
+    let mut grouped: HashMap<(&str, Option<Version>), Vec<usize>> = HashMap::new();
+    for (i, r) in reconciled.records.iter().enumerate() {
         let model = attribution
             .model
-            .clone()
-            .or_else(|| r.model.clone())
-            .unwrap_or_else(|| UNNAMED_MODEL.to_owned());
+            .as_deref()
+            .or(r.model.as_deref())
+            .unwrap_or(UNNAMED_MODEL);
         let version = match (&attribution.version, &r.version) {
             (Some(v), _) => Some(v.clone()),
             (None, Some(text)) => match Version::parse(text.trim().trim_start_matches('v')) {
@@ -473,8 +519,12 @@ pub fn aggregate(
             },
             (None, None) => None,
         };
-        by_model.entry((model, version)).or_default().push(i);
+        grouped.entry((model, version)).or_default().push(i);
     }
+    let mut by_model: BTreeMap<Key, Vec<usize>> = grouped
+        .into_iter()
+        .map(|((model, version), records)| ((model.to_owned(), version), records))
+        .collect();
     // A model named on the command line always has an entry (with no runs, it fails closed).
     if let Some(model) = &attribution.model
         && !by_model.keys().any(|(m, _)| m == model)

@@ -355,6 +355,26 @@ pub fn check_plausible(records: &[RunRecord]) -> Result<(), crate::error::Error>
                 .with_help("the log is corrupt or its unit is wrong; fix or leave out this row"),
             ))
         };
+        for (what, text) in [
+            ("run id", Some(r.run_id.as_str())),
+            ("model", r.model.as_deref()),
+            ("version", r.version.as_deref()),
+        ] {
+            if let Some(t) = text
+                && t.chars().any(|c| c.is_control() && c != '\t')
+            {
+                return Err(Error::input(
+                    Problem::new(
+                        r.source.clone(),
+                        format!(
+                            "the {what} {:?} holds control characters (NUL bytes?): the file is corrupt or binary",
+                            t
+                        ),
+                    )
+                    .with_help("use the log the tracker wrote; names must be plain text"),
+                ));
+            }
+        }
         let co2e = r.emissions.value();
         if co2e > MAX_RUN_CO2E_KG {
             return bad("CO2e", co2e, MAX_RUN_CO2E_KG, "kg");

@@ -16,7 +16,6 @@
 //!
 //! Rows repeated under one run id and rotated `.bak` files are reconciled in [`crate::ledger`].
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use super::Parsed;
@@ -181,29 +180,110 @@ enum Alignment {
     Shifted { head: usize, tail: usize },
 }
 
-/// Column name → field value for one row, only for the columns that can be trusted.
+/// The columns a record is built from; [`Columns`] maps each to a field of the row.
+const WANTED: [&str; 20] = [
+    "duration",
+    "emissions",
+    "energy_consumed",
+    "cpu_energy",
+    "gpu_energy",
+    "ram_energy",
+    "pue",
+    "run_id",
+    "experiment_id",
+    "codecarbon_version",
+    "task_name",
+    "project_name",
+    "timestamp",
+    "country_name",
+    "country_iso_code",
+    "region",
+    "cloud_provider",
+    "cloud_region",
+    "cpu_model",
+    "gpu_model",
+];
+const DURATION: usize = 0;
+const EMISSIONS: usize = 1;
+const ENERGY_CONSUMED: usize = 2;
+const CPU_ENERGY: usize = 3;
+const GPU_ENERGY: usize = 4;
+const RAM_ENERGY: usize = 5;
+const PUE: usize = 6;
+const RUN_ID: usize = 7;
+const EXPERIMENT_ID: usize = 8;
+const CODECARBON_VERSION: usize = 9;
+const TASK_NAME: usize = 10;
+const PROJECT_NAME: usize = 11;
+const TIMESTAMP: usize = 12;
+const COUNTRY_NAME: usize = 13;
+const COUNTRY_ISO_CODE: usize = 14;
+const REGION: usize = 15;
+const CLOUD_PROVIDER: usize = 16;
+const CLOUD_REGION: usize = 17;
+const CPU_MODEL: usize = 18;
+const GPU_MODEL: usize = 19;
+/// Not in [`WANTED`]'s fixed slots because it is looked up by name only once per row.
+const GPU_COUNT: &str = "gpu_count";
+
+/// For one alignment of a row with the header: the field index of each [`WANTED`] column (and of
+/// `gpu_count`), `None` when the row has no trusted field for it. Computed once per layout, not
+/// per row (a per-row name → value map was the parser's main cost).
+#[derive(Clone)]
+struct Columns {
+    at: [Option<usize>; WANTED.len()],
+    gpu_count: Option<usize>,
+}
+
+impl Columns {
+    /// Map `(column name, field index)` pairs; a name given twice maps to its last field, as a
+    /// name → value map filled in this order would.
+    fn new<'a>(pairs: impl IntoIterator<Item = (&'a str, usize)>) -> Columns {
+        let mut columns = Columns {
+            at: [None; WANTED.len()],
+            gpu_count: None,
+        };
+        for (name, field) in pairs {
+            if let Some(k) = WANTED.iter().position(|w| *w == name) {
+                columns.at[k] = Some(field);
+            } else if name == GPU_COUNT {
+                columns.gpu_count = Some(field);
+            }
+        }
+        columns
+    }
+}
+
+/// One row, read through the [`Columns`] of its alignment.
 struct Row<'a> {
-    fields: HashMap<&'a str, &'a str>,
+    fields: &'a csv::StringRecord,
+    columns: &'a Columns,
     file: &'a Path,
     line: u64,
 }
 
 impl Row<'_> {
-    fn text(&self, column: &str) -> Option<&str> {
-        self.fields
-            .get(column)
-            .map(|v| v.trim())
+    fn field(&self, at: Option<usize>) -> Option<&str> {
+        at.and_then(|i| self.fields.get(i))
+            .map(str::trim)
             .filter(|v| !v.is_empty())
     }
 
-    fn owned(&self, column: &str) -> Option<String> {
+    fn text(&self, column: usize) -> Option<&str> {
+        self.field(self.columns.at[column])
+    }
+
+    fn owned(&self, column: usize) -> Option<String> {
         self.text(column).map(str::to_owned)
     }
 
     /// A required non-negative finite number.
-    fn number(&self, column: &str, unit: &str) -> Result<f64, Error> {
+    fn number(&self, column: usize, unit: &str) -> Result<f64, Error> {
         match self.text(column) {
-            None => Err(self.problem(format!("`{column}` is empty: expected a number of {unit}"))),
+            None => Err(self.problem(format!(
+                "`{}` is empty: expected a number of {unit}",
+                WANTED[column]
+            ))),
             Some(_) => self
                 .optional_number(column, unit)
                 .map(|v| v.unwrap_or_default()),
@@ -211,14 +291,15 @@ impl Row<'_> {
     }
 
     /// An optional number; present but invalid is an error.
-    fn optional_number(&self, column: &str, unit: &str) -> Result<Option<f64>, Error> {
+    fn optional_number(&self, column: usize, unit: &str) -> Result<Option<f64>, Error> {
         let Some(text) = self.text(column) else {
             return Ok(None);
         };
         match text.parse::<f64>() {
             Ok(v) if v.is_finite() && v >= 0.0 => Ok(Some(v)),
             _ => Err(self.problem(format!(
-                "`{column}` is \"{text}\": expected a finite number of {unit}, zero or more"
+                "`{}` is \"{text}\": expected a finite number of {unit}, zero or more",
+                WANTED[column]
             ))),
         }
     }
@@ -235,13 +316,25 @@ impl Row<'_> {
 /// Read one CodeCarbon CSV file (run file or task file). `text` is the whole file, as
 /// [`super::normalize`] leaves it.
 pub fn parse(file: &Path, text: &str) -> Result<Parsed, Error> {
+    read(file, text.as_bytes(), text.len().clamp(1024, 64 * 1024))
+}
+
+/// Read one CodeCarbon CSV file from a reader, row by row (the file is never held whole): the
+/// same as [`parse`] on the text the reader yields, which must be as [`super::normalize`] leaves
+/// it (no byte-order mark, LF line ends; [`super::Normalized`] does that while streaming).
+pub fn parse_reader<R: std::io::Read>(file: &Path, input: R) -> Result<Parsed, Error> {
+    read(file, input, 64 * 1024)
+}
+
+fn read<R: std::io::Read>(file: &Path, input: R, buffer: usize) -> Result<Parsed, Error> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(text.as_bytes());
-    let mut rows = reader.records();
-    let header: Vec<String> = match rows.next() {
-        None => {
+        .buffer_capacity(buffer)
+        .from_reader(input);
+    let mut row = csv::StringRecord::new();
+    let header: Vec<String> = match reader.read_record(&mut row) {
+        Ok(false) => {
             return Err(Error::input(
                 Problem::new(
                     Location::file(file),
@@ -252,8 +345,8 @@ pub fn parse(file: &Path, text: &str) -> Result<Parsed, Error> {
                 ),
             ));
         }
-        Some(Err(err)) => return Err(csv_error(file, &err)),
-        Some(Ok(h)) => h.iter().map(|c| c.trim().to_owned()).collect(),
+        Err(err) => return Err(csv_error(file, &err)),
+        Ok(true) => row.iter().map(|c| c.trim().to_owned()).collect(),
     };
     if !is_codecarbon_header(&header) {
         return Err(Error::input(
@@ -276,11 +369,16 @@ pub fn parse(file: &Path, text: &str) -> Result<Parsed, Error> {
             .iter()
             .rposition(|h| MAY_BE_EMPTY.contains(&h.as_str()))
             .map_or(header.len(), |i| i + 1);
-    let v1_header: Vec<String> = V1.iter().map(|s| (*s).to_owned()).collect();
+    let full = Columns::new(header.iter().map(String::as_str).zip(0..));
+    let v1 = Columns::new(V1.iter().copied().zip(0..));
 
     let mut records = Vec::new();
-    for row in rows {
-        let row = row.map_err(|err| csv_error(file, &err))?;
+    loop {
+        match reader.read_record(&mut row) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(err) => return Err(csv_error(file, &err)),
+        }
         let line = row.position().map_or(0, |p| p.line());
         if row.len() == 1 && row.get(0).is_some_and(|f| f.trim().is_empty()) {
             continue;
@@ -334,32 +432,33 @@ pub fn parse(file: &Path, text: &str) -> Result<Parsed, Error> {
                 .with_help("the row is truncated; restore it from the run's output or remove it"),
             ));
         };
-        let fields: HashMap<&str, &str> = match alignment {
-            Alignment::Full => header.iter().map(String::as_str).zip(row.iter()).collect(),
-            Alignment::V1 => v1_header
-                .iter()
-                .map(String::as_str)
-                .zip(row.iter())
-                .collect(),
+        let shifted;
+        let columns = match alignment {
+            Alignment::Full => &full,
+            Alignment::V1 => &v1,
             Alignment::Shifted { head, tail } => {
-                let mut map: HashMap<&str, &str> = header[..head]
-                    .iter()
-                    .map(String::as_str)
-                    .zip(row.iter())
-                    .collect();
-                let row_tail = row.iter().skip(row.len() - tail);
-                map.extend(
-                    header[header.len() - tail..]
-                        .iter()
-                        .map(String::as_str)
-                        .zip(row_tail),
+                // The leading columns in place, then the trailing ones counted from the right
+                // (which win over a leading column of the same name).
+                let from = row.len() - tail;
+                shifted = Columns::new(
+                    header[..head].iter().map(String::as_str).zip(0..).chain(
+                        header[header.len() - tail..]
+                            .iter()
+                            .map(String::as_str)
+                            .zip(from..),
+                    ),
                 );
-                map
+                &shifted
             }
         };
         let row_is_v1 = matches!(alignment, Alignment::V1) || is_v1_header;
-        let row = Row { fields, file, line };
-        records.push(record(&row, row_is_v1, &layout, &mut warnings)?);
+        let fields = Row {
+            fields: &row,
+            columns,
+            file,
+            line,
+        };
+        records.push(record(&fields, row_is_v1, &layout, &mut warnings)?);
     }
     if records.is_empty() {
         warnings.push(Warning::at(
@@ -382,12 +481,12 @@ fn record(
     warnings: &mut Vec<Warning>,
 ) -> Result<RunRecord, Error> {
     let location = Location::line(row.file, row.line);
-    let duration = Duration::seconds(row.number("duration", "seconds")?);
-    let emissions = Mass::kg(row.number("emissions", "kg CO2e")?);
-    let energy = Energy::kwh(row.number("energy_consumed", "kWh")?);
-    let cpu = row.optional_number("cpu_energy", "kWh")?;
-    let gpu = row.optional_number("gpu_energy", "kWh")?;
-    let ram = row.optional_number("ram_energy", "kWh")?;
+    let duration = Duration::seconds(row.number(DURATION, "seconds")?);
+    let emissions = Mass::kg(row.number(EMISSIONS, "kg CO2e")?);
+    let energy = Energy::kwh(row.number(ENERGY_CONSUMED, "kWh")?);
+    let cpu = row.optional_number(CPU_ENERGY, "kWh")?;
+    let gpu = row.optional_number(GPU_ENERGY, "kWh")?;
+    let ram = row.optional_number(RAM_ENERGY, "kWh")?;
     let components = match (cpu, gpu, ram) {
         (Some(c), Some(g), Some(r)) => Some(Components {
             cpu_kwh: Energy::kwh(c),
@@ -396,8 +495,8 @@ fn record(
         }),
         _ => None,
     };
-    let pue = row.optional_number("pue", "a ratio")?;
-    let id_column = if is_v1 { "experiment_id" } else { "run_id" };
+    let pue = row.optional_number(PUE, "a ratio")?;
+    let id_column = if is_v1 { EXPERIMENT_ID } else { RUN_ID };
     let run_id = match row.owned(id_column) {
         Some(id) => id,
         None => {
@@ -405,32 +504,37 @@ fn record(
             warnings.push(Warning::at(
                 codes::MISSING_RUN_ID,
                 location.clone(),
-                format!("`{id_column}` is empty; counted the row as its own run `{made}`"),
+                format!(
+                    "`{}` is empty; counted the row as its own run `{made}`",
+                    WANTED[id_column]
+                ),
             ));
             made
         }
     };
     let mut record = RunRecord::new(location, Format::Codecarbon, run_id, emissions);
     record.layout = layout.to_owned();
-    record.tool_version = row.owned("codecarbon_version");
-    record.part = row.owned("task_name").map(Part::Task);
-    record.model = row.owned("project_name");
-    record.timestamp = row.owned("timestamp");
+    record.tool_version = row.owned(CODECARBON_VERSION);
+    record.part = row.owned(TASK_NAME).map(Part::Task);
+    record.model = row.owned(PROJECT_NAME);
+    record.timestamp = row.owned(TIMESTAMP);
     record.duration = Some(duration);
     record.energy = Some(energy);
     record.components = components;
     record.place = Place {
-        country: row.owned("country_name"),
-        country_iso: row.owned("country_iso_code"),
-        region: row.owned("region"),
-        cloud_provider: row.owned("cloud_provider"),
-        cloud_region: row.owned("cloud_region"),
+        country: row.owned(COUNTRY_NAME),
+        country_iso: row.owned(COUNTRY_ISO_CODE),
+        region: row.owned(REGION),
+        cloud_provider: row.owned(CLOUD_PROVIDER),
+        cloud_region: row.owned(CLOUD_REGION),
     };
     record.hardware = Hardware {
-        cpu: row.owned("cpu_model"),
-        gpu: row.owned("gpu_model"),
+        cpu: row.owned(CPU_MODEL),
+        gpu: row.owned(GPU_MODEL),
         // Descriptive only: a value that is not a number is left out rather than refused.
-        gpu_count: row.text("gpu_count").and_then(|t| t.parse().ok()),
+        gpu_count: row
+            .field(row.columns.gpu_count)
+            .and_then(|t| t.parse().ok()),
     };
     record.pue = pue;
     Ok(record)

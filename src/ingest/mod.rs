@@ -148,22 +148,271 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
     Ok(())
 }
 
-fn read_text(path: &Path) -> Result<String, Error> {
-    let bytes = std::fs::read(path).map_err(|err| {
+fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String, Error> {
+    String::from_utf8(bytes).map_err(|err| not_utf8(path, err.utf8_error().valid_up_to() as u64))
+}
+
+fn not_utf8(path: &Path, offset: u64) -> Error {
+    Error::input(Problem::new(
+        Location::file(path),
+        format!("not UTF-8 text (invalid byte at offset {offset}): expected an emissions log"),
+    ))
+}
+
+/// How many bytes of a file are read to decide whether it can be streamed.
+const PREFIX_BYTES: usize = 64 * 1024;
+
+/// A file opened for reading: a CodeCarbon log, streamed row by row, or any other file, read
+/// whole (the other formats are small documents parsed as a whole).
+enum Opened {
+    CodeCarbon(Normalized<std::io::Chain<std::io::Cursor<Vec<u8>>, std::fs::File>>),
+    Whole(String),
+}
+
+/// Open `path`: when its first line is a CodeCarbon header (and `--input-format` does not say
+/// otherwise) the file is streamed, so that a log of any size is read in constant memory;
+/// otherwise it is read whole. Either way the same errors come out
+/// (a file that is not UTF-8 is refused with the offset of the first bad byte).
+fn open(path: &Path, options: &Options) -> Result<Opened, Error> {
+    use std::io::Read;
+    let cannot_read = |err: std::io::Error| {
         Error::input(
             Problem::new(Location::file(path), format!("cannot read: {err}"))
                 .with_help("check the path and its permissions"),
         )
-    })?;
-    String::from_utf8(bytes).map_err(|err| {
-        Error::input(Problem::new(
-            Location::file(path),
-            format!(
-                "not UTF-8 text (invalid byte at offset {}): expected an emissions log",
-                err.utf8_error().valid_up_to()
+    };
+    let mut file = std::fs::File::open(path).map_err(cannot_read)?;
+    let mut prefix = Vec::with_capacity(PREFIX_BYTES);
+    (&mut file)
+        .take(PREFIX_BYTES as u64)
+        .read_to_end(&mut prefix)
+        .map_err(cannot_read)?;
+    // A file that fits in the prefix is read whole: streaming buys nothing there, and its
+    // buffers would cost more than the file (a directory of thousands of small logs).
+    let whole = prefix.len() < PREFIX_BYTES;
+    if !whole
+        && matches!(options.format, None | Some(Format::Codecarbon))
+        && codecarbon_first_line(&prefix)
+    {
+        let stream = std::io::Cursor::new(prefix).chain(file);
+        return Ok(Opened::CodeCarbon(Normalized::new(stream)));
+    }
+    let mut bytes = prefix;
+    file.read_to_end(&mut bytes).map_err(cannot_read)?;
+    utf8(path, bytes).map(Opened::Whole)
+}
+
+/// Whether the first (complete) line of `prefix` is a CodeCarbon header, as [`detect`] would see it.
+fn codecarbon_first_line(prefix: &[u8]) -> bool {
+    let Some(end) = prefix.iter().position(|&b| b == b'\n') else {
+        return false;
+    };
+    let Ok(line) = std::str::from_utf8(&prefix[..end]) else {
+        return false;
+    };
+    let line = line.strip_prefix('\u{feff}').unwrap_or(line);
+    csv_header(line).is_some_and(|h| codecarbon::is_codecarbon_header(&h))
+}
+
+/// Stream a CodeCarbon log through [`codecarbon::parse_reader`], as [`read_one`] would read it
+/// whole.
+fn read_codecarbon_stream<R: std::io::Read>(
+    path: &Path,
+    mut stream: Normalized<R>,
+    out: &mut Ingested,
+) -> Result<(), Error> {
+    let parsed = match codecarbon::parse_reader(path, &mut stream) {
+        Ok(parsed) => parsed,
+        Err(err) => {
+            // Read whole, a file that is not UTF-8 is refused before it is parsed: look at the
+            // rest of it for a bad byte, which takes precedence over the parse error.
+            return Err(match stream.finish() {
+                Some(failure) => failure.into_error(path),
+                None => err,
+            });
+        }
+    };
+    out.files.push(InputFile {
+        path: path.to_owned(),
+        format: Format::Codecarbon,
+        layout: parsed.layout,
+        records: parsed.records.len(),
+    });
+    out.records.extend(parsed.records);
+    out.warnings.extend(parsed.warnings);
+    Ok(())
+}
+
+/// Why a streamed file could not be read.
+#[derive(Debug, Clone, PartialEq)]
+enum Failure {
+    /// Not UTF-8: the offset of the first bad byte.
+    Utf8(u64),
+    /// The file system failed.
+    Io(String),
+}
+
+impl Failure {
+    fn into_error(self, path: &Path) -> Error {
+        match self {
+            Failure::Utf8(offset) => not_utf8(path, offset),
+            Failure::Io(err) => Error::input(
+                Problem::new(Location::file(path), format!("cannot read: {err}"))
+                    .with_help("check the path and its permissions"),
             ),
-        ))
-    })
+        }
+    }
+}
+
+/// A reader that yields what [`normalize`] makes of a file while reading it in chunks: the
+/// byte-order mark dropped, CRLF made LF; and that checks the bytes are UTF-8 as they pass
+/// (a failure is kept, for [`Normalized::finish`], and the read fails).
+pub struct Normalized<R> {
+    inner: R,
+    /// Bytes read from `inner` not yet passed on (an incomplete UTF-8 sequence or a `\r` at the
+    /// end of a chunk, which needs the next byte to decide).
+    raw: Vec<u8>,
+    /// How many bytes of `raw` are filled.
+    raw_len: usize,
+    /// Bytes ready to hand out, from `out_at`.
+    out: Vec<u8>,
+    out_at: usize,
+    /// Offset in the file of `raw[0]`.
+    offset: u64,
+    at_start: bool,
+    eof: bool,
+    failure: Option<Failure>,
+}
+
+const CHUNK: usize = 64 * 1024;
+
+impl<R: std::io::Read> Normalized<R> {
+    /// Wrap a reader positioned at the start of a file.
+    pub fn new(inner: R) -> Self {
+        Normalized {
+            inner,
+            raw: Vec::new(),
+            raw_len: 0,
+            out: Vec::with_capacity(CHUNK),
+            out_at: 0,
+            offset: 0,
+            at_start: true,
+            eof: false,
+            failure: None,
+        }
+    }
+
+    /// Read on to the end (discarding) and say what was wrong with the file, if anything.
+    fn finish(&mut self) -> Option<Failure> {
+        let mut sink = [0u8; CHUNK];
+        while self.failure.is_none() {
+            match std::io::Read::read(self, &mut sink) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+        self.failure.clone()
+    }
+
+    fn fail(&mut self, failure: Failure) -> std::io::Error {
+        let err = match &failure {
+            Failure::Utf8(offset) => std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("not UTF-8 text (invalid byte at offset {offset})"),
+            ),
+            Failure::Io(message) => std::io::Error::other(message.clone()),
+        };
+        self.failure = Some(failure);
+        err
+    }
+
+    /// Refill `out` from `inner`; leaves it empty only at the end of the file.
+    fn fill(&mut self) -> std::io::Result<()> {
+        self.out.clear();
+        self.out_at = 0;
+        while self.out.is_empty() && !(self.eof && self.raw_len == 0) {
+            if !self.eof {
+                if self.raw.len() < self.raw_len + CHUNK {
+                    self.raw.resize(self.raw_len + CHUNK, 0);
+                }
+                let n = loop {
+                    match self.inner.read(&mut self.raw[self.raw_len..]) {
+                        Ok(n) => break n,
+                        Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(err) => return Err(self.fail(Failure::Io(err.to_string()))),
+                    }
+                };
+                self.raw_len += n;
+                self.eof = n == 0;
+            }
+            let checked = match std::str::from_utf8(&self.raw[..self.raw_len]) {
+                Ok(_) => Ok(self.raw_len),
+                Err(e) if e.error_len().is_none() && !self.eof => Ok(e.valid_up_to()),
+                Err(e) => Err(self.offset + e.valid_up_to() as u64),
+            };
+            let mut valid = match checked {
+                Ok(valid) => valid,
+                Err(offset) => return Err(self.fail(Failure::Utf8(offset))),
+            };
+            let raw = &self.raw[..self.raw_len];
+            if !self.eof && valid > 0 && raw[valid - 1] == b'\r' {
+                valid -= 1;
+            }
+            let mut from = 0;
+            if self.at_start && (valid >= 3 || self.eof) {
+                self.at_start = false;
+                if raw[..valid].starts_with("\u{feff}".as_bytes()) {
+                    from = 3;
+                }
+            }
+            if self.at_start {
+                continue;
+            }
+            let bytes = &raw[from..valid];
+            if has_cr(bytes) {
+                let mut rest = bytes;
+                while let Some(cr) = rest.iter().position(|&b| b == b'\r') {
+                    self.out.extend_from_slice(&rest[..cr]);
+                    if rest.get(cr + 1) != Some(&b'\n') {
+                        self.out.push(b'\r');
+                    }
+                    rest = &rest[cr + 1..];
+                }
+                self.out.extend_from_slice(rest);
+            } else {
+                self.out.extend_from_slice(bytes);
+            }
+            self.raw.copy_within(valid..self.raw_len, 0);
+            self.raw_len -= valid;
+            self.offset += valid as u64;
+        }
+        Ok(())
+    }
+}
+
+/// Whether `bytes` holds a `\r` (in blocks, without an early exit, so that it vectorizes: most
+/// logs have none and are passed on as they are).
+fn has_cr(bytes: &[u8]) -> bool {
+    let mut blocks = bytes.chunks_exact(64);
+    let found = blocks
+        .by_ref()
+        .any(|block| block.iter().fold(false, |any, &b| any | (b == b'\r')));
+    found || blocks.remainder().contains(&b'\r')
+}
+
+impl<R: std::io::Read> std::io::Read for Normalized<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if let Some(failure) = self.failure.clone() {
+            return Err(self.fail(failure));
+        }
+        if self.out_at == self.out.len() {
+            self.fill()?;
+        }
+        let n = buf.len().min(self.out.len() - self.out_at);
+        buf[..n].copy_from_slice(&self.out[self.out_at..self.out_at + n]);
+        self.out_at += n;
+        Ok(n)
+    }
 }
 
 /// The format of a file, from its content (and name), or `None` when it is no known log.
@@ -236,7 +485,13 @@ pub fn ingest(paths: &[PathBuf], options: &Options) -> Result<Ingested, Error> {
                 if !seen.insert(canonical(&file)) {
                     continue;
                 }
-                let text = read_text(&file)?;
+                let text = match open(&file, options)? {
+                    Opened::CodeCarbon(stream) => {
+                        read_codecarbon_stream(&file, stream, &mut out)?;
+                        continue;
+                    }
+                    Opened::Whole(text) => text,
+                };
                 match options.format.or_else(|| detect(&file, &text)) {
                     Some(Format::Carbontracker) if carbontracker::is_companion(&file) => {}
                     Some(format) => read_one(&file, &text, format, options, true, &mut out)?,
@@ -258,23 +513,27 @@ pub fn ingest(paths: &[PathBuf], options: &Options) -> Result<Ingested, Error> {
             if !seen.insert(canonical(path)) {
                 continue;
             }
-            let text = read_text(path)?;
-            if text.trim_start_matches('\u{feff}').trim().is_empty() {
-                return Err(Error::input(
-                    Problem::new(
-                        Location::file(path),
-                        "file is empty: expected an emissions log",
-                    )
-                    .with_help(
-                        "trackers write their log when a run stops; check that the run finished",
-                    ),
-                ));
+            match open(path, options)? {
+                Opened::CodeCarbon(stream) => read_codecarbon_stream(path, stream, &mut out)?,
+                Opened::Whole(text) => {
+                    if text.trim_start_matches('\u{feff}').trim().is_empty() {
+                        return Err(Error::input(
+                            Problem::new(
+                                Location::file(path),
+                                "file is empty: expected an emissions log",
+                            )
+                            .with_help(
+                                "trackers write their log when a run stops; check that the run finished",
+                            ),
+                        ));
+                    }
+                    let format = match options.format.or_else(|| detect(path, &text)) {
+                        Some(format) => format,
+                        None => return Err(unknown_format(path)),
+                    };
+                    read_one(path, &text, format, options, false, &mut out)?;
+                }
             }
-            let format = match options.format.or_else(|| detect(path, &text)) {
-                Some(format) => format,
-                None => return Err(unknown_format(path)),
-            };
-            read_one(path, &text, format, options, false, &mut out)?;
             for backup in sibling_backups(path) {
                 if !seen.contains(&canonical(&backup)) && !paths.contains(&backup) {
                     out.warnings.push(Warning::at(
@@ -359,6 +618,141 @@ fn canonical(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+    use std::io::Read;
+
+    /// A reader that hands out at most `step` bytes per call, to cut sequences at every place.
+    struct Trickle<'a> {
+        bytes: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.step.min(buf.len()).min(self.bytes.len());
+            buf[..n].copy_from_slice(&self.bytes[..n]);
+            self.bytes = &self.bytes[n..];
+            Ok(n)
+        }
+    }
+
+    /// What streaming makes of `bytes`: the text, or the offset of the first bad byte.
+    fn streamed(bytes: &[u8], step: usize) -> Result<Vec<u8>, Option<Failure>> {
+        let mut reader = Normalized::new(Trickle { bytes, step });
+        let mut out = Vec::new();
+        match reader.read_to_end(&mut out) {
+            Ok(_) => Ok(out),
+            Err(_) => Err(reader.finish()),
+        }
+    }
+
+    /// What reading whole makes of `bytes`.
+    fn whole(bytes: &[u8]) -> Result<Vec<u8>, Option<Failure>> {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Ok(normalize(text).into_owned().into_bytes()),
+            Err(e) => Err(Some(Failure::Utf8(e.valid_up_to() as u64))),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn streaming_normalizes_like_reading_whole(
+            bom in any::<bool>(),
+            pieces in proptest::collection::vec(
+                prop_oneof![
+                    Just(&b"\r"[..]), Just(&b"\n"[..]), Just(&b"\r\n"[..]), Just(&b"a,1"[..]),
+                    Just("é".as_bytes()), Just("€".as_bytes()), Just("\u{feff}".as_bytes()),
+                    Just(&b"\xff"[..]), Just(&b"\xe2\x82"[..]),
+                ],
+                0..40,
+            ),
+            step in 1usize..9,
+        ) {
+            let mut bytes = if bom { "\u{feff}".as_bytes().to_vec() } else { Vec::new() };
+            for p in pieces {
+                bytes.extend_from_slice(p);
+            }
+            prop_assert_eq!(streamed(&bytes, step), whole(&bytes));
+        }
+    }
+
+    /// A CodeCarbon log bigger than the prefix, so that `ingest` streams it.
+    fn big_log(line_end: &str) -> String {
+        let mut text = format!(
+            "\u{feff}timestamp,project_name,run_id,duration,emissions,energy_consumed,region,cpu_model{line_end}"
+        );
+        let mut n = 0;
+        while text.len() <= 2 * PREFIX_BYTES {
+            n += 1;
+            text.push_str(&format!(
+                "2024-01-01T00:00:00,p{},r{},{n}.5,0.{n},{n}.25,,cpu \"x\"\"y\"{line_end}",
+                n % 3,
+                n / 2
+            ));
+        }
+        // A shifted row (CodeCarbon 3.2.9–3.3.0) and a run without an id.
+        text.push_str(&format!(
+            "2024,p9,r9,1,2,3,c{line_end}2024,p9,,1,2,3,,{line_end}"
+        ));
+        text
+    }
+
+    fn ingest_file(bytes: &[u8]) -> (tempfile::TempDir, PathBuf, Result<Ingested, Error>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("emissions.csv");
+        std::fs::write(&path, bytes).unwrap();
+        let read = ingest(std::slice::from_ref(&path), &Options::default());
+        (dir, path, read)
+    }
+
+    #[test]
+    fn a_streamed_log_reads_like_a_whole_one() {
+        for line_end in ["\n", "\r\n"] {
+            let text = big_log(line_end);
+            let (_dir, path, read) = ingest_file(text.as_bytes());
+            let read = read.unwrap();
+            let whole = codecarbon::parse(&path, &normalize(&text)).unwrap();
+            assert_eq!(read.records, whole.records);
+            assert_eq!(read.warnings, whole.warnings);
+            assert_eq!(read.files[0].layout, whole.layout);
+            assert_eq!(read.files[0].records, whole.records.len());
+            assert!(read.warnings.len() >= 2, "{:?}", read.warnings);
+        }
+    }
+
+    #[test]
+    fn a_streamed_log_that_is_not_utf8_is_refused_like_a_whole_one() {
+        // A damaged row early and a bad byte late: read whole, the bad byte is reported.
+        let mut bytes = big_log("\n")
+            .replacen(",p1,r0,", ",p1,r0,x", 1)
+            .into_bytes();
+        let bad = bytes.len() - 3;
+        bytes[bad] = 0xff;
+        let (_dir, _path, read) = ingest_file(&bytes);
+        let err = read.unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("not UTF-8 text (invalid byte at offset {bad})")),
+            "{err}"
+        );
+        // Without the bad byte, the damaged row is the error.
+        bytes[bad] = b'x';
+        let (_dir, _path, read) = ingest_file(&bytes);
+        let err = read.unwrap_err().to_string();
+        assert!(err.contains("emissions.csv:2: `duration`"), "{err}");
+    }
+
+    #[test]
+    fn streaming_large_chunks_and_late_bad_byte() {
+        let mut bytes = "\u{feff}h,i\r\n".as_bytes().to_vec();
+        bytes.extend(std::iter::repeat_n(b'x', 3 * CHUNK + 1));
+        bytes.extend_from_slice(b"\r\n");
+        assert_eq!(streamed(&bytes, usize::MAX), whole(&bytes));
+        bytes.push(0xc3);
+        assert_eq!(
+            streamed(&bytes, usize::MAX),
+            Err(Some(Failure::Utf8(bytes.len() as u64 - 1)))
+        );
+    }
 
     #[test]
     fn backup_names() {

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Time whole commands on the same generated CodeCarbon logs: carbon-gate check (release build),
+# the equivalent pandas and stdlib-csv Python scripts, and `wc -l` / `cat` as the I/O floor.
+# Medians from hyperfine, peak RSS from /usr/bin/time -v. See docs/performance.md.
+#
+#   bash bench/compare.sh                  # 100-row "small PR" file, 10k, 100k, 1M rows
+#   SIZES="100 10000" bash bench/compare.sh
+#   LARGE=1 bash bench/compare.sh          # also: a >1 GB log streamed (generated, then deleted)
+#   MANY=1 bash bench/compare.sh           # also: a directory of 10,000 small logs
+#
+# Needs: hyperfine and /usr/bin/time (Debian: apt-get install hyperfine time), python3 (venv).
+# Generated data, the pandas venv and results go to $CARBON_GATE_BENCH_DIR (/tmp/carbon-gate-bench),
+# never into the repository.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+WORK=${CARBON_GATE_BENCH_DIR:-/tmp/carbon-gate-bench}
+SIZES=${SIZES:-"100 10000 100000 1000000"}
+PANDAS_VERSION=2.2.3
+DATA=$WORK/data
+RESULTS=$WORK/results
+VENV=$WORK/venv
+POLICY=$ROOT/bench/policy.yaml
+BIN=$ROOT/target/release/carbon-gate
+
+for tool in hyperfine /usr/bin/time python3 cargo; do
+    command -v "$tool" >/dev/null || { echo "missing $tool (Debian: apt-get install hyperfine time python3-venv)" >&2; exit 2; }
+done
+mkdir -p "$DATA" "$RESULTS"
+
+if ! "$VENV/bin/python" -c "import pandas; assert pandas.__version__ == '$PANDAS_VERSION'" 2>/dev/null; then
+    echo "== pandas $PANDAS_VERSION into $VENV" >&2
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet "pandas==$PANDAS_VERSION"
+fi
+PY=$VENV/bin/python
+
+echo "== cargo build --release" >&2
+(cd "$ROOT" && cargo build --release --quiet)
+
+gen() { # rows file
+    [ -s "$2" ] || python3 "$ROOT/bench/gen_codecarbon.py" "$1" "$2"
+}
+
+rss_mb() { # command... -> peak RSS in MB (the command's output discarded)
+    /usr/bin/time -v -o "$RESULTS/time.txt" "$@" >/dev/null 2>&1 || true
+    awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2/1024}' "$RESULTS/time.txt"
+}
+
+{
+    echo "# $(date -u +%Y-%m-%dT%H:%MZ) on $(uname -srm)"
+    echo "# $(lscpu | awk -F': +' '/Model name/ {print $2; exit}'), $(nproc) CPUs, $(free -g | awk '/Mem:/ {print $2}') GiB; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "# $($PY --version), pandas $($PY -c 'import pandas; print(pandas.__version__)'), $(hyperfine --version), $(rustc --version)"
+    echo "# release binary: $(stat -c %s "$BIN") bytes"
+} | tee "$RESULTS/env.txt"
+
+TABLE=$RESULTS/table.md
+echo "| rows | file | tool | median | mean ± σ | peak RSS | × vs carbon-gate |" > "$TABLE"
+echo "|--:|--:|---|--:|--:|--:|--:|" >> "$TABLE"
+
+for n in $SIZES; do
+    f=$DATA/codecarbon_$n.csv
+    gen "$n" "$f"
+    cat "$f" > /dev/null # warm the page cache: every tool reads from memory
+    runs=10
+    [ "$n" -ge 1000000 ] && runs=5
+    names=(carbon-gate pandas python-csv "wc -l" "cat")
+    cmds=(
+        "$BIN check --policy $POLICY --format markdown $f"
+        "$PY $ROOT/bench/pandas_check.py $f"
+        "$PY $ROOT/bench/csv_check.py $f"
+        "wc -l $f"
+        "cat $f"
+    )
+    echo "== $n rows ($(du -h "$f" | cut -f1))" >&2
+    args=()
+    for i in "${!cmds[@]}"; do args+=(--command-name "${names[$i]}" "${cmds[$i]}"); done
+    hyperfine -N --warmup 1 --runs "$runs" --export-json "$RESULTS/hyperfine_$n.json" "${args[@]}" >&2
+    rss=()
+    for c in "${cmds[@]}"; do
+        # shellcheck disable=SC2086 # the commands are word lists without quoting
+        rss+=("$(rss_mb $c)")
+    done
+    python3 - "$RESULTS/hyperfine_$n.json" "$n" "$(du -h "$f" | cut -f1)" "${rss[@]}" >> "$TABLE" <<'PY'
+import json, statistics, sys
+path, rows, size, *rss = sys.argv[1:]
+results = json.load(open(path))["results"]
+base = statistics.median(results[0]["times"])
+def t(s):
+    return f"{s * 1000:.1f} ms" if s < 1 else f"{s:.2f} s"
+for r, mb in zip(results, rss):
+    med = statistics.median(r["times"])
+    print(f"| {int(rows):,} | {size} | {r['command']} | {t(med)} | {t(r['mean'])} ± {t(r['stddev'] or 0)} | {mb} MB | {med / base:.2f} |")
+PY
+done
+
+if [ "${MANY:-0}" = 1 ]; then
+    # 10,000 logs of 3 rows each vs the same 30,000 rows in one file.
+    dir=$DATA/many
+    if [ ! -d "$dir" ]; then
+        mkdir -p "$dir"
+        python3 "$ROOT/bench/gen_codecarbon.py" 30000 "$DATA/many_one.csv" --seed 7
+        python3 - "$DATA/many_one.csv" "$dir" <<'PY'
+import sys
+lines = open(sys.argv[1]).read().splitlines(keepends=True)
+header, rows = lines[0], lines[1:]
+for k in range(10_000):
+    with open(f"{sys.argv[2]}/run_{k:05d}.csv", "w") as f:
+        f.write(header + "".join(rows[3 * k:3 * k + 3]))
+PY
+    fi
+    echo "== 10,000 files" >&2
+    hyperfine --warmup 1 --runs 5 --export-json "$RESULTS/hyperfine_many.json" \
+        --command-name "carbon-gate, 10,000 files of 3 rows" "$BIN check --policy $POLICY --format markdown $dir" \
+        --command-name "carbon-gate, 1 file of 30,000 rows" "$BIN check --policy $POLICY --format markdown $DATA/many_one.csv" \
+        --command-name "cat, 10,000 files" "cat -- $dir/*" >&2
+    echo "peak RSS 10,000 files: $(rss_mb "$BIN" check --policy "$POLICY" --format markdown "$dir") MB" | tee -a "$RESULTS/env.txt"
+fi
+
+if [ "${LARGE:-0}" = 1 ]; then
+    big=$DATA/large.csv
+    echo "== >1 GB log (disk before: $(df -h --output=avail "$DATA" | tail -1))" >&2
+    python3 "$ROOT/bench/gen_codecarbon.py" 2800000 "$big" --seed 11
+    echo "large file: $(du -h "$big" | cut -f1) ($(stat -c %s "$big") bytes)" | tee -a "$RESULTS/env.txt"
+    for c in "$BIN check --policy $POLICY --format markdown $big" "wc -l $big"; do
+        # shellcheck disable=SC2086
+        /usr/bin/time -v -o "$RESULTS/time.txt" $c >/dev/null 2>&1 || true
+        grep -E "Elapsed|Maximum resident" "$RESULTS/time.txt" | sed "s|^\s*|${c%% *}: |" | tee -a "$RESULTS/env.txt"
+    done
+    rm -f "$big"
+fi
+
+echo
+cat "$TABLE"
+echo
+echo "(results in $RESULTS)"

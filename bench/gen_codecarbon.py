@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Generate a deterministic CodeCarbon 3.3.x emissions.csv (38 columns) for benchmarks.
+
+usage: gen_codecarbon.py ROWS OUT.csv [--seed N] [--template tests/fixtures/codecarbon/v3.3.2/emissions.csv]
+
+The header and the constant columns are copied from a real CodeCarbon 3.3.2 row. Each run gets
+a distinct run_id (a UUID drawn from a seeded RNG) and writes 1 to 3 rows: `flush()` snapshots
+(cumulative: later rows have more energy) and the final row, as CodeCarbon does, so a reader
+must keep one row per run_id (the one with the most energy). Runs belong to a few projects.
+Same ROWS and seed: byte-identical output.
+"""
+import argparse
+import csv
+import os
+import random
+import sys
+
+PROJECTS = ["text-gen", "summarizer", "classifier", "embedder"]
+# (country, iso, kg CO2e per kWh): a few grids so emissions are not a constant multiple of energy
+GRIDS = [("France", "FRA", 0.056), ("Germany", "DEU", 0.381), ("Sweden", "SWE", 0.041)]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("rows", type=int)
+    ap.add_argument("out")
+    ap.add_argument("--seed", type=int, default=20260101)
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap.add_argument(
+        "--template",
+        default=os.path.join(here, "..", "tests", "fixtures", "codecarbon", "v3.3.2", "emissions.csv"),
+    )
+    args = ap.parse_args()
+    with open(args.template, newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        template = next(reader)
+    if len(header) != 38:
+        sys.exit(f"template header has {len(header)} columns, expected 38 (CodeCarbon 3.2.1-3.3.2)")
+    col = {name: i for i, name in enumerate(header)}
+    rng = random.Random(args.seed)
+    written = 0
+    t0 = 1_767_225_600  # 2026-01-01T00:00:00Z
+    with open(args.out, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(header)
+        while written < args.rows:
+            run_id = "%08x-%04x-4%03x-%04x-%012x" % (
+                rng.getrandbits(32), rng.getrandbits(16), rng.getrandbits(12),
+                0x8000 | rng.getrandbits(14), rng.getrandbits(48),
+            )
+            project = PROJECTS[rng.randrange(len(PROJECTS))]
+            country, iso, intensity = GRIDS[rng.randrange(len(GRIDS))]
+            snapshots = min(rng.randint(1, 3), args.rows - written)
+            final_s = rng.uniform(60.0, 36_000.0)
+            cpu_w, gpu_w, ram_w = rng.uniform(20, 120), rng.choice([0.0, 250.0, 400.0]), 20.0
+            for k in range(1, snapshots + 1):
+                dur = final_s * k / snapshots
+                cpu_e, gpu_e, ram_e = (p * dur / 3.6e6 for p in (cpu_w, gpu_w, ram_w))
+                energy = cpu_e + gpu_e + ram_e
+                row = list(template)
+                t = t0 + written * 7
+                row[col["timestamp"]] = "2026-%02d-%02dT%02d:%02d:%02d" % (
+                    1 + (t // 2_592_000) % 12, 1 + (t // 86_400) % 28, (t // 3600) % 24, (t // 60) % 60, t % 60)
+                row[col["project_name"]] = project
+                row[col["run_id"]] = run_id
+                row[col["duration"]] = repr(dur)
+                row[col["emissions"]] = repr(energy * intensity)
+                row[col["emissions_rate"]] = repr(energy * intensity / dur)
+                row[col["cpu_power"]] = repr(cpu_w)
+                row[col["gpu_power"]] = repr(gpu_w)
+                row[col["ram_power"]] = repr(ram_w)
+                row[col["cpu_energy"]] = repr(cpu_e)
+                row[col["gpu_energy"]] = repr(gpu_e)
+                row[col["ram_energy"]] = repr(ram_e)
+                row[col["energy_consumed"]] = repr(energy)
+                row[col["country_name"]] = country
+                row[col["country_iso_code"]] = iso
+                row[col["gpu_count"]] = "1" if gpu_w else "0"
+                w.writerow(row)
+                written += 1
+
+
+if __name__ == "__main__":
+    main()
