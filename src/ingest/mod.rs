@@ -266,7 +266,7 @@ impl Failure {
 
 /// A reader that yields what [`normalize`] makes of a file while reading it in chunks: the
 /// byte-order mark dropped, CRLF made LF; and that checks the bytes are UTF-8 as they pass
-/// (a failure is kept, for [`Normalized::finish`], and the read fails).
+/// (a failure is kept, for `Normalized::finish`, and the read fails).
 pub struct Normalized<R> {
     inner: R,
     /// Bytes read from `inner` not yet passed on (an incomplete UTF-8 sequence or a `\r` at the
