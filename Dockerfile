@@ -37,6 +37,7 @@ RUN rustup target add "$(uname -m)-unknown-linux-musl"
 
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
+COPY benches ./benches
 
 # musl targets link statically by default (crt-static); strip the symbols (about 2.4 MB).
 ENV CARGO_PROFILE_RELEASE_STRIP=symbols
