@@ -453,6 +453,12 @@ impl Mlflow {
         Ok(reply.body)
     }
 
+    async fn post(&self, path: &str, body: serde_json::Value) -> Result<(), RegistryError> {
+        self.call(reqwest::Method::POST, path, &[], Some(&body))
+            .await
+            .map(|_| ())
+    }
+
     /// Set a tag on a model version.
     pub async fn set_version_tag(
         &self,
@@ -461,16 +467,11 @@ impl Mlflow {
         key: &str,
         value: &str,
     ) -> Result<(), RegistryError> {
-        let body =
-            serde_json::json!({"name": name, "version": version, "key": key, "value": value});
-        self.call(
-            reqwest::Method::POST,
+        self.post(
             "/api/2.0/mlflow/model-versions/set-tag",
-            &[],
-            Some(&body),
+            serde_json::json!({"name": name, "version": version, "key": key, "value": value}),
         )
         .await
-        .map(|_| ())
     }
 
     /// Point an alias at a version.
@@ -480,15 +481,11 @@ impl Mlflow {
         alias: &str,
         version: &str,
     ) -> Result<(), RegistryError> {
-        let body = serde_json::json!({"name": name, "alias": alias, "version": version});
-        self.call(
-            reqwest::Method::POST,
+        self.post(
             "/api/2.0/mlflow/registered-models/alias",
-            &[],
-            Some(&body),
+            serde_json::json!({"name": name, "alias": alias, "version": version}),
         )
         .await
-        .map(|_| ())
     }
 
     /// Log metrics and tags on a run in one call (`runs/log-batch`).
@@ -503,15 +500,11 @@ impl Mlflow {
             .iter()
             .map(|(k, v)| serde_json::json!({"key": k, "value": v, "timestamp": timestamp_ms, "step": 0}))
             .collect();
-        let body = serde_json::json!({"run_id": run_id, "metrics": metrics, "tags": tags});
-        self.call(
-            reqwest::Method::POST,
+        self.post(
             "/api/2.0/mlflow/runs/log-batch",
-            &[],
-            Some(&body),
+            serde_json::json!({"run_id": run_id, "metrics": metrics, "tags": tags}),
         )
         .await
-        .map(|_| ())
     }
 }
 

@@ -56,6 +56,15 @@ fn intervals(mut raw: Vec<(OffsetDateTime, f64)>, default_seconds: i64) -> Vec<P
     points
 }
 
+/// ` (did you mean a, b?)`, or nothing without suggestions.
+fn did_you_mean(close: &[String]) -> String {
+    if close.is_empty() {
+        String::new()
+    } else {
+        format!(" (did you mean {}?)", close.join(", "))
+    }
+}
+
 /// The embedded annual averages.
 pub struct Static {
     reference: &'static Reference,
@@ -85,11 +94,7 @@ impl Source for Static {
             let r = self.reference.region(location).map_err(|close| {
                 SourceError::Location(format!(
                     "`{location}` is not a cloud region carbon-gate knows{}",
-                    if close.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" (did you mean {}?)", close.join(", "))
-                    }
+                    did_you_mean(&close)
                 ))
             })?;
             let g = r.g_per_kwh.ok_or_else(|| {
@@ -108,11 +113,7 @@ impl Source for Static {
             let c = self.reference.country(location).map_err(|close| {
                 SourceError::Location(format!(
                     "`{location}` is neither provider:region nor a country carbon-gate knows{}",
-                    if close.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" (did you mean {}?)", close.join(", "))
-                    }
+                    did_you_mean(&close)
                 ))
             })?;
             (
