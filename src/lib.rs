@@ -147,6 +147,8 @@ fn read_logs(
 /// What one set of logs gives: ledger entries, the files read and the warnings.
 struct Read {
     entries: Vec<ledger::Entry>,
+    /// Every record read (superseded snapshots included), for `--predict`.
+    records: Vec<record::RunRecord>,
     inputs: Vec<ingest::InputFile>,
     warnings: Vec<diagnostic::Warning>,
 }
@@ -169,6 +171,7 @@ fn read_entries(
     warnings.extend(more);
     Ok(Read {
         entries,
+        records: reconciled.records,
         inputs: ingested.files,
         warnings,
     })
@@ -342,6 +345,7 @@ fn groups_from_cli(
     args: &cli::EvalArgs,
     inputs: &mut Vec<ingest::InputFile>,
     warnings: &mut Vec<diagnostic::Warning>,
+    records: &mut Vec<record::RunRecord>,
 ) -> Result<Vec<policy::eval::GroupInput>, Error> {
     if args.input.logs.is_empty() {
         return Err(Error::Usage(
@@ -360,6 +364,7 @@ fn groups_from_cli(
     )?;
     inputs.extend(read.inputs);
     warnings.extend(read.warnings);
+    records.extend(read.records);
     let file_metrics = args.metrics.as_deref().map(metrics::load).transpose()?;
     let (reports, logs): (Vec<_>, Vec<_>) = args
         .baseline
@@ -546,14 +551,8 @@ fn predicted(
     }
     let mut inputs = Vec::new();
     let mut warnings = Vec::new();
-    let mut groups = groups_from_cli(&args.eval, &mut inputs, &mut warnings)?;
-    let records = predict::all_records(
-        &args.eval.input.logs,
-        &ingest::Options {
-            format: args.eval.input.input_format,
-            hf_units: args.eval.input.hf_units,
-        },
-    )?;
+    let mut records = Vec::new();
+    let mut groups = groups_from_cli(&args.eval, &mut inputs, &mut warnings, &mut records)?;
     let mut projections = Vec::new();
     for g in &mut groups {
         let p = predict::project(&g.candidate.entry, &records, &plan)?;
@@ -598,7 +597,7 @@ fn evaluate_args(
     let mut warnings = Vec::new();
     let groups = match cfg {
         Some(c) => groups_from_config(c, &eval.input, &mut inputs, &mut warnings)?,
-        None => groups_from_cli(eval, &mut inputs, &mut warnings)?,
+        None => groups_from_cli(eval, &mut inputs, &mut warnings, &mut Vec::new())?,
     };
     evaluate(
         loaded,

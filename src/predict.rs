@@ -9,12 +9,10 @@
 //! part; with fewer than two observations it is ±20% of the remaining part (a stated assumption).
 //! CO2e scales with energy (the run's own intensity so far).
 
-use std::path::PathBuf;
-
 use serde::Serialize;
 
 use crate::error::Error;
-use crate::ingest::{self, carbontracker};
+use crate::ingest::carbontracker;
 use crate::ledger::Entry;
 use crate::record::{Format, RunRecord};
 use crate::units::{Duration, Energy, Mass, format_significant};
@@ -284,11 +282,6 @@ pub fn apply(entry: &mut Entry, p: &Projection) {
     t.energy_high = Energy::kwh(p.energy_high_kwh);
     t.emissions_low = Mass::kg(p.co2e_low_kg);
     t.emissions_high = Mass::kg(p.co2e_high_kg);
-}
-
-/// Every record the logs hold (superseded snapshots included), for [`project`].
-pub fn all_records(logs: &[PathBuf], options: &ingest::Options) -> Result<Vec<RunRecord>, Error> {
-    Ok(ingest::ingest(logs, options)?.records)
 }
 
 /// One line: "projected for 10 epochs after 2: energy …, CO2e … (low–high)".
