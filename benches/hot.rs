@@ -1,13 +1,13 @@
 //! Criterion benchmarks of the hot paths of `carbon-gate check` on CodeCarbon logs: parsing (from
-//! a string and streamed through the normalizing reader), reconciliation, aggregation and the
-//! exactly rounded sum. `cargo bench --bench hot`; whole commands: `bash bench/compare.sh`.
+//! a string into records, and streamed in chunks into the check's ledger), reconciliation,
+//! aggregation and the exactly rounded sum. `cargo bench --bench hot`; whole commands: `bash bench/compare.sh`.
 // `criterion_group!` defines an undocumented function.
 #![allow(missing_docs)]
 
 use std::hint::black_box;
 use std::path::Path;
 
-use carbon_gate::ingest::{Normalized, codecarbon};
+use carbon_gate::ingest::{codecarbon, stream};
 use carbon_gate::ledger::{self, Attribution};
 use carbon_gate::units::exact_sum;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
@@ -79,10 +79,19 @@ fn parse(c: &mut Criterion) {
         group.bench_function(format!("str/{rows}"), |b| {
             b.iter(|| codecarbon::parse(Path::new("e.csv"), black_box(&text)))
         });
-        group.bench_function(format!("streamed/{rows}"), |b| {
+        group.bench_function(format!("reduce/{rows}"), |b| {
             b.iter(|| {
-                let reader = Normalized::new(black_box(text.as_bytes()));
-                codecarbon::parse_reader(Path::new("e.csv"), reader)
+                let mut reducer = ledger::reduce::Reducer::default();
+                let mut warnings = Vec::new();
+                let mut rest = black_box(text.as_bytes());
+                stream::read(
+                    Path::new("e.csv"),
+                    Vec::new(),
+                    &mut rest,
+                    &mut reducer,
+                    &mut warnings,
+                )
+                .map(|_| reducer.finish(&Attribution::default()))
             })
         });
     }

@@ -137,7 +137,6 @@ fn read_logs(
         hf_units: input.hf_units,
     };
     let ingested = ingest::ingest(&input.logs, &options)?;
-    record::check_plausible(&ingested.records)?;
     let mut warnings = ingested.warnings;
     let reconciled = ledger::reconcile(ingested.records);
     warnings.extend(reconciled.warnings.iter().cloned());
@@ -157,13 +156,27 @@ fn read_entries(
     logs: &[std::path::PathBuf],
     input: &cli::InputArgs,
     attribution: &Attribution,
+    keep_records: bool,
 ) -> Result<Read, Error> {
     let options = ingest::Options {
         format: input.input_format,
         hf_units: input.hf_units,
     };
+    if !keep_records {
+        // The records are folded into the ledger as they are read: memory grows with the
+        // number of runs, not of rows.
+        let mut reducer = ledger::reduce::Reducer::default();
+        let (inputs, mut warnings) = ingest::ingest_into(logs, &options, &mut reducer)?;
+        let (entries, more) = reducer.finish(attribution);
+        warnings.extend(more);
+        return Ok(Read {
+            entries,
+            records: Vec::new(),
+            inputs,
+            warnings,
+        });
+    }
     let ingested = ingest::ingest(logs, &options)?;
-    record::check_plausible(&ingested.records)?;
     let mut warnings = ingested.warnings;
     let mut reconciled = ledger::reconcile(ingested.records);
     warnings.extend(reconciled.warnings.iter().cloned());
@@ -297,7 +310,7 @@ fn groups_from_config(
             version: source.version.clone(),
             phase: source.phase.or(input.phase),
         };
-        let read = read_entries(&source.logs, input, &attribution)?;
+        let read = read_entries(&source.logs, input, &attribution, false)?;
         inputs.extend(read.inputs);
         warnings.extend(read.warnings);
         let entry = take_entry(read.entries, &source.model);
@@ -345,7 +358,7 @@ fn groups_from_cli(
     args: &cli::EvalArgs,
     inputs: &mut Vec<ingest::InputFile>,
     warnings: &mut Vec<diagnostic::Warning>,
-    records: &mut Vec<record::RunRecord>,
+    records: Option<&mut Vec<record::RunRecord>>,
 ) -> Result<Vec<policy::eval::GroupInput>, Error> {
     if args.input.logs.is_empty() {
         return Err(Error::Usage(
@@ -361,10 +374,13 @@ fn groups_from_cli(
             version: args.model_version.clone(),
             phase: args.input.phase,
         },
+        records.is_some(),
     )?;
     inputs.extend(read.inputs);
     warnings.extend(read.warnings);
-    records.extend(read.records);
+    if let Some(records) = records {
+        records.extend(read.records);
+    }
     let file_metrics = args.metrics.as_deref().map(metrics::load).transpose()?;
     let (reports, logs): (Vec<_>, Vec<_>) = args
         .baseline
@@ -381,6 +397,7 @@ fn groups_from_cli(
                 version: args.baseline_version.clone(),
                 phase: args.input.phase,
             },
+            false,
         )?;
         inputs.extend(b.inputs);
         warnings.extend(b.warnings);
@@ -552,7 +569,7 @@ fn predicted(
     let mut inputs = Vec::new();
     let mut warnings = Vec::new();
     let mut records = Vec::new();
-    let mut groups = groups_from_cli(&args.eval, &mut inputs, &mut warnings, &mut records)?;
+    let mut groups = groups_from_cli(&args.eval, &mut inputs, &mut warnings, Some(&mut records))?;
     let mut projections = Vec::new();
     for g in &mut groups {
         let p = predict::project(&g.candidate.entry, &records, &plan)?;
@@ -597,7 +614,7 @@ fn evaluate_args(
     let mut warnings = Vec::new();
     let groups = match cfg {
         Some(c) => groups_from_config(c, &eval.input, &mut inputs, &mut warnings)?,
-        None => groups_from_cli(eval, &mut inputs, &mut warnings, &mut Vec::new())?,
+        None => groups_from_cli(eval, &mut inputs, &mut warnings, None)?,
     };
     evaluate(
         loaded,

@@ -341,54 +341,75 @@ pub const MAX_RUN_DURATION_S: f64 = 3.2e9;
 /// Refuse figures no training run can have (`1e308` kg, a century-long run): they are corrupt
 /// input, and summing them would overflow to infinity.
 pub fn check_plausible(records: &[RunRecord]) -> Result<(), crate::error::Error> {
-    use crate::error::{Error, Problem};
     for r in records {
-        let bad = |what: &str, value: f64, max: f64, unit: &str| {
-            Err(Error::input(
+        check_figures(
+            &|| r.source.clone(),
+            &r.run_id,
+            r.model.as_deref(),
+            r.version.as_deref(),
+            r.emissions,
+            r.energy,
+            r.duration,
+        )?;
+    }
+    Ok(())
+}
+
+/// The checks of [`check_plausible`] on one run's names and figures (`source` gives the place
+/// to report, only when there is something to report).
+pub fn check_figures(
+    source: &dyn Fn() -> crate::error::Location,
+    run_id: &str,
+    model: Option<&str>,
+    version: Option<&str>,
+    emissions: Mass,
+    energy: Option<Energy>,
+    duration: Option<Duration>,
+) -> Result<(), crate::error::Error> {
+    use crate::error::{Error, Problem};
+    let bad = |what: &str, value: f64, max: f64, unit: &str| {
+        Err(Error::input(
+            Problem::new(
+                source(),
+                format!(
+                    "run {run_id}: {what} {value:e} {unit} is not plausible for one run (more than {max:e} {unit})"
+                ),
+            )
+            .with_help("the log is corrupt or its unit is wrong; fix or leave out this row"),
+        ))
+    };
+    for (what, text) in [
+        ("run id", Some(run_id)),
+        ("model", model),
+        ("version", version),
+    ] {
+        if let Some(t) = text
+            && t.chars().any(|c| c.is_control() && c != '\t')
+        {
+            return Err(Error::input(
                 Problem::new(
-                    r.source.clone(),
+                    source(),
                     format!(
-                        "run {}: {what} {value:e} {unit} is not plausible for one run (more than {max:e} {unit})",
-                        r.run_id
+                        "the {what} {t:?} holds control characters (NUL bytes?): the file is corrupt or binary"
                     ),
                 )
-                .with_help("the log is corrupt or its unit is wrong; fix or leave out this row"),
-            ))
-        };
-        for (what, text) in [
-            ("run id", Some(r.run_id.as_str())),
-            ("model", r.model.as_deref()),
-            ("version", r.version.as_deref()),
-        ] {
-            if let Some(t) = text
-                && t.chars().any(|c| c.is_control() && c != '\t')
-            {
-                return Err(Error::input(
-                    Problem::new(
-                        r.source.clone(),
-                        format!(
-                            "the {what} {:?} holds control characters (NUL bytes?): the file is corrupt or binary",
-                            t
-                        ),
-                    )
-                    .with_help("use the log the tracker wrote; names must be plain text"),
-                ));
-            }
+                .with_help("use the log the tracker wrote; names must be plain text"),
+            ));
         }
-        let co2e = r.emissions.value();
-        if co2e > MAX_RUN_CO2E_KG {
-            return bad("CO2e", co2e, MAX_RUN_CO2E_KG, "kg");
-        }
-        if let Some(e) = r.energy.map(|e| e.value())
-            && e > MAX_RUN_ENERGY_KWH
-        {
-            return bad("energy", e, MAX_RUN_ENERGY_KWH, "kWh");
-        }
-        if let Some(d) = r.duration.map(|d| d.value())
-            && d > MAX_RUN_DURATION_S
-        {
-            return bad("duration", d, MAX_RUN_DURATION_S, "s");
-        }
+    }
+    let co2e = emissions.value();
+    if co2e > MAX_RUN_CO2E_KG {
+        return bad("CO2e", co2e, MAX_RUN_CO2E_KG, "kg");
+    }
+    if let Some(e) = energy.map(|e| e.value())
+        && e > MAX_RUN_ENERGY_KWH
+    {
+        return bad("energy", e, MAX_RUN_ENERGY_KWH, "kWh");
+    }
+    if let Some(d) = duration.map(|d| d.value())
+        && d > MAX_RUN_DURATION_S
+    {
+        return bad("duration", d, MAX_RUN_DURATION_S, "s");
     }
     Ok(())
 }

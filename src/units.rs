@@ -180,8 +180,25 @@ impl Mass {
 /// assert_eq!(exact_sum([0.1; 10]), 1.0); // plain addition gives 0.9999999999999999
 /// ```
 pub fn exact_sum(values: impl IntoIterator<Item = f64>) -> f64 {
-    let mut partials: Vec<f64> = Vec::new();
-    for mut x in values {
+    let mut sum = ExactSum::default();
+    for x in values {
+        sum.add(x);
+    }
+    sum.value()
+}
+
+/// A running exact sum: values are added one at a time (or whole sums merged) and
+/// [`ExactSum::value`] is the float nearest the exact total, as [`exact_sum`] over all of them.
+#[derive(Debug, Clone, Default)]
+pub struct ExactSum {
+    /// Non-overlapping partial sums, smallest magnitude first; their exact sum is the total.
+    partials: Vec<f64>,
+}
+
+impl ExactSum {
+    /// Add one value.
+    pub fn add(&mut self, mut x: f64) {
+        let partials = &mut self.partials;
         let mut i = 0;
         for j in 0..partials.len() {
             let mut y = partials[j];
@@ -199,30 +216,42 @@ pub fn exact_sum(values: impl IntoIterator<Item = f64>) -> f64 {
         partials.truncate(i);
         partials.push(x);
     }
-    // Add the partials from the top, with the half-way correction of `math.fsum`.
-    let Some(mut hi) = partials.pop() else {
-        return 0.0;
-    };
-    let mut lo = 0.0;
-    while let Some(y) = partials.pop() {
-        let x = hi;
-        hi = x + y;
-        let yr = hi - x;
-        lo = y - yr;
-        if lo != 0.0 {
-            break;
+
+    /// Add every value another sum holds (exactly: its partials add up to its total).
+    pub fn merge(&mut self, other: &ExactSum) {
+        for &p in &other.partials {
+            self.add(p);
         }
     }
-    if let Some(&next) = partials.last()
-        && ((lo < 0.0 && next < 0.0) || (lo > 0.0 && next > 0.0))
-    {
-        let y = lo * 2.0;
-        let x = hi + y;
-        if y == x - hi {
-            hi = x;
+
+    /// The correctly rounded total.
+    pub fn value(&self) -> f64 {
+        let mut partials = self.partials.clone();
+        // Add the partials from the top, with the half-way correction of `math.fsum`.
+        let Some(mut hi) = partials.pop() else {
+            return 0.0;
+        };
+        let mut lo = 0.0;
+        while let Some(y) = partials.pop() {
+            let x = hi;
+            hi = x + y;
+            let yr = hi - x;
+            lo = y - yr;
+            if lo != 0.0 {
+                break;
+            }
         }
+        if let Some(&next) = partials.last()
+            && ((lo < 0.0 && next < 0.0) || (lo > 0.0 && next > 0.0))
+        {
+            let y = lo * 2.0;
+            let x = hi + y;
+            if y == x - hi {
+                hi = x;
+            }
+        }
+        hi
     }
-    hi
 }
 
 /// What kind of quantity a policy string is expected to hold.

@@ -176,8 +176,8 @@ enum Alignment {
     Full,
     /// A 1.x row under a newer header.
     V1,
-    /// A short row: `head` leading and `tail` trailing header columns are in place.
-    Shifted { head: usize, tail: usize },
+    /// A short row: the header's leading and trailing columns are in place.
+    Shifted,
 }
 
 /// The columns a record is built from; [`Columns`] maps each to a field of the row.
@@ -254,27 +254,49 @@ impl Columns {
     }
 }
 
+/// The fields of one record: borrowed from the text when the record has no quotes (the common
+/// case, split without copying), or decoded by the csv crate when it has.
+#[derive(Clone, Copy)]
+pub enum Fields<'a> {
+    /// Split on commas, borrowed from the text.
+    Plain(&'a [&'a str]),
+    /// Decoded from a quoted record.
+    Quoted(&'a csv::StringRecord),
+}
+
+impl<'a> Fields<'a> {
+    fn len(&self) -> usize {
+        match self {
+            Fields::Plain(f) => f.len(),
+            Fields::Quoted(r) => r.len(),
+        }
+    }
+
+    fn get(&self, i: usize) -> Option<&'a str> {
+        match self {
+            Fields::Plain(f) => f.get(i).copied(),
+            Fields::Quoted(r) => r.get(i),
+        }
+    }
+}
+
 /// One row, read through the [`Columns`] of its alignment.
-struct Row<'a> {
-    fields: &'a csv::StringRecord,
-    columns: &'a Columns,
-    file: &'a Path,
+struct Row<'a, 'c> {
+    fields: Fields<'a>,
+    columns: &'c Columns,
+    file: &'c Path,
     line: u64,
 }
 
-impl Row<'_> {
-    fn field(&self, at: Option<usize>) -> Option<&str> {
+impl<'a> Row<'a, '_> {
+    fn field(&self, at: Option<usize>) -> Option<&'a str> {
         at.and_then(|i| self.fields.get(i))
             .map(str::trim)
             .filter(|v| !v.is_empty())
     }
 
-    fn text(&self, column: usize) -> Option<&str> {
+    fn text(&self, column: usize) -> Option<&'a str> {
         self.field(self.columns.at[column])
-    }
-
-    fn owned(&self, column: usize) -> Option<String> {
-        self.text(column).map(str::to_owned)
     }
 
     /// A required non-negative finite number.
@@ -313,28 +335,110 @@ impl Row<'_> {
     }
 }
 
-/// Read one CodeCarbon CSV file (run file or task file). `text` is the whole file, as
-/// [`super::normalize`] leaves it.
-pub fn parse(file: &Path, text: &str) -> Result<Parsed, Error> {
-    read(file, text.as_bytes(), text.len().clamp(1024, 64 * 1024))
+/// What one row says, its text borrowed from the record: the figures checked, the names as
+/// written (trimmed, empty as `None`).
+#[derive(Debug, Clone)]
+pub struct RowData<'a> {
+    /// The line the row starts on.
+    pub line: u64,
+    /// `duration`, s.
+    pub duration: Duration,
+    /// `emissions`, kg CO2e.
+    pub emissions: Mass,
+    /// `energy_consumed`, kWh.
+    pub energy: Energy,
+    /// CPU, GPU and RAM energy, when all three are present.
+    pub components: Option<Components>,
+    /// `pue`.
+    pub pue: Option<f64>,
+    /// The run key (`run_id`, or `experiment_id` in 1.x); `None` when empty.
+    pub run_id: Option<&'a str>,
+    /// The column the run key was read from.
+    pub id_column: &'static str,
+    /// `codecarbon_version`.
+    pub tool_version: Option<&'a str>,
+    /// `task_name`, for a task row.
+    pub task: Option<&'a str>,
+    /// `project_name`.
+    pub model: Option<&'a str>,
+    /// `timestamp`.
+    pub timestamp: Option<&'a str>,
+    /// The place columns.
+    pub place: [Option<&'a str>; 5],
+    /// `cpu_model`.
+    pub cpu: Option<&'a str>,
+    /// `gpu_model`.
+    pub gpu: Option<&'a str>,
+    /// `gpu_count`, when a number.
+    pub gpu_count: Option<f64>,
 }
 
-/// Read one CodeCarbon CSV file from a reader, row by row (the file is never held whole): the
-/// same as [`parse`] on the text the reader yields, which must be as [`super::normalize`] leaves
-/// it (no byte-order mark, LF line ends; [`super::Normalized`] does that while streaming).
-pub fn parse_reader<R: std::io::Read>(file: &Path, input: R) -> Result<Parsed, Error> {
-    read(file, input, 64 * 1024)
+impl RowData<'_> {
+    /// The row as a record (a row without a run key counts as its own run, with a warning).
+    pub fn record(&self, file: &Path, layout: &str, warnings: &mut Vec<Warning>) -> RunRecord {
+        let location = Location::line(file, self.line);
+        let run_id = match self.run_id {
+            Some(id) => id.to_owned(),
+            None => {
+                let made = location.to_string();
+                warnings.push(Warning::at(
+                    codes::MISSING_RUN_ID,
+                    location.clone(),
+                    format!(
+                        "`{}` is empty; counted the row as its own run `{made}`",
+                        self.id_column
+                    ),
+                ));
+                made
+            }
+        };
+        let owned = |s: Option<&str>| s.map(str::to_owned);
+        let [country, country_iso, region, cloud_provider, cloud_region] = self.place;
+        let mut record = RunRecord::new(location, Format::Codecarbon, run_id, self.emissions);
+        record.layout = layout.to_owned();
+        record.tool_version = owned(self.tool_version);
+        record.part = self.task.map(|t| Part::Task(t.to_owned()));
+        record.model = owned(self.model);
+        record.timestamp = owned(self.timestamp);
+        record.duration = Some(self.duration);
+        record.energy = Some(self.energy);
+        record.components = self.components;
+        record.place = Place {
+            country: owned(country),
+            country_iso: owned(country_iso),
+            region: owned(region),
+            cloud_provider: owned(cloud_provider),
+            cloud_region: owned(cloud_region),
+        };
+        record.hardware = Hardware {
+            cpu: owned(self.cpu),
+            gpu: owned(self.gpu),
+            gpu_count: self.gpu_count,
+        };
+        record.pue = self.pue;
+        record
+    }
 }
 
-fn read<R: std::io::Read>(file: &Path, input: R, buffer: usize) -> Result<Parsed, Error> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .buffer_capacity(buffer)
-        .from_reader(input);
-    let mut row = csv::StringRecord::new();
-    let header: Vec<String> = match reader.read_record(&mut row) {
-        Ok(false) => {
+/// A CodeCarbon header, read once per file: its layout and how rows line up with it.
+pub struct Header {
+    names: Vec<String>,
+    layout: String,
+    is_v1_header: bool,
+    head: usize,
+    tail: usize,
+    full: Columns,
+    v1: Columns,
+}
+
+impl Header {
+    /// Read the header from the first record of a file (`None`: the file has none).
+    pub fn read(
+        file: &Path,
+        first: Option<Fields<'_>>,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<Header, Error> {
+        let Some(first) = first else {
             return Err(Error::input(
                 Problem::new(
                     Location::file(file),
@@ -344,60 +448,78 @@ fn read<R: std::io::Read>(file: &Path, input: R, buffer: usize) -> Result<Parsed
                     "CodeCarbon writes the file when a tracker stops; check that the run finished",
                 ),
             ));
+        };
+        let names: Vec<String> = (0..first.len())
+            .filter_map(|i| first.get(i))
+            .map(|c| c.trim().to_owned())
+            .collect();
+        if !is_codecarbon_header(&names) {
+            return Err(Error::input(
+                Problem::new(
+                    Location::line(file, 1),
+                    "not a CodeCarbon emissions log: the header lacks `project_name`, `duration`, `emissions` or `energy_consumed`",
+                )
+                .with_help("pass a CodeCarbon emissions.csv (any release), or the directory that holds it"),
+            ));
         }
-        Err(err) => return Err(csv_error(file, &err)),
-        Ok(true) => row.iter().map(|c| c.trim().to_owned()).collect(),
-    };
-    if !is_codecarbon_header(&header) {
-        return Err(Error::input(
-            Problem::new(
-                Location::line(file, 1),
-                "not a CodeCarbon emissions log: the header lacks `project_name`, `duration`, `emissions` or `energy_consumed`",
-            )
-            .with_help("pass a CodeCarbon emissions.csv (any release), or the directory that holds it"),
-        ));
-    }
-    let mut warnings = Vec::new();
-    let layout = describe_layout(&header, file, &mut warnings);
-    let is_v1_header = header.iter().all(|h| V1.contains(&h.as_str()));
-    let head = header
-        .iter()
-        .position(|h| MAY_BE_EMPTY.contains(&h.as_str()))
-        .unwrap_or(header.len());
-    let tail = header.len()
-        - header
+        let layout = describe_layout(&names, file, warnings);
+        let is_v1_header = names.iter().all(|h| V1.contains(&h.as_str()));
+        let head = names
             .iter()
-            .rposition(|h| MAY_BE_EMPTY.contains(&h.as_str()))
-            .map_or(header.len(), |i| i + 1);
-    let full = Columns::new(header.iter().map(String::as_str).zip(0..));
-    let v1 = Columns::new(V1.iter().copied().zip(0..));
+            .position(|h| MAY_BE_EMPTY.contains(&h.as_str()))
+            .unwrap_or(names.len());
+        let tail = names.len()
+            - names
+                .iter()
+                .rposition(|h| MAY_BE_EMPTY.contains(&h.as_str()))
+                .map_or(names.len(), |i| i + 1);
+        let full = Columns::new(names.iter().map(String::as_str).zip(0..));
+        let v1 = Columns::new(V1.iter().copied().zip(0..));
+        Ok(Header {
+            names,
+            layout,
+            is_v1_header,
+            head,
+            tail,
+            full,
+            v1,
+        })
+    }
 
-    let mut records = Vec::new();
-    loop {
-        match reader.read_record(&mut row) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(err) => return Err(csv_error(file, &err)),
+    /// The layout, for the list of inputs.
+    pub fn layout(&self) -> &str {
+        &self.layout
+    }
+
+    /// Read one row (`None`: a blank line). Rows that do not line up with the header are read
+    /// as the release that wrote them would have meant, with a warning, or refused.
+    pub fn row<'a>(
+        &self,
+        file: &Path,
+        line: u64,
+        fields: Fields<'a>,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<Option<RowData<'a>>, Error> {
+        let header = &self.names;
+        let (head, tail) = (self.head, self.tail);
+        let len = fields.len();
+        if len == 1 && fields.get(0).is_some_and(|f| f.trim().is_empty()) {
+            return Ok(None);
         }
-        let line = row.position().map_or(0, |p| p.line());
-        if row.len() == 1 && row.get(0).is_some_and(|f| f.trim().is_empty()) {
-            continue;
-        }
-        let alignment = if row.len() == header.len() {
+        let alignment = if len == header.len() {
             Alignment::Full
-        } else if row.len() > header.len() {
+        } else if len > header.len() {
             return Err(Error::input(
                 Problem::new(
                     Location::line(file, line),
                     format!(
-                        "row has {} fields but the header has {}: the file mixes CodeCarbon layouts",
-                        row.len(),
+                        "row has {len} fields but the header has {}: the file mixes CodeCarbon layouts",
                         header.len()
                     ),
                 )
                 .with_help("move this row into a file with its own header, or remove it"),
             ));
-        } else if row.len() == V1.len() && !is_v1_header {
+        } else if len == V1.len() && !self.is_v1_header {
             warnings.push(Warning::at(
                 codes::CODECARBON_MIXED_LAYOUT_ROW,
                 Location::line(file, line),
@@ -407,25 +529,23 @@ fn read<R: std::io::Read>(file: &Path, input: R, buffer: usize) -> Result<Parsed
                 ),
             ));
             Alignment::V1
-        } else if row.len() >= head + tail && head < header.len() {
+        } else if len >= head + tail && head < header.len() {
             warnings.push(Warning::at(
                 codes::CODECARBON_SHIFTED_ROW,
                 Location::line(file, line),
                 format!(
-                    "row has {} fields but the header has {} (CodeCarbon 3.2.9–3.3.0 drop empty columns when appending); read the first {head} and last {tail} columns in place, ignored the {} in between",
-                    row.len(),
+                    "row has {len} fields but the header has {} (CodeCarbon 3.2.9–3.3.0 drop empty columns when appending); read the first {head} and last {tail} columns in place, ignored the {} in between",
                     header.len(),
                     header.len() - head - tail
                 ),
             ));
-            Alignment::Shifted { head, tail }
+            Alignment::Shifted
         } else {
             return Err(Error::input(
                 Problem::new(
                     Location::line(file, line),
                     format!(
-                        "row has {} fields but the header has {}: too short to hold the run's duration, emissions and energy",
-                        row.len(),
+                        "row has {len} fields but the header has {}: too short to hold the run's duration, emissions and energy",
                         header.len()
                     ),
                 )
@@ -434,12 +554,12 @@ fn read<R: std::io::Read>(file: &Path, input: R, buffer: usize) -> Result<Parsed
         };
         let shifted;
         let columns = match alignment {
-            Alignment::Full => &full,
-            Alignment::V1 => &v1,
-            Alignment::Shifted { head, tail } => {
+            Alignment::Full => &self.full,
+            Alignment::V1 => &self.v1,
+            Alignment::Shifted => {
                 // The leading columns in place, then the trailing ones counted from the right
                 // (which win over a leading column of the same name).
-                let from = row.len() - tail;
+                let from = len - tail;
                 shifted = Columns::new(
                     header[..head].iter().map(String::as_str).zip(0..).chain(
                         header[header.len() - tail..]
@@ -451,36 +571,18 @@ fn read<R: std::io::Read>(file: &Path, input: R, buffer: usize) -> Result<Parsed
                 &shifted
             }
         };
-        let row_is_v1 = matches!(alignment, Alignment::V1) || is_v1_header;
-        let fields = Row {
-            fields: &row,
+        let is_v1 = matches!(alignment, Alignment::V1) || self.is_v1_header;
+        let row = Row {
+            fields,
             columns,
             file,
             line,
         };
-        records.push(record(&fields, row_is_v1, &layout, &mut warnings)?);
+        row_data(&row, is_v1).map(Some)
     }
-    if records.is_empty() {
-        warnings.push(Warning::at(
-            codes::EMPTY_LOG,
-            Location::file(file),
-            "CodeCarbon header but no runs",
-        ));
-    }
-    Ok(Parsed {
-        records,
-        warnings,
-        layout,
-    })
 }
 
-fn record(
-    row: &Row<'_>,
-    is_v1: bool,
-    layout: &str,
-    warnings: &mut Vec<Warning>,
-) -> Result<RunRecord, Error> {
-    let location = Location::line(row.file, row.line);
+fn row_data<'a>(row: &Row<'a, '_>, is_v1: bool) -> Result<RowData<'a>, Error> {
     let duration = Duration::seconds(row.number(DURATION, "seconds")?);
     let emissions = Mass::kg(row.number(EMISSIONS, "kg CO2e")?);
     let energy = Energy::kwh(row.number(ENERGY_CONSUMED, "kWh")?);
@@ -497,53 +599,182 @@ fn record(
     };
     let pue = row.optional_number(PUE, "a ratio")?;
     let id_column = if is_v1 { EXPERIMENT_ID } else { RUN_ID };
-    let run_id = match row.owned(id_column) {
-        Some(id) => id,
-        None => {
-            let made = location.to_string();
-            warnings.push(Warning::at(
-                codes::MISSING_RUN_ID,
-                location.clone(),
-                format!(
-                    "`{}` is empty; counted the row as its own run `{made}`",
-                    WANTED[id_column]
-                ),
-            ));
-            made
-        }
-    };
-    let mut record = RunRecord::new(location, Format::Codecarbon, run_id, emissions);
-    record.layout = layout.to_owned();
-    record.tool_version = row.owned(CODECARBON_VERSION);
-    record.part = row.owned(TASK_NAME).map(Part::Task);
-    record.model = row.owned(PROJECT_NAME);
-    record.timestamp = row.owned(TIMESTAMP);
-    record.duration = Some(duration);
-    record.energy = Some(energy);
-    record.components = components;
-    record.place = Place {
-        country: row.owned(COUNTRY_NAME),
-        country_iso: row.owned(COUNTRY_ISO_CODE),
-        region: row.owned(REGION),
-        cloud_provider: row.owned(CLOUD_PROVIDER),
-        cloud_region: row.owned(CLOUD_REGION),
-    };
-    record.hardware = Hardware {
-        cpu: row.owned(CPU_MODEL),
-        gpu: row.owned(GPU_MODEL),
+    Ok(RowData {
+        line: row.line,
+        duration,
+        emissions,
+        energy,
+        components,
+        pue,
+        run_id: row.text(id_column),
+        id_column: WANTED[id_column],
+        tool_version: row.text(CODECARBON_VERSION),
+        task: row.text(TASK_NAME),
+        model: row.text(PROJECT_NAME),
+        timestamp: row.text(TIMESTAMP),
+        place: [
+            row.text(COUNTRY_NAME),
+            row.text(COUNTRY_ISO_CODE),
+            row.text(REGION),
+            row.text(CLOUD_PROVIDER),
+            row.text(CLOUD_REGION),
+        ],
+        cpu: row.text(CPU_MODEL),
+        gpu: row.text(GPU_MODEL),
         // Descriptive only: a value that is not a number is left out rather than refused.
         gpu_count: row
             .field(row.columns.gpu_count)
             .and_then(|t| t.parse().ok()),
-    };
-    record.pue = pue;
-    Ok(record)
+    })
 }
 
-fn csv_error(file: &Path, err: &csv::Error) -> Error {
+/// Split text made of whole CSV records (LF or CRLF line ends) into records, and call `each`
+/// with the line each starts on and its fields. A record without quotes is split on commas
+/// without copying; one with quotes (which may span lines) is decoded by the csv crate.
+/// Returns the number of lines the text holds.
+pub fn for_each_record<E>(
+    file: &Path,
+    text: &str,
+    first_line: u64,
+    mut each: impl FnMut(u64, Fields<'_>) -> Result<(), E>,
+) -> Result<u64, E>
+where
+    E: From<Error>,
+{
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    let mut line = first_line;
+    let mut split: Vec<&str> = Vec::with_capacity(64);
+    let mut quoted = csv::StringRecord::new();
+    while at < bytes.len() {
+        let mut end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |i| at + i);
+        let mut record = &text[at..end];
+        let start_line = line;
+        if memchr::memchr(b'"', record.as_bytes()).is_none() {
+            let record = record.strip_suffix('\r').unwrap_or(record);
+            split.clear();
+            split.extend(record.split(','));
+            at = end + 1;
+            line += 1;
+            // Field references do not outlive the call: the vector is refilled next time.
+            each(start_line, Fields::Plain(&split))?;
+            continue;
+        }
+        // Quoted: extend to the line where the quotes balance (a quoted field may hold line
+        // ends), then decode.
+        let mut quotes = memchr::memchr_iter(b'"', record.as_bytes()).count();
+        while quotes % 2 == 1 && end < bytes.len() {
+            let next =
+                memchr::memchr(b'\n', &bytes[end + 1..]).map_or(bytes.len(), |i| end + 1 + i);
+            quotes += memchr::memchr_iter(b'"', &bytes[end + 1..next]).count();
+            end = next;
+        }
+        record = &text[at..end];
+        let lines = memchr::memchr_iter(b'\n', record.as_bytes()).count() as u64 + 1;
+        at = end + 1;
+        line += lines;
+        let normalized = record.replace("\r\n", "\n");
+        let normalized = normalized.strip_suffix('\r').unwrap_or(&normalized);
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(normalized.as_bytes());
+        match reader.read_record(&mut quoted) {
+            Ok(true) => each(start_line, Fields::Quoted(&quoted))?,
+            Ok(false) => {}
+            Err(err) => return Err(csv_error(file, start_line, &err).into()),
+        }
+        if reader.read_record(&mut quoted).is_ok_and(|more| more) {
+            return Err(Error::input(
+                Problem::new(
+                    Location::line(file, start_line),
+                    "a quote is not closed where the record ends: expected a quoted field to end with `\"`",
+                )
+                .with_help("the row is damaged; fix its quotes or remove it"),
+            )
+            .into());
+        }
+    }
+    Ok(line - first_line)
+}
+
+/// Read one CodeCarbon CSV file (run file or task file). `text` is the whole file, as
+/// [`super::normalize`] leaves it.
+pub fn parse(file: &Path, text: &str) -> Result<Parsed, Error> {
+    let (header_text, rest, rest_line) = split_header(text);
+    let mut warnings = Vec::new();
+    let mut header = None;
+    for_each_record(file, header_text, 1, |_, fields| {
+        header = Some(Header::read(file, Some(fields), &mut warnings)?);
+        Ok::<(), Error>(())
+    })?;
+    let header = match header {
+        Some(h) => h,
+        None => Header::read(file, None, &mut warnings)?,
+    };
+    let mut records = Vec::new();
+    for_each_record(file, rest, rest_line, |line, fields| {
+        if let Some(row) = header.row(file, line, fields, &mut warnings)? {
+            let record = row.record(file, header.layout(), &mut warnings);
+            crate::record::check_plausible(std::slice::from_ref(&record))?;
+            records.push(record);
+        }
+        Ok::<(), Error>(())
+    })?;
+    if records.is_empty() {
+        warnings.push(empty_log(file));
+    }
+    Ok(Parsed {
+        records,
+        warnings,
+        layout: header.layout,
+    })
+}
+
+/// The warning for a file with a header and no rows.
+pub fn empty_log(file: &Path) -> Warning {
+    Warning::at(
+        codes::EMPTY_LOG,
+        Location::file(file),
+        "CodeCarbon header but no runs",
+    )
+}
+
+/// Split off the header record (the first record after any blank lines): `(header, rest, the
+/// line the rest starts on)`. A quoted header may span lines.
+pub fn split_header(text: &str) -> (&str, &str, u64) {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    let mut line = 1;
+    while at < bytes.len() && (bytes[at] == b'\n' || bytes[at..].starts_with(b"\r\n")) {
+        at += if bytes[at] == b'\n' { 1 } else { 2 };
+        line += 1;
+    }
+    let end = record_end(bytes, at);
+    let lines = memchr::memchr_iter(b'\n', &bytes[at..end]).count() as u64 + 1;
+    let rest = (end + 1).min(bytes.len());
+    (&text[at..end], &text[rest..], line + lines)
+}
+
+/// The end (index of the line feed, or the length) of the record starting at `at`: the first
+/// line end where the quotes seen so far balance.
+pub fn record_end(bytes: &[u8], at: usize) -> usize {
+    let mut quotes = 0usize;
+    let mut from = at;
+    loop {
+        let end = memchr::memchr(b'\n', &bytes[from..]).map_or(bytes.len(), |i| from + i);
+        quotes += memchr::memchr_iter(b'"', &bytes[from..end]).count();
+        if quotes.is_multiple_of(2) || end >= bytes.len() {
+            return end;
+        }
+        from = end + 1;
+    }
+}
+
+fn csv_error(file: &Path, line: u64, err: &csv::Error) -> Error {
     let location = match err.position() {
-        Some(p) => Location::line(file, p.line()),
-        None => Location::file(file),
+        Some(p) => Location::line(file, line + p.line() - 1),
+        None => Location::line(file, line),
     };
     let message = match err.kind() {
         csv::ErrorKind::Utf8 { .. } => "not UTF-8 text: expected a CSV file".to_owned(),

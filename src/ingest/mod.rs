@@ -11,6 +11,7 @@ pub mod eco2ai;
 pub mod hf_card;
 pub mod impact_framework;
 pub mod native;
+pub mod stream;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -50,6 +51,46 @@ pub struct Ingested {
     pub warnings: Vec<Warning>,
     /// The files read.
     pub files: Vec<InputFile>,
+}
+
+/// Where the rows read go: collected as records ([`Ingested`]), or reduced as they arrive (the
+/// check's ledger, [`crate::ledger::reduce::Reducer`]).
+pub trait Sink {
+    /// Whether whole-run CodeCarbon rows may be handed over compact, as [`stream::Plain`] rows.
+    fn takes_plain(&self) -> bool {
+        false
+    }
+    /// A CodeCarbon file starts; its plain rows follow.
+    fn begin_file(&mut self, _path: &Path, _layout: &str) {}
+    /// A record.
+    fn record(&mut self, record: RunRecord);
+    /// A plain row of the current file, its text in `text`.
+    fn plain(&mut self, text: &str, row: &stream::Plain);
+}
+
+/// Collects every record.
+#[derive(Default)]
+struct Collect {
+    records: Vec<RunRecord>,
+    file: PathBuf,
+    layout: String,
+}
+
+impl Sink for Collect {
+    fn begin_file(&mut self, path: &Path, layout: &str) {
+        self.file = path.to_owned();
+        self.layout = layout.to_owned();
+    }
+
+    fn record(&mut self, record: RunRecord) {
+        self.records.push(record);
+    }
+
+    fn plain(&mut self, text: &str, row: &stream::Plain) {
+        // Not asked for (`takes_plain` is false), but kept whole if given.
+        self.records
+            .push(row.record(text, &self.file, &self.layout));
+    }
 }
 
 /// Extensions a directory walk reads, and whether a file with it that is no emissions log is
@@ -162,10 +203,10 @@ fn not_utf8(path: &Path, offset: u64) -> Error {
 /// How many bytes of a file are read to decide whether it can be streamed.
 const PREFIX_BYTES: usize = 64 * 1024;
 
-/// A file opened for reading: a CodeCarbon log, streamed row by row, or any other file, read
-/// whole (the other formats are small documents parsed as a whole).
+/// A file opened for reading: a CodeCarbon log, streamed (its first bytes read, and the file),
+/// or any other file, read whole (the other formats are small documents parsed as a whole).
 enum Opened {
-    CodeCarbon(Normalized<std::io::Chain<std::io::Cursor<Vec<u8>>, std::fs::File>>),
+    CodeCarbon(Vec<u8>, std::fs::File),
     Whole(String),
 }
 
@@ -187,15 +228,12 @@ fn open(path: &Path, options: &Options) -> Result<Opened, Error> {
         .take(PREFIX_BYTES as u64)
         .read_to_end(&mut prefix)
         .map_err(cannot_read)?;
-    // A file that fits in the prefix is read whole: streaming buys nothing there, and its
-    // buffers would cost more than the file (a directory of thousands of small logs).
     let whole = prefix.len() < PREFIX_BYTES;
     if !whole
         && matches!(options.format, None | Some(Format::Codecarbon))
         && codecarbon_first_line(&prefix)
     {
-        let stream = std::io::Cursor::new(prefix).chain(file);
-        return Ok(Opened::CodeCarbon(Normalized::new(stream)));
+        return Ok(Opened::CodeCarbon(prefix, file));
     }
     let mut bytes = prefix;
     file.read_to_end(&mut bytes).map_err(cannot_read)?;
@@ -214,205 +252,28 @@ fn codecarbon_first_line(prefix: &[u8]) -> bool {
     csv_header(line).is_some_and(|h| codecarbon::is_codecarbon_header(&h))
 }
 
-/// Stream a CodeCarbon log through [`codecarbon::parse_reader`], as [`read_one`] would read it
-/// whole.
-fn read_codecarbon_stream<R: std::io::Read>(
+/// Read a CodeCarbon log (its first bytes and the rest) into the sink.
+fn read_codecarbon(
     path: &Path,
-    mut stream: Normalized<R>,
-    out: &mut Ingested,
+    prefix: Vec<u8>,
+    rest: &mut dyn std::io::Read,
+    out: &mut Reading<'_>,
 ) -> Result<(), Error> {
-    let parsed = match codecarbon::parse_reader(path, &mut stream) {
-        Ok(parsed) => parsed,
-        Err(err) => {
-            // Read whole, a file that is not UTF-8 is refused before it is parsed: look at the
-            // rest of it for a bad byte, which takes precedence over the parse error.
-            return Err(match stream.finish() {
-                Some(failure) => failure.into_error(path),
-                None => err,
-            });
-        }
-    };
+    let read = stream::read(path, prefix, rest, out.sink, &mut out.warnings)?;
     out.files.push(InputFile {
         path: path.to_owned(),
         format: Format::Codecarbon,
-        layout: parsed.layout,
-        records: parsed.records.len(),
+        layout: read.layout,
+        records: read.rows,
     });
-    out.records.extend(parsed.records);
-    out.warnings.extend(parsed.warnings);
     Ok(())
 }
 
-/// Why a streamed file could not be read.
-#[derive(Debug, Clone, PartialEq)]
-enum Failure {
-    /// Not UTF-8: the offset of the first bad byte.
-    Utf8(u64),
-    /// The file system failed.
-    Io(String),
-}
-
-impl Failure {
-    fn into_error(self, path: &Path) -> Error {
-        match self {
-            Failure::Utf8(offset) => not_utf8(path, offset),
-            Failure::Io(err) => Error::input(
-                Problem::new(Location::file(path), format!("cannot read: {err}"))
-                    .with_help("check the path and its permissions"),
-            ),
-        }
-    }
-}
-
-/// A reader that yields what [`normalize`] makes of a file while reading it in chunks: the
-/// byte-order mark dropped, CRLF made LF; and that checks the bytes are UTF-8 as they pass
-/// (a failure is kept, for `Normalized::finish`, and the read fails).
-pub struct Normalized<R> {
-    inner: R,
-    /// Bytes read from `inner` not yet passed on (an incomplete UTF-8 sequence or a `\r` at the
-    /// end of a chunk, which needs the next byte to decide).
-    raw: Vec<u8>,
-    /// How many bytes of `raw` are filled.
-    raw_len: usize,
-    /// Bytes ready to hand out, from `out_at`.
-    out: Vec<u8>,
-    out_at: usize,
-    /// Offset in the file of `raw[0]`.
-    offset: u64,
-    at_start: bool,
-    eof: bool,
-    failure: Option<Failure>,
-}
-
-const CHUNK: usize = 64 * 1024;
-
-impl<R: std::io::Read> Normalized<R> {
-    /// Wrap a reader positioned at the start of a file.
-    pub fn new(inner: R) -> Self {
-        Normalized {
-            inner,
-            raw: Vec::new(),
-            raw_len: 0,
-            out: Vec::with_capacity(CHUNK),
-            out_at: 0,
-            offset: 0,
-            at_start: true,
-            eof: false,
-            failure: None,
-        }
-    }
-
-    /// Read on to the end (discarding) and say what was wrong with the file, if anything.
-    fn finish(&mut self) -> Option<Failure> {
-        let mut sink = [0u8; CHUNK];
-        while self.failure.is_none() {
-            match std::io::Read::read(self, &mut sink) {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {}
-            }
-        }
-        self.failure.clone()
-    }
-
-    fn fail(&mut self, failure: Failure) -> std::io::Error {
-        let err = match &failure {
-            Failure::Utf8(offset) => std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("not UTF-8 text (invalid byte at offset {offset})"),
-            ),
-            Failure::Io(message) => std::io::Error::other(message.clone()),
-        };
-        self.failure = Some(failure);
-        err
-    }
-
-    /// Refill `out` from `inner`; leaves it empty only at the end of the file.
-    fn fill(&mut self) -> std::io::Result<()> {
-        self.out.clear();
-        self.out_at = 0;
-        while self.out.is_empty() && !(self.eof && self.raw_len == 0) {
-            if !self.eof {
-                if self.raw.len() < self.raw_len + CHUNK {
-                    self.raw.resize(self.raw_len + CHUNK, 0);
-                }
-                let n = loop {
-                    match self.inner.read(&mut self.raw[self.raw_len..]) {
-                        Ok(n) => break n,
-                        Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
-                        Err(err) => return Err(self.fail(Failure::Io(err.to_string()))),
-                    }
-                };
-                self.raw_len += n;
-                self.eof = n == 0;
-            }
-            let checked = match std::str::from_utf8(&self.raw[..self.raw_len]) {
-                Ok(_) => Ok(self.raw_len),
-                Err(e) if e.error_len().is_none() && !self.eof => Ok(e.valid_up_to()),
-                Err(e) => Err(self.offset + e.valid_up_to() as u64),
-            };
-            let mut valid = match checked {
-                Ok(valid) => valid,
-                Err(offset) => return Err(self.fail(Failure::Utf8(offset))),
-            };
-            let raw = &self.raw[..self.raw_len];
-            if !self.eof && valid > 0 && raw[valid - 1] == b'\r' {
-                valid -= 1;
-            }
-            let mut from = 0;
-            if self.at_start && (valid >= 3 || self.eof) {
-                self.at_start = false;
-                if raw[..valid].starts_with("\u{feff}".as_bytes()) {
-                    from = 3;
-                }
-            }
-            if self.at_start {
-                continue;
-            }
-            let bytes = &raw[from..valid];
-            if has_cr(bytes) {
-                let mut rest = bytes;
-                while let Some(cr) = rest.iter().position(|&b| b == b'\r') {
-                    self.out.extend_from_slice(&rest[..cr]);
-                    if rest.get(cr + 1) != Some(&b'\n') {
-                        self.out.push(b'\r');
-                    }
-                    rest = &rest[cr + 1..];
-                }
-                self.out.extend_from_slice(rest);
-            } else {
-                self.out.extend_from_slice(bytes);
-            }
-            self.raw.copy_within(valid..self.raw_len, 0);
-            self.raw_len -= valid;
-            self.offset += valid as u64;
-        }
-        Ok(())
-    }
-}
-
-/// Whether `bytes` holds a `\r` (in blocks, without an early exit, so that it vectorizes: most
-/// logs have none and are passed on as they are).
-fn has_cr(bytes: &[u8]) -> bool {
-    let mut blocks = bytes.chunks_exact(64);
-    let found = blocks
-        .by_ref()
-        .any(|block| block.iter().fold(false, |any, &b| any | (b == b'\r')));
-    found || blocks.remainder().contains(&b'\r')
-}
-
-impl<R: std::io::Read> std::io::Read for Normalized<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if let Some(failure) = self.failure.clone() {
-            return Err(self.fail(failure));
-        }
-        if self.out_at == self.out.len() {
-            self.fill()?;
-        }
-        let n = buf.len().min(self.out.len() - self.out_at);
-        buf[..n].copy_from_slice(&self.out[self.out_at..self.out_at + n]);
-        self.out_at += n;
-        Ok(n)
-    }
+/// The files read so far, the warnings, and where the records go.
+struct Reading<'s> {
+    files: Vec<InputFile>,
+    warnings: Vec<Warning>,
+    sink: &'s mut dyn Sink,
 }
 
 /// The format of a file, from its content (and name), or `None` when it is no known log.
@@ -466,9 +327,28 @@ pub struct Options {
     pub hf_units: HfUnits,
 }
 
-/// Read every emissions log at `paths`.
+/// Read every emissions log at `paths`, every record kept.
 pub fn ingest(paths: &[PathBuf], options: &Options) -> Result<Ingested, Error> {
-    let mut out = Ingested::default();
+    let mut sink = Collect::default();
+    let (files, warnings) = ingest_into(paths, options, &mut sink)?;
+    Ok(Ingested {
+        records: sink.records,
+        warnings,
+        files,
+    })
+}
+
+/// Read every emissions log at `paths` into `sink`: the files read and the warnings.
+pub fn ingest_into(
+    paths: &[PathBuf],
+    options: &Options,
+    sink: &mut dyn Sink,
+) -> Result<(Vec<InputFile>, Vec<Warning>), Error> {
+    let mut out = Reading {
+        files: Vec::new(),
+        warnings: Vec::new(),
+        sink,
+    };
     let mut seen = HashSet::new();
     for path in paths {
         let meta = std::fs::metadata(path).map_err(|err| {
@@ -486,8 +366,8 @@ pub fn ingest(paths: &[PathBuf], options: &Options) -> Result<Ingested, Error> {
                     continue;
                 }
                 let text = match open(&file, options)? {
-                    Opened::CodeCarbon(stream) => {
-                        read_codecarbon_stream(&file, stream, &mut out)?;
+                    Opened::CodeCarbon(prefix, mut rest) => {
+                        read_codecarbon(&file, prefix, &mut rest, &mut out)?;
                         continue;
                     }
                     Opened::Whole(text) => text,
@@ -514,7 +394,9 @@ pub fn ingest(paths: &[PathBuf], options: &Options) -> Result<Ingested, Error> {
                 continue;
             }
             match open(path, options)? {
-                Opened::CodeCarbon(stream) => read_codecarbon_stream(path, stream, &mut out)?,
+                Opened::CodeCarbon(prefix, mut rest) => {
+                    read_codecarbon(path, prefix, &mut rest, &mut out)?;
+                }
                 Opened::Whole(text) => {
                     if text.trim_start_matches('\u{feff}').trim().is_empty() {
                         return Err(Error::input(
@@ -548,7 +430,7 @@ pub fn ingest(paths: &[PathBuf], options: &Options) -> Result<Ingested, Error> {
             }
         }
     }
-    Ok(out)
+    Ok((out.files, out.warnings))
 }
 
 /// What one parser read from one file.
@@ -589,8 +471,11 @@ fn read_one(
     format: Format,
     options: &Options,
     in_directory: bool,
-    out: &mut Ingested,
+    out: &mut Reading<'_>,
 ) -> Result<(), Error> {
+    if format == Format::Codecarbon {
+        return read_codecarbon(path, text.as_bytes().to_vec(), &mut std::io::empty(), out);
+    }
     let text = &normalize(text);
     let parsed = match format {
         Format::Codecarbon => codecarbon::parse(path, text)?,
@@ -600,13 +485,16 @@ fn read_one(
         Format::Carbontracker => carbontracker::parse(path, text)?,
         Format::Eco2ai => eco2ai::parse(path, text)?,
     };
+    crate::record::check_plausible(&parsed.records)?;
     out.files.push(InputFile {
         path: path.to_owned(),
         format,
         layout: parsed.layout,
         records: parsed.records.len(),
     });
-    out.records.extend(parsed.records);
+    for record in parsed.records {
+        out.sink.record(record);
+    }
     out.warnings.extend(parsed.warnings);
     Ok(())
 }
@@ -636,43 +524,63 @@ mod tests {
         }
     }
 
-    /// What streaming makes of `bytes`: the text, or the offset of the first bad byte.
-    fn streamed(bytes: &[u8], step: usize) -> Result<Vec<u8>, Option<Failure>> {
-        let mut reader = Normalized::new(Trickle { bytes, step });
-        let mut out = Vec::new();
-        match reader.read_to_end(&mut out) {
-            Ok(_) => Ok(out),
-            Err(_) => Err(reader.finish()),
-        }
+    /// What streaming makes of `bytes` (the first `split` bytes as the prefix, the rest read
+    /// `step` bytes at a time): the records and warnings, or the error.
+    fn streamed(
+        bytes: &[u8],
+        split: usize,
+        step: usize,
+    ) -> Result<(Vec<RunRecord>, Vec<Warning>), String> {
+        let split = split.min(bytes.len());
+        let mut sink = Collect::default();
+        let mut warnings = Vec::new();
+        let mut rest = Trickle {
+            bytes: &bytes[split..],
+            step,
+        };
+        stream::read(
+            Path::new("e.csv"),
+            bytes[..split].to_vec(),
+            &mut rest,
+            &mut sink,
+            &mut warnings,
+        )
+        .map(|_| (sink.records, warnings))
+        .map_err(|e| e.to_string())
     }
 
     /// What reading whole makes of `bytes`.
-    fn whole(bytes: &[u8]) -> Result<Vec<u8>, Option<Failure>> {
-        match std::str::from_utf8(bytes) {
-            Ok(text) => Ok(normalize(text).into_owned().into_bytes()),
-            Err(e) => Err(Some(Failure::Utf8(e.valid_up_to() as u64))),
-        }
+    fn whole(bytes: &[u8]) -> Result<(Vec<RunRecord>, Vec<Warning>), String> {
+        let text = std::str::from_utf8(bytes)
+            .map_err(|e| not_utf8(Path::new("e.csv"), e.valid_up_to() as u64).to_string())?;
+        codecarbon::parse(Path::new("e.csv"), &normalize(text))
+            .map(|p| (p.records, p.warnings))
+            .map_err(|e| e.to_string())
     }
 
     proptest! {
         #[test]
-        fn streaming_normalizes_like_reading_whole(
+        fn streaming_reads_like_reading_whole(
             bom in any::<bool>(),
             pieces in proptest::collection::vec(
                 prop_oneof![
-                    Just(&b"\r"[..]), Just(&b"\n"[..]), Just(&b"\r\n"[..]), Just(&b"a,1"[..]),
+                    Just(&b"\r"[..]), Just(&b"\n"[..]), Just(&b"\r\n"[..]), Just(&b"2024,p,r1,1,2,3\n"[..]),
+                    Just(&b"2024,p,r2,2,3,4\r\n"[..]), Just(&b"2024,\"p,\n q\",r3,1,1,1\n"[..]),
+                    Just(&b","[..]), Just(&b"\""[..]), Just(&b"5"[..]),
                     Just("é".as_bytes()), Just("€".as_bytes()), Just("\u{feff}".as_bytes()),
                     Just(&b"\xff"[..]), Just(&b"\xe2\x82"[..]),
                 ],
                 0..40,
             ),
+            split in 0usize..64,
             step in 1usize..9,
         ) {
             let mut bytes = if bom { "\u{feff}".as_bytes().to_vec() } else { Vec::new() };
+            bytes.extend_from_slice(b"timestamp,project_name,run_id,duration,emissions,energy_consumed\n");
             for p in pieces {
                 bytes.extend_from_slice(p);
             }
-            prop_assert_eq!(streamed(&bytes, step), whole(&bytes));
+            prop_assert_eq!(streamed(&bytes, split, step), whole(&bytes));
         }
     }
 
@@ -742,15 +650,22 @@ mod tests {
     }
 
     #[test]
-    fn streaming_large_chunks_and_late_bad_byte() {
-        let mut bytes = "\u{feff}h,i\r\n".as_bytes().to_vec();
-        bytes.extend(std::iter::repeat_n(b'x', 3 * CHUNK + 1));
-        bytes.extend_from_slice(b"\r\n");
-        assert_eq!(streamed(&bytes, usize::MAX), whole(&bytes));
+    fn a_record_longer_than_a_chunk_and_a_late_bad_byte() {
+        let mut bytes =
+            "\u{feff}timestamp,project_name,run_id,duration,emissions,energy_consumed\r\n2024,"
+                .as_bytes()
+                .to_vec();
+        bytes.extend(std::iter::repeat_n(b'x', 3 << 20));
+        bytes.extend_from_slice(b",r,1,2,3\r\n");
+        let read = streamed(&bytes, 100, usize::MAX).unwrap();
+        assert_eq!(read.0.len(), 1);
+        assert_eq!(read.0[0].model.as_ref().map(String::len), Some(3 << 20));
+        assert_eq!(streamed(&bytes, 100, 7), whole(&bytes));
         bytes.push(0xc3);
-        assert_eq!(
-            streamed(&bytes, usize::MAX),
-            Err(Some(Failure::Utf8(bytes.len() as u64 - 1)))
+        let err = streamed(&bytes, 100, usize::MAX).unwrap_err();
+        assert!(
+            err.contains(&format!("invalid byte at offset {}", bytes.len() - 1)),
+            "{err}"
         );
     }
 

@@ -34,6 +34,10 @@ pub fn place_of(c: &Contribution, reference: &Reference) -> Option<String> {
 
 /// The grid intensity a run ran at, when it has energy and operational CO2e.
 pub fn run_intensity(c: &Contribution) -> Option<Intensity> {
+    if c.worst_intensity.is_some() {
+        // A roll-up of many runs: its dirtiest run.
+        return c.worst_intensity;
+    }
     let e = c.energy?.value();
     let op = c.emissions.value() - c.embodied.map_or(0.0, |m| m.value());
     (e > 0.0 && op.is_finite()).then(|| Intensity::g_per_kwh(op * 1000.0 / e))

@@ -214,7 +214,7 @@ fn subject_of(
     let model = attribution.model.clone().unwrap_or_default();
     let entries = match evidence {
         Evidence::Logs(paths) => {
-            let read = crate::read_entries(&paths, input, attribution)?;
+            let read = crate::read_entries(&paths, input, attribution, false)?;
             inputs.extend(read.inputs);
             warnings.extend(read.warnings);
             read.entries

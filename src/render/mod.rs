@@ -122,15 +122,44 @@ pub fn explain_lines(report: &CheckReport, limit: usize) -> Vec<String> {
     let mut lines = Vec::new();
     for m in &report.models {
         let t = &m.totals;
-        lines.push(format!(
-            "{}: {} run{} in {} counted row{}, summed exactly:",
-            m.label(),
-            t.runs,
-            if t.runs == 1 { "" } else { "s" },
-            m.contributions.len(),
-            if m.contributions.len() == 1 { "" } else { "s" },
-        ));
+        let rolled = m.contributions.iter().filter(|c| c.runs > 1).count();
+        lines.push(if rolled == 0 {
+            format!(
+                "{}: {} run{} in {} counted row{}, summed exactly:",
+                m.label(),
+                t.runs,
+                if t.runs == 1 { "" } else { "s" },
+                m.contributions.len(),
+                if m.contributions.len() == 1 { "" } else { "s" },
+            )
+        } else {
+            format!(
+                "{}: {} runs, more than {} to list one by one: the runs of each file, project, place and hardware are rolled up into {} lines, summed exactly:",
+                m.label(),
+                t.runs,
+                crate::ledger::reduce::CONTRIBUTION_LIMIT,
+                m.contributions.len(),
+            )
+        });
         for c in m.contributions.iter().take(limit) {
+            if c.runs > 1 {
+                lines.push(format!(
+                    "  {}–{}  {} runs (their most complete rows)  {}  {}  {}{}",
+                    c.source,
+                    c.last_line.map_or_else(String::new, |l| l.to_string()),
+                    c.runs,
+                    opt(c.energy),
+                    c.emissions,
+                    opt(c.duration),
+                    c.embodied
+                        .map(|e| format!(" (embodied {e})"))
+                        .unwrap_or_default(),
+                ));
+                if let Some(basis) = &c.embodied_basis {
+                    lines.push(format!("      embodied added by the policy: {basis}"));
+                }
+                continue;
+            }
             let method = if c.method.is_estimate() {
                 " (estimate)"
             } else {
@@ -161,7 +190,7 @@ pub fn explain_lines(report: &CheckReport, limit: usize) -> Vec<String> {
         }
         if m.contributions.len() > limit {
             lines.push(format!(
-                "  … and {} more rows (all are listed in the JSON output)",
+                "  … and {} more (all are listed in the JSON output)",
                 m.contributions.len() - limit
             ));
         }

@@ -16,6 +16,8 @@
 //!
 //! Each judgement is reported as a warning with the places involved.
 
+pub mod reduce;
+
 use std::collections::{BTreeMap, HashMap};
 
 use semver::Version;
@@ -25,7 +27,7 @@ use crate::codes;
 use crate::diagnostic::Warning;
 use crate::error::Location;
 use crate::record::{Format, Part, Phase, RunRecord};
-use crate::units::{Duration, Energy, Mass};
+use crate::units::{Duration, Energy, ExactSum, Intensity, Mass};
 
 /// Whether a record is counted, and if not, why.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -348,56 +350,132 @@ pub fn totals(reconciled: &Reconciled, indices: impl IntoIterator<Item = usize>)
 
 /// Total a set of counted records.
 pub fn sum(counted: &[&RunRecord]) -> Totals {
-    // Distinct runs, and whether any of each run's records lacks energy or is an estimate: one
-    // pass and one hash per record.
-    let mut runs: HashMap<(Format, &str), (bool, bool)> = HashMap::with_capacity(counted.len());
+    let mut acc = TotalsAcc::default();
     for r in counted {
-        let flags = runs.entry((r.format, r.run_id.as_str())).or_default();
+        acc.add_record(r);
+    }
+    acc.finish()
+}
+
+/// Totals being added up: every figure an exact sum, so that the order of the records, and
+/// whether they come one by one or as sums, does not change a bit of the result.
+#[derive(Debug, Default)]
+pub struct TotalsAcc {
+    energy: ExactSum,
+    operational: ExactSum,
+    embodied: ExactSum,
+    emissions: ExactSum,
+    market: Option<ExactSum>,
+    energy_low: ExactSum,
+    energy_high: ExactSum,
+    emissions_low: ExactSum,
+    emissions_high: ExactSum,
+    scope2: ExactSum,
+    scope3_cat1: ExactSum,
+    duration: ExactSum,
+    /// Runs added as sums (distinct from each other and from the records' runs).
+    runs: usize,
+    /// The records' runs, and whether any of each run's records lacks energy or is an estimate.
+    record_runs: HashMap<(Format, String), (bool, bool)>,
+}
+
+impl TotalsAcc {
+    /// Add one counted record.
+    pub fn add_record(&mut self, r: &RunRecord) {
+        let key = (r.format, r.run_id.clone());
+        let flags = self.record_runs.entry(key).or_default();
         flags.0 |= r.energy.is_none();
         flags.1 |= r.method.is_estimate();
+        let energy = r.energy.unwrap_or(Energy::ZERO).value();
+        let operational = r.operational().value();
+        if let Some(e) = r.energy {
+            self.energy.add(e.value());
+        }
+        self.operational.add(operational);
+        if let Some(m) = r.embodied {
+            self.embodied.add(m.value());
+        }
+        self.emissions.add(r.emissions.value());
+        if let Some(m) = r.market {
+            self.market.get_or_insert_default().add(m.value());
+        }
+        self.energy_low
+            .add(r.band.map_or(energy, |b| b.energy_low_kwh.value()));
+        self.energy_high
+            .add(r.band.map_or(energy, |b| b.energy_high_kwh.value()));
+        self.emissions_low
+            .add(r.band.map_or(r.emissions, |b| b.co2e_low_kg).value());
+        self.emissions_high
+            .add(r.band.map_or(r.emissions, |b| b.co2e_high_kg).value());
+        if r.on_cloud() {
+            self.scope3_cat1.add(operational);
+        } else {
+            self.scope2.add(operational);
+        }
+        if let Some(d) = r.duration {
+            self.duration.add(d.value());
+        }
     }
-    let runs_where = |flag: fn(&(bool, bool)) -> bool| runs.values().filter(|f| flag(f)).count();
-    let energy = |r: &&RunRecord| r.energy.unwrap_or(Energy::ZERO);
-    let markets: Vec<Mass> = counted.iter().filter_map(|r| r.market).collect();
-    Totals {
-        energy: counted.iter().filter_map(|r| r.energy).sum(),
-        operational: counted.iter().map(|r| r.operational()).sum(),
-        embodied: counted.iter().filter_map(|r| r.embodied).sum(),
-        emissions: counted.iter().map(|r| r.emissions).sum(),
-        market: (!markets.is_empty()).then(|| markets.into_iter().sum()),
-        energy_low: counted
-            .iter()
-            .map(|r| r.band.map_or(energy(r), |b| b.energy_low_kwh))
-            .sum(),
-        energy_high: counted
-            .iter()
-            .map(|r| r.band.map_or(energy(r), |b| b.energy_high_kwh))
-            .sum(),
-        emissions_low: counted
-            .iter()
-            .map(|r| r.band.map_or(r.emissions, |b| b.co2e_low_kg))
-            .sum(),
-        emissions_high: counted
-            .iter()
-            .map(|r| r.band.map_or(r.emissions, |b| b.co2e_high_kg))
-            .sum(),
-        scopes: Scopes {
-            scope2: counted
-                .iter()
-                .filter(|r| !r.on_cloud())
-                .map(|r| r.operational())
-                .sum(),
-            scope3_cat1: counted
-                .iter()
-                .filter(|r| r.on_cloud())
-                .map(|r| r.operational())
-                .sum(),
-            embodied: counted.iter().filter_map(|r| r.embodied).sum(),
-        },
-        duration: counted.iter().filter_map(|r| r.duration).sum(),
-        runs: runs.len(),
-        runs_without_energy: runs_where(|f| f.0),
-        estimated_runs: runs_where(|f| f.1),
+
+    /// Add `runs` measured whole runs with energy, given as sums (no embodied part, no band, no
+    /// market figure), on a cloud or not.
+    pub fn add_measured(
+        &mut self,
+        energy: &ExactSum,
+        emissions: &ExactSum,
+        duration: &ExactSum,
+        runs: usize,
+        on_cloud: bool,
+    ) {
+        for sum in [
+            &mut self.energy,
+            &mut self.energy_low,
+            &mut self.energy_high,
+        ] {
+            sum.merge(energy);
+        }
+        for sum in [
+            &mut self.operational,
+            &mut self.emissions,
+            &mut self.emissions_low,
+            &mut self.emissions_high,
+            if on_cloud {
+                &mut self.scope3_cat1
+            } else {
+                &mut self.scope2
+            },
+        ] {
+            sum.merge(emissions);
+        }
+        self.duration.merge(duration);
+        self.runs += runs;
+    }
+
+    /// The totals.
+    pub fn finish(&self) -> Totals {
+        let where_ =
+            |flag: fn(&(bool, bool)) -> bool| self.record_runs.values().filter(|f| flag(f)).count();
+        let embodied = Mass::kg(self.embodied.value());
+        Totals {
+            energy: Energy::kwh(self.energy.value()),
+            operational: Mass::kg(self.operational.value()),
+            embodied,
+            emissions: Mass::kg(self.emissions.value()),
+            market: self.market.as_ref().map(|m| Mass::kg(m.value())),
+            energy_low: Energy::kwh(self.energy_low.value()),
+            energy_high: Energy::kwh(self.energy_high.value()),
+            emissions_low: Mass::kg(self.emissions_low.value()),
+            emissions_high: Mass::kg(self.emissions_high.value()),
+            scopes: Scopes {
+                scope2: Mass::kg(self.scope2.value()),
+                scope3_cat1: Mass::kg(self.scope3_cat1.value()),
+                embodied,
+            },
+            duration: Duration::seconds(self.duration.value()),
+            runs: self.runs + self.record_runs.len(),
+            runs_without_energy: where_(|f| f.0),
+            estimated_runs: where_(|f| f.1),
+        }
     }
 }
 
@@ -445,6 +523,17 @@ pub struct Contribution {
     pub method: crate::record::Method,
     /// How embodied carbon was added by the policy's `embodied:` rule, when it was.
     pub embodied_basis: Option<String>,
+    /// How many runs it stands for: 1, or more for a roll-up of the runs of one file and
+    /// profile (a model version with more runs than [`reduce::CONTRIBUTION_LIMIT`]), whose
+    /// rows run from `source` to `last_line`.
+    #[serde(skip_serializing_if = "is_one")]
+    pub runs: usize,
+    /// The last row of a roll-up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_line: Option<u64>,
+    /// The highest operational intensity among the runs of a roll-up (for `limits.intensity`).
+    #[serde(skip)]
+    pub worst_intensity: Option<Intensity>,
     /// The hardware the row records (used to compute embodied carbon).
     #[serde(skip)]
     pub hardware: crate::record::Hardware,
@@ -462,6 +551,10 @@ pub struct Contribution {
     pub assumptions: Vec<crate::record::Assumption>,
 }
 
+fn is_one(n: &usize) -> bool {
+    *n == 1
+}
+
 /// One model version's share of the ledger.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
@@ -477,14 +570,19 @@ pub struct Entry {
     pub metrics: crate::metrics::Metrics,
 }
 
-/// Attribute records to models and versions and total them, sorted by model then version.
-/// A model named by `attribution.model` always has an entry, with zero runs when no record was
-/// read. A version a record names that is not semver is reported and the record is counted
-/// without a version.
-pub fn aggregate(
-    reconciled: &mut Reconciled,
-    attribution: &Attribution,
-) -> (Vec<Entry>, Vec<Warning>) {
+/// Records of one model version, before totalling.
+pub struct Group {
+    /// Model name.
+    pub model: String,
+    /// Model version, when known.
+    pub version: Option<Version>,
+    /// Indices of its records (counted or not), in read order.
+    pub records: Vec<usize>,
+}
+
+/// Attribute records to models and versions (setting the phase of those that do not say it),
+/// sorted by model then version. A model named by `attribution.model` always has a group.
+pub fn group(reconciled: &mut Reconciled, attribution: &Attribution) -> (Vec<Group>, Vec<Warning>) {
     let mut warnings = Vec::new();
     type Key = (String, Option<Version>);
 
@@ -533,42 +631,67 @@ pub fn aggregate(
             .entry((model.clone(), attribution.version.clone()))
             .or_default();
     }
-    let entries = by_model
+    let groups = by_model
         .into_iter()
-        .map(|((model, version), records)| Entry {
-            totals: totals(reconciled, records.iter().copied()),
-            contributions: records
-                .iter()
-                .filter(|&&i| reconciled.statuses[i] == Status::Counted)
-                .map(|&i| {
-                    let r = &reconciled.records[i];
-                    Contribution {
-                        source: r.source.clone(),
-                        format: r.format,
-                        run_id: r.run_id.clone(),
-                        part: r.part.clone(),
-                        phase: r.phase,
-                        energy: r.energy,
-                        emissions: r.emissions,
-                        embodied: r.embodied,
-                        duration: r.duration,
-                        method: r.method,
-                        embodied_basis: None,
-                        hardware: r.hardware.clone(),
-                        place: r.place.clone(),
-                        pue: r.pue,
-                        tool_version: r.tool_version.clone(),
-                        assumptions: r.assumptions.clone(),
-                    }
-                })
-                .collect(),
-            metrics: records
-                .iter()
-                .filter(|&&i| reconciled.statuses[i] == Status::Counted)
-                .flat_map(|&i| reconciled.records[i].metrics.clone())
-                .collect(),
+        .map(|((model, version), records)| Group {
             model,
             version,
+            records,
+        })
+        .collect();
+    (groups, warnings)
+}
+
+/// A counted record's contribution.
+pub fn contribution(r: &RunRecord) -> Contribution {
+    Contribution {
+        source: r.source.clone(),
+        format: r.format,
+        run_id: r.run_id.clone(),
+        part: r.part.clone(),
+        phase: r.phase,
+        energy: r.energy,
+        emissions: r.emissions,
+        embodied: r.embodied,
+        duration: r.duration,
+        method: r.method,
+        embodied_basis: None,
+        runs: 1,
+        last_line: None,
+        worst_intensity: None,
+        hardware: r.hardware.clone(),
+        place: r.place.clone(),
+        pue: r.pue,
+        tool_version: r.tool_version.clone(),
+        assumptions: r.assumptions.clone(),
+    }
+}
+
+/// Attribute records to models and versions and total them, sorted by model then version.
+/// A model named by `attribution.model` always has an entry, with zero runs when no record was
+/// read. A version a record names that is not semver is reported and the record is counted
+/// without a version.
+pub fn aggregate(
+    reconciled: &mut Reconciled,
+    attribution: &Attribution,
+) -> (Vec<Entry>, Vec<Warning>) {
+    let (groups, warnings) = group(reconciled, attribution);
+    let entries = groups
+        .into_iter()
+        .map(|g| {
+            let counted: Vec<&RunRecord> = g
+                .records
+                .iter()
+                .filter(|&&i| reconciled.statuses[i] == Status::Counted)
+                .map(|&i| &reconciled.records[i])
+                .collect();
+            Entry {
+                totals: sum(&counted),
+                contributions: counted.iter().map(|r| contribution(r)).collect(),
+                metrics: counted.iter().flat_map(|r| r.metrics.clone()).collect(),
+                model: g.model,
+                version: g.version,
+            }
         })
         .collect();
     (entries, warnings)

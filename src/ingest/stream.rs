@@ -1,0 +1,541 @@
+//! Reading a CodeCarbon log of any size: the file is read in chunks that end on a record
+//! boundary, the chunks are parsed on worker threads, and the rows are handed to a [`Sink`] in
+//! file order. Memory is bounded by the chunks in flight, whatever the size of the file.
+//!
+//! The bytes are checked as they pass: the byte-order mark is dropped, CRLF line ends are read as
+//! LF, and a file that is not UTF-8 is refused with the offset of its first bad byte (which takes
+//! precedence over a damaged row found earlier, as when a file is read whole).
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::mpsc;
+
+use super::codecarbon::{self, Fields, Header, RowData};
+use super::{Sink, not_utf8};
+use crate::diagnostic::Warning;
+use crate::error::{Error, Location, Problem};
+use crate::record::RunRecord;
+use crate::units::{Duration, Energy, Mass};
+
+/// Bytes per chunk handed to a worker.
+const CHUNK: usize = 1 << 20;
+
+/// Where a piece of text lies in its chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    start: u32,
+    len: u32,
+}
+
+impl Span {
+    /// The text of the span.
+    pub fn of<'t>(&self, text: &'t str) -> &'t str {
+        text.get(self.start as usize..(self.start + self.len) as usize)
+            .unwrap_or_default()
+    }
+}
+
+/// The names of a [`Plain`] row, in this order.
+pub const PLAIN_NAMES: [&str; 9] = [
+    "project_name",
+    "codecarbon_version",
+    "country_name",
+    "country_iso_code",
+    "region",
+    "cloud_provider",
+    "cloud_region",
+    "cpu_model",
+    "gpu_model",
+];
+
+/// A whole-run CodeCarbon row with a run id, its text left in its chunk: what the check's
+/// ledger keeps of a row (the per-component energies and the timestamp are not kept).
+#[derive(Debug, Clone)]
+pub struct Plain {
+    /// The line the row is on.
+    pub line: u64,
+    /// `energy_consumed`.
+    pub energy: Energy,
+    /// `emissions`.
+    pub emissions: Mass,
+    /// `duration`.
+    pub duration: Duration,
+    /// `run_id`.
+    pub run_id: Span,
+    /// The texts named in [`PLAIN_NAMES`].
+    pub names: [Option<Span>; 9],
+    /// `pue`.
+    pub pue: Option<f64>,
+    /// `gpu_count`.
+    pub gpu_count: Option<f64>,
+    /// A hash of `names`, `pue` and `gpu_count` (fixed keys: the same everywhere), so that the
+    /// ledger can find rows of the same profile without hashing their text again.
+    pub profile_hash: u64,
+}
+
+impl Plain {
+    fn of(text: &str, row: &RowData<'_>) -> Option<Plain> {
+        if row.task.is_some() {
+            return None;
+        }
+        let span = |s: &str| -> Option<Span> {
+            let start = (s.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
+            let (start, len) = (u32::try_from(start).ok()?, u32::try_from(s.len()).ok()?);
+            (Span { start, len }.of(text).as_ptr() == s.as_ptr()).then_some(Span { start, len })
+        };
+        let run_id = span(row.run_id?)?;
+        let texts = [
+            row.model,
+            row.tool_version,
+            row.place[0],
+            row.place[1],
+            row.place[2],
+            row.place[3],
+            row.place[4],
+            row.cpu,
+            row.gpu,
+        ];
+        let mut names = [None; 9];
+        for (slot, t) in names.iter_mut().zip(texts) {
+            *slot = match t {
+                Some(t) => Some(span(t)?),
+                None => None,
+            };
+        }
+        let profile_hash = profile_hash(texts, row.pue, row.gpu_count);
+        Some(Plain {
+            line: row.line,
+            energy: row.energy,
+            emissions: row.emissions,
+            duration: row.duration,
+            run_id,
+            names,
+            pue: row.pue,
+            gpu_count: row.gpu_count,
+            profile_hash,
+        })
+    }
+
+    /// The row as a record (without the per-component energies and the timestamp).
+    pub fn record(&self, text: &str, file: &Path, layout: &str) -> RunRecord {
+        let name = |i: usize| self.names[i].map(|s| s.of(text).to_owned());
+        let mut r = RunRecord::new(
+            Location::line(file, self.line),
+            crate::record::Format::Codecarbon,
+            self.run_id.of(text).to_owned(),
+            self.emissions,
+        );
+        r.layout = layout.to_owned();
+        r.model = name(0);
+        r.tool_version = name(1);
+        r.duration = Some(self.duration);
+        r.energy = Some(self.energy);
+        r.place = crate::record::Place {
+            country: name(2),
+            country_iso: name(3),
+            region: name(4),
+            cloud_provider: name(5),
+            cloud_region: name(6),
+        };
+        r.hardware = crate::record::Hardware {
+            cpu: name(7),
+            gpu: name(8),
+            gpu_count: self.gpu_count,
+        };
+        r.pue = self.pue;
+        r
+    }
+}
+
+/// The hash [`Plain::profile_hash`] holds, for texts as [`PLAIN_NAMES`] orders them.
+pub fn profile_hash(texts: [Option<&str>; 9], pue: Option<f64>, gpu_count: Option<f64>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    texts.hash(&mut h);
+    pue.map(f64::to_bits).hash(&mut h);
+    gpu_count.map(f64::to_bits).hash(&mut h);
+    h.finish()
+}
+
+/// One row as a worker hands it on.
+pub enum Out {
+    /// A whole-run row, kept compact.
+    Plain(Plain),
+    /// Any other row (a task row, a row without a run id, a quoted row), or every row when the
+    /// sink wants records.
+    Record(Box<RunRecord>),
+}
+
+/// What a worker made of one chunk.
+struct Batch {
+    text: String,
+    rows: Vec<Out>,
+    warnings: Vec<Warning>,
+}
+
+/// A chunk to parse.
+struct Job {
+    seq: u64,
+    offset: u64,
+    first_line: u64,
+    bytes: Vec<u8>,
+}
+
+/// What reading one file gave.
+pub struct FileRead {
+    /// The layout of its header.
+    pub layout: String,
+    /// How many rows it gave.
+    pub rows: usize,
+}
+
+/// How many threads parse chunks: `CARBON_GATE_THREADS`, else the available parallelism.
+fn workers() -> usize {
+    std::env::var("CARBON_GATE_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .min(16)
+}
+
+/// Read a CodeCarbon log whose first bytes are `prefix` and whose rest is `rest`, into `sink`.
+pub fn read(
+    path: &Path,
+    prefix: Vec<u8>,
+    rest: &mut dyn Read,
+    sink: &mut dyn Sink,
+    warnings: &mut Vec<Warning>,
+) -> Result<FileRead, Error> {
+    let cannot_read = |err: std::io::Error| {
+        Error::input(
+            Problem::new(Location::file(path), format!("cannot read: {err}"))
+                .with_help("check the path and its permissions"),
+        )
+    };
+    let mut input = Input {
+        buf: prefix,
+        offset: 0,
+        eof: false,
+        rest,
+    };
+    // The header: the first record, after a byte-order mark.
+    input.fill(3).map_err(cannot_read)?;
+    if input.buf.starts_with("\u{feff}".as_bytes()) {
+        input.consume(3);
+    }
+    let header_end = loop {
+        let skip = input
+            .buf
+            .iter()
+            .take_while(|&&b| b == b'\n' || b == b'\r')
+            .count();
+        let end = codecarbon::record_end(&input.buf, skip);
+        if end < input.buf.len() || input.eof {
+            break end;
+        }
+        let want = input.buf.len() + CHUNK;
+        input.fill(want).map_err(cannot_read)?;
+    };
+    let header_bytes = input.buf[..header_end].to_vec();
+    let header_text = match std::str::from_utf8(&header_bytes) {
+        Ok(t) => t,
+        Err(e) => return Err(not_utf8(path, input.offset + e.valid_up_to() as u64)),
+    };
+    let (header_text, _, first_line) = codecarbon::split_header(header_text);
+    let mut header = None;
+    codecarbon::for_each_record(path, header_text, 1, |_, fields| {
+        header = Some(Header::read(path, Some(fields), warnings)?);
+        Ok::<(), Error>(())
+    })
+    .map_err(|err| input.prefer_utf8_error(path, err))?;
+    let header = match header {
+        Some(h) => h,
+        None => Header::read(path, None, warnings)?,
+    };
+    input.consume((header_end + 1).min(input.buf.len()));
+    let plain = sink.takes_plain();
+    sink.begin_file(path, header.layout());
+    let mut rows = 0;
+    let mut deliver = |batch: Batch, sink: &mut dyn Sink, warnings: &mut Vec<Warning>| {
+        rows += batch.rows.len();
+        for out in batch.rows {
+            match out {
+                Out::Plain(p) => sink.plain(&batch.text, &p),
+                Out::Record(r) => sink.record(*r),
+            }
+        }
+        warnings.extend(batch.warnings);
+    };
+
+    input.fill(CHUNK).map_err(cannot_read)?;
+    let threads = workers();
+    if input.eof || threads == 1 {
+        // Small file (or one thread): parse in place, chunk by chunk.
+        let mut line = first_line;
+        let mut seq = 0;
+        while let Some(job) = input.next_job(&mut seq, &mut line).map_err(cannot_read)? {
+            match parse_chunk(path, &header, job, plain) {
+                Ok(batch) => deliver(batch, sink, warnings),
+                Err(err) => return Err(input.prefer_utf8_error(path, err)),
+            }
+        }
+    } else {
+        let (job_tx, job_rx) = mpsc::sync_channel::<Job>(threads * 2);
+        let job_rx = Mutex::new(job_rx);
+        let (out_tx, out_rx) = mpsc::channel::<(u64, Result<Batch, Error>)>();
+        let header = &header;
+        let failure = std::thread::scope(|scope| {
+            for _ in 0..threads {
+                let out_tx = out_tx.clone();
+                let job_rx = &job_rx;
+                scope.spawn(move || {
+                    loop {
+                        let job = match job_rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok(job) = job else { return };
+                        let seq = job.seq;
+                        if out_tx
+                            .send((seq, parse_chunk(path, header, job, plain)))
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                });
+            }
+            drop(out_tx);
+            let mut pending = std::collections::BTreeMap::new();
+            let mut next = 0u64;
+            let mut sent = 0u64;
+            let mut line = first_line;
+            let mut failure: Option<(u64, Error)> = None;
+            let mut take = |item: (u64, Result<Batch, Error>),
+                            pending: &mut std::collections::BTreeMap<u64, Result<Batch, Error>>,
+                            next: &mut u64,
+                            failure: &mut Option<(u64, Error)>,
+                            sink: &mut dyn Sink,
+                            warnings: &mut Vec<Warning>| {
+                pending.insert(item.0, item.1);
+                while let Some(result) = pending.remove(next) {
+                    let seq = *next;
+                    *next += 1;
+                    match result {
+                        Ok(batch) if failure.is_none() => deliver(batch, sink, warnings),
+                        Ok(_) => {}
+                        Err(err) => match failure {
+                            None => *failure = Some((seq, err)),
+                            // After a damaged row, only a later chunk that is not UTF-8 matters.
+                            Some(_) if is_utf8_failure(&err) => {
+                                if !failure.as_ref().is_some_and(|f| is_utf8_failure(&f.1)) {
+                                    *failure = Some((seq, err));
+                                }
+                            }
+                            Some(_) => {}
+                        },
+                    }
+                }
+            };
+            while failure.is_none() {
+                let job = match input.next_job(&mut sent, &mut line) {
+                    Ok(Some(job)) => job,
+                    Ok(None) => break,
+                    Err(err) => {
+                        failure = Some((sent, cannot_read(err)));
+                        break;
+                    }
+                };
+                if job_tx.send(job).is_err() {
+                    break;
+                }
+                while let Ok(item) = out_rx.try_recv() {
+                    take(item, &mut pending, &mut next, &mut failure, sink, warnings);
+                }
+            }
+            drop(job_tx);
+            for item in out_rx.iter() {
+                take(item, &mut pending, &mut next, &mut failure, sink, warnings);
+            }
+            failure.map(|(_, err)| err)
+        });
+        if let Some(err) = failure {
+            return Err(input.prefer_utf8_error(path, err));
+        }
+    }
+    if rows == 0 {
+        warnings.push(codecarbon::empty_log(path));
+    }
+    Ok(FileRead {
+        layout: header.layout().to_owned(),
+        rows,
+    })
+}
+
+fn is_utf8_failure(err: &Error) -> bool {
+    matches!(err, Error::Input(p) if p.message.starts_with("not UTF-8"))
+}
+
+/// Parse one chunk: check it is UTF-8, read its rows.
+fn parse_chunk(path: &Path, header: &Header, job: Job, plain: bool) -> Result<Batch, Error> {
+    let text = String::from_utf8(job.bytes)
+        .map_err(|e| not_utf8(path, job.offset + e.utf8_error().valid_up_to() as u64))?;
+    let mut rows = Vec::with_capacity(text.len() / 256 + 1);
+    let mut warnings = Vec::new();
+    codecarbon::for_each_record(path, &text, job.first_line, |line, fields| {
+        let Some(row) = header.row(path, line, fields, &mut warnings)? else {
+            return Ok::<(), Error>(());
+        };
+        check_row(path, &row)?;
+        let compact = match (plain, fields) {
+            (true, Fields::Plain(_)) => Plain::of(&text, &row),
+            _ => None,
+        };
+        rows.push(match compact {
+            Some(p) => Out::Plain(p),
+            None => Out::Record(Box::new(row.record(path, header.layout(), &mut warnings))),
+        });
+        Ok(())
+    })?;
+    Ok(Batch {
+        text,
+        rows,
+        warnings,
+    })
+}
+
+/// The plausibility checks of [`crate::record::check_plausible`], on a row.
+fn check_row(path: &Path, row: &RowData<'_>) -> Result<(), Error> {
+    crate::record::check_figures(
+        &|| Location::line(path, row.line),
+        row.run_id.unwrap_or_default(),
+        row.model,
+        None,
+        row.emissions,
+        Some(row.energy),
+        Some(row.duration),
+    )
+}
+
+/// The file being read: a buffer of bytes not yet handed out, from `offset` in the file.
+struct Input<'r> {
+    buf: Vec<u8>,
+    offset: u64,
+    eof: bool,
+    rest: &'r mut dyn Read,
+}
+
+impl Input<'_> {
+    /// Read until the buffer holds `want` bytes or the file ends.
+    fn fill(&mut self, want: usize) -> std::io::Result<()> {
+        if self.eof || self.buf.len() >= want {
+            return Ok(());
+        }
+        let need = (want - self.buf.len()) as u64;
+        self.buf.reserve(want - self.buf.len());
+        // `read_to_end` fills the spare capacity without zeroing it first, and retries
+        // interrupted reads; it stops at `need` bytes or the end of the file.
+        let n = (&mut *self.rest).take(need).read_to_end(&mut self.buf)?;
+        if (n as u64) < need {
+            self.eof = true;
+        }
+        Ok(())
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.buf.drain(..n);
+        self.offset += n as u64;
+    }
+
+    /// The next chunk of whole records (`None` at the end of the file).
+    fn next_job(&mut self, seq: &mut u64, line: &mut u64) -> std::io::Result<Option<Job>> {
+        self.fill(CHUNK)?;
+        loop {
+            if self.buf.is_empty() {
+                return Ok(None);
+            }
+            let cut = if self.eof {
+                Some(self.buf.len())
+            } else {
+                last_boundary(&self.buf)
+            };
+            if let Some(cut) = cut {
+                let rest = self.buf.split_off(cut);
+                let bytes = std::mem::replace(&mut self.buf, rest);
+                let job = Job {
+                    seq: *seq,
+                    offset: self.offset,
+                    first_line: *line,
+                    bytes,
+                };
+                self.offset += cut as u64;
+                *line += memchr::memchr_iter(b'\n', &job.bytes).count() as u64;
+                *seq += 1;
+                // Keep the next chunk's buffer at its size, so that reading does not reallocate.
+                self.buf.reserve(CHUNK);
+                return Ok(Some(job));
+            }
+            // One record longer than a chunk: read on.
+            let want = self.buf.len() + CHUNK;
+            self.fill(want)?;
+        }
+    }
+
+    /// When a file is also not UTF-8 after `err`, that is the error to report (as when it is
+    /// read whole): read the rest of it and look.
+    fn prefer_utf8_error(&mut self, path: &Path, err: Error) -> Error {
+        if is_utf8_failure(&err) {
+            return err;
+        }
+        let mut carry: Vec<u8> = Vec::new();
+        let mut at = self.offset;
+        loop {
+            let mut block = std::mem::take(&mut self.buf);
+            if block.is_empty() {
+                if self.eof {
+                    break;
+                }
+                if self.fill(CHUNK).is_err() {
+                    break;
+                }
+                continue;
+            }
+            let mut bytes = std::mem::take(&mut carry);
+            let base = at - bytes.len() as u64;
+            at += block.len() as u64;
+            bytes.append(&mut block);
+            match std::str::from_utf8(&bytes) {
+                Ok(_) => {}
+                Err(e) if e.error_len().is_none() && !self.eof => {
+                    carry = bytes[e.valid_up_to()..].to_vec();
+                }
+                Err(e) => return not_utf8(path, base + e.valid_up_to() as u64),
+            }
+        }
+        if !carry.is_empty() {
+            return not_utf8(path, at - carry.len() as u64);
+        }
+        err
+    }
+}
+
+/// The end of the last whole record in `buf` (just after its line feed), if any.
+fn last_boundary(buf: &[u8]) -> Option<usize> {
+    if memchr::memchr(b'"', buf).is_none() {
+        return memchr::memrchr(b'\n', buf).map(|i| i + 1);
+    }
+    // Quotes: walk the records from the start (a quoted field may hold line ends).
+    let mut at = 0;
+    let mut last = None;
+    while at < buf.len() {
+        let end = codecarbon::record_end(buf, at);
+        if end >= buf.len() {
+            break;
+        }
+        last = Some(end + 1);
+        at = end + 1;
+    }
+    last
+}
