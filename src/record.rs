@@ -383,7 +383,11 @@ pub fn check_figures(
         ("model", model),
         ("version", version),
     ] {
+        // Control characters are C0, DEL and C1 (encoded after a 0xC2 byte): most names have
+        // none of those bytes and need no decoding.
         if let Some(t) = text
+            && t.bytes()
+                .fold(false, |any, b| any | (b < 0x20) | (b == 0x7f) | (b == 0xc2))
             && t.chars().any(|c| c.is_control() && c != '\t')
         {
             return Err(Error::input(

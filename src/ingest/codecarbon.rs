@@ -291,7 +291,7 @@ struct Row<'a, 'c> {
 impl<'a> Row<'a, '_> {
     fn field(&self, at: Option<usize>) -> Option<&'a str> {
         at.and_then(|i| self.fields.get(i))
-            .map(str::trim)
+            .map(trim)
             .filter(|v| !v.is_empty())
     }
 
@@ -332,6 +332,18 @@ impl<'a> Row<'a, '_> {
                 "this row is damaged; fix or remove it (a CodeCarbon release writes a number here)",
             ),
         )
+    }
+}
+
+/// `str::trim`, without decoding when the field starts and ends with a visible ASCII character
+/// (nearly always).
+fn trim(field: &str) -> &str {
+    let visible = |b: Option<&u8>| b.is_some_and(|&b| b > b' ' && b < 0x7f);
+    let bytes = field.as_bytes();
+    if visible(bytes.first()) && visible(bytes.last()) {
+        field
+    } else {
+        field.trim()
     }
 }
 
@@ -628,6 +640,66 @@ fn row_data<'a>(row: &Row<'a, '_>, is_v1: bool) -> Result<RowData<'a>, Error> {
     })
 }
 
+/// Split the line of `text` that starts at `at` on commas into `fields`, and return where it
+/// ends (its line feed, or the end of the text); `None`, with `fields` left partly filled, when
+/// the line holds a quote (the csv crate decodes it). One pass, 32 bytes at a time: each block
+/// gives a bit mask of its commas, line feeds and quotes (fixed-size compares, which the
+/// compiler turns into vector instructions).
+fn split_line<'a>(text: &'a str, at: usize, fields: &mut Vec<&'a str>) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut from = at;
+    let mut base = at;
+    loop {
+        let (special, width) = match bytes.get(base..base + 32) {
+            Some(block) => {
+                let mut block32 = [0u8; 32];
+                block32.copy_from_slice(block);
+                (special_mask(&block32), 32)
+            }
+            None => {
+                let rest = bytes.get(base..).unwrap_or_default();
+                let mut block32 = [0u8; 32];
+                block32[..rest.len()].copy_from_slice(rest);
+                if rest.is_empty() {
+                    break;
+                }
+                (
+                    special_mask(&block32) & ((1u64 << rest.len()) - 1) as u32,
+                    rest.len(),
+                )
+            }
+        };
+        let mut m = special;
+        while m != 0 {
+            let i = base + m.trailing_zeros() as usize;
+            m &= m - 1;
+            match bytes[i] {
+                b',' => {
+                    fields.push(text.get(from..i).unwrap_or_default());
+                    from = i + 1;
+                }
+                b'\n' => {
+                    fields.push(text.get(from..i).unwrap_or_default());
+                    return Some(i);
+                }
+                _ => return None,
+            }
+        }
+        base += width;
+    }
+    fields.push(text.get(from..).unwrap_or_default());
+    Some(bytes.len())
+}
+
+/// Bit `i` set when byte `i` is a comma, a line feed or a quote.
+fn special_mask(block: &[u8; 32]) -> u32 {
+    let mut mask = 0u32;
+    for (i, &b) in block.iter().enumerate() {
+        mask |= u32::from((b == b',') | (b == b'\n') | (b == b'"')) << i;
+    }
+    mask
+}
+
 /// Split text made of whole CSV records (LF or CRLF line ends) into records, and call `each`
 /// with the line each starts on and its fields. A record without quotes is split on commas
 /// without copying; one with quotes (which may span lines) is decoded by the csv crate.
@@ -647,19 +719,19 @@ where
     let mut split: Vec<&str> = Vec::with_capacity(64);
     let mut quoted = csv::StringRecord::new();
     while at < bytes.len() {
-        let mut end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |i| at + i);
-        let mut record = &text[at..end];
         let start_line = line;
-        if memchr::memchr(b'"', record.as_bytes()).is_none() {
-            let record = record.strip_suffix('\r').unwrap_or(record);
-            split.clear();
-            split.extend(record.split(','));
+        split.clear();
+        if let Some(end) = split_line(text, at, &mut split) {
+            let last = split.len() - 1;
+            split[last] = split[last].strip_suffix('\r').unwrap_or(split[last]);
             at = end + 1;
             line += 1;
             // Field references do not outlive the call: the vector is refilled next time.
             each(start_line, Fields::Plain(&split))?;
             continue;
         }
+        let mut end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |i| at + i);
+        let mut record = &text[at..end];
         // Quoted: extend to the line where the quotes balance (a quoted field may hold line
         // ends), then decode.
         let mut quotes = memchr::memchr_iter(b'"', record.as_bytes()).count();

@@ -64,8 +64,8 @@ pub trait Sink {
     fn begin_file(&mut self, _path: &Path, _layout: &str) {}
     /// A record.
     fn record(&mut self, record: RunRecord);
-    /// A plain row of the current file, its text in `text`.
-    fn plain(&mut self, text: &str, row: &stream::Plain);
+    /// Plain rows of the current file, their texts in `text`, their profiles in `names`.
+    fn plain(&mut self, text: &str, names: &[stream::Names], rows: &[stream::Plain]);
 }
 
 /// Collects every record.
@@ -86,10 +86,14 @@ impl Sink for Collect {
         self.records.push(record);
     }
 
-    fn plain(&mut self, text: &str, row: &stream::Plain) {
+    fn plain(&mut self, text: &str, names: &[stream::Names], rows: &[stream::Plain]) {
         // Not asked for (`takes_plain` is false), but kept whole if given.
-        self.records
-            .push(row.record(text, &self.file, &self.layout));
+        for row in rows {
+            if let Some(n) = names.get(row.names as usize) {
+                self.records
+                    .push(row.record(text, n, &self.file, &self.layout));
+            }
+        }
     }
 }
 

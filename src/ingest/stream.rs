@@ -19,7 +19,7 @@ use crate::record::RunRecord;
 use crate::units::{Duration, Energy, Mass};
 
 /// Bytes per chunk handed to a worker.
-const CHUNK: usize = 1 << 20;
+const CHUNK: usize = 256 << 10;
 
 /// Where a piece of text lies in its chunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,7 +36,7 @@ impl Span {
     }
 }
 
-/// The names of a [`Plain`] row, in this order.
+/// The texts [`Names`] holds, in this order.
 pub const PLAIN_NAMES: [&str; 9] = [
     "project_name",
     "codecarbon_version",
@@ -48,6 +48,27 @@ pub const PLAIN_NAMES: [&str; 9] = [
     "cpu_model",
     "gpu_model",
 ];
+
+/// What plain rows of a chunk share (a profile): the texts named in [`PLAIN_NAMES`], the PUE
+/// and the GPU count. A worker lists each distinct one once per chunk.
+#[derive(Debug, Clone)]
+pub struct Names {
+    /// The texts, in the chunk.
+    pub names: [Option<Span>; 9],
+    /// `pue`.
+    pub pue: Option<f64>,
+    /// `gpu_count`.
+    pub gpu_count: Option<f64>,
+    /// A hash of the above (fixed keys: the same in every chunk and thread).
+    pub hash: u64,
+}
+
+impl Names {
+    /// The text of name `i`.
+    pub fn text<'t>(&self, text: &'t str, i: usize) -> Option<&'t str> {
+        self.names[i].map(|s| s.of(text))
+    }
+}
 
 /// A whole-run CodeCarbon row with a run id, its text left in its chunk: what the check's
 /// ledger keeps of a row (the per-component energies and the timestamp are not kept).
@@ -63,63 +84,14 @@ pub struct Plain {
     pub duration: Duration,
     /// `run_id`.
     pub run_id: Span,
-    /// The texts named in [`PLAIN_NAMES`].
-    pub names: [Option<Span>; 9],
-    /// `pue`.
-    pub pue: Option<f64>,
-    /// `gpu_count`.
-    pub gpu_count: Option<f64>,
-    /// A hash of `names`, `pue` and `gpu_count` (fixed keys: the same everywhere), so that the
-    /// ledger can find rows of the same profile without hashing their text again.
-    pub profile_hash: u64,
+    /// Its [`Names`], an index into the chunk's list.
+    pub names: u32,
 }
 
 impl Plain {
-    fn of(text: &str, row: &RowData<'_>) -> Option<Plain> {
-        if row.task.is_some() {
-            return None;
-        }
-        let span = |s: &str| -> Option<Span> {
-            let start = (s.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
-            let (start, len) = (u32::try_from(start).ok()?, u32::try_from(s.len()).ok()?);
-            (Span { start, len }.of(text).as_ptr() == s.as_ptr()).then_some(Span { start, len })
-        };
-        let run_id = span(row.run_id?)?;
-        let texts = [
-            row.model,
-            row.tool_version,
-            row.place[0],
-            row.place[1],
-            row.place[2],
-            row.place[3],
-            row.place[4],
-            row.cpu,
-            row.gpu,
-        ];
-        let mut names = [None; 9];
-        for (slot, t) in names.iter_mut().zip(texts) {
-            *slot = match t {
-                Some(t) => Some(span(t)?),
-                None => None,
-            };
-        }
-        let profile_hash = profile_hash(texts, row.pue, row.gpu_count);
-        Some(Plain {
-            line: row.line,
-            energy: row.energy,
-            emissions: row.emissions,
-            duration: row.duration,
-            run_id,
-            names,
-            pue: row.pue,
-            gpu_count: row.gpu_count,
-            profile_hash,
-        })
-    }
-
     /// The row as a record (without the per-component energies and the timestamp).
-    pub fn record(&self, text: &str, file: &Path, layout: &str) -> RunRecord {
-        let name = |i: usize| self.names[i].map(|s| s.of(text).to_owned());
+    pub fn record(&self, text: &str, names: &Names, file: &Path, layout: &str) -> RunRecord {
+        let name = |i: usize| names.text(text, i).map(str::to_owned);
         let mut r = RunRecord::new(
             Location::line(file, self.line),
             crate::record::Format::Codecarbon,
@@ -141,36 +113,112 @@ impl Plain {
         r.hardware = crate::record::Hardware {
             cpu: name(7),
             gpu: name(8),
-            gpu_count: self.gpu_count,
+            gpu_count: names.gpu_count,
         };
-        r.pue = self.pue;
+        r.pue = names.pue;
         r
     }
 }
 
-/// The hash [`Plain::profile_hash`] holds, for texts as [`PLAIN_NAMES`] orders them.
+/// The plain rows of a chunk and their profiles, as a worker makes them.
+#[derive(Default)]
+struct PlainRows {
+    names: Vec<Names>,
+    index: hashbrown::HashTable<u32>,
+    rows: Vec<Plain>,
+}
+
+impl PlainRows {
+    /// Keep `row` as a plain row, if it is one (a whole-run row with a run id, its texts in
+    /// `text`).
+    fn add(&mut self, text: &str, row: &RowData<'_>) -> bool {
+        if row.task.is_some() {
+            return false;
+        }
+        let span = |s: &str| -> Option<Span> {
+            let start = (s.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
+            let (start, len) = (u32::try_from(start).ok()?, u32::try_from(s.len()).ok()?);
+            let span = Span { start, len };
+            (span.of(text).as_ptr() == s.as_ptr()).then_some(span)
+        };
+        let Some(run_id) = row.run_id.and_then(span) else {
+            return false;
+        };
+        let texts = [
+            row.model,
+            row.tool_version,
+            row.place[0],
+            row.place[1],
+            row.place[2],
+            row.place[3],
+            row.place[4],
+            row.cpu,
+            row.gpu,
+        ];
+        let hash = profile_hash(texts, row.pue, row.gpu_count);
+        let bits = |v: Option<f64>| v.map(f64::to_bits);
+        let names = &self.names;
+        let found = self.index.find(hash, |&i| {
+            let n = &names[i as usize];
+            bits(n.pue) == bits(row.pue)
+                && bits(n.gpu_count) == bits(row.gpu_count)
+                && (0..9).all(|k| n.text(text, k) == texts[k])
+        });
+        let id = match found {
+            Some(&id) => id,
+            None => {
+                let mut spans = [None; 9];
+                for (slot, t) in spans.iter_mut().zip(texts) {
+                    *slot = match t {
+                        Some(t) => match span(t) {
+                            Some(s) => Some(s),
+                            None => return false,
+                        },
+                        None => None,
+                    };
+                }
+                let Ok(id) = u32::try_from(self.names.len()) else {
+                    return false;
+                };
+                self.names.push(Names {
+                    names: spans,
+                    pue: row.pue,
+                    gpu_count: row.gpu_count,
+                    hash,
+                });
+                let names = &self.names;
+                self.index
+                    .insert_unique(hash, id, |&i| names[i as usize].hash);
+                id
+            }
+        };
+        self.rows.push(Plain {
+            line: row.line,
+            energy: row.energy,
+            emissions: row.emissions,
+            duration: row.duration,
+            run_id,
+            names: id,
+        });
+        true
+    }
+}
+
+/// The hash [`Names::hash`] holds, for texts as [`PLAIN_NAMES`] orders them.
 pub fn profile_hash(texts: [Option<&str>; 9], pue: Option<f64>, gpu_count: Option<f64>) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::hash::DefaultHasher::new();
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let mut h = foldhash::fast::FixedState::with_seed(0x6361_7262_6f6e).build_hasher();
     texts.hash(&mut h);
     pue.map(f64::to_bits).hash(&mut h);
     gpu_count.map(f64::to_bits).hash(&mut h);
     h.finish()
 }
 
-/// One row as a worker hands it on.
-pub enum Out {
-    /// A whole-run row, kept compact.
-    Plain(Plain),
-    /// Any other row (a task row, a row without a run id, a quoted row), or every row when the
-    /// sink wants records.
-    Record(Box<RunRecord>),
-}
-
 /// What a worker made of one chunk.
 struct Batch {
     text: String,
-    rows: Vec<Out>,
+    plain: PlainRows,
+    records: Vec<RunRecord>,
     warnings: Vec<Warning>,
 }
 
@@ -216,6 +264,7 @@ pub fn read(
     };
     let mut input = Input {
         buf: prefix,
+        spare: Vec::new(),
         offset: 0,
         eof: false,
         rest,
@@ -259,14 +308,15 @@ pub fn read(
     sink.begin_file(path, header.layout());
     let mut rows = 0;
     let mut deliver = |batch: Batch, sink: &mut dyn Sink, warnings: &mut Vec<Warning>| {
-        rows += batch.rows.len();
-        for out in batch.rows {
-            match out {
-                Out::Plain(p) => sink.plain(&batch.text, &p),
-                Out::Record(r) => sink.record(*r),
-            }
+        rows += batch.plain.rows.len() + batch.records.len();
+        if !batch.plain.rows.is_empty() {
+            sink.plain(&batch.text, &batch.plain.names, &batch.plain.rows);
+        }
+        for r in batch.records {
+            sink.record(r);
         }
         warnings.extend(batch.warnings);
+        batch.text.into_bytes()
     };
 
     input.fill(CHUNK).map_err(cannot_read)?;
@@ -277,12 +327,15 @@ pub fn read(
         let mut seq = 0;
         while let Some(job) = input.next_job(&mut seq, &mut line).map_err(cannot_read)? {
             match parse_chunk(path, &header, job, plain) {
-                Ok(batch) => deliver(batch, sink, warnings),
+                Ok(batch) => {
+                    let bytes = deliver(batch, sink, warnings);
+                    input.recycle(bytes);
+                }
                 Err(err) => return Err(input.prefer_utf8_error(path, err)),
             }
         }
     } else {
-        let (job_tx, job_rx) = mpsc::sync_channel::<Job>(threads * 2);
+        let (job_tx, job_rx) = mpsc::sync_channel::<Job>(threads);
         let job_rx = Mutex::new(job_rx);
         let (out_tx, out_rx) = mpsc::channel::<(u64, Result<Batch, Error>)>();
         let header = &header;
@@ -318,13 +371,17 @@ pub fn read(
                             next: &mut u64,
                             failure: &mut Option<(u64, Error)>,
                             sink: &mut dyn Sink,
-                            warnings: &mut Vec<Warning>| {
+                            warnings: &mut Vec<Warning>,
+                            input: &mut Input<'_>| {
                 pending.insert(item.0, item.1);
                 while let Some(result) = pending.remove(next) {
                     let seq = *next;
                     *next += 1;
                     match result {
-                        Ok(batch) if failure.is_none() => deliver(batch, sink, warnings),
+                        Ok(batch) if failure.is_none() => {
+                            let bytes = deliver(batch, sink, warnings);
+                            input.recycle(bytes);
+                        }
                         Ok(_) => {}
                         Err(err) => match failure {
                             None => *failure = Some((seq, err)),
@@ -352,12 +409,28 @@ pub fn read(
                     break;
                 }
                 while let Ok(item) = out_rx.try_recv() {
-                    take(item, &mut pending, &mut next, &mut failure, sink, warnings);
+                    take(
+                        item,
+                        &mut pending,
+                        &mut next,
+                        &mut failure,
+                        sink,
+                        warnings,
+                        &mut input,
+                    );
                 }
             }
             drop(job_tx);
             for item in out_rx.iter() {
-                take(item, &mut pending, &mut next, &mut failure, sink, warnings);
+                take(
+                    item,
+                    &mut pending,
+                    &mut next,
+                    &mut failure,
+                    sink,
+                    warnings,
+                    &mut input,
+                );
             }
             failure.map(|(_, err)| err)
         });
@@ -382,26 +455,24 @@ fn is_utf8_failure(err: &Error) -> bool {
 fn parse_chunk(path: &Path, header: &Header, job: Job, plain: bool) -> Result<Batch, Error> {
     let text = String::from_utf8(job.bytes)
         .map_err(|e| not_utf8(path, job.offset + e.utf8_error().valid_up_to() as u64))?;
-    let mut rows = Vec::with_capacity(text.len() / 256 + 1);
+    let mut plain_rows = PlainRows::default();
+    let mut records = Vec::new();
     let mut warnings = Vec::new();
     codecarbon::for_each_record(path, &text, job.first_line, |line, fields| {
         let Some(row) = header.row(path, line, fields, &mut warnings)? else {
             return Ok::<(), Error>(());
         };
         check_row(path, &row)?;
-        let compact = match (plain, fields) {
-            (true, Fields::Plain(_)) => Plain::of(&text, &row),
-            _ => None,
-        };
-        rows.push(match compact {
-            Some(p) => Out::Plain(p),
-            None => Out::Record(Box::new(row.record(path, header.layout(), &mut warnings))),
-        });
+        let kept = plain && matches!(fields, Fields::Plain(_)) && plain_rows.add(&text, &row);
+        if !kept {
+            records.push(row.record(path, header.layout(), &mut warnings));
+        }
         Ok(())
     })?;
     Ok(Batch {
         text,
-        rows,
+        plain: plain_rows,
+        records,
         warnings,
     })
 }
@@ -422,6 +493,8 @@ fn check_row(path: &Path, row: &RowData<'_>) -> Result<(), Error> {
 /// The file being read: a buffer of bytes not yet handed out, from `offset` in the file.
 struct Input<'r> {
     buf: Vec<u8>,
+    /// Buffers of chunks already parsed, to read the next ones into (no new pages to fault in).
+    spare: Vec<Vec<u8>>,
     offset: u64,
     eof: bool,
     rest: &'r mut dyn Read,
@@ -444,6 +517,13 @@ impl Input<'_> {
         Ok(())
     }
 
+    /// Take back the buffer of a parsed chunk.
+    fn recycle(&mut self, bytes: Vec<u8>) {
+        if self.spare.len() < 4 && bytes.capacity() <= 4 * CHUNK {
+            self.spare.push(bytes);
+        }
+    }
+
     fn consume(&mut self, n: usize) {
         self.buf.drain(..n);
         self.offset += n as u64;
@@ -462,7 +542,11 @@ impl Input<'_> {
                 last_boundary(&self.buf)
             };
             if let Some(cut) = cut {
-                let rest = self.buf.split_off(cut);
+                let mut rest = self.spare.pop().unwrap_or_default();
+                rest.clear();
+                rest.reserve(CHUNK);
+                rest.extend_from_slice(&self.buf[cut..]);
+                self.buf.truncate(cut);
                 let bytes = std::mem::replace(&mut self.buf, rest);
                 let job = Job {
                     seq: *seq,
@@ -473,8 +557,6 @@ impl Input<'_> {
                 self.offset += cut as u64;
                 *line += memchr::memchr_iter(b'\n', &job.bytes).count() as u64;
                 *seq += 1;
-                // Keep the next chunk's buffer at its size, so that reading does not reallocate.
-                self.buf.reserve(CHUNK);
                 return Ok(Some(job));
             }
             // One record longer than a chunk: read on.

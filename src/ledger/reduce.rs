@@ -27,7 +27,7 @@ use crate::codes;
 use crate::diagnostic::Warning;
 use crate::error::Location;
 use crate::ingest::Sink;
-use crate::ingest::stream::Plain;
+use crate::ingest::stream::{Names, Plain};
 use crate::record::{Format, Hardware, Method, Place, RunRecord};
 use crate::units::{Duration, Energy, ExactSum, Intensity, Mass};
 
@@ -96,15 +96,15 @@ struct Profile {
 }
 
 impl Profile {
-    fn matches(&self, file: u32, text: &str, row: &Plain) -> bool {
+    fn matches(&self, file: u32, text: &str, names: &Names) -> bool {
         self.file == file
-            && self.pue.map(f64::to_bits) == row.pue.map(f64::to_bits)
-            && self.gpu_count.map(f64::to_bits) == row.gpu_count.map(f64::to_bits)
+            && self.pue.map(f64::to_bits) == names.pue.map(f64::to_bits)
+            && self.gpu_count.map(f64::to_bits) == names.gpu_count.map(f64::to_bits)
             && self
                 .names
                 .iter()
-                .zip(&row.names)
-                .all(|(a, b)| a.as_deref() == b.map(|s| s.of(text)))
+                .enumerate()
+                .all(|(i, a)| a.as_deref() == names.text(text, i))
     }
 
     fn name(&self, i: usize) -> Option<String> {
@@ -155,10 +155,13 @@ pub struct Reducer {
     blocks: Vec<Vec<Slot>>,
     slots: usize,
     index: HashTable<u32>,
-    hasher: std::collections::hash_map::RandomState,
+    /// Seeded at random per process (foldhash): fast, and not predictable from the input.
+    hasher: hashbrown::DefaultHashBuilder,
     text_ids: Vec<Box<str>>,
     /// Records kept whole.
     full: Vec<RunRecord>,
+    /// Every file in the order it was read (plain rows' files and whole records' files).
+    order: HashMap<PathBuf, usize>,
     /// Runs with more than one plain row, and the rows superseded.
     duplicated_runs: usize,
     superseded_rows: usize,
@@ -179,6 +182,7 @@ impl Default for Reducer {
             hasher: Default::default(),
             text_ids: Vec::new(),
             full: Vec::new(),
+            order: HashMap::new(),
             duplicated_runs: 0,
             superseded_rows: 0,
             examples: Vec::new(),
@@ -277,26 +281,26 @@ impl Reducer {
             .map(|&i| i as usize)
     }
 
-    /// The profile of a row of the current file, interned.
-    fn profile(&mut self, file: u32, text: &str, row: &Plain) -> Option<u32> {
-        let hash = row.profile_hash ^ u64::from(file).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    /// A profile of the current file, interned.
+    fn profile(&mut self, file: u32, text: &str, names: &Names) -> Option<u32> {
+        let hash = names.hash ^ u64::from(file).wrapping_mul(0x9e37_79b9_7f4a_7c15);
         if let Some(&p) = self.profile_index.find(hash, |&p| {
-            self.profiles[p as usize].matches(file, text, row)
+            self.profiles[p as usize].matches(file, text, names)
         }) {
             return Some(p);
         }
         let id = u32::try_from(self.profiles.len())
             .ok()
             .filter(|&id| id <= PROFILE_MASK)?;
-        let mut names: [Option<Box<str>>; 9] = Default::default();
-        for (n, s) in names.iter_mut().zip(&row.names) {
-            *n = s.map(|s| s.of(text).into());
+        let mut owned: [Option<Box<str>>; 9] = Default::default();
+        for (i, n) in owned.iter_mut().enumerate() {
+            *n = names.text(text, i).map(Into::into);
         }
         self.profiles.push(Profile {
             file,
-            names,
-            pue: row.pue,
-            gpu_count: row.gpu_count,
+            names: owned,
+            pue: names.pue,
+            gpu_count: names.gpu_count,
             hash,
         });
         let profiles = &self.profiles;
@@ -305,14 +309,14 @@ impl Reducer {
         Some(id)
     }
 
-    fn fold(&mut self, text: &str, row: &Plain) -> bool {
+    fn fold(&mut self, text: &str, row: &Plain, profile: Option<u32>) -> bool {
         let Some(file) = self.current else {
             return false;
         };
         if row.line >= 1 << LINE_BITS || u64::from(file) >= 1 << (64 - LINE_BITS) {
             return false;
         }
-        let Some(profile) = self.profile(file, text, row) else {
+        let Some(profile) = profile else {
             return false;
         };
         let at = (u64::from(file) << LINE_BITS) | row.line;
@@ -439,9 +443,19 @@ impl Reducer {
         for &i in &moved {
             self.slot_mut(i).meta |= MOVED;
         }
-        for i in moved {
-            let record = self.record_of(&self.slot(i));
-            self.full.push(record);
+        if !moved.is_empty() {
+            for i in moved {
+                let record = self.record_of(&self.slot(i));
+                self.full.push(record);
+            }
+            // In read order, as `reconcile` breaks ties by it (the last read wins).
+            let order = &self.order;
+            self.full.sort_by_key(|r| {
+                (
+                    order.get(&r.source.file).copied().unwrap_or(usize::MAX),
+                    r.source.line.unwrap_or(0),
+                )
+            });
         }
         let mut warnings = self.duplicate_warnings();
         let mut reconciled = super::reconcile(std::mem::take(&mut self.full));
@@ -456,6 +470,9 @@ impl Reducer {
                 }
             }
         }
+        for s in &mut sums {
+            s.total();
+        }
         let (mut groups, more) = super::group(&mut reconciled, attribution);
         warnings.extend(more);
         let mut by_key: HashMap<(String, Option<semver::Version>), usize> = groups
@@ -465,9 +482,8 @@ impl Reducer {
             .collect();
         let mut profiles_of: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
         for (p, profile) in self.profiles.iter().enumerate() {
-            if sums[p].runs == 0 {
-                continue;
-            }
+            // A profile whose rows were all superseded still names its model, as in `aggregate`
+            // (which groups every record, counted or not).
             let model = attribution
                 .model
                 .as_deref()
@@ -486,30 +502,16 @@ impl Reducer {
             });
             profiles_of[g].push(p);
         }
-        let file_order = self.file_order(&reconciled);
+        let file_order = &self.order;
         let mut entries: Vec<Entry> = groups
             .into_iter()
             .zip(profiles_of)
             .map(|(g, profiles)| {
-                self.entry(g, &profiles, &sums, &reconciled, attribution, &file_order)
+                self.entry(g, &profiles, &sums, &reconciled, attribution, file_order)
             })
             .collect();
         entries.sort_by(|a, b| (&a.model, &a.version).cmp(&(&b.model, &b.version)));
         (entries, warnings)
-    }
-
-    /// The order files were read in, plain and whole alike, for ordering contributions.
-    fn file_order(&self, reconciled: &Reconciled) -> HashMap<PathBuf, usize> {
-        let mut order = HashMap::new();
-        for f in &self.files {
-            let n = order.len();
-            order.entry(f.path.clone()).or_insert(n);
-        }
-        for r in &reconciled.records {
-            let n = order.len();
-            order.entry(r.source.file.clone()).or_insert(n);
-        }
-        order
     }
 
     fn entry(
@@ -719,10 +721,16 @@ struct Part {
 }
 
 impl ProfileSums {
+    /// The profile's sums, from its parts.
+    fn total(&mut self) {
+        for part in [&self.timed, &self.untimed] {
+            self.energy.merge(&part.energy);
+            self.emissions.merge(&part.emissions);
+            self.duration.merge(&part.duration);
+        }
+    }
+
     fn add(&mut self, s: &Slot) {
-        self.energy.add(s.energy);
-        self.emissions.add(s.emissions);
-        self.duration.add(s.duration);
         self.runs += 1;
         let part = if s.duration > 0.0 {
             &mut self.timed
@@ -753,6 +761,8 @@ impl Sink for Reducer {
     }
 
     fn begin_file(&mut self, path: &Path, layout: &str) {
+        let n = self.order.len();
+        self.order.entry(path.to_owned()).or_insert(n);
         self.files.push(File {
             path: path.to_owned(),
             layout: layout.to_owned(),
@@ -761,19 +771,38 @@ impl Sink for Reducer {
     }
 
     fn record(&mut self, record: RunRecord) {
+        if self
+            .full
+            .last()
+            .is_none_or(|r| r.source.file != record.source.file)
+        {
+            let n = self.order.len();
+            self.order.entry(record.source.file.clone()).or_insert(n);
+        }
         self.full.push(record);
     }
 
-    fn plain(&mut self, text: &str, row: &Plain) {
-        if !self.fold(text, row) {
-            // Beyond what a slot can hold (a line past 2^40, too many files or profiles): kept
-            // whole instead.
-            let f = self.current.map(|f| &self.files[f as usize]);
-            let record = match f {
-                Some(f) => row.record(text, &f.path, &f.layout),
-                None => row.record(text, Path::new(""), ""),
-            };
-            self.full.push(record);
+    fn plain(&mut self, text: &str, names: &[Names], rows: &[Plain]) {
+        let profiles: Vec<Option<u32>> = match self.current {
+            Some(file) => names.iter().map(|n| self.profile(file, text, n)).collect(),
+            None => vec![None; names.len()],
+        };
+        for row in rows {
+            let i = row.names as usize;
+            let profile = profiles.get(i).copied().flatten();
+            if !self.fold(text, row, profile) {
+                // Beyond what a slot can hold (a line past 2^40, too many files or profiles):
+                // kept whole instead.
+                let f = self.current.map(|f| &self.files[f as usize]);
+                let (path, layout) = match f {
+                    Some(f) => (f.path.as_path(), f.layout.as_str()),
+                    None => (Path::new(""), ""),
+                };
+                if let Some(n) = names.get(i) {
+                    let record = row.record(text, n, path, layout);
+                    self.full.push(record);
+                }
+            }
         }
     }
 }

@@ -1,0 +1,279 @@
+//! The check's streaming ledger (`ledger::reduce`) against the ledger over every record
+//! (`ledger::reconcile` + `ledger::aggregate`, what `ingest` uses): the same totals to the bit,
+//! the same counted runs, the same judgements, on generated CodeCarbon logs of every shape.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+
+use carbon_gate::ingest::{self, Options};
+use carbon_gate::ledger::{self, Attribution, Entry, reduce::Reducer};
+use proptest::prelude::*;
+
+const HEADER: &str = "timestamp,project_name,run_id,duration,emissions,energy_consumed,country_name,country_iso_code,region,cloud_provider,cloud_region,cpu_model,gpu_model,gpu_count,pue";
+
+/// One generated row.
+#[derive(Debug, Clone)]
+struct Row {
+    run: u8,
+    id_kind: u8,
+    project: u8,
+    place: u8,
+    energy: u16,
+    ratio: u8,
+    duration: u16,
+    file: u8,
+    quoted: bool,
+}
+
+fn run_id(row: &Row) -> String {
+    match row.id_kind % 4 {
+        // CodeCarbon's ids: lowercase UUIDs (kept as 128 bits).
+        0 | 1 => format!(
+            "{:08x}-0000-4000-8000-{:012x}",
+            row.run,
+            u64::from(row.run) * 7
+        ),
+        // An uppercase UUID and a free-form id (kept as text).
+        2 => format!(
+            "{:08X}-0000-4000-8000-{:012X}",
+            row.run,
+            u64::from(row.run) * 7
+        ),
+        _ => format!("run-{}", row.run),
+    }
+}
+
+fn line(row: &Row) -> String {
+    let project = ["text-gen", "embedder", "classifier"][usize::from(row.project % 3)];
+    let project = if row.quoted {
+        format!("\"{project}, quoted\"")
+    } else {
+        project.to_owned()
+    };
+    let (country, iso, region, provider, cloud_region) = [
+        ("France", "FRA", "", "", ""),
+        ("Germany", "DEU", "", "gcp", "europe-west3"),
+        ("Sweden", "SWE", "", "", ""),
+    ][usize::from(row.place % 3)];
+    let energy = f64::from(row.energy) / 1000.0;
+    let emissions = energy * f64::from(row.ratio) / 100.0;
+    format!(
+        "2026-01-01T00:00:00,{project},{},{},{emissions:?},{energy:?},{country},{iso},{region},{provider},{cloud_region},cpu,{},{},1.0",
+        run_id(row),
+        row.duration,
+        if row.place == 1 { "A100" } else { "" },
+        if row.place == 1 { "1" } else { "0" },
+    )
+}
+
+/// Write the rows to one or two files; the paths to read.
+fn write(dir: &std::path::Path, rows: &[Row]) -> Vec<PathBuf> {
+    let mut texts = [format!("{HEADER}\n"), format!("{HEADER}\n")];
+    for r in rows {
+        let t = &mut texts[usize::from(r.file % 2)];
+        t.push_str(&line(r));
+        t.push('\n');
+    }
+    let mut paths = Vec::new();
+    for (i, t) in texts.iter().enumerate() {
+        let p = dir.join(format!("emissions_{i}.csv"));
+        std::fs::write(&p, t).unwrap();
+        paths.push(p);
+    }
+    paths
+}
+
+type Ledger = (Vec<Entry>, Vec<String>);
+
+fn full(paths: &[PathBuf], attribution: &Attribution) -> Ledger {
+    let read = ingest::ingest(paths, &Options::default()).unwrap();
+    let mut reconciled = ledger::reconcile(read.records);
+    let (entries, more) = ledger::aggregate(&mut reconciled, attribution);
+    let warnings = read
+        .warnings
+        .iter()
+        .chain(&reconciled.warnings)
+        .chain(&more)
+        .map(ToString::to_string)
+        .collect();
+    (entries, warnings)
+}
+
+fn reduced(paths: &[PathBuf], attribution: &Attribution) -> Ledger {
+    let mut reducer = Reducer::default();
+    let (_, warnings) = ingest::ingest_into(paths, &Options::default(), &mut reducer).unwrap();
+    let (entries, more) = reducer.finish(attribution);
+    let warnings = warnings
+        .iter()
+        .chain(&more)
+        .map(ToString::to_string)
+        .collect();
+    (entries, warnings)
+}
+
+/// What must agree: per entry, the totals and each contribution's place and figures.
+fn summary(entries: &[Entry]) -> Vec<String> {
+    entries
+        .iter()
+        .map(|e| {
+            let mut rows: Vec<String> = e
+                .contributions
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{} {} {:?} {:?} {:?} {:?} {:?}",
+                        c.source, c.run_id, c.energy, c.emissions, c.duration, c.place, c.hardware
+                    )
+                })
+                .collect();
+            rows.sort();
+            format!("{} {:?} {:?} {rows:?}", e.model, e.version, e.totals)
+        })
+        .collect()
+}
+
+fn row() -> impl Strategy<Value = Row> {
+    (
+        0u8..12,
+        0u8..4,
+        0u8..3,
+        0u8..3,
+        0u16..5000,
+        1u8..90,
+        0u16..3600,
+        0u8..2,
+        proptest::bool::weighted(0.1),
+    )
+        .prop_map(
+            |(run, id_kind, project, place, energy, ratio, duration, file, quoted)| Row {
+                run,
+                // A run keeps its kind of id, so that its rows share one.
+                id_kind: id_kind.min(run % 4),
+                project,
+                place,
+                energy,
+                ratio,
+                duration,
+                file,
+                quoted,
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn streaming_ledger_matches_the_ledger_over_every_record(
+        rows in proptest::collection::vec(row(), 0..60),
+        named in any::<bool>(),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = write(dir.path(), &rows);
+        let attribution = Attribution {
+            model: named.then(|| "m".to_owned()),
+            ..Attribution::default()
+        };
+        let (a, wa) = full(&paths, &attribution);
+        let (b, wb) = reduced(&paths, &attribution);
+        prop_assert_eq!(summary(&a), summary(&b));
+        // At most 12 runs have several rows: every judgement is told the same way. A run with
+        // quoted rows too (kept whole) is told in two parts (its plain rows, then the rest): the
+        // same kinds of judgement.
+        let (mut wa, mut wb) = (wa, wb);
+        if rows.iter().any(|r| r.quoted) {
+            let code = |w: &String| w.rsplit('[').next().unwrap_or_default().to_owned();
+            wa = wa.iter().map(code).collect();
+            wb = wb.iter().map(code).collect();
+            wa.sort();
+            wb.sort();
+            wa.dedup();
+            wb.dedup();
+        }
+        wa.sort();
+        wb.sort();
+        prop_assert_eq!(wa, wb);
+    }
+}
+
+/// `n` runs of `snapshots` rows each, with CodeCarbon-like UUIDs, in one file.
+fn many(dir: &std::path::Path, n: u32, snapshots: u32) -> Vec<PathBuf> {
+    let mut text = format!("{HEADER}\n");
+    for run in 0..n {
+        for k in 1..=snapshots {
+            let energy = f64::from(run % 97 + 1) * f64::from(k) / 1000.0;
+            text.push_str(&format!(
+                "2026,p{},{:08x}-1111-4000-8000-000000000000,{},{:?},{energy:?},France,FRA,,,,cpu,,0,1.0\n",
+                run % 2,
+                run,
+                k * 10,
+                energy * 0.05,
+            ));
+        }
+    }
+    let path = dir.join("emissions.csv");
+    std::fs::write(&path, text).unwrap();
+    vec![path]
+}
+
+#[test]
+fn many_runs_are_rolled_up_with_the_same_totals() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = 2 * ledger::reduce::CONTRIBUTION_LIMIT as u32 + 10;
+    let paths = many(dir.path(), runs, 2);
+    let (a, _) = full(&paths, &Attribution::default());
+    let (b, warnings) = reduced(&paths, &Attribution::default());
+    assert_eq!(a.len(), 2);
+    for (k, (x, y)) in a.iter().zip(&b).enumerate() {
+        assert_eq!(x.totals, y.totals);
+        assert_eq!(x.contributions.len(), x.totals.runs);
+        // One roll-up per file and profile: every run accounted for, the sums exact.
+        assert_eq!(y.contributions.len(), 1, "{:?}", y.contributions);
+        let c = &y.contributions[0];
+        assert_eq!(c.runs, y.totals.runs);
+        assert_eq!(c.energy, Some(y.totals.energy));
+        assert_eq!(c.emissions, y.totals.emissions);
+        // Project p0 has the even runs, p1 the odd ones; each run's second row counts.
+        assert_eq!(c.source.line, Some(3 + 2 * k as u64));
+        assert_eq!(c.last_line, Some(u64::from(runs) * 2 - 1 + 2 * k as u64));
+    }
+    // 20 runs told in full, then one count of all.
+    let duplicates: Vec<&String> = warnings
+        .iter()
+        .filter(|w| w.contains("duplicate-run"))
+        .collect();
+    assert_eq!(duplicates.len(), ledger::reduce::DUPLICATE_EXAMPLES + 1);
+    assert!(
+        duplicates[20].contains(&format!(
+            "{runs} runs have several rows ({runs} rows superseded in all)"
+        )),
+        "{}",
+        duplicates[20]
+    );
+}
+
+#[test]
+fn a_run_in_plain_rows_and_in_task_rows_is_reconciled_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = "0f8fad5b-d9cb-469f-a165-70867728950e";
+    std::fs::write(
+        dir.path().join("emissions.csv"),
+        format!("{HEADER}\n2026,p,{id},10,0.5,2.0,France,FRA,,,,cpu,,0,1.0\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("emissions_task.csv"),
+        format!(
+            "task_name,{HEADER}\nt1,2026,p,{id},4,0.2,0.8,France,FRA,,,,cpu,,0,1.0\nt2,2026,p,{id},5,0.3,1.2,France,FRA,,,,cpu,,0,1.0\n"
+        ),
+    )
+    .unwrap();
+    let paths = vec![dir.path().to_owned()];
+    let (a, _) = full(&paths, &Attribution::default());
+    let (b, wb) = reduced(&paths, &Attribution::default());
+    assert_eq!(summary(&a), summary(&b));
+    assert_eq!(b[0].totals.runs, 1);
+    assert_eq!(b[0].totals.energy.value(), 2.0);
+    assert!(wb.iter().any(|w| w.contains("task-rows-in-run")), "{wb:?}");
+}
