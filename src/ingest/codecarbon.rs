@@ -86,8 +86,14 @@ const MAY_BE_EMPTY: &[&str] = &[
     "latitude",
 ];
 
-/// The released layouts as (releases, columns).
-fn layouts() -> Vec<(&'static str, Vec<&'static str>)> {
+/// The released layouts as (releases, columns), built once.
+fn layouts() -> &'static [(&'static str, Vec<&'static str>)] {
+    static LAYOUTS: std::sync::OnceLock<Vec<(&'static str, Vec<&'static str>)>> =
+        std::sync::OnceLock::new();
+    LAYOUTS.get_or_init(build_layouts)
+}
+
+fn build_layouts() -> Vec<(&'static str, Vec<&'static str>)> {
     let insert_after = |cols: &[&'static str], after: &str, new: &[&'static str]| {
         let mut v = cols.to_vec();
         let at = v

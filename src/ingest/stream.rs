@@ -239,7 +239,13 @@ pub struct FileRead {
 }
 
 /// How many threads parse chunks: `CARBON_GATE_THREADS`, else the available parallelism.
+/// Asked once per process (the answer comes from cgroup files, three opens each time).
 fn workers() -> usize {
+    static WORKERS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *WORKERS.get_or_init(count_workers)
+}
+
+fn count_workers() -> usize {
     std::env::var("CARBON_GATE_THREADS")
         .ok()
         .and_then(|v| v.trim().parse::<usize>().ok())
@@ -320,8 +326,7 @@ pub fn read(
     };
 
     input.fill(CHUNK).map_err(cannot_read)?;
-    let threads = workers();
-    if input.eof || threads == 1 {
+    if input.eof || workers() == 1 {
         // Small file (or one thread): parse in place, chunk by chunk.
         let mut line = first_line;
         let mut seq = 0;
@@ -335,6 +340,7 @@ pub fn read(
             }
         }
     } else {
+        let threads = workers();
         let (job_tx, job_rx) = mpsc::sync_channel::<Job>(threads);
         let job_rx = Mutex::new(job_rx);
         let (out_tx, out_rx) = mpsc::channel::<(u64, Result<Batch, Error>)>();
