@@ -88,6 +88,7 @@ fn parse(c: &mut Criterion) {
                     Path::new("e.csv"),
                     Vec::new(),
                     &mut rest,
+                    None,
                     &mut reducer,
                     &mut warnings,
                 )

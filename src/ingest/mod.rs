@@ -261,9 +261,10 @@ fn read_codecarbon(
     path: &Path,
     prefix: Vec<u8>,
     rest: &mut dyn std::io::Read,
+    size: Option<u64>,
     out: &mut Reading<'_>,
 ) -> Result<(), Error> {
-    let read = stream::read(path, prefix, rest, out.sink, &mut out.warnings)?;
+    let read = stream::read(path, prefix, rest, size, out.sink, &mut out.warnings)?;
     out.files.push(InputFile {
         path: path.to_owned(),
         format: Format::Codecarbon,
@@ -384,7 +385,8 @@ pub fn ingest_into(
                 }
                 let text = match open(&file, options)? {
                     Opened::CodeCarbon(prefix, mut rest) => {
-                        read_codecarbon(&file, prefix, &mut rest, &mut out)?;
+                        let size = rest.metadata().ok().map(|m| m.len());
+                        read_codecarbon(&file, prefix, &mut rest, size, &mut out)?;
                         continue;
                     }
                     Opened::Whole(text) => text,
@@ -412,7 +414,8 @@ pub fn ingest_into(
             }
             match open(path, options)? {
                 Opened::CodeCarbon(prefix, mut rest) => {
-                    read_codecarbon(path, prefix, &mut rest, &mut out)?;
+                    let size = rest.metadata().ok().map(|m| m.len());
+                    read_codecarbon(path, prefix, &mut rest, size, &mut out)?;
                 }
                 Opened::Whole(text) => {
                     if text.trim_start_matches('\u{feff}').trim().is_empty() {
@@ -491,7 +494,8 @@ fn read_one(
     out: &mut Reading<'_>,
 ) -> Result<(), Error> {
     if format == Format::Codecarbon {
-        return read_codecarbon(path, text.as_bytes().to_vec(), &mut std::io::empty(), out);
+        let bytes = text.as_bytes().to_vec();
+        return read_codecarbon(path, bytes, &mut std::io::empty(), None, out);
     }
     let text = &normalize(text);
     let parsed = match format {
@@ -559,6 +563,7 @@ mod tests {
             Path::new("e.csv"),
             bytes[..split].to_vec(),
             &mut rest,
+            None,
             &mut sink,
             &mut warnings,
         )

@@ -255,12 +255,56 @@ fn count_workers() -> usize {
 }
 
 /// Read a CodeCarbon log whose first bytes are `prefix` and whose rest is `rest`, into `sink`.
+/// Logs at least this large show a progress bar (when standard error is a terminal).
+pub const PROGRESS_BYTES: u64 = 64 << 20;
+
+/// A progress bar on standard error for a large log, when standard error is a terminal (never in
+/// CI logs or when redirected).
+fn progress(path: &Path, size: Option<u64>) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    let size = size.filter(|&s| s >= PROGRESS_BYTES)?;
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(size),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{msg} [{wide_bar}] {percent:>3}% {eta:>4}",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    let name = path.file_name().unwrap_or(path.as_os_str()).to_string_lossy();
+    bar.set_message(format!("reading {name}"));
+    Some(bar)
+}
+
+/// Read a CodeCarbon log whose first bytes are `prefix` and whose rest is `rest` (`size`: the
+/// whole file's, when known, for the progress bar), into `sink`.
 pub fn read(
+    path: &Path,
+    prefix: Vec<u8>,
+    rest: &mut dyn Read,
+    size: Option<u64>,
+    sink: &mut dyn Sink,
+    warnings: &mut Vec<Warning>,
+) -> Result<FileRead, Error> {
+    let bar = progress(path, size);
+    let result = read_with(path, prefix, rest, sink, warnings, bar.as_ref());
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    result
+}
+
+fn read_with(
     path: &Path,
     prefix: Vec<u8>,
     rest: &mut dyn Read,
     sink: &mut dyn Sink,
     warnings: &mut Vec<Warning>,
+    bar: Option<&indicatif::ProgressBar>,
 ) -> Result<FileRead, Error> {
     let cannot_read = |err: std::io::Error| {
         Error::input(
@@ -315,6 +359,9 @@ pub fn read(
     let mut rows = 0;
     let mut deliver = |batch: Batch, sink: &mut dyn Sink, warnings: &mut Vec<Warning>| {
         rows += batch.plain.rows.len() + batch.records.len();
+        if let Some(bar) = bar {
+            bar.inc(batch.text.len() as u64);
+        }
         if !batch.plain.rows.is_empty() {
             sink.plain(&batch.text, &batch.plain.names, &batch.plain.rows);
         }
