@@ -7,6 +7,7 @@
 #   SIZES="100 10000" bash bench/compare.sh
 #   LARGE=1 bash bench/compare.sh          # also: a >1 GB log streamed (generated, then deleted)
 #   MANY=1 bash bench/compare.sh           # also: a directory of 10,000 small logs
+#   FLAT=1 bash bench/compare.sh           # also: peak RSS by rows for few runs of many snapshots
 #
 # Needs: hyperfine and /usr/bin/time (Debian: apt-get install hyperfine time), python3 (venv).
 # Generated data, the pandas venv and results go to $CARBON_GATE_BENCH_DIR (/tmp/carbon-gate-bench),
@@ -115,6 +116,15 @@ PY
         --command-name "carbon-gate, 1 file of 30,000 rows" "$BIN check --policy $POLICY --format markdown $DATA/many_one.csv" \
         --command-name "cat, 10,000 files" "cat -- $dir/*" >&2
     echo "peak RSS 10,000 files: $(rss_mb "$BIN" check --policy "$POLICY" --format markdown "$dir") MB" | tee -a "$RESULTS/env.txt"
+fi
+
+if [ "${FLAT:-0}" = 1 ]; then
+    # Memory grows with the runs, not the rows: 1,000 snapshots per run (rows / 1,000 runs).
+    for n in 10000 100000 1000000; do
+        f=$DATA/few_runs_$n.csv
+        [ -s "$f" ] || python3 "$ROOT/bench/gen_codecarbon.py" "$n" "$f" --snapshots 1000 --seed 5
+        echo "peak RSS $n rows of $((n / 1000)) runs: $(rss_mb "$BIN" check --policy "$POLICY" --format markdown "$f") MB" | tee -a "$RESULTS/env.txt"
+    done
 fi
 
 if [ "${LARGE:-0}" = 1 ]; then

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Generate a deterministic CodeCarbon 3.3.x emissions.csv (38 columns) for benchmarks.
 
-usage: gen_codecarbon.py ROWS OUT.csv [--seed N] [--template tests/fixtures/codecarbon/v3.3.2/emissions.csv]
+usage: gen_codecarbon.py ROWS OUT.csv [--seed N] [--snapshots K] [--template tests/fixtures/codecarbon/v3.3.2/emissions.csv]
 
 The header and the constant columns are copied from a real CodeCarbon 3.3.2 row. Each run gets
 a distinct run_id (a UUID drawn from a seeded RNG) and writes 1 to 3 rows: `flush()` snapshots
 (cumulative: later rows have more energy) and the final row, as CodeCarbon does, so a reader
 must keep one row per run_id (the one with the most energy). Runs belong to a few projects.
-Same ROWS and seed: byte-identical output.
+`--snapshots K` makes every run write exactly K rows instead (few runs, many snapshots: the shape
+of a long job that flushes often). Same arguments: byte-identical output.
 """
 import argparse
 import csv
@@ -25,6 +26,7 @@ def main():
     ap.add_argument("rows", type=int)
     ap.add_argument("out")
     ap.add_argument("--seed", type=int, default=20260101)
+    ap.add_argument("--snapshots", type=int, default=0, help="rows per run (default: 1 to 3)")
     here = os.path.dirname(os.path.abspath(__file__))
     ap.add_argument(
         "--template",
@@ -51,7 +53,8 @@ def main():
             )
             project = PROJECTS[rng.randrange(len(PROJECTS))]
             country, iso, intensity = GRIDS[rng.randrange(len(GRIDS))]
-            snapshots = min(rng.randint(1, 3), args.rows - written)
+            snapshots = args.snapshots or rng.randint(1, 3)
+            snapshots = min(snapshots, args.rows - written)
             final_s = rng.uniform(60.0, 36_000.0)
             cpu_w, gpu_w, ram_w = rng.uniform(20, 120), rng.choice([0.0, 250.0, 400.0]), 20.0
             for k in range(1, snapshots + 1):
