@@ -270,12 +270,15 @@ fn progress(path: &Path, size: Option<u64>) -> Option<indicatif::ProgressBar> {
         Some(size),
         indicatif::ProgressDrawTarget::stderr(),
     );
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{msg} [{wide_bar}] {percent:>3}% {eta:>4}",
-    ) {
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{msg} [{wide_bar}] {percent:>3}% {eta:>4}")
+    {
         bar.set_style(style.progress_chars("=> "));
     }
-    let name = path.file_name().unwrap_or(path.as_os_str()).to_string_lossy();
+    let name = path
+        .file_name()
+        .unwrap_or(path.as_os_str())
+        .to_string_lossy();
     bar.set_message(format!("reading {name}"));
     Some(bar)
 }
@@ -291,7 +294,7 @@ pub fn read(
     warnings: &mut Vec<Warning>,
 ) -> Result<FileRead, Error> {
     let bar = progress(path, size);
-    let result = read_with(path, prefix, rest, sink, warnings, bar.as_ref());
+    let result = read_with(path, prefix, rest, sink, warnings, bar.as_ref(), workers());
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -305,6 +308,7 @@ fn read_with(
     sink: &mut dyn Sink,
     warnings: &mut Vec<Warning>,
     bar: Option<&indicatif::ProgressBar>,
+    threads: usize,
 ) -> Result<FileRead, Error> {
     let cannot_read = |err: std::io::Error| {
         Error::input(
@@ -373,7 +377,7 @@ fn read_with(
     };
 
     input.fill(CHUNK).map_err(cannot_read)?;
-    if input.eof || workers() == 1 {
+    if input.eof || threads <= 1 {
         // Small file (or one thread): parse in place, chunk by chunk.
         let mut line = first_line;
         let mut seq = 0;
@@ -387,7 +391,6 @@ fn read_with(
             }
         }
     } else {
-        let threads = workers();
         let (job_tx, job_rx) = mpsc::sync_channel::<Job>(threads);
         let job_rx = Mutex::new(job_rx);
         let (out_tx, out_rx) = mpsc::channel::<(u64, Result<Batch, Error>)>();
@@ -673,4 +676,114 @@ fn last_boundary(buf: &[u8]) -> Option<usize> {
         at = end + 1;
     }
     last
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = "timestamp,project_name,run_id,duration,emissions,energy_consumed\n";
+
+    /// Records, warnings and error of reading `bytes` with `threads` (the first `prefix` bytes
+    /// given as already read).
+    fn read_all(
+        bytes: &[u8],
+        prefix: usize,
+        threads: usize,
+    ) -> (Vec<RunRecord>, Vec<Warning>, Option<String>) {
+        #[derive(Default)]
+        struct Records(Vec<RunRecord>);
+        impl Sink for Records {
+            fn record(&mut self, r: RunRecord) {
+                self.0.push(r);
+            }
+            fn plain(&mut self, _: &str, _: &[Names], _: &[Plain]) {}
+        }
+        let mut sink = Records::default();
+        let mut warnings = Vec::new();
+        let mut rest = &bytes[prefix..];
+        let result = read_with(
+            Path::new("e.csv"),
+            bytes[..prefix].to_vec(),
+            &mut rest,
+            &mut sink,
+            &mut warnings,
+            None,
+            threads,
+        );
+        (sink.0, warnings, result.err().map(|e| e.to_string()))
+    }
+
+    /// A log of many chunks: runs with snapshots, a quoted name with a line end, a task-less
+    /// row without a run id, a short row.
+    fn big() -> String {
+        let mut text = HEADER.to_owned();
+        let mut n = 0u64;
+        while text.len() < 5 * CHUNK {
+            n += 1;
+            match n % 1000 {
+                7 => text.push_str(&format!(
+                    "\"2026\n01\",\"p, \"\"quoted\"\"\",r{n},1,2,3\r\n"
+                )),
+                8 => text.push_str("2026,p,,1,2,3\n"),
+                _ => text.push_str(&format!(
+                    "2026-01-01T00:00:00,p{},r{},{n}.5,0.{n},{n}.25\n",
+                    n % 3,
+                    n / 2
+                )),
+            }
+        }
+        text
+    }
+
+    #[test]
+    fn threads_read_like_one() {
+        let text = big();
+        let one = read_all(text.as_bytes(), 100, 1);
+        assert!(one.2.is_none(), "{:?}", one.2);
+        assert!(one.0.len() > 10_000);
+        for threads in [2, 3, 8] {
+            let many = read_all(text.as_bytes(), 100, threads);
+            assert_eq!(many.0, one.0, "{threads} threads");
+            assert_eq!(many.1, one.1, "{threads} threads");
+            assert_eq!(many.2, None);
+        }
+        // The quoted name keeps its line end, and the rows after it their line numbers.
+        let quoted = one.0.iter().find(|r| r.run_id == "r7").unwrap();
+        assert_eq!(quoted.model.as_deref(), Some("p, \"quoted\""));
+        assert_eq!(quoted.timestamp.as_deref(), Some("2026\n01"));
+        // Row 8 has no run id; row 9 is run r4, three lines after the quoted one.
+        let after = one.0.iter().find(|r| r.run_id == "r4").unwrap();
+        assert_eq!(after.source.line, Some(quoted.source.line.unwrap() + 3));
+    }
+
+    #[test]
+    fn the_first_damaged_row_is_reported_whichever_thread_read_it() {
+        let text = big();
+        let at = text.len() * 3 / 5;
+        let at = at + text[at..].find('\n').unwrap() + 1;
+        let line = text[..at].matches('\n').count() as u64 + 1;
+        let damaged = format!("{}2026,p,rX,abc,2,3\n{}", &text[..at], &text[at..]);
+        let later = format!("{}2026,p,rY,1,abc,3\n", damaged);
+        for threads in [1, 2, 4] {
+            let (_, _, err) = read_all(later.as_bytes(), 100, threads);
+            let err = err.unwrap();
+            assert!(
+                err.contains(&format!("e.csv:{line}: `duration` is \"abc\"")),
+                "{threads}: {err}"
+            );
+        }
+        // A bad byte after the damaged row: the file is not UTF-8, which is what is reported.
+        let mut bytes = later.into_bytes();
+        let bad = bytes.len() - 2;
+        bytes[bad] = 0xff;
+        for threads in [1, 2, 4] {
+            let (_, _, err) = read_all(&bytes, 100, threads);
+            let err = err.unwrap();
+            assert!(
+                err.contains(&format!("invalid byte at offset {bad}")),
+                "{threads}: {err}"
+            );
+        }
+    }
 }
