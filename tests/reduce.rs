@@ -277,3 +277,79 @@ fn a_run_in_plain_rows_and_in_task_rows_is_reconciled_once() {
     assert_eq!(b[0].totals.energy.value(), 2.0);
     assert!(wb.iter().any(|w| w.contains("task-rows-in-run")), "{wb:?}");
 }
+
+#[test]
+fn a_run_told_in_full_lists_its_first_50_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = many(dir.path(), 1, 120);
+    let (_, warnings) = reduced(&paths, &Attribution::default());
+    let told: Vec<&String> = warnings
+        .iter()
+        .filter(|w| w.contains("duplicate-run"))
+        .collect();
+    assert_eq!(told.len(), 1, "{warnings:?}");
+    assert!(
+        told[0].contains("has 120 rows (") && told[0].contains(", 51, … and 70 more)"),
+        "{}",
+        told[0]
+    );
+}
+
+#[test]
+fn the_intensity_limit_sees_the_dirtiest_run_of_a_roll_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = ledger::reduce::CONTRIBUTION_LIMIT as u32 + 5;
+    let mut text = format!("{HEADER}\n");
+    for run in 0..runs {
+        // 50 g/kWh everywhere, but one run at 450 g/kWh.
+        let ratio = if run == 777 { 0.45 } else { 0.05 };
+        text.push_str(&format!(
+            "2026,p,{run:08x}-1111-4000-8000-000000000000,10,{:?},1.0,France,FRA,,,,cpu,,0,1.0\n",
+            ratio
+        ));
+    }
+    std::fs::write(dir.path().join("emissions.csv"), text).unwrap();
+    std::fs::write(
+        dir.path().join("policy.yaml"),
+        "version: 1\nbudgets:\n  - name: grid\n    model: \"*\"\n    max-intensity: \"200 g/kWh\"\n",
+    )
+    .unwrap();
+    let out = assert_cmd::Command::cargo_bin("carbon-gate")
+        .unwrap()
+        .current_dir(dir.path())
+        .args([
+            "check",
+            "--policy",
+            "policy.yaml",
+            "--format",
+            "json",
+            "emissions.csv",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let model = &report["models"][0];
+    assert_eq!(model["totals"]["runs"], runs);
+    assert_eq!(model["contributions"].as_array().unwrap().len(), 1);
+    assert_eq!(model["contributions"][0]["runs"], runs);
+    let finding = model["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "intensity-exceeded")
+        .expect("intensity finding");
+    let message = finding["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!(
+            "a run among {runs} (emissions.csv:2–{} ({runs} runs)) ran at 450 g/kWh",
+            runs + 1
+        )),
+        "{message}"
+    );
+}

@@ -841,15 +841,16 @@ fn methodology(m: &ModelReport) -> String {
             "Estimated runs: energy = devices × power per device (TDP × utilisation, or a measured average) × hours × PUE (ML CO2 Impact method, with PUE), or device-hours derived from training FLOP ÷ (peak FLOP/s × utilisation); every input is listed in F with its source. ",
         );
     }
-    let known = m
+    let known: usize = m
         .contributions
         .iter()
         .filter(|c| c.energy.is_some())
-        .count();
+        .map(|c| c.runs)
+        .sum();
     text.push_str(&if known == 0 {
         format!(
             "Energy: unknown for all {} run(s).",
-            m.contributions.len()
+            m.contributions.iter().map(|c| c.runs).sum::<usize>()
         )
     } else {
         format!(

@@ -551,6 +551,28 @@ pub struct Contribution {
     pub assumptions: Vec<crate::record::Assumption>,
 }
 
+impl Contribution {
+    /// Which run it is, for a message: `run ID`, or for a roll-up `a run among N`.
+    pub fn who(&self) -> String {
+        if self.runs > 1 {
+            format!("a run among {}", self.runs)
+        } else {
+            format!("run {}", self.run_id)
+        }
+    }
+
+    /// Where it was read, for a message: `file:line`, or for a roll-up
+    /// `file:first–last (N runs)`.
+    pub fn cited(&self) -> String {
+        match self.last_line {
+            Some(last) if self.runs > 1 => {
+                format!("{}–{last} ({} runs)", self.source, self.runs)
+            }
+            _ => self.source.to_string(),
+        }
+    }
+}
+
 fn is_one(n: &usize) -> bool {
     *n == 1
 }

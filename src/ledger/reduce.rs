@@ -34,6 +34,9 @@ use crate::units::{Duration, Energy, ExactSum, Intensity, Mass};
 /// Superseded snapshots are reported run by run for this many runs, then counted.
 pub const DUPLICATE_EXAMPLES: usize = 20;
 
+/// A run told in full lists the places of at most this many of its rows.
+const EXAMPLE_PLACES: usize = 50;
+
 /// A model version with more counted runs than this lists them rolled up (see the module
 /// documentation).
 pub const CONTRIBUTION_LIMIT: usize = 10_000;
@@ -165,8 +168,9 @@ pub struct Reducer {
     /// Runs with more than one plain row, and the rows superseded.
     duplicated_runs: usize,
     superseded_rows: usize,
-    /// For the first runs with several rows: the slot and where each of its rows is.
-    examples: Vec<(u32, Vec<u64>)>,
+    /// For the first runs with several rows: the slot, where its first rows are, and how many
+    /// rows it has.
+    examples: Vec<(u32, Vec<u64>, usize)>,
 }
 
 impl Default for Reducer {
@@ -342,13 +346,17 @@ impl Reducer {
                 self.duplicated_runs += 1;
                 if self.examples.len() < DUPLICATE_EXAMPLES {
                     meta |= EXAMPLE;
-                    self.examples.push((i as u32, vec![old.at]));
+                    self.examples.push((i as u32, vec![old.at], 1));
                 }
             }
             if meta & EXAMPLE != 0
-                && let Some((_, ats)) = self.examples.iter_mut().find(|(s, _)| *s as usize == i)
+                && let Some((_, ats, rows)) =
+                    self.examples.iter_mut().find(|(s, _, _)| *s as usize == i)
             {
-                ats.push(at);
+                *rows += 1;
+                if ats.len() < EXAMPLE_PLACES {
+                    ats.push(at);
+                }
             }
             // Ties go to the row read last, as in `reconcile`.
             let keep_old = old.key() > new.key();
@@ -651,9 +659,9 @@ impl Reducer {
 
     fn duplicate_warnings(&self) -> Vec<Warning> {
         let mut warnings = Vec::new();
-        let mut examples: Vec<&(u32, Vec<u64>)> = self.examples.iter().collect();
-        examples.sort_by_key(|(slot, _)| *slot);
-        for (slot, ats) in examples {
+        let mut examples: Vec<&(u32, Vec<u64>, usize)> = self.examples.iter().collect();
+        examples.sort_by_key(|(slot, _, _)| *slot);
+        for (slot, ats, rows) in examples {
             let s = self.slot(*slot as usize);
             let run_at = self.place_of(s.at);
             let mut ats = ats.clone();
@@ -672,13 +680,16 @@ impl Reducer {
                 }
                 last_file = Some(file);
             }
+            if *rows > ats.len() {
+                places.push_str(&format!(", … and {} more", rows - ats.len()));
+            }
             warnings.push(Warning::at(
                 codes::DUPLICATE_RUN,
                 run_at,
                 format!(
                     "run {} has {} rows ({places}); they are cumulative snapshots of one run, so only the most complete one, here, is counted",
                     self.slot_id(&s),
-                    ats.len()
+                    rows
                 ),
             ));
         }

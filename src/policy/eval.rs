@@ -207,7 +207,7 @@ fn fill_embodied(
                 t.emissions_low += share.low;
                 t.emissions_high += share.high;
             }
-            Err(why) => missing.push(format!("{} ({why})", c.source)),
+            Err(why) => missing.push((c.runs, format!("{} ({why})", c.cited()))),
         }
     }
     if missing.is_empty() {
@@ -225,9 +225,13 @@ fn fill_embodied(
             severity,
             format!(
                 "embodied carbon could not be computed for {} of {} counted rows: {}",
-                missing.len(),
-                entry.contributions.len(),
-                missing.join("; ")
+                missing.iter().map(|(runs, _)| runs).sum::<usize>(),
+                entry.contributions.iter().map(|c| c.runs).sum::<usize>(),
+                missing
+                    .iter()
+                    .map(|(_, place)| place.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
             ),
         )
     });

@@ -88,7 +88,20 @@ pub fn intensity(
         ),
         _ => return,
     };
-    let above = runs.iter().filter(|(_, v)| *v > lim.value()).count();
+    // A roll-up (many runs of one file and profile) is above when its dirtiest run is: how
+    // many of its runs are is not kept, so the count is then an upper bound.
+    let over_limit: Vec<&Contribution> = runs
+        .iter()
+        .filter(|(_, v)| *v > lim.value())
+        .map(|(c, _)| *c)
+        .collect();
+    let above_runs: usize = over_limit.iter().map(|c| c.runs).sum();
+    let above = if over_limit.iter().any(|c| c.runs > 1) {
+        format!("up to {above_runs}")
+    } else {
+        above_runs.to_string()
+    };
+    let total_runs: usize = runs.iter().map(|(c, _)| c.runs).sum();
     let place_text = place_of(worst, reference)
         .map(|p| format!(" in {p}"))
         .unwrap_or_default();
@@ -116,12 +129,12 @@ pub fn intensity(
                 code,
                 severity,
                 format!(
-                    "run {} ({}) ran at {}{place_text}, above the {level} limit of {lim}{}; {above} of {} runs are above it{hint}",
-                    worst.run_id,
-                    worst.source,
+                    "{} ({}) ran at {}{place_text}, above the {level} limit of {lim}{}; {above} of {} runs are above it{hint}",
+                    worst.who(),
+                    worst.cited(),
                     Intensity::g_per_kwh(value),
                     over(value, lim.value()),
-                    runs.len()
+                    total_runs
                 ),
             )
         },
@@ -141,6 +154,7 @@ pub fn preferred(
     };
     let mut outside: Vec<String> = Vec::new();
     let mut cloud_runs = 0;
+    let mut outside_runs = 0;
     for c in &entry.contributions {
         if c.place
             .cloud_region
@@ -149,11 +163,12 @@ pub fn preferred(
         {
             continue;
         }
-        cloud_runs += 1;
+        cloud_runs += c.runs;
         if let Some(p) = place_of(c, reference)
             && !list.contains(&p)
         {
-            let line = format!("{p} (run {})", c.run_id);
+            outside_runs += c.runs;
+            let line = format!("{p} ({})", c.who());
             if !outside.contains(&line) {
                 outside.push(line);
             }
@@ -168,8 +183,7 @@ pub fn preferred(
             codes::REGION_NOT_PREFERRED,
             Severity::Warn,
             format!(
-                "{} of {cloud_runs} cloud runs ran outside the preferred regions ({}): {}",
-                outside.len(),
+                "{outside_runs} of {cloud_runs} cloud runs ran outside the preferred regions ({}): {}",
                 list.join(", "),
                 outside.join(", ")
             ),
