@@ -260,7 +260,7 @@ fn codecarbon_first_line(prefix: &[u8]) -> bool {
 fn read_codecarbon(
     path: &Path,
     prefix: Vec<u8>,
-    rest: &mut dyn std::io::Read,
+    rest: &mut (dyn std::io::Read + Send),
     size: Option<u64>,
     out: &mut Reading<'_>,
 ) -> Result<(), Error> {

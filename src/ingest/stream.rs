@@ -288,7 +288,7 @@ fn progress(path: &Path, size: Option<u64>) -> Option<indicatif::ProgressBar> {
 pub fn read(
     path: &Path,
     prefix: Vec<u8>,
-    rest: &mut dyn Read,
+    rest: &mut (dyn Read + Send),
     size: Option<u64>,
     sink: &mut dyn Sink,
     warnings: &mut Vec<Warning>,
@@ -304,7 +304,7 @@ pub fn read(
 fn read_with(
     path: &Path,
     prefix: Vec<u8>,
-    rest: &mut dyn Read,
+    rest: &mut (dyn Read + Send),
     sink: &mut dyn Sink,
     warnings: &mut Vec<Warning>,
     bar: Option<&indicatif::ProgressBar>,
@@ -394,8 +394,10 @@ fn read_with(
         let (job_tx, job_rx) = mpsc::sync_channel::<Job>(threads);
         let job_rx = Mutex::new(job_rx);
         let (out_tx, out_rx) = mpsc::channel::<(u64, Result<Batch, Error>)>();
+        let (spare_tx, spare_rx) = mpsc::channel::<Vec<u8>>();
+        let stop = std::sync::atomic::AtomicBool::new(false);
         let header = &header;
-        let failure = std::thread::scope(|scope| {
+        let (failure, back, read_error) = std::thread::scope(|scope| {
             for _ in 0..threads {
                 let out_tx = out_tx.clone();
                 let job_rx = &job_rx;
@@ -417,80 +419,69 @@ fn read_with(
                 });
             }
             drop(out_tx);
+            let stop = &stop;
+            // The reader thread: cuts the file into chunks and hands them out, reusing the
+            // buffers of chunks already delivered. This thread folds the rows into the sink.
+            let reader = scope.spawn(move || {
+                let mut input = input;
+                let (mut seq, mut line) = (0u64, first_line);
+                let mut error = None;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    while let Ok(bytes) = spare_rx.try_recv() {
+                        input.recycle(bytes);
+                    }
+                    match input.next_job(&mut seq, &mut line) {
+                        Ok(Some(job)) => {
+                            if job_tx.send(job).is_err() {
+                                break;
+                            }
+                        }
+                        Ok(None) => break,
+                        Err(err) => {
+                            error = Some(err);
+                            break;
+                        }
+                    }
+                }
+                drop(job_tx);
+                (input, error)
+            });
             let mut pending = std::collections::BTreeMap::new();
             let mut next = 0u64;
-            let mut sent = 0u64;
-            let mut line = first_line;
-            let mut failure: Option<(u64, Error)> = None;
-            let mut take = |item: (u64, Result<Batch, Error>),
-                            pending: &mut std::collections::BTreeMap<u64, Result<Batch, Error>>,
-                            next: &mut u64,
-                            failure: &mut Option<(u64, Error)>,
-                            sink: &mut dyn Sink,
-                            warnings: &mut Vec<Warning>,
-                            input: &mut Input<'_>| {
-                pending.insert(item.0, item.1);
-                while let Some(result) = pending.remove(next) {
-                    let seq = *next;
-                    *next += 1;
+            let mut failure: Option<Error> = None;
+            for (seq, result) in out_rx.iter() {
+                pending.insert(seq, result);
+                while let Some(result) = pending.remove(&next) {
+                    next += 1;
                     match result {
                         Ok(batch) if failure.is_none() => {
                             let bytes = deliver(batch, sink, warnings);
-                            input.recycle(bytes);
+                            // The reader may have finished: then the buffer is simply dropped.
+                            let _ = spare_tx.send(bytes);
                         }
                         Ok(_) => {}
-                        Err(err) => match failure {
-                            None => *failure = Some((seq, err)),
-                            // After a damaged row, only a later chunk that is not UTF-8 matters.
-                            Some(_) if is_utf8_failure(&err) => {
-                                if !failure.as_ref().is_some_and(|f| is_utf8_failure(&f.1)) {
-                                    *failure = Some((seq, err));
+                        Err(err) => {
+                            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                            match &failure {
+                                None => failure = Some(err),
+                                // After a damaged row, only a later chunk that is not UTF-8
+                                // matters.
+                                Some(f) if is_utf8_failure(&err) && !is_utf8_failure(f) => {
+                                    failure = Some(err);
                                 }
+                                Some(_) => {}
                             }
-                            Some(_) => {}
-                        },
+                        }
                     }
                 }
-            };
-            while failure.is_none() {
-                let job = match input.next_job(&mut sent, &mut line) {
-                    Ok(Some(job)) => job,
-                    Ok(None) => break,
-                    Err(err) => {
-                        failure = Some((sent, cannot_read(err)));
-                        break;
-                    }
-                };
-                if job_tx.send(job).is_err() {
-                    break;
-                }
-                while let Ok(item) = out_rx.try_recv() {
-                    take(
-                        item,
-                        &mut pending,
-                        &mut next,
-                        &mut failure,
-                        sink,
-                        warnings,
-                        &mut input,
-                    );
-                }
             }
-            drop(job_tx);
-            for item in out_rx.iter() {
-                take(
-                    item,
-                    &mut pending,
-                    &mut next,
-                    &mut failure,
-                    sink,
-                    warnings,
-                    &mut input,
-                );
-            }
-            failure.map(|(_, err)| err)
+            let (input, read_error) = reader
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (failure, input, read_error)
         });
-        if let Some(err) = failure {
+        let mut input = back;
+        if let Some(err) = failure.or_else(|| read_error.map(cannot_read)) {
             return Err(input.prefer_utf8_error(path, err));
         }
     }
@@ -553,7 +544,7 @@ struct Input<'r> {
     spare: Vec<Vec<u8>>,
     offset: u64,
     eof: bool,
-    rest: &'r mut dyn Read,
+    rest: &'r mut (dyn Read + Send),
 }
 
 impl Input<'_> {
