@@ -36,21 +36,10 @@ impl Span {
     }
 }
 
-/// The texts [`Names`] holds, in this order.
-pub const PLAIN_NAMES: [&str; 9] = [
-    "project_name",
-    "codecarbon_version",
-    "country_name",
-    "country_iso_code",
-    "region",
-    "cloud_provider",
-    "cloud_region",
-    "cpu_model",
-    "gpu_model",
-];
-
-/// What plain rows of a chunk share (a profile): the texts named in [`PLAIN_NAMES`], the PUE
-/// and the GPU count. A worker lists each distinct one once per chunk.
+/// What plain rows of a chunk share (a profile): the texts of `project_name`,
+/// `codecarbon_version`, `country_name`, `country_iso_code`, `region`, `cloud_provider`,
+/// `cloud_region`, `cpu_model` and `gpu_model` (in this order), the PUE and the GPU count. A
+/// worker lists each distinct one once per chunk.
 #[derive(Debug, Clone)]
 pub struct Names {
     /// The texts, in the chunk.
@@ -204,7 +193,7 @@ impl PlainRows {
     }
 }
 
-/// The hash [`Names::hash`] holds, for texts as [`PLAIN_NAMES`] orders them.
+/// The hash [`Names::hash`] holds, for texts in the order of [`Names`].
 pub fn profile_hash(texts: [Option<&str>; 9], pue: Option<f64>, gpu_count: Option<f64>) -> u64 {
     use std::hash::{BuildHasher, Hash, Hasher};
     let mut h = foldhash::fast::FixedState::with_seed(0x6361_7262_6f6e).build_hasher();
