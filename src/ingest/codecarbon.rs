@@ -264,8 +264,14 @@ impl Columns {
 /// case, split without copying), or decoded by the csv crate when it has.
 #[derive(Clone, Copy)]
 pub enum Fields<'a> {
-    /// Split on commas, borrowed from the text.
-    Plain(&'a [&'a str]),
+    /// Split on commas: the line, and where each field ends in it (a field starts after the
+    /// previous one's comma).
+    Plain {
+        /// The line, without its line end.
+        line: &'a str,
+        /// The end of each field, in bytes from the start of the line.
+        ends: &'a [u32],
+    },
     /// Decoded from a quoted record.
     Quoted(&'a csv::StringRecord),
 }
@@ -273,14 +279,21 @@ pub enum Fields<'a> {
 impl<'a> Fields<'a> {
     fn len(&self) -> usize {
         match self {
-            Fields::Plain(f) => f.len(),
+            Fields::Plain { ends, .. } => ends.len(),
             Fields::Quoted(r) => r.len(),
         }
     }
 
     fn get(&self, i: usize) -> Option<&'a str> {
         match self {
-            Fields::Plain(f) => f.get(i).copied(),
+            Fields::Plain { line, ends } => {
+                let end = *ends.get(i)? as usize;
+                let start = match i.checked_sub(1) {
+                    Some(before) => ends[before] as usize + 1,
+                    None => 0,
+                };
+                line.get(start..end)
+            }
             Fields::Quoted(r) => r.get(i),
         }
     }
@@ -651,10 +664,11 @@ fn row_data<'a>(row: &Row<'a, '_>, is_v1: bool) -> Result<RowData<'a>, Error> {
 /// the line holds a quote (the csv crate decodes it). One pass, 32 bytes at a time: each block
 /// gives a bit mask of its commas, line feeds and quotes (fixed-size compares, which the
 /// compiler turns into vector instructions).
-fn split_line<'a>(text: &'a str, at: usize, fields: &mut Vec<&'a str>) -> Option<usize> {
+fn split_line(text: &str, at: usize, ends: &mut Vec<u32>) -> Option<usize> {
     let bytes = text.as_bytes();
-    let mut from = at;
     let mut base = at;
+    // Offsets in the line are kept in 32 bits: a longer line goes to the csv crate.
+    let offset = |i: usize| u32::try_from(i - at).ok();
     loop {
         let (special, width) = match bytes.get(base..base + 32) {
             Some(block) => {
@@ -680,12 +694,9 @@ fn split_line<'a>(text: &'a str, at: usize, fields: &mut Vec<&'a str>) -> Option
             let i = base + m.trailing_zeros() as usize;
             m &= m - 1;
             match bytes[i] {
-                b',' => {
-                    fields.push(text.get(from..i).unwrap_or_default());
-                    from = i + 1;
-                }
+                b',' => ends.push(offset(i)?),
                 b'\n' => {
-                    fields.push(text.get(from..i).unwrap_or_default());
+                    ends.push(offset(i)?);
                     return Some(i);
                 }
                 _ => return None,
@@ -693,7 +704,7 @@ fn split_line<'a>(text: &'a str, at: usize, fields: &mut Vec<&'a str>) -> Option
         }
         base += width;
     }
-    fields.push(text.get(from..).unwrap_or_default());
+    ends.push(offset(bytes.len())?);
     Some(bytes.len())
 }
 
@@ -722,18 +733,28 @@ where
     let bytes = text.as_bytes();
     let mut at = 0;
     let mut line = first_line;
-    let mut split: Vec<&str> = Vec::with_capacity(64);
+    let mut ends: Vec<u32> = Vec::with_capacity(64);
     let mut quoted = csv::StringRecord::new();
     while at < bytes.len() {
         let start_line = line;
-        split.clear();
-        if let Some(end) = split_line(text, at, &mut split) {
-            let last = split.len() - 1;
-            split[last] = split[last].strip_suffix('\r').unwrap_or(split[last]);
+        ends.clear();
+        if let Some(end) = split_line(text, at, &mut ends) {
+            let mut whole = &text[at..end];
+            if let Some(stripped) = whole.strip_suffix('\r') {
+                whole = stripped;
+                if let Some(last) = ends.last_mut() {
+                    *last -= 1;
+                }
+            }
             at = end + 1;
             line += 1;
-            // Field references do not outlive the call: the vector is refilled next time.
-            each(start_line, Fields::Plain(&split))?;
+            each(
+                start_line,
+                Fields::Plain {
+                    line: whole,
+                    ends: &ends,
+                },
+            )?;
             continue;
         }
         let mut end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |i| at + i);

@@ -499,7 +499,7 @@ fn parse_chunk(path: &Path, header: &Header, job: Job, plain: bool) -> Result<Ba
             return Ok::<(), Error>(());
         };
         check_row(path, &row)?;
-        let kept = plain && matches!(fields, Fields::Plain(_)) && plain_rows.add(&text, &row);
+        let kept = plain && matches!(fields, Fields::Plain { .. }) && plain_rows.add(&text, &row);
         if !kept {
             records.push(row.record(path, header.layout(), &mut warnings));
         }
