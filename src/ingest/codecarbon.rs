@@ -717,14 +717,16 @@ fn special_mask(block: &[u8; 32]) -> u32 {
     mask
 }
 
-/// Split text made of whole CSV records (LF or CRLF line ends) into records, and call `each`
-/// with the line each starts on and its fields. A record without quotes is split on commas
-/// without copying; one with quotes (which may span lines) is decoded by the csv crate.
+/// Split text made of whole CSV records into records, and call `each` with the line each starts
+/// on and its fields. A record without quotes is split on commas without copying; one with quotes
+/// (which may span lines) is decoded by the csv crate. `raw`: the text is as the file holds it,
+/// so CRLF line ends are read as LF here; otherwise it is as [`super::normalize`] leaves it.
 /// Returns the number of lines the text holds.
 pub fn for_each_record<E>(
     file: &Path,
     text: &str,
     first_line: u64,
+    raw: bool,
     mut each: impl FnMut(u64, Fields<'_>) -> Result<(), E>,
 ) -> Result<u64, E>
 where
@@ -740,7 +742,7 @@ where
         ends.clear();
         if let Some(end) = split_line(text, at, &mut ends) {
             let mut whole = &text[at..end];
-            if let Some(stripped) = whole.strip_suffix('\r') {
+            if raw && let Some(stripped) = whole.strip_suffix('\r') {
                 whole = stripped;
                 if let Some(last) = ends.last_mut() {
                     *last -= 1;
@@ -772,8 +774,15 @@ where
         let lines = memchr::memchr_iter(b'\n', record.as_bytes()).count() as u64 + 1;
         at = end + 1;
         line += lines;
-        let normalized = record.replace("\r\n", "\n");
-        let normalized = normalized.strip_suffix('\r').unwrap_or(&normalized);
+        let normalized = if raw {
+            record.replace("\r\n", "\n")
+        } else {
+            record.to_owned()
+        };
+        let normalized = match normalized.strip_suffix('\r') {
+            Some(stripped) if raw => stripped,
+            _ => &normalized,
+        };
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -803,7 +812,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Parsed, Error> {
     let (header_text, rest, rest_line) = split_header(text);
     let mut warnings = Vec::new();
     let mut header = None;
-    for_each_record(file, header_text, 1, |_, fields| {
+    for_each_record(file, header_text, 1, false, |_, fields| {
         header = Some(Header::read(file, Some(fields), &mut warnings)?);
         Ok::<(), Error>(())
     })?;
@@ -812,7 +821,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Parsed, Error> {
         None => Header::read(file, None, &mut warnings)?,
     };
     let mut records = Vec::new();
-    for_each_record(file, rest, rest_line, |line, fields| {
+    for_each_record(file, rest, rest_line, false, |line, fields| {
         if let Some(row) = header.row(file, line, fields, &mut warnings)? {
             let record = row.record(file, header.layout(), &mut warnings);
             crate::record::check_plausible(std::slice::from_ref(&record))?;

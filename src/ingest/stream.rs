@@ -21,6 +21,13 @@ use crate::units::{Duration, Energy, Mass};
 /// Bytes per chunk handed to a worker.
 const CHUNK: usize = 256 << 10;
 
+/// A record (row) longer than this is refused: a quote is not closed, and the rest of the file
+/// would otherwise be read into one record.
+const MAX_RECORD: usize = 64 << 20;
+
+/// The same for the header.
+const MAX_HEADER: usize = 16 << 20;
+
 /// Where a piece of text lies in its chunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Span {
@@ -307,6 +314,9 @@ fn read_with(
     };
     let mut input = Input {
         buf: prefix,
+        scan_at: 0,
+        in_quotes: false,
+        boundary: None,
         spare: Vec::new(),
         offset: 0,
         eof: false,
@@ -327,6 +337,18 @@ fn read_with(
         if end < input.buf.len() || input.eof {
             break end;
         }
+        if input.buf.len() > MAX_HEADER {
+            return Err(Error::input(
+                Problem::new(
+                    Location::line(path, 1),
+                    format!(
+                        "the first record runs on for more than {} MiB: expected a CodeCarbon CSV header (is a quote not closed?)",
+                        MAX_HEADER >> 20
+                    ),
+                )
+                .with_help("pass a CodeCarbon emissions.csv (any release)"),
+            ));
+        }
         let want = input.buf.len() + CHUNK;
         input.fill(want).map_err(cannot_read)?;
     };
@@ -335,9 +357,11 @@ fn read_with(
         Ok(t) => t,
         Err(e) => return Err(not_utf8(path, input.offset + e.valid_up_to() as u64)),
     };
-    let (header_text, _, first_line) = codecarbon::split_header(header_text);
+    // As read whole: CRLF made LF before the blank lines before the header are skipped.
+    let header_text = super::normalize(header_text);
+    let (header_text, _, first_line) = codecarbon::split_header(&header_text);
     let mut header = None;
-    codecarbon::for_each_record(path, header_text, 1, |_, fields| {
+    codecarbon::for_each_record(path, header_text, 1, false, |_, fields| {
         header = Some(Header::read(path, Some(fields), warnings)?);
         Ok::<(), Error>(())
     })
@@ -370,7 +394,7 @@ fn read_with(
         // Small file (or one thread): parse in place, chunk by chunk.
         let mut line = first_line;
         let mut seq = 0;
-        while let Some(job) = input.next_job(&mut seq, &mut line).map_err(cannot_read)? {
+        while let Some(job) = input.next_job(path, &mut seq, &mut line)? {
             match parse_chunk(path, &header, job, plain) {
                 Ok(batch) => {
                     let bytes = deliver(batch, sink, warnings);
@@ -419,7 +443,7 @@ fn read_with(
                     while let Ok(bytes) = spare_rx.try_recv() {
                         input.recycle(bytes);
                     }
-                    match input.next_job(&mut seq, &mut line) {
+                    match input.next_job(path, &mut seq, &mut line) {
                         Ok(Some(job)) => {
                             if job_tx.send(job).is_err() {
                                 break;
@@ -470,7 +494,7 @@ fn read_with(
             (failure, input, read_error)
         });
         let mut input = back;
-        if let Some(err) = failure.or_else(|| read_error.map(cannot_read)) {
+        if let Some(err) = failure.or(read_error) {
             return Err(input.prefer_utf8_error(path, err));
         }
     }
@@ -494,7 +518,7 @@ fn parse_chunk(path: &Path, header: &Header, job: Job, plain: bool) -> Result<Ba
     let mut plain_rows = PlainRows::default();
     let mut records = Vec::new();
     let mut warnings = Vec::new();
-    codecarbon::for_each_record(path, &text, job.first_line, |line, fields| {
+    codecarbon::for_each_record(path, &text, job.first_line, true, |line, fields| {
         let Some(row) = header.row(path, line, fields, &mut warnings)? else {
             return Ok::<(), Error>(());
         };
@@ -515,9 +539,18 @@ fn parse_chunk(path: &Path, header: &Header, job: Job, plain: bool) -> Result<Ba
 
 /// The plausibility checks of [`crate::record::check_plausible`], on a row.
 fn check_row(path: &Path, row: &RowData<'_>) -> Result<(), Error> {
+    // A row without a run id is counted as its own run, named after its place.
+    let made;
+    let run_id = match row.run_id {
+        Some(id) => id,
+        None => {
+            made = Location::line(path, row.line).to_string();
+            &made
+        }
+    };
     crate::record::check_figures(
         &|| Location::line(path, row.line),
-        row.run_id.unwrap_or_default(),
+        run_id,
         row.model,
         None,
         row.emissions,
@@ -529,6 +562,11 @@ fn check_row(path: &Path, row: &RowData<'_>) -> Result<(), Error> {
 /// The file being read: a buffer of bytes not yet handed out, from `offset` in the file.
 struct Input<'r> {
     buf: Vec<u8>,
+    /// How far `buf` has been scanned for record boundaries, whether that point is inside
+    /// quotes, and the last boundary found: a record that grows over many reads is scanned once.
+    scan_at: usize,
+    in_quotes: bool,
+    boundary: Option<usize>,
     /// Buffers of chunks already parsed, to read the next ones into (no new pages to fault in).
     spare: Vec<Vec<u8>>,
     offset: u64,
@@ -566,8 +604,19 @@ impl Input<'_> {
     }
 
     /// The next chunk of whole records (`None` at the end of the file).
-    fn next_job(&mut self, seq: &mut u64, line: &mut u64) -> std::io::Result<Option<Job>> {
-        self.fill(CHUNK)?;
+    fn next_job(
+        &mut self,
+        path: &Path,
+        seq: &mut u64,
+        line: &mut u64,
+    ) -> Result<Option<Job>, Error> {
+        let cannot_read = |err: std::io::Error| {
+            Error::input(
+                Problem::new(Location::file(path), format!("cannot read: {err}"))
+                    .with_help("check the path and its permissions"),
+            )
+        };
+        self.fill(CHUNK).map_err(cannot_read)?;
         loop {
             if self.buf.is_empty() {
                 return Ok(None);
@@ -575,7 +624,7 @@ impl Input<'_> {
             let cut = if self.eof {
                 Some(self.buf.len())
             } else {
-                last_boundary(&self.buf)
+                self.last_boundary()
             };
             if let Some(cut) = cut {
                 let mut rest = self.spare.pop().unwrap_or_default();
@@ -584,6 +633,12 @@ impl Input<'_> {
                 rest.extend_from_slice(&self.buf[cut..]);
                 self.buf.truncate(cut);
                 let bytes = std::mem::replace(&mut self.buf, rest);
+                // What is left was scanned already (and holds no boundary).
+                self.scan_at = self.buf.len();
+                self.boundary = None;
+                if self.eof {
+                    self.in_quotes = false;
+                }
                 let job = Job {
                     seq: *seq,
                     offset: self.offset,
@@ -595,10 +650,44 @@ impl Input<'_> {
                 *seq += 1;
                 return Ok(Some(job));
             }
+            if self.buf.len() > MAX_RECORD {
+                return Err(Error::input(
+                    Problem::new(
+                        Location::line(path, *line),
+                        format!(
+                            "the record starting here runs on for more than {} MiB: a quote is probably not closed",
+                            MAX_RECORD >> 20
+                        ),
+                    )
+                    .with_help("fix the row's quotes or remove it"),
+                ));
+            }
             // One record longer than a chunk: read on.
             let want = self.buf.len() + CHUNK;
-            self.fill(want)?;
+            self.fill(want).map_err(cannot_read)?;
         }
+    }
+
+    /// The end of the last whole record in the buffer (just after its line feed), if any. Only
+    /// the bytes not scanned before are looked at.
+    fn last_boundary(&mut self) -> Option<usize> {
+        let from = self.scan_at.min(self.buf.len());
+        let bytes = &self.buf[from..];
+        if !self.in_quotes && memchr::memchr(b'"', bytes).is_none() {
+            if let Some(i) = memchr::memrchr(b'\n', bytes) {
+                self.boundary = Some(from + i + 1);
+            }
+        } else {
+            for i in memchr::memchr2_iter(b'"', b'\n', bytes) {
+                if bytes[i] == b'"' {
+                    self.in_quotes = !self.in_quotes;
+                } else if !self.in_quotes {
+                    self.boundary = Some(from + i + 1);
+                }
+            }
+        }
+        self.scan_at = self.buf.len();
+        self.boundary
     }
 
     /// When a file is also not UTF-8 after `err`, that is the error to report (as when it is
@@ -637,25 +726,6 @@ impl Input<'_> {
         }
         err
     }
-}
-
-/// The end of the last whole record in `buf` (just after its line feed), if any.
-fn last_boundary(buf: &[u8]) -> Option<usize> {
-    if memchr::memchr(b'"', buf).is_none() {
-        return memchr::memrchr(b'\n', buf).map(|i| i + 1);
-    }
-    // Quotes: walk the records from the start (a quoted field may hold line ends).
-    let mut at = 0;
-    let mut last = None;
-    while at < buf.len() {
-        let end = codecarbon::record_end(buf, at);
-        if end >= buf.len() {
-            break;
-        }
-        last = Some(end + 1);
-        at = end + 1;
-    }
-    last
 }
 
 #[cfg(test)]
@@ -765,5 +835,57 @@ mod tests {
                 "{threads}: {err}"
             );
         }
+    }
+
+    /// Stream and whole-text reading agree (found by fuzzing `codecarbon_stream`).
+    fn same_as_whole(bytes: &[u8]) {
+        let whole = match std::str::from_utf8(bytes) {
+            Ok(text) => codecarbon::parse(Path::new("e.csv"), &crate::ingest::normalize(text))
+                .map(|p| (p.records, p.warnings))
+                .map_err(|e| e.to_string()),
+            Err(_) => unreachable!("UTF-8 input"),
+        };
+        for prefix in [0, 1, 2, 5] {
+            let (records, warnings, err) = read_all(bytes, prefix.min(bytes.len()), 1);
+            match (&whole, err) {
+                (Ok((r, w)), None) => {
+                    assert_eq!(&records, r);
+                    assert_eq!(&warnings, w);
+                }
+                (Err(a), Some(b)) => assert_eq!(a, &b),
+                (a, b) => panic!("whole {a:?}, streamed {b:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn fuzz_findings_read_as_whole() {
+        // A lone CR before the header.
+        same_as_whole(b"\r\r\n");
+        same_as_whole(b"\r\r\nproject_name,duration,emissions,energy_consumed\n");
+        // An implausible row without a run id is named after its place.
+        let text = format!("{HEADER}2024,p,,1,1e13,3\n");
+        same_as_whole(text.as_bytes());
+        let (_, _, err) = read_all(text.as_bytes(), 0, 1);
+        assert!(err.unwrap().contains("e.csv:2: run e.csv:2: CO2e 1e13 kg"));
+        // CR CR LF inside a quoted field, and before a line end.
+        same_as_whole(
+            format!("{HEADER}\"20\r\r\n24\",p,r1,1,2,3\n2024,p,r2,1,2,3\r\r\n").as_bytes(),
+        );
+    }
+
+    #[test]
+    fn a_quote_left_open_is_refused_after_64_mib_not_read_on() {
+        let mut text = format!("{HEADER}2026,\"p,r0,1,2,3\n");
+        let row = "2026-01-01T00:00:00,p,r1,1.5,0.25,2.25\n";
+        while text.len() <= MAX_RECORD + 3 * CHUNK {
+            text.push_str(row);
+        }
+        let (_, _, err) = read_all(text.as_bytes(), 100, 2);
+        let err = err.unwrap();
+        assert!(
+            err.contains("e.csv:2: the record starting here runs on for more than 64 MiB"),
+            "{err}"
+        );
     }
 }
