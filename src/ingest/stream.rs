@@ -357,8 +357,9 @@ fn read_with(
         Ok(t) => t,
         Err(e) => return Err(not_utf8(path, input.offset + e.valid_up_to() as u64)),
     };
-    // As read whole: CRLF made LF before the blank lines before the header are skipped.
-    let header_text = super::normalize(header_text);
+    // As read whole: CRLF made LF before the blank lines before the header are skipped (the
+    // byte-order mark is gone already; a second one is text, as it is to `normalize`).
+    let header_text = header_text.replace("\r\n", "\n");
     let (header_text, _, first_line) = codecarbon::split_header(&header_text);
     let mut header = None;
     codecarbon::for_each_record(path, header_text, 1, false, |_, fields| {
@@ -860,8 +861,9 @@ mod tests {
 
     #[test]
     fn fuzz_findings_read_as_whole() {
-        // A lone CR before the header.
+        // A lone CR before the header; two byte-order marks.
         same_as_whole(b"\r\r\n");
+        same_as_whole("\u{feff}\u{feff}".as_bytes());
         same_as_whole(b"\r\r\nproject_name,duration,emissions,energy_consumed\n");
         // An implausible row without a run id is named after its place.
         let text = format!("{HEADER}2024,p,,1,1e13,3\n");
