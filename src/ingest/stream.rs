@@ -440,12 +440,29 @@ fn read_with(
                 let mut input = input;
                 let (mut seq, mut line) = (0u64, first_line);
                 let mut error = None;
+                // Chunks handed out and not yet given back: bounded, so that memory stays flat
+                // when folding is slower than parsing.
+                let mut out = 0usize;
+                let most = 2 * threads + 2;
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     while let Ok(bytes) = spare_rx.try_recv() {
+                        out = out.saturating_sub(1);
                         input.recycle(bytes);
+                    }
+                    if out >= most {
+                        match spare_rx.recv_timeout(std::time::Duration::from_millis(20)) {
+                            Ok(bytes) => {
+                                out = out.saturating_sub(1);
+                                input.recycle(bytes);
+                            }
+                            Err(mpsc::RecvTimeoutError::Timeout) => {}
+                            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                        }
+                        continue;
                     }
                     match input.next_job(path, &mut seq, &mut line) {
                         Ok(Some(job)) => {
+                            out += 1;
                             if job_tx.send(job).is_err() {
                                 break;
                             }
@@ -473,7 +490,9 @@ fn read_with(
                             // The reader may have finished: then the buffer is simply dropped.
                             let _ = spare_tx.send(bytes);
                         }
-                        Ok(_) => {}
+                        Ok(batch) => {
+                            let _ = spare_tx.send(batch.text.into_bytes());
+                        }
                         Err(err) => {
                             stop.store(true, std::sync::atomic::Ordering::Relaxed);
                             match &failure {
