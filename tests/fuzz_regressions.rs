@@ -20,15 +20,8 @@ const ROOT: &str = "tests/fuzz-regressions";
 /// Reproducers of open bugs: skipped by the sweep, asserted by their own ignored test.
 const KNOWN_BUGS: &[&str] = &[];
 
-/// The file names the `ingest` and `check` fuzz targets pick from with their first byte.
-const NAMES: [&str; 6] = [
-    "emissions.csv",
-    "emission.csv",
-    "runs.ndjson",
-    "manifest.out.yaml",
-    "README.md",
-    "31438.763924_2026-11-28T183835Z_carbontracker_output.log",
-];
+// NAMES and CHECK_POLICY: the fuzz targets' own (fuzz/src/encoding.rs).
+include!("../fuzz/src/encoding.rs");
 const CT_STEM: &str = "31438.763924_2026-11-28T183835Z";
 
 /// What the binary did.
@@ -53,16 +46,6 @@ fn carbon_gate(args: &[&str]) -> Run {
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
-
-/// A policy every `check` replay uses (the `check` fuzz target's).
-const POLICY: &str = r#"version: 1
-budgets:
-  - name: everything
-    model: "*"
-    limits:
-      co2e: { warn: "1 g", fail: "5 kg" }
-      energy: { fail: "50 kWh" }
-"#;
 
 /// Write the reproducer of `target` into `dir` as the fuzz target would see it and return the
 /// command line to replay it, and the path the error message must name.
@@ -89,7 +72,7 @@ fn materialize(target: &str, bytes: &[u8], dir: &Path) -> (Vec<String>, PathBuf)
             if target == "ingest" {
                 (vec!["ingest".into(), s(&log)], log)
             } else {
-                let policy = write("policy.yaml", POLICY.as_bytes());
+                let policy = write("policy.yaml", CHECK_POLICY.as_bytes());
                 (
                     vec!["check".into(), "--policy".into(), s(&policy), s(&log)],
                     log,

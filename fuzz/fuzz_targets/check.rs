@@ -8,30 +8,14 @@ use carbon_gate::cli::Cli;
 use clap::Parser as _;
 use libfuzzer_sys::fuzz_target;
 
-const NAMES: [&str; 6] = [
-    "emissions.csv",
-    "emission.csv",
-    "runs.ndjson",
-    "manifest.out.yaml",
-    "README.md",
-    "31438.763924_2026-11-28T183835Z_carbontracker_output.log",
-];
+use carbon_gate_fuzz::NAMES;
 const FORMATS: [&str; 3] = ["table", "json", "markdown"];
-
-const POLICY: &str = r#"version: 1
-budgets:
-  - name: everything
-    model: "*"
-    limits:
-      co2e: { warn: "1 g", fail: "5 kg" }
-      energy: { fail: "50 kWh" }
-"#;
 
 fn policy() -> &'static str {
     static PATH: OnceLock<String> = OnceLock::new();
     PATH.get_or_init(|| {
         let path = carbon_gate_fuzz::scratch().join("policy.yaml");
-        std::fs::write(&path, POLICY).expect("write policy");
+        std::fs::write(&path, carbon_gate_fuzz::CHECK_POLICY).expect("write policy");
         path.to_string_lossy().into_owned()
     })
 }

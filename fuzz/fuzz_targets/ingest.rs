@@ -8,14 +8,7 @@ use carbon_gate::ingest::{self, Options};
 use carbon_gate::record::Format;
 use libfuzzer_sys::fuzz_target;
 
-const NAMES: [&str; 6] = [
-    "emissions.csv",
-    "emission.csv",
-    "runs.ndjson",
-    "manifest.out.yaml",
-    "README.md",
-    "31438.763924_2026-11-28T183835Z_carbontracker_output.log",
-];
+use carbon_gate_fuzz::NAMES;
 const FORMATS: [Option<Format>; 7] = [
     None,
     Some(Format::Codecarbon),

@@ -1,5 +1,7 @@
 //! Helpers shared by the fuzz targets.
 
+include!("encoding.rs");
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
