@@ -200,8 +200,15 @@ fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String, Error> {
 fn not_utf8(path: &Path, offset: u64) -> Error {
     Error::input(Problem::new(
         Location::file(path),
-        format!("not UTF-8 text (invalid byte at offset {offset}): expected an emissions log"),
+        format!("{NOT_UTF8} (invalid byte at offset {offset}): expected an emissions log"),
     ))
+}
+
+const NOT_UTF8: &str = "not UTF-8 text";
+
+/// Whether `err` is the refusal [`not_utf8`] makes (which outranks a damaged row).
+fn is_not_utf8(err: &Error) -> bool {
+    matches!(err, Error::Input(p) if p.message.starts_with(NOT_UTF8))
 }
 
 /// How many bytes of a file are read to decide whether it can be streamed.

@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use std::sync::mpsc;
 
 use super::codecarbon::{self, Fields, Header, RowData};
-use super::{Sink, not_utf8};
+use super::{Sink, is_not_utf8, not_utf8};
 use crate::diagnostic::Warning;
 use crate::error::{Error, Location, Problem};
 use crate::record::RunRecord;
@@ -499,7 +499,7 @@ fn read_with(
                                 None => failure = Some(err),
                                 // After a damaged row, only a later chunk that is not UTF-8
                                 // matters.
-                                Some(f) if is_utf8_failure(&err) && !is_utf8_failure(f) => {
+                                Some(f) if is_not_utf8(&err) && !is_not_utf8(f) => {
                                     failure = Some(err);
                                 }
                                 Some(_) => {}
@@ -525,10 +525,6 @@ fn read_with(
         layout: header.layout().to_owned(),
         rows,
     })
-}
-
-fn is_utf8_failure(err: &Error) -> bool {
-    matches!(err, Error::Input(p) if p.message.starts_with("not UTF-8"))
 }
 
 /// Parse one chunk: check it is UTF-8, read its rows.
@@ -713,7 +709,7 @@ impl Input<'_> {
     /// When a file is also not UTF-8 after `err`, that is the error to report (as when it is
     /// read whole): read the rest of it and look.
     fn prefer_utf8_error(&mut self, path: &Path, err: Error) -> Error {
-        if is_utf8_failure(&err) {
+        if is_not_utf8(&err) {
             return err;
         }
         let mut carry: Vec<u8> = Vec::new();
