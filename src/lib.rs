@@ -29,6 +29,7 @@ pub mod reference;
 pub mod registry;
 pub mod render;
 pub mod report;
+pub mod run_key;
 pub mod schedule;
 pub mod tradeoff;
 pub mod units;

@@ -56,44 +56,32 @@ pub struct Ingested {
 /// Where the rows read go: collected as records ([`Ingested`]), or reduced as they arrive (the
 /// check's ledger, [`crate::ledger::reduce::Reducer`]).
 pub trait Sink {
-    /// Whether whole-run CodeCarbon rows may be handed over compact, as [`stream::Plain`] rows.
-    fn takes_plain(&self) -> bool {
-        false
+    /// Where whole-run CodeCarbon rows go compact, folded on the threads that parse them, if
+    /// this sink takes them so; otherwise every row is handed over as a record.
+    fn fold(&self) -> Option<&dyn stream::Fold> {
+        None
     }
-    /// A CodeCarbon file starts; its plain rows follow.
+    /// A CodeCarbon file starts; its rows follow.
     fn begin_file(&mut self, _path: &Path, _layout: &str) {}
     /// A record.
     fn record(&mut self, record: RunRecord);
-    /// Plain rows of the current file, their texts in `text`, their profiles in `names`.
-    fn plain(&mut self, text: &str, names: &[stream::Names], rows: &[stream::Plain]);
+    /// Records, in read order.
+    fn records(&mut self, records: Vec<RunRecord>) {
+        for r in records {
+            self.record(r);
+        }
+    }
 }
 
 /// Collects every record.
 #[derive(Default)]
 struct Collect {
     records: Vec<RunRecord>,
-    file: PathBuf,
-    layout: String,
 }
 
 impl Sink for Collect {
-    fn begin_file(&mut self, path: &Path, layout: &str) {
-        self.file = path.to_owned();
-        self.layout = layout.to_owned();
-    }
-
     fn record(&mut self, record: RunRecord) {
         self.records.push(record);
-    }
-
-    fn plain(&mut self, text: &str, names: &[stream::Names], rows: &[stream::Plain]) {
-        // Not asked for (`takes_plain` is false), but kept whole if given.
-        for row in rows {
-            if let Some(n) = names.get(row.names as usize) {
-                self.records
-                    .push(row.record(text, n, &self.file, &self.layout));
-            }
-        }
     }
 }
 

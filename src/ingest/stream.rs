@@ -6,6 +6,7 @@
 //! LF, and a file that is not UTF-8 is refused with the offset of its first bad byte (which takes
 //! precedence over a damaged row found earlier, as when a file is read whole).
 
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
 use std::sync::Mutex;
@@ -16,6 +17,7 @@ use super::{Sink, is_not_utf8, not_utf8};
 use crate::diagnostic::Warning;
 use crate::error::{Error, Location, Problem};
 use crate::record::RunRecord;
+use crate::run_key::RunKey;
 use crate::units::{Duration, Energy, Mass};
 
 /// Bytes per chunk handed to a worker.
@@ -210,10 +212,99 @@ pub fn profile_hash(texts: [Option<&str>; 9], pue: Option<f64>, gpu_count: Optio
     h.finish()
 }
 
+/// A whole-run CodeCarbon row as a [`Fold`] takes it: its run's key (and the key's hash), where
+/// it is, its figures and its profile.
+#[derive(Debug, Clone)]
+pub struct PlainRow {
+    /// The run.
+    pub key: RunKey,
+    /// [`RunKey::hash`] of `key`.
+    pub hash: u64,
+    /// The line the row is on.
+    pub line: u64,
+    /// `energy_consumed`.
+    pub energy: Energy,
+    /// `emissions`.
+    pub emissions: Mass,
+    /// `duration`.
+    pub duration: Duration,
+    /// Its profile, as [`Fold::profiles`] gave it.
+    pub profile: u32,
+}
+
+/// Where whole-run CodeCarbon rows go, folded on the threads that parse the log. Rows are split
+/// into shards by the hash of their run key ([`shard_of`]); each shard's rows are folded in file
+/// order, one call at a time, whichever thread parsed them.
+pub trait Fold: Sync {
+    /// How many shards.
+    fn shards(&self) -> usize;
+    /// The ids of the profiles `names` of a chunk of the current file (their texts in `text`);
+    /// `None` for one that cannot be kept: its rows are handed over as records instead.
+    fn profiles(&self, text: &str, names: &[Names]) -> Vec<Option<u32>>;
+    /// Fold rows of shard `shard`.
+    fn fold(&self, shard: usize, rows: Vec<PlainRow>);
+}
+
+/// The shard of a run key's hash (bits the hash tables do not use for buckets or tags).
+pub fn shard_of(hash: u64, shards: usize) -> usize {
+    ((hash >> 40) & 0xffff) as usize % shards.max(1)
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The rows of each shard of one file, handed to the fold in chunk order: a chunk parsed early
+/// waits for the ones before it.
+struct Queues<'f> {
+    fold: &'f dyn Fold,
+    queues: Vec<Mutex<Queue>>,
+}
+
+#[derive(Default)]
+struct Queue {
+    next: u64,
+    waiting: BTreeMap<u64, Vec<PlainRow>>,
+}
+
+impl<'f> Queues<'f> {
+    fn new(fold: &'f dyn Fold) -> Self {
+        Queues {
+            fold,
+            queues: (0..fold.shards()).map(|_| Mutex::default()).collect(),
+        }
+    }
+
+    /// Hand over chunk `seq`'s rows (one list per shard), and fold every chunk now in order.
+    fn deposit(&self, seq: u64, mut parts: Vec<Vec<PlainRow>>) {
+        let n = self.queues.len();
+        for k in 0..n {
+            // Threads start at different shards, to wait less on each other.
+            let shard = (k + seq as usize) % n;
+            let rows = parts.get_mut(shard).map(std::mem::take).unwrap_or_default();
+            let mut queue = lock(&self.queues[shard]);
+            if queue.next != seq {
+                queue.waiting.insert(seq, rows);
+                continue;
+            }
+            let mut rows = Some(rows);
+            while let Some(next) = rows {
+                if !next.is_empty() {
+                    self.fold.fold(shard, next);
+                }
+                queue.next += 1;
+                let at = queue.next;
+                rows = queue.waiting.remove(&at);
+            }
+        }
+    }
+}
+
 /// What a worker made of one chunk.
 struct Batch {
     text: String,
-    plain: PlainRows,
+    /// Rows read (folded or not).
+    rows: usize,
     records: Vec<RunRecord>,
     warnings: Vec<Warning>,
 }
@@ -372,19 +463,77 @@ fn read_with(
         None => Header::read(path, None, warnings)?,
     };
     input.consume((header_end + 1).min(input.buf.len()));
-    let plain = sink.takes_plain();
     sink.begin_file(path, header.layout());
+    let rows = if sink.fold().is_some() {
+        // Rows the fold does not take are delivered once the file is read (the fold is a
+        // shared borrow of the sink while the threads run).
+        let mut kept = Vec::new();
+        let read = pump(
+            path,
+            &header,
+            input,
+            first_line,
+            sink.fold(),
+            &mut |r| kept.push(r),
+            warnings,
+            bar,
+            threads,
+        );
+        sink.records(kept);
+        read?
+    } else {
+        pump(
+            path,
+            &header,
+            input,
+            first_line,
+            None,
+            &mut |r| sink.record(r),
+            warnings,
+            bar,
+            threads,
+        )?
+    };
+    if rows == 0 {
+        warnings.push(codecarbon::empty_log(path));
+    }
+    Ok(FileRead {
+        layout: header.layout().to_owned(),
+        rows,
+    })
+}
+
+/// Read the records after the header: parse the chunks (on `threads` threads when there is more
+/// than one chunk), fold plain rows into `fold`, hand every other row to `record` in file order.
+/// Returns the number of rows.
+#[allow(clippy::too_many_arguments)]
+fn pump(
+    path: &Path,
+    header: &Header,
+    mut input: Input<'_>,
+    first_line: u64,
+    fold: Option<&dyn Fold>,
+    record: &mut dyn FnMut(RunRecord),
+    warnings: &mut Vec<Warning>,
+    bar: Option<&indicatif::ProgressBar>,
+    threads: usize,
+) -> Result<usize, Error> {
+    let cannot_read = |err: std::io::Error| {
+        Error::input(
+            Problem::new(Location::file(path), format!("cannot read: {err}"))
+                .with_help("check the path and its permissions"),
+        )
+    };
+    let queues = fold.map(Queues::new);
+    let queues = queues.as_ref();
     let mut rows = 0;
-    let mut deliver = |batch: Batch, sink: &mut dyn Sink, warnings: &mut Vec<Warning>| {
-        rows += batch.plain.rows.len() + batch.records.len();
+    let mut deliver = |batch: Batch, warnings: &mut Vec<Warning>| {
+        rows += batch.rows;
         if let Some(bar) = bar {
             bar.inc(batch.text.len() as u64);
         }
-        if !batch.plain.rows.is_empty() {
-            sink.plain(&batch.text, &batch.plain.names, &batch.plain.rows);
-        }
         for r in batch.records {
-            sink.record(r);
+            record(r);
         }
         warnings.extend(batch.warnings);
         batch.text.into_bytes()
@@ -396,158 +545,201 @@ fn read_with(
         let mut line = first_line;
         let mut seq = 0;
         while let Some(job) = input.next_job(path, &mut seq, &mut line)? {
-            match parse_chunk(path, &header, job, plain) {
+            match parse_chunk(path, header, job, queues) {
                 Ok(batch) => {
-                    let bytes = deliver(batch, sink, warnings);
+                    let bytes = deliver(batch, warnings);
                     input.recycle(bytes);
                 }
                 Err(err) => return Err(input.prefer_utf8_error(path, err)),
             }
         }
-    } else {
-        let (job_tx, job_rx) = mpsc::sync_channel::<Job>(threads);
-        let job_rx = Mutex::new(job_rx);
-        let (out_tx, out_rx) = mpsc::channel::<(u64, Result<Batch, Error>)>();
-        let (spare_tx, spare_rx) = mpsc::channel::<Vec<u8>>();
-        let stop = std::sync::atomic::AtomicBool::new(false);
-        let header = &header;
-        let (failure, back, read_error) = std::thread::scope(|scope| {
-            for _ in 0..threads {
-                let out_tx = out_tx.clone();
-                let job_rx = &job_rx;
-                scope.spawn(move || {
-                    loop {
-                        let job = match job_rx.lock() {
-                            Ok(rx) => rx.recv(),
-                            Err(_) => return,
-                        };
-                        let Ok(job) = job else { return };
-                        let seq = job.seq;
-                        if out_tx
-                            .send((seq, parse_chunk(path, header, job, plain)))
-                            .is_err()
-                        {
-                            return;
-                        }
+        return Ok(rows);
+    }
+    let (job_tx, job_rx) = mpsc::sync_channel::<Job>(threads);
+    let job_rx = Mutex::new(job_rx);
+    let (out_tx, out_rx) = mpsc::channel::<(u64, Result<Batch, Error>)>();
+    let (spare_tx, spare_rx) = mpsc::channel::<Vec<u8>>();
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let (failure, back, read_error) = std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let out_tx = out_tx.clone();
+            let job_rx = &job_rx;
+            scope.spawn(move || {
+                loop {
+                    let job = match job_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok(job) = job else { return };
+                    let seq = job.seq;
+                    if out_tx
+                        .send((seq, parse_chunk(path, header, job, queues)))
+                        .is_err()
+                    {
+                        return;
                     }
-                });
-            }
-            drop(out_tx);
-            let stop = &stop;
-            // The reader thread: cuts the file into chunks and hands them out, reusing the
-            // buffers of chunks already delivered. This thread folds the rows into the sink.
-            let reader = scope.spawn(move || {
-                let mut input = input;
-                let (mut seq, mut line) = (0u64, first_line);
-                let mut error = None;
-                // Chunks handed out and not yet given back: bounded, so that memory stays flat
-                // when folding is slower than parsing.
-                let mut out = 0usize;
-                let most = 2 * threads + 2;
-                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    while let Ok(bytes) = spare_rx.try_recv() {
-                        out = out.saturating_sub(1);
-                        input.recycle(bytes);
-                    }
-                    if out >= most {
-                        match spare_rx.recv_timeout(std::time::Duration::from_millis(20)) {
-                            Ok(bytes) => {
-                                out = out.saturating_sub(1);
-                                input.recycle(bytes);
-                            }
-                            Err(mpsc::RecvTimeoutError::Timeout) => {}
-                            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                }
+            });
+        }
+        drop(out_tx);
+        let stop = &stop;
+        // The reader thread: cuts the file into chunks and hands them out, reusing the buffers
+        // of chunks already delivered. This thread delivers the chunks' other rows in order.
+        let reader = scope.spawn(move || {
+            let (mut seq, mut line) = (0u64, first_line);
+            let mut error = None;
+            // Chunks handed out and not yet given back: bounded, so that memory stays flat when
+            // folding is slower than parsing (rows wait in the queues for the chunks before
+            // them, which are among these).
+            let mut out = 0usize;
+            let most = 2 * threads + 2;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                while let Ok(bytes) = spare_rx.try_recv() {
+                    out = out.saturating_sub(1);
+                    input.recycle(bytes);
+                }
+                if out >= most {
+                    match spare_rx.recv_timeout(std::time::Duration::from_millis(20)) {
+                        Ok(bytes) => {
+                            out = out.saturating_sub(1);
+                            input.recycle(bytes);
                         }
-                        continue;
+                        Err(mpsc::RecvTimeoutError::Timeout) => {}
+                        Err(mpsc::RecvTimeoutError::Disconnected) => break,
                     }
-                    match input.next_job(path, &mut seq, &mut line) {
-                        Ok(Some(job)) => {
-                            out += 1;
-                            if job_tx.send(job).is_err() {
-                                break;
-                            }
-                        }
-                        Ok(None) => break,
-                        Err(err) => {
-                            error = Some(err);
+                    continue;
+                }
+                match input.next_job(path, &mut seq, &mut line) {
+                    Ok(Some(job)) => {
+                        out += 1;
+                        if job_tx.send(job).is_err() {
                             break;
                         }
                     }
+                    Ok(None) => break,
+                    Err(err) => {
+                        error = Some(err);
+                        break;
+                    }
                 }
-                drop(job_tx);
-                (input, error)
-            });
-            let mut pending = std::collections::BTreeMap::new();
-            let mut next = 0u64;
-            let mut failure: Option<Error> = None;
-            for (seq, result) in out_rx.iter() {
-                pending.insert(seq, result);
-                while let Some(result) = pending.remove(&next) {
-                    next += 1;
-                    match result {
-                        Ok(batch) if failure.is_none() => {
-                            let bytes = deliver(batch, sink, warnings);
-                            // The reader may have finished: then the buffer is simply dropped.
-                            let _ = spare_tx.send(bytes);
-                        }
-                        Ok(batch) => {
-                            let _ = spare_tx.send(batch.text.into_bytes());
-                        }
-                        Err(err) => {
-                            stop.store(true, std::sync::atomic::Ordering::Relaxed);
-                            match &failure {
-                                None => failure = Some(err),
-                                // After a damaged row, only a later chunk that is not UTF-8
-                                // matters.
-                                Some(f) if is_not_utf8(&err) && !is_not_utf8(f) => {
-                                    failure = Some(err);
-                                }
-                                Some(_) => {}
+            }
+            drop(job_tx);
+            (input, error)
+        });
+        let mut pending = BTreeMap::new();
+        let mut next = 0u64;
+        let mut failure: Option<Error> = None;
+        for (seq, result) in out_rx.iter() {
+            pending.insert(seq, result);
+            while let Some(result) = pending.remove(&next) {
+                next += 1;
+                match result {
+                    Ok(batch) if failure.is_none() => {
+                        let bytes = deliver(batch, warnings);
+                        // The reader may have finished: then the buffer is simply dropped.
+                        let _ = spare_tx.send(bytes);
+                    }
+                    Ok(batch) => {
+                        let _ = spare_tx.send(batch.text.into_bytes());
+                    }
+                    Err(err) => {
+                        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                        match &failure {
+                            None => failure = Some(err),
+                            // After a damaged row, only a later chunk that is not UTF-8
+                            // matters.
+                            Some(f) if is_not_utf8(&err) && !is_not_utf8(f) => {
+                                failure = Some(err);
                             }
+                            Some(_) => {}
                         }
                     }
                 }
             }
-            let (input, read_error) = reader
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (failure, input, read_error)
-        });
-        let mut input = back;
-        if let Some(err) = failure.or(read_error) {
-            return Err(input.prefer_utf8_error(path, err));
         }
+        let (input, read_error) = reader
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (failure, input, read_error)
+    });
+    let mut input = back;
+    if let Some(err) = failure.or(read_error) {
+        return Err(input.prefer_utf8_error(path, err));
     }
-    if rows == 0 {
-        warnings.push(codecarbon::empty_log(path));
-    }
-    Ok(FileRead {
-        layout: header.layout().to_owned(),
-        rows,
-    })
+    Ok(rows)
 }
 
-/// Parse one chunk: check it is UTF-8, read its rows.
-fn parse_chunk(path: &Path, header: &Header, job: Job, plain: bool) -> Result<Batch, Error> {
+/// Parse one chunk: check it is UTF-8, read its rows, fold its plain rows (when there is a
+/// fold).
+fn parse_chunk(
+    path: &Path,
+    header: &Header,
+    job: Job,
+    queues: Option<&Queues<'_>>,
+) -> Result<Batch, Error> {
     let text = String::from_utf8(job.bytes)
         .map_err(|e| not_utf8(path, job.offset + e.utf8_error().valid_up_to() as u64))?;
-    let mut plain_rows = PlainRows::default();
+    let mut plain = PlainRows::default();
     let mut records = Vec::new();
     let mut warnings = Vec::new();
+    let mut rows = 0;
     codecarbon::for_each_record(path, &text, job.first_line, true, |line, fields| {
         let Some(row) = header.row(path, line, fields, &mut warnings)? else {
             return Ok::<(), Error>(());
         };
         check_row(path, &row)?;
-        let kept = plain && matches!(fields, Fields::Plain { .. }) && plain_rows.add(&text, &row);
+        rows += 1;
+        let kept =
+            queues.is_some() && matches!(fields, Fields::Plain { .. }) && plain.add(&text, &row);
         if !kept {
             records.push(row.record(path, header.layout(), &mut warnings));
         }
         Ok(())
     })?;
+    if let Some(queues) = queues {
+        // Every chunk is handed over, rows or not: the chunks after it wait for it.
+        let fold = queues.fold;
+        let profiles = if plain.rows.is_empty() {
+            Vec::new()
+        } else {
+            fold.profiles(&text, &plain.names)
+        };
+        let mut parts: Vec<Vec<PlainRow>> = (0..fold.shards()).map(|_| Vec::new()).collect();
+        let mut kept_whole = false;
+        for row in &plain.rows {
+            let names = row.names as usize;
+            match profiles.get(names).copied().flatten() {
+                Some(profile) => {
+                    let key = RunKey::of(row.run_id.of(&text));
+                    let hash = key.hash();
+                    if let Some(part) = parts.get_mut(shard_of(hash, fold.shards())) {
+                        part.push(PlainRow {
+                            key,
+                            hash,
+                            line: row.line,
+                            energy: row.energy,
+                            emissions: row.emissions,
+                            duration: row.duration,
+                            profile,
+                        });
+                    }
+                }
+                None => {
+                    if let Some(n) = plain.names.get(names) {
+                        records.push(row.record(&text, n, path, header.layout()));
+                        kept_whole = true;
+                    }
+                }
+            }
+        }
+        if kept_whole {
+            records.sort_by_key(|r| r.source.line);
+        }
+        queues.deposit(job.seq, parts);
+    }
     Ok(Batch {
         text,
-        plain: plain_rows,
+        rows,
         records,
         warnings,
     })
@@ -763,7 +955,6 @@ mod tests {
             fn record(&mut self, r: RunRecord) {
                 self.0.push(r);
             }
-            fn plain(&mut self, _: &str, _: &[Names], _: &[Plain]) {}
         }
         let mut sink = Records::default();
         let mut warnings = Vec::new();
@@ -821,6 +1012,46 @@ mod tests {
         // Row 8 has no run id; row 9 is run r4, three lines after the quoted one.
         let after = one.0.iter().find(|r| r.run_id == "r4").unwrap();
         assert_eq!(after.source.line, Some(quoted.source.line.unwrap() + 3));
+    }
+
+    /// The check's ledger, folded on `threads` threads: its entries and warnings, as text.
+    fn folded(text: &str, threads: usize) -> (String, Vec<String>) {
+        let mut reducer = crate::ledger::reduce::Reducer::default();
+        let mut warnings = Vec::new();
+        let mut rest = text.as_bytes();
+        let read = read_with(
+            Path::new("e.csv"),
+            Vec::new(),
+            &mut rest,
+            &mut reducer,
+            &mut warnings,
+            None,
+            threads,
+        );
+        assert!(read.is_ok());
+        let (entries, more) = reducer.finish(&crate::ledger::Attribution::default());
+        let warnings = warnings
+            .iter()
+            .chain(&more)
+            .map(ToString::to_string)
+            .collect();
+        (format!("{entries:#?}"), warnings)
+    }
+
+    #[test]
+    fn a_fold_on_many_threads_is_the_fold_on_one() {
+        // Snapshots of one run in neighbouring rows and chunks, runs also in quoted rows (kept
+        // whole, so their slots are reconciled with them), a row without a run id.
+        let text = big();
+        let one = folded(&text, 1);
+        // Run r7 is in plain rows and a quoted one: reconciled once, from its slot and record.
+        assert_eq!(one.0.matches("run_id: \"r7\"").count(), 1);
+        assert!(one.1.iter().any(|w| w.contains("runs have several rows")));
+        for threads in [2, 3, 8] {
+            let many = folded(&text, threads);
+            assert_eq!(many.0, one.0, "{threads} threads");
+            assert_eq!(many.1, one.1, "{threads} threads");
+        }
     }
 
     #[test]

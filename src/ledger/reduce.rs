@@ -17,8 +17,8 @@
 //! file and profile, instead of one per run.
 
 use std::collections::HashMap;
-use std::hash::BuildHasher;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use hashbrown::HashTable;
 
@@ -27,8 +27,9 @@ use crate::codes;
 use crate::diagnostic::Warning;
 use crate::error::Location;
 use crate::ingest::Sink;
-use crate::ingest::stream::{Names, Plain};
+use crate::ingest::stream::{Fold, Names, PlainRow, shard_of};
 use crate::record::{Format, Hardware, Method, Place, RunRecord};
+use crate::run_key::{self, RunKey};
 use crate::units::{Duration, Energy, ExactSum, Intensity, Mass};
 
 /// Superseded snapshots are reported run by run for this many runs, then counted.
@@ -41,9 +42,14 @@ const EXAMPLE_PLACES: usize = 50;
 /// documentation).
 pub const CONTRIBUTION_LIMIT: usize = 10_000;
 
+/// Runs are split into this many shards by the hash of their key, each folded under its own
+/// lock, so that the threads that parse a log also fold it. The result does not depend on it.
+const SHARDS: usize = 8;
+
 /// Slots are stored in blocks of this many, so that growth never copies or doubles the store.
 const BLOCK: usize = 1 << 14;
 
+/// A place in the input (file index and line), as examples keep them.
 const LINE_BITS: u32 = 40;
 const PROFILE_MASK: u32 = (1 << 28) - 1;
 /// The slot's id is an index into the text ids.
@@ -52,19 +58,19 @@ const TEXT_ID: u32 = 1 << 31;
 const DUPLICATED: u32 = 1 << 30;
 /// The slot was turned back into a record (its run also has rows of another kind).
 const MOVED: u32 = 1 << 29;
-/// The run is among the duplicate examples.
+/// The run is among its shard's duplicate examples.
 const EXAMPLE: u32 = 1 << 28;
 
-/// One run's most complete row. Packed to 52 bytes: this is what memory is spent on.
+/// One run's most complete row. 48 bytes: this is what memory is spent on. The file is the
+/// profile's.
 #[derive(Clone, Copy)]
-#[repr(C, packed(4))]
+#[repr(C)]
 struct Slot {
     id: u128,
     energy: f64,
     emissions: f64,
     duration: f64,
-    /// File (high bits) and line (low [`LINE_BITS`] bits).
-    at: u64,
+    line: u32,
     /// Profile (low 28 bits) and flags.
     meta: u32,
 }
@@ -72,14 +78,6 @@ struct Slot {
 impl Slot {
     fn profile(&self) -> usize {
         (self.meta & PROFILE_MASK) as usize
-    }
-
-    fn file(&self) -> usize {
-        (self.at >> LINE_BITS) as usize
-    }
-
-    fn line(&self) -> u64 {
-        self.at & ((1 << LINE_BITS) - 1)
     }
 
     /// The order of completeness of [`super::reconcile`]: energy, then CO2e, then duration.
@@ -143,94 +141,76 @@ impl Profile {
     }
 }
 
+/// The profiles, interned.
+#[derive(Default)]
+struct Profiles {
+    list: Vec<Profile>,
+    index: HashTable<u32>,
+}
+
+impl Profiles {
+    /// A profile of `file`, interned.
+    fn intern(&mut self, file: u32, text: &str, names: &Names) -> Option<u32> {
+        let hash = names.hash ^ u64::from(file).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let list = &self.list;
+        if let Some(&p) = self
+            .index
+            .find(hash, |&p| list[p as usize].matches(file, text, names))
+        {
+            return Some(p);
+        }
+        let id = u32::try_from(self.list.len())
+            .ok()
+            .filter(|&id| id <= PROFILE_MASK)?;
+        let mut owned: [Option<Box<str>>; 9] = Default::default();
+        for (i, n) in owned.iter_mut().enumerate() {
+            *n = names.text(text, i).map(Into::into);
+        }
+        self.list.push(Profile {
+            file,
+            names: owned,
+            pue: names.pue,
+            gpu_count: names.gpu_count,
+            hash,
+        });
+        let list = &self.list;
+        self.index
+            .insert_unique(hash, id, |&p| list[p as usize].hash);
+        Some(id)
+    }
+}
+
 /// A CodeCarbon file of plain rows.
 struct File {
     path: PathBuf,
     layout: String,
 }
 
-/// The check's ledger, fed row by row (see the module documentation).
-pub struct Reducer {
-    files: Vec<File>,
-    current: Option<u32>,
-    profiles: Vec<Profile>,
-    profile_index: HashTable<u32>,
+/// A run among the first of a shard to have several rows.
+struct Example {
+    slot: u32,
+    /// Where its first row is, and the row that made it a duplicate.
+    first: u64,
+    since: u64,
+    /// Where its rows are (the first [`EXAMPLE_PLACES`]), and how many it has.
+    places: Vec<u64>,
+    rows: usize,
+}
+
+/// The runs whose keys hash to one shard.
+#[derive(Default)]
+struct Shard {
     blocks: Vec<Vec<Slot>>,
     slots: usize,
     index: HashTable<u32>,
-    /// Seeded at random per process (foldhash): fast, and not predictable from the input.
-    hasher: hashbrown::DefaultHashBuilder,
     text_ids: Vec<Box<str>>,
-    /// Records kept whole.
-    full: Vec<RunRecord>,
-    /// Every file in the order it was read (plain rows' files and whole records' files).
-    order: HashMap<PathBuf, usize>,
-    /// Runs with more than one plain row, and the rows superseded.
+    /// Rows a slot cannot hold (a line past 2^32, more than 2^32 runs): kept as given.
+    overflow: Vec<PlainRow>,
+    /// Runs with more than one row, and the rows superseded.
     duplicated_runs: usize,
     superseded_rows: usize,
-    /// For the first runs with several rows: the slot, where its first rows are, and how many
-    /// rows it has.
-    examples: Vec<(u32, Vec<u64>, usize)>,
-}
-
-impl Default for Reducer {
-    fn default() -> Self {
-        Reducer {
-            files: Vec::new(),
-            current: None,
-            profiles: Vec::new(),
-            profile_index: HashTable::new(),
-            blocks: Vec::new(),
-            slots: 0,
-            index: HashTable::new(),
-            hasher: Default::default(),
-            text_ids: Vec::new(),
-            full: Vec::new(),
-            order: HashMap::new(),
-            duplicated_runs: 0,
-            superseded_rows: 0,
-            examples: Vec::new(),
-        }
-    }
-}
-
-/// A canonical UUID (lowercase, hyphenated) as its 128 bits: written back, the same text.
-fn uuid_bits(text: &str) -> Option<u128> {
-    let b = text.as_bytes();
-    if b.len() != 36 {
-        return None;
-    }
-    let mut v: u128 = 0;
-    for (i, &c) in b.iter().enumerate() {
-        match i {
-            8 | 13 | 18 | 23 => {
-                if c != b'-' {
-                    return None;
-                }
-            }
-            _ => {
-                let d = match c {
-                    b'0'..=b'9' => c - b'0',
-                    b'a'..=b'f' => c - b'a' + 10,
-                    _ => return None,
-                };
-                v = (v << 4) | u128::from(d);
-            }
-        }
-    }
-    Some(v)
-}
-
-fn uuid_text(v: u128) -> String {
-    let hex = format!("{v:032x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    )
+    /// The first [`DUPLICATE_EXAMPLES`] runs of this shard to have a second row.
+    examples: Vec<Example>,
 }
 
 /// A run key being looked up.
@@ -240,20 +220,22 @@ enum Key<'a> {
     Text(&'a str),
 }
 
-impl Reducer {
+impl<'a> From<&'a RunKey> for Key<'a> {
+    fn from(k: &'a RunKey) -> Self {
+        match k {
+            RunKey::Uuid(v) => Key::Uuid(*v),
+            RunKey::Text(t) => Key::Text(t),
+        }
+    }
+}
+
+impl Shard {
     fn slot(&self, i: usize) -> Slot {
         self.blocks[i / BLOCK][i % BLOCK]
     }
 
     fn slot_mut(&mut self, i: usize) -> &mut Slot {
         &mut self.blocks[i / BLOCK][i % BLOCK]
-    }
-
-    fn hash_key(&self, key: Key<'_>) -> u64 {
-        match key {
-            Key::Uuid(v) => self.hasher.hash_one(v),
-            Key::Text(t) => self.hasher.hash_one(t),
-        }
     }
 
     fn slot_key(&self, s: &Slot) -> Key<'_> {
@@ -266,13 +248,12 @@ impl Reducer {
 
     fn slot_id(&self, s: &Slot) -> String {
         match self.slot_key(s) {
-            Key::Uuid(v) => uuid_text(v),
+            Key::Uuid(v) => run_key::uuid_text(v),
             Key::Text(t) => t.to_owned(),
         }
     }
 
-    fn find(&self, key: Key<'_>) -> Option<usize> {
-        let hash = self.hash_key(key);
+    fn find(&self, key: Key<'_>, hash: u64) -> Option<usize> {
         self.index
             .find(hash, |&i| {
                 let s = self.slot(i as usize);
@@ -285,59 +266,26 @@ impl Reducer {
             .map(|&i| i as usize)
     }
 
-    /// A profile of the current file, interned.
-    fn profile(&mut self, file: u32, text: &str, names: &Names) -> Option<u32> {
-        let hash = names.hash ^ u64::from(file).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        if let Some(&p) = self.profile_index.find(hash, |&p| {
-            self.profiles[p as usize].matches(file, text, names)
-        }) {
-            return Some(p);
-        }
-        let id = u32::try_from(self.profiles.len())
-            .ok()
-            .filter(|&id| id <= PROFILE_MASK)?;
-        let mut owned: [Option<Box<str>>; 9] = Default::default();
-        for (i, n) in owned.iter_mut().enumerate() {
-            *n = names.text(text, i).map(Into::into);
-        }
-        self.profiles.push(Profile {
-            file,
-            names: owned,
-            pue: names.pue,
-            gpu_count: names.gpu_count,
-            hash,
-        });
-        let profiles = &self.profiles;
-        self.profile_index
-            .insert_unique(hash, id, |&p| profiles[p as usize].hash);
-        Some(id)
-    }
-
-    fn fold(&mut self, text: &str, row: &Plain, profile: Option<u32>) -> bool {
-        let Some(file) = self.current else {
-            return false;
+    /// Fold one row into its run's slot. `at(profile, line)`: the place of a row, asked only for
+    /// the runs told as examples.
+    fn fold(&mut self, row: PlainRow, at: &dyn Fn(u32, u32) -> u64) {
+        let Ok(line) = u32::try_from(row.line) else {
+            self.overflow.push(row);
+            return;
         };
-        if row.line >= 1 << LINE_BITS || u64::from(file) >= 1 << (64 - LINE_BITS) {
-            return false;
+        if row.profile > PROFILE_MASK {
+            self.overflow.push(row);
+            return;
         }
-        let Some(profile) = profile else {
-            return false;
-        };
-        let at = (u64::from(file) << LINE_BITS) | row.line;
-        let id_text = row.run_id.of(text);
-        let key = match uuid_bits(id_text) {
-            Some(v) => Key::Uuid(v),
-            None => Key::Text(id_text),
-        };
         let new = Slot {
             id: 0,
             energy: row.energy.value(),
             emissions: row.emissions.value(),
             duration: row.duration.value(),
-            at,
-            meta: profile,
+            line,
+            meta: row.profile,
         };
-        if let Some(i) = self.find(key) {
+        if let Some(i) = self.find(Key::from(&row.key), row.hash) {
             let old = self.slot(i);
             self.superseded_rows += 1;
             let mut meta = old.meta;
@@ -346,16 +294,22 @@ impl Reducer {
                 self.duplicated_runs += 1;
                 if self.examples.len() < DUPLICATE_EXAMPLES {
                     meta |= EXAMPLE;
-                    self.examples.push((i as u32, vec![old.at], 1));
+                    let first = at(old.meta & PROFILE_MASK, old.line);
+                    self.examples.push(Example {
+                        slot: i as u32,
+                        first,
+                        since: at(row.profile, line),
+                        places: vec![first],
+                        rows: 1,
+                    });
                 }
             }
             if meta & EXAMPLE != 0
-                && let Some((_, ats, rows)) =
-                    self.examples.iter_mut().find(|(s, _, _)| *s as usize == i)
+                && let Some(e) = self.examples.iter_mut().find(|e| e.slot as usize == i)
             {
-                *rows += 1;
-                if ats.len() < EXAMPLE_PLACES {
-                    ats.push(at);
+                e.rows += 1;
+                if e.places.len() < EXAMPLE_PLACES {
+                    e.places.push(at(row.profile, line));
                 }
             }
             // Ties go to the row read last, as in `reconcile`.
@@ -364,26 +318,24 @@ impl Reducer {
             if keep_old {
                 slot.meta = meta;
             } else {
-                slot.energy = new.energy;
-                slot.emissions = new.emissions;
-                slot.duration = new.duration;
-                slot.at = at;
-                slot.meta = (meta & !PROFILE_MASK) | profile;
+                *slot = Slot {
+                    id: old.id,
+                    meta: (meta & !PROFILE_MASK) | row.profile,
+                    ..new
+                };
             }
-            return true;
+            return;
         }
-        let (id, meta) = match key {
-            Key::Uuid(v) => (v, profile),
-            Key::Text(t) => {
-                self.text_ids.push(t.into());
-                ((self.text_ids.len() - 1) as u128, profile | TEXT_ID)
-            }
-        };
         let Ok(index) = u32::try_from(self.slots) else {
-            if meta & TEXT_ID != 0 {
-                self.text_ids.pop();
+            self.overflow.push(row);
+            return;
+        };
+        let (id, meta) = match row.key {
+            RunKey::Uuid(v) => (v, row.profile),
+            RunKey::Text(t) => {
+                self.text_ids.push(t);
+                ((self.text_ids.len() - 1) as u128, row.profile | TEXT_ID)
             }
-            return false;
         };
         if self.slots.is_multiple_of(BLOCK) {
             self.blocks.push(Vec::with_capacity(BLOCK));
@@ -392,87 +344,161 @@ impl Reducer {
             block.push(Slot { id, meta, ..new });
         }
         self.slots += 1;
-        let hash = self.hash_key(key);
-        let (blocks, text_ids, hasher) = (&self.blocks, &self.text_ids, &self.hasher);
-        self.index.insert_unique(hash, index, |&i| {
+        let (blocks, text_ids) = (&self.blocks, &self.text_ids);
+        self.index.insert_unique(row.hash, index, |&i| {
             let s = blocks[i as usize / BLOCK][i as usize % BLOCK];
             if s.meta & TEXT_ID != 0 {
-                hasher.hash_one(text_ids[s.id as usize].as_ref())
+                run_key::hash_text(&text_ids[s.id as usize])
             } else {
-                hasher.hash_one(s.id)
+                run_key::hash_uuid(s.id)
             }
         });
-        true
     }
 
-    fn record_of(&self, s: &Slot) -> RunRecord {
-        let p = &self.profiles[s.profile()];
-        let f = &self.files[s.file()];
-        let mut r = RunRecord::new(
-            Location::line(&f.path, s.line()),
-            Format::Codecarbon,
-            self.slot_id(s),
-            Mass::kg(s.emissions),
-        );
-        r.layout = f.layout.clone();
-        r.model = p.name(0);
-        r.tool_version = p.name(1);
-        r.duration = Some(Duration::seconds(s.duration));
-        r.energy = Some(Energy::kwh(s.energy));
-        r.place = p.place();
-        r.hardware = p.hardware();
-        r.pue = p.pue;
-        r
+    fn each(&self) -> impl Iterator<Item = &Slot> {
+        self.blocks.iter().flatten()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The check's ledger, fed row by row (see the module documentation).
+pub struct Reducer {
+    files: Vec<File>,
+    current: Option<u32>,
+    profiles: Mutex<Profiles>,
+    shards: Vec<Mutex<Shard>>,
+    /// Records kept whole.
+    full: Vec<RunRecord>,
+    /// Every file in the order it was read (plain rows' files and whole records' files).
+    order: HashMap<PathBuf, usize>,
+}
+
+impl Default for Reducer {
+    fn default() -> Self {
+        Reducer {
+            files: Vec::new(),
+            current: None,
+            profiles: Mutex::default(),
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            full: Vec::new(),
+            order: HashMap::new(),
+        }
+    }
+}
+
+impl Fold for Reducer {
+    fn shards(&self) -> usize {
+        self.shards.len()
     }
 
-    fn place_of(&self, at: u64) -> Location {
-        let f = &self.files[(at >> LINE_BITS) as usize];
-        Location::line(&f.path, at & ((1 << LINE_BITS) - 1))
+    fn profiles(&self, text: &str, names: &[Names]) -> Vec<Option<u32>> {
+        let Some(file) = self.current else {
+            return vec![None; names.len()];
+        };
+        let mut profiles = lock(&self.profiles);
+        names
+            .iter()
+            .map(|n| profiles.intern(file, text, n))
+            .collect()
     }
 
+    fn fold(&self, shard: usize, rows: Vec<PlainRow>) {
+        let Some(shard) = self.shards.get(shard) else {
+            return;
+        };
+        let at = |profile: u32, line: u32| -> u64 {
+            let file = lock(&self.profiles)
+                .list
+                .get(profile as usize)
+                .map_or(0, |p| p.file);
+            (u64::from(file) << LINE_BITS) | u64::from(line)
+        };
+        let mut shard = lock(shard);
+        for row in rows {
+            shard.fold(row, &at);
+        }
+    }
+}
+
+/// The ledger once every row is folded.
+struct Folded {
+    files: Vec<File>,
+    profiles: Vec<Profile>,
+    shards: Vec<Shard>,
+    order: HashMap<PathBuf, usize>,
+}
+
+impl Reducer {
     /// Reconcile, attribute and total: the ledger entries and the judgements made.
-    pub fn finish(mut self, attribution: &Attribution) -> (Vec<Entry>, Vec<Warning>) {
+    pub fn finish(self, attribution: &Attribution) -> (Vec<Entry>, Vec<Warning>) {
+        let mut full = self.full;
+        let mut folded = Folded {
+            files: self.files,
+            profiles: self
+                .profiles
+                .into_inner()
+                .unwrap_or_else(PoisonError::into_inner)
+                .list,
+            shards: self
+                .shards
+                .into_iter()
+                .map(|s| s.into_inner().unwrap_or_else(PoisonError::into_inner))
+                .collect(),
+            order: self.order,
+        };
+        // Rows no slot could hold are kept whole.
+        let mut resorted = false;
+        let overflow: Vec<PlainRow> = folded
+            .shards
+            .iter_mut()
+            .flat_map(|shard| std::mem::take(&mut shard.overflow))
+            .collect();
+        for row in &overflow {
+            full.push(folded.row_record(row));
+            resorted = true;
+        }
         // A run with rows kept whole too is reconciled with them: its slot becomes a record.
         let mut moved = Vec::new();
-        for r in &self.full {
+        for r in &full {
             if r.format != Format::Codecarbon {
                 continue;
             }
-            let key = match uuid_bits(&r.run_id) {
-                Some(v) => Key::Uuid(v),
-                None => Key::Text(&r.run_id),
-            };
-            if let Some(i) = self.find(key) {
-                moved.push(i);
+            let key = RunKey::of(&r.run_id);
+            let hash = key.hash();
+            let s = shard_of(hash, folded.shards.len());
+            if let Some(i) = folded.shards[s].find(Key::from(&key), hash) {
+                moved.push((s, i));
             }
         }
         moved.sort_unstable();
         moved.dedup();
-        for &i in &moved {
-            self.slot_mut(i).meta |= MOVED;
+        for &(s, i) in &moved {
+            folded.shards[s].slot_mut(i).meta |= MOVED;
+            let record = folded.record_of(s, &folded.shards[s].slot(i));
+            full.push(record);
+            resorted = true;
         }
-        if !moved.is_empty() {
-            for i in moved {
-                let record = self.record_of(&self.slot(i));
-                self.full.push(record);
-            }
+        if resorted {
             // In read order, as `reconcile` breaks ties by it (the last read wins).
-            let order = &self.order;
-            self.full.sort_by_key(|r| {
+            let order = &folded.order;
+            full.sort_by_key(|r| {
                 (
                     order.get(&r.source.file).copied().unwrap_or(usize::MAX),
                     r.source.line.unwrap_or(0),
                 )
             });
         }
-        let mut warnings = self.duplicate_warnings();
-        let mut reconciled = super::reconcile(std::mem::take(&mut self.full));
+        let mut warnings = folded.duplicate_warnings();
+        let mut reconciled = super::reconcile(full);
         warnings.append(&mut reconciled.warnings);
 
         // Per profile: the sums of its slots.
-        let mut sums: Vec<ProfileSums> = vec![ProfileSums::default(); self.profiles.len()];
-        for block in &self.blocks {
-            for s in block {
+        let mut sums: Vec<ProfileSums> = vec![ProfileSums::default(); folded.profiles.len()];
+        for shard in &folded.shards {
+            for s in shard.each() {
                 if s.meta & MOVED == 0 {
                     sums[s.profile()].add(s);
                 }
@@ -489,7 +515,7 @@ impl Reducer {
             .map(|(i, g)| ((g.model.clone(), g.version.clone()), i))
             .collect();
         let mut profiles_of: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
-        for (p, profile) in self.profiles.iter().enumerate() {
+        for (p, profile) in folded.profiles.iter().enumerate() {
             // A profile whose rows were all superseded still names its model, as in `aggregate`
             // (which groups every record, counted or not).
             let model = attribution
@@ -510,16 +536,83 @@ impl Reducer {
             });
             profiles_of[g].push(p);
         }
-        let file_order = &self.order;
         let mut entries: Vec<Entry> = groups
             .into_iter()
             .zip(profiles_of)
-            .map(|(g, profiles)| {
-                self.entry(g, &profiles, &sums, &reconciled, attribution, file_order)
-            })
+            .map(|(g, profiles)| folded.entry(g, &profiles, &sums, &reconciled, attribution))
             .collect();
         entries.sort_by(|a, b| (&a.model, &a.version).cmp(&(&b.model, &b.version)));
         (entries, warnings)
+    }
+}
+
+impl Folded {
+    fn place_of(&self, at: u64) -> Location {
+        let f = &self.files[(at >> LINE_BITS) as usize];
+        Location::line(&f.path, at & ((1 << LINE_BITS) - 1))
+    }
+
+    /// Where a slot's row is.
+    fn slot_place(&self, s: &Slot) -> Location {
+        let f = &self.files[self.profiles[s.profile()].file as usize];
+        Location::line(&f.path, u64::from(s.line))
+    }
+
+    /// A record of what a row of `profile` says (without the per-component energies and the
+    /// timestamp).
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &self,
+        profile: usize,
+        line: u64,
+        run_id: String,
+        energy: f64,
+        emissions: f64,
+        duration: f64,
+    ) -> RunRecord {
+        let p = &self.profiles[profile];
+        let f = &self.files[p.file as usize];
+        let mut r = RunRecord::new(
+            Location::line(&f.path, line),
+            Format::Codecarbon,
+            run_id,
+            Mass::kg(emissions),
+        );
+        r.layout = f.layout.clone();
+        r.model = p.name(0);
+        r.tool_version = p.name(1);
+        r.duration = Some(Duration::seconds(duration));
+        r.energy = Some(Energy::kwh(energy));
+        r.place = p.place();
+        r.hardware = p.hardware();
+        r.pue = p.pue;
+        r
+    }
+
+    fn record_of(&self, shard: usize, s: &Slot) -> RunRecord {
+        self.record(
+            s.profile(),
+            u64::from(s.line),
+            self.shards[shard].slot_id(s),
+            s.energy,
+            s.emissions,
+            s.duration,
+        )
+    }
+
+    fn row_record(&self, row: &PlainRow) -> RunRecord {
+        let id = match &row.key {
+            RunKey::Uuid(v) => run_key::uuid_text(*v),
+            RunKey::Text(t) => t.to_string(),
+        };
+        self.record(
+            row.profile as usize,
+            row.line,
+            id,
+            row.energy.value(),
+            row.emissions.value(),
+            row.duration.value(),
+        )
     }
 
     fn entry(
@@ -529,7 +622,6 @@ impl Reducer {
         sums: &[ProfileSums],
         reconciled: &Reconciled,
         attribution: &Attribution,
-        file_order: &HashMap<PathBuf, usize>,
     ) -> Entry {
         let counted: Vec<usize> = group
             .records
@@ -558,10 +650,10 @@ impl Reducer {
             .collect();
         if counted.len() + slot_runs <= CONTRIBUTION_LIMIT {
             let wanted: std::collections::HashSet<usize> = profiles.iter().copied().collect();
-            for block in &self.blocks {
-                for s in block {
+            for (k, shard) in self.shards.iter().enumerate() {
+                for s in shard.each() {
                     if s.meta & MOVED == 0 && wanted.contains(&s.profile()) {
-                        contributions.push(self.contribution(s, attribution));
+                        contributions.push(self.contribution(k, s, attribution));
                     }
                 }
             }
@@ -572,7 +664,7 @@ impl Reducer {
         }
         let order = |c: &Contribution| {
             (
-                file_order
+                self.order
                     .get(&c.source.file)
                     .copied()
                     .unwrap_or(usize::MAX),
@@ -592,12 +684,12 @@ impl Reducer {
         }
     }
 
-    fn contribution(&self, s: &Slot, attribution: &Attribution) -> Contribution {
+    fn contribution(&self, shard: usize, s: &Slot, attribution: &Attribution) -> Contribution {
         let p = &self.profiles[s.profile()];
         Contribution {
-            source: self.place_of(s.at),
+            source: self.slot_place(s),
             format: Format::Codecarbon,
-            run_id: self.slot_id(s),
+            run_id: self.shards[shard].slot_id(s),
             part: None,
             phase: attribution.phase,
             energy: Some(Energy::kwh(s.energy)),
@@ -658,13 +750,22 @@ impl Reducer {
     }
 
     fn duplicate_warnings(&self) -> Vec<Warning> {
+        // The first runs to have a second row: each shard kept its first ones, so the first of
+        // all are among them. Told in the order the runs first appear.
+        let mut examples: Vec<(usize, &Example)> = self
+            .shards
+            .iter()
+            .enumerate()
+            .flat_map(|(k, shard)| shard.examples.iter().map(move |e| (k, e)))
+            .collect();
+        examples.sort_by_key(|(_, e)| e.since);
+        examples.truncate(DUPLICATE_EXAMPLES);
+        examples.sort_by_key(|(_, e)| e.first);
         let mut warnings = Vec::new();
-        let mut examples: Vec<&(u32, Vec<u64>, usize)> = self.examples.iter().collect();
-        examples.sort_by_key(|(slot, _, _)| *slot);
-        for (slot, ats, rows) in examples {
-            let s = self.slot(*slot as usize);
-            let run_at = self.place_of(s.at);
-            let mut ats = ats.clone();
+        for &(k, e) in &examples {
+            let shard = &self.shards[k];
+            let s = shard.slot(e.slot as usize);
+            let mut ats = e.places.clone();
             ats.sort_unstable();
             let mut places = String::new();
             let mut last_file = None;
@@ -680,28 +781,28 @@ impl Reducer {
                 }
                 last_file = Some(file);
             }
-            if *rows > ats.len() {
-                places.push_str(&format!(", … and {} more", rows - ats.len()));
+            if e.rows > ats.len() {
+                places.push_str(&format!(", … and {} more", e.rows - ats.len()));
             }
             warnings.push(Warning::at(
                 codes::DUPLICATE_RUN,
-                run_at,
+                self.slot_place(&s),
                 format!(
                     "run {} has {} rows ({places}); they are cumulative snapshots of one run, so only the most complete one, here, is counted",
-                    self.slot_id(&s),
-                    rows
+                    shard.slot_id(&s),
+                    e.rows
                 ),
             ));
         }
-        let rest = self.duplicated_runs - self.examples.len();
+        let duplicated: usize = self.shards.iter().map(|s| s.duplicated_runs).sum();
+        let superseded: usize = self.shards.iter().map(|s| s.superseded_rows).sum();
+        let rest = duplicated - examples.len();
         if rest > 0 {
             warnings.push(Warning::general(
                 codes::DUPLICATE_RUN,
                 format!(
-                    "{} runs have several rows ({} rows superseded in all); for each, the most complete row is counted. The first {} are listed above; `carbon-gate ingest` lists every row with its status",
-                    self.duplicated_runs,
-                    self.superseded_rows,
-                    self.examples.len()
+                    "{duplicated} runs have several rows ({superseded} rows superseded in all); for each, the most complete row is counted. The first {} are listed above; `carbon-gate ingest` lists every row with its status",
+                    examples.len()
                 ),
             ));
         }
@@ -751,7 +852,7 @@ impl ProfileSums {
         part.energy.add(s.energy);
         part.emissions.add(s.emissions);
         part.duration.add(s.duration);
-        let line = s.line();
+        let line = u64::from(s.line);
         if part.runs == 0 || line < part.first_line {
             part.first_line = line;
         }
@@ -767,8 +868,8 @@ impl ProfileSums {
 }
 
 impl Sink for Reducer {
-    fn takes_plain(&self) -> bool {
-        true
+    fn fold(&self) -> Option<&dyn Fold> {
+        Some(self)
     }
 
     fn begin_file(&mut self, path: &Path, layout: &str) {
@@ -778,7 +879,10 @@ impl Sink for Reducer {
             path: path.to_owned(),
             layout: layout.to_owned(),
         });
-        self.current = u32::try_from(self.files.len() - 1).ok();
+        // Beyond 2^24 files, places cannot be told apart: rows are kept whole.
+        self.current = u32::try_from(self.files.len() - 1)
+            .ok()
+            .filter(|&f| u64::from(f) < 1 << (64 - LINE_BITS));
     }
 
     fn record(&mut self, record: RunRecord) {
@@ -793,26 +897,20 @@ impl Sink for Reducer {
         self.full.push(record);
     }
 
-    fn plain(&mut self, text: &str, names: &[Names], rows: &[Plain]) {
-        let profiles: Vec<Option<u32>> = match self.current {
-            Some(file) => names.iter().map(|n| self.profile(file, text, n)).collect(),
-            None => vec![None; names.len()],
-        };
-        for row in rows {
-            let i = row.names as usize;
-            let profile = profiles.get(i).copied().flatten();
-            if !self.fold(text, row, profile) {
-                // Beyond what a slot can hold (a line past 2^40, too many files or profiles):
-                // kept whole instead.
-                let f = self.current.map(|f| &self.files[f as usize]);
-                let (path, layout) = match f {
-                    Some(f) => (f.path.as_path(), f.layout.as_str()),
-                    None => (Path::new(""), ""),
-                };
-                if let Some(n) = names.get(i) {
-                    let record = row.record(text, n, path, layout);
-                    self.full.push(record);
+    fn records(&mut self, records: Vec<RunRecord>) {
+        if self.full.is_empty() {
+            let mut last: Option<&Path> = None;
+            for r in &records {
+                if last != Some(r.source.file.as_path()) {
+                    let n = self.order.len();
+                    self.order.entry(r.source.file.clone()).or_insert(n);
+                    last = Some(&r.source.file);
                 }
+            }
+            self.full = records;
+        } else {
+            for r in records {
+                self.record(r);
             }
         }
     }
@@ -823,11 +921,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn uuids_round_trip_and_other_ids_are_text() {
-        let id = "0f8fad5b-d9cb-469f-a165-70867728950e";
-        assert_eq!(uuid_bits(id).map(uuid_text).as_deref(), Some(id));
-        assert_eq!(uuid_bits("0F8FAD5B-D9CB-469F-A165-70867728950E"), None);
-        assert_eq!(uuid_bits("run-1"), None);
-        assert_eq!(std::mem::size_of::<Slot>(), 52);
+    fn a_slot_is_48_bytes() {
+        assert_eq!(std::mem::size_of::<Slot>(), 48);
     }
 }
