@@ -50,27 +50,29 @@ pub fn hash_text(t: &str) -> u64 {
     hasher().hash_one(t)
 }
 
-/// Hex digit values of ASCII bytes; `0x80` for a byte that is not a lowercase hex digit.
-const HEX: [u8; 256] = {
-    let mut t = [0x80u8; 256];
-    let mut i = 0;
-    while i < 10 {
-        t[b'0' as usize + i] = i as u8;
-        i += 1;
+/// Eight ASCII lowercase hex digits (the first in the lowest byte, as read from text) as their
+/// 32-bit value; `None` if any byte is not one. All eight at once, in the bytes of one word.
+fn hex8(w: u64) -> Option<u32> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    if w & HIGH != 0 {
+        return None;
     }
-    let mut i = 0;
-    while i < 6 {
-        t[b'a' as usize + i] = 10 + i as u8;
-        i += 1;
+    // With every byte below 0x80, adding 0x80 - k sets a byte's high bit exactly when the byte
+    // is k or more (no carry leaves a byte).
+    let at_least = |k: u64| w.wrapping_add(ONES.wrapping_mul(0x80 - k));
+    let digit = at_least(0x30) & !at_least(0x3a);
+    let letter = at_least(0x61) & !at_least(0x67);
+    if (digit | letter) & HIGH != HIGH {
+        return None;
     }
-    t
-};
-
-/// Where the 32 hex digits of a canonical UUID are.
-const DIGITS: [usize; 32] = [
-    0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 14, 15, 16, 17, 19, 20, 21, 22, 24, 25, 26, 27, 28, 29,
-    30, 31, 32, 33, 34, 35,
-];
+    // '0'..'9' are 0x30..0x39 and 'a'..'f' 0x61..0x66: the low nibble, plus 9 for a letter.
+    let nibbles = (w & (ONES * 0x0f)) + 9 * ((w >> 6) & ONES);
+    // Pack the eight nibbles, the first byte's on top.
+    let pairs = ((nibbles << 4) | (nibbles >> 8)) & 0x00ff_00ff_00ff_00ff;
+    let quads = ((pairs << 8) | (pairs >> 16)) & 0x0000_ffff_0000_ffff;
+    Some((((quads << 16) | (quads >> 32)) & 0xffff_ffff) as u32)
+}
 
 /// A canonical UUID (lowercase, hyphenated) as its 128 bits; `None` for any other text.
 pub fn uuid_bits(text: &str) -> Option<u128> {
@@ -78,17 +80,19 @@ pub fn uuid_bits(text: &str) -> Option<u128> {
     if b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
         return None;
     }
-    let (mut hi, mut lo, mut bad) = (0u64, 0u64, 0u8);
-    for (k, &at) in DIGITS.iter().enumerate() {
-        let d = HEX[usize::from(b[at])];
-        bad |= d;
-        if k < 16 {
-            hi = (hi << 4) | u64::from(d);
-        } else {
-            lo = (lo << 4) | u64::from(d);
-        }
-    }
-    (bad & 0x80 == 0).then_some((u128::from(hi) << 64) | u128::from(lo))
+    let word = |parts: [&[u8]; 2]| -> Option<u32> {
+        let mut bytes = [0u8; 8];
+        bytes[..4].copy_from_slice(parts[0]);
+        bytes[4..].copy_from_slice(parts[1]);
+        hex8(u64::from_le_bytes(bytes))
+    };
+    let groups = [
+        word([&b[0..4], &b[4..8]])?,
+        word([&b[9..13], &b[14..18]])?,
+        word([&b[19..23], &b[24..28]])?,
+        word([&b[28..32], &b[32..36]])?,
+    ];
+    Some(groups.iter().fold(0u128, |v, &g| (v << 32) | u128::from(g)))
 }
 
 /// The text of a UUID kept as 128 bits.
@@ -116,6 +120,15 @@ mod tests {
         assert_eq!(uuid_bits(id), Some(0x0f8fad5b_d9cb_469f_a165_70867728950e));
         assert_eq!(uuid_bits("0F8FAD5B-D9CB-469F-A165-70867728950E"), None);
         assert_eq!(uuid_bits("0f8fad5b-d9cb-469f-a165-70867728950g"), None);
+        assert_eq!(uuid_bits("0f8fad5b-d9cb-469f-a165-70867728950/"), None);
+        assert_eq!(uuid_bits("0f8fad5b-d9cb-469f-a165-70867728950:"), None);
+        assert_eq!(uuid_bits("0f8fad5b-d9cb-469f-a165-70867728950`"), None);
+        assert_eq!(uuid_bits("0f8fad5b-d9cb-469f-a165-7086772895\u{e9}"), None);
+        assert_eq!(
+            uuid_bits("ffffffff-ffff-ffff-ffff-ffffffffffff"),
+            Some(u128::MAX)
+        );
+        assert_eq!(uuid_bits("00000000-0000-0000-0000-000000000000"), Some(0));
         assert_eq!(uuid_bits("0f8fad5b-d9cb-469f-a165_70867728950e"), None);
         assert_eq!(uuid_bits("0f8fad5bd9cb469fa16570867728950e"), None);
         assert_eq!(uuid_bits("run-1"), None);
@@ -126,13 +139,19 @@ mod tests {
     proptest! {
         /// Any text of 36 bytes is a UUID key exactly when it is the text of its bits.
         #[test]
-        fn a_key_is_a_uuid_only_when_it_reads_back_the_same(text in "[0-9a-fA-F-]{36}") {
+        fn a_key_is_a_uuid_only_when_it_reads_back_the_same(text in "[0-9a-fA-F/:`g-]{36}") {
             match uuid_bits(&text) {
                 Some(v) => prop_assert_eq!(uuid_text(v), text),
                 None => prop_assert!(u128::from_str_radix(&text.replace('-', ""), 16)
                     .map(|v| uuid_text(v) != text)
                     .unwrap_or(true)),
             }
+        }
+
+        /// Every UUID reads back as its bits.
+        #[test]
+        fn every_uuid_is_its_bits(v in any::<u128>()) {
+            prop_assert_eq!(uuid_bits(&uuid_text(v)), Some(v));
         }
     }
 }

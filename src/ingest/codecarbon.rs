@@ -331,13 +331,25 @@ impl<'a> Row<'a, '_> {
         }
     }
 
+    /// An optional number, checked like [`Self::optional_number`] but its value not computed:
+    /// a plain decimal (digits and at most one point, not too long to be finite) is one.
+    fn checked_number(&self, column: usize, unit: &str) -> Result<Option<&'a str>, Error> {
+        let Some(text) = self.text(column) else {
+            return Ok(None);
+        };
+        if is_plain_decimal(text) {
+            return Ok(Some(text));
+        }
+        self.optional_number(column, unit).map(|_| Some(text))
+    }
+
     /// An optional number; present but invalid is an error.
     fn optional_number(&self, column: usize, unit: &str) -> Result<Option<f64>, Error> {
         let Some(text) = self.text(column) else {
             return Ok(None);
         };
-        match text.parse::<f64>() {
-            Ok(v) if v.is_finite() && v >= 0.0 => Ok(Some(v)),
+        match parse_number(text) {
+            Some(v) if v.is_finite() && v >= 0.0 => Ok(Some(v)),
             _ => Err(self.problem(format!(
                 "`{}` is \"{text}\": expected a finite number of {unit}, zero or more",
                 WANTED[column]
@@ -351,6 +363,72 @@ impl<'a> Row<'a, '_> {
                 "this row is damaged; fix or remove it (a CodeCarbon release writes a number here)",
             ),
         )
+    }
+}
+
+/// A number written as digits with at most one decimal point (what CodeCarbon writes).
+struct Decimal {
+    /// The digits' value, when there are at most 19 of them (else wrapped: not used).
+    mantissa: u64,
+    digits: usize,
+    /// Digits after the point.
+    fraction: usize,
+}
+
+impl Decimal {
+    /// Read `text` if it is one.
+    fn read(text: &str) -> Option<Decimal> {
+        let mut d = Decimal {
+            mantissa: 0,
+            digits: 0,
+            fraction: 0,
+        };
+        let mut point = false;
+        for &b in text.as_bytes() {
+            if b.is_ascii_digit() {
+                d.mantissa = d
+                    .mantissa
+                    .wrapping_mul(10)
+                    .wrapping_add(u64::from(b - b'0'));
+                d.digits += 1;
+                d.fraction += usize::from(point);
+            } else if b == b'.' && !point {
+                point = true;
+            } else {
+                return None;
+            }
+        }
+        (d.digits > 0).then_some(d)
+    }
+
+    /// Its value, when computing it is one exact division: digits and a power of ten that are
+    /// both exact as `f64` (Clinger's fast path), so the quotient, rounded once, is the correctly
+    /// rounded value `f64::from_str` gives. `None` otherwise.
+    fn exact(&self) -> Option<f64> {
+        const POW10: [f64; 23] = [
+            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+            1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+        ];
+        if self.digits > 19 || self.mantissa > 1 << 53 {
+            return None;
+        }
+        Some(self.mantissa as f64 / *POW10.get(self.fraction)?)
+    }
+}
+
+/// Whether `text` is digits with at most one decimal point and at least one digit, short enough
+/// that its value is finite: `f64::from_str` reads every such text as a finite number, zero or
+/// more.
+fn is_plain_decimal(text: &str) -> bool {
+    text.len() <= 300 && Decimal::read(text).is_some()
+}
+
+/// `text` as a number: exactly as `f64::from_str`, with a shorter way for most of what
+/// CodeCarbon writes.
+fn parse_number(text: &str) -> Option<f64> {
+    match Decimal::read(text).and_then(|d| d.exact()) {
+        Some(v) => Some(v),
+        None => text.parse().ok(),
     }
 }
 
@@ -378,8 +456,9 @@ pub struct RowData<'a> {
     pub emissions: Mass,
     /// `energy_consumed`, kWh.
     pub energy: Energy,
-    /// CPU, GPU and RAM energy, when all three are present.
-    pub components: Option<Components>,
+    /// CPU, GPU and RAM energy as written, when all three are present: checked, their values
+    /// computed only when the row is kept whole ([`Self::components`]).
+    pub component_texts: Option<[&'a str; 3]>,
     /// `pue`.
     pub pue: Option<f64>,
     /// The run key (`run_id`, or `experiment_id` in 1.x); `None` when empty.
@@ -405,6 +484,18 @@ pub struct RowData<'a> {
 }
 
 impl RowData<'_> {
+    /// CPU, GPU and RAM energy, when all three are present.
+    pub fn components(&self) -> Option<Components> {
+        let [cpu, gpu, ram] = self.component_texts?;
+        // Checked when the row was read: each parses.
+        let kwh = |t: &str| t.parse::<f64>().ok().map(Energy::kwh);
+        Some(Components {
+            cpu_kwh: kwh(cpu)?,
+            gpu_kwh: kwh(gpu)?,
+            ram_kwh: kwh(ram)?,
+        })
+    }
+
     /// The row as a record (a row without a run key counts as its own run, with a warning).
     pub fn record(&self, file: &Path, layout: &str, warnings: &mut Vec<Warning>) -> RunRecord {
         let location = Location::line(file, self.line);
@@ -433,7 +524,7 @@ impl RowData<'_> {
         record.timestamp = owned(self.timestamp);
         record.duration = Some(self.duration);
         record.energy = Some(self.energy);
-        record.components = self.components;
+        record.components = self.components();
         record.place = Place {
             country: owned(country),
             country_iso: owned(country_iso),
@@ -617,15 +708,11 @@ fn row_data<'a>(row: &Row<'a, '_>, is_v1: bool) -> Result<RowData<'a>, Error> {
     let duration = Duration::seconds(row.number(DURATION, "seconds")?);
     let emissions = Mass::kg(row.number(EMISSIONS, "kg CO2e")?);
     let energy = Energy::kwh(row.number(ENERGY_CONSUMED, "kWh")?);
-    let cpu = row.optional_number(CPU_ENERGY, "kWh")?;
-    let gpu = row.optional_number(GPU_ENERGY, "kWh")?;
-    let ram = row.optional_number(RAM_ENERGY, "kWh")?;
-    let components = match (cpu, gpu, ram) {
-        (Some(c), Some(g), Some(r)) => Some(Components {
-            cpu_kwh: Energy::kwh(c),
-            gpu_kwh: Energy::kwh(g),
-            ram_kwh: Energy::kwh(r),
-        }),
+    let cpu = row.checked_number(CPU_ENERGY, "kWh")?;
+    let gpu = row.checked_number(GPU_ENERGY, "kWh")?;
+    let ram = row.checked_number(RAM_ENERGY, "kWh")?;
+    let component_texts = match (cpu, gpu, ram) {
+        (Some(c), Some(g), Some(r)) => Some([c, g, r]),
         _ => None,
     };
     let pue = row.optional_number(PUE, "a ratio")?;
@@ -635,7 +722,7 @@ fn row_data<'a>(row: &Row<'a, '_>, is_v1: bool) -> Result<RowData<'a>, Error> {
         duration,
         emissions,
         energy,
-        components,
+        component_texts,
         pue,
         run_id: row.text(id_column),
         id_column: WANTED[id_column],
@@ -653,68 +740,74 @@ fn row_data<'a>(row: &Row<'a, '_>, is_v1: bool) -> Result<RowData<'a>, Error> {
         cpu: row.text(CPU_MODEL),
         gpu: row.text(GPU_MODEL),
         // Descriptive only: a value that is not a number is left out rather than refused.
-        gpu_count: row
-            .field(row.columns.gpu_count)
-            .and_then(|t| t.parse().ok()),
+        gpu_count: row.field(row.columns.gpu_count).and_then(parse_number),
     })
 }
 
-/// Split the line of `text` that starts at `at` on commas into `fields`, and return where it
-/// ends (its line feed, or the end of the text); `None`, with `fields` left partly filled, when
-/// the line holds a quote (the csv crate decodes it). One pass, 32 bytes at a time: each block
-/// gives a bit mask of its commas, line feeds and quotes (fixed-size compares, which the
-/// compiler turns into vector instructions).
+/// Split the line of `text` that starts at `at` on commas into `ends`, and return where it ends
+/// (its line feed, or the end of the text); `None`, with `ends` left partly filled, when the line
+/// holds a quote (the csv crate decodes it). One pass, 32 bytes at a time: vector compares give
+/// each block's commas and its stops (line feeds and quotes) as bit masks.
 fn split_line(text: &str, at: usize, ends: &mut Vec<u32>) -> Option<usize> {
     let bytes = text.as_bytes();
+    // Offsets in the line are kept in 32 bits: a longer text goes to the csv crate.
+    if bytes.len() - at > u32::MAX as usize {
+        return None;
+    }
     let mut base = at;
-    // Offsets in the line are kept in 32 bits: a longer line goes to the csv crate.
-    let offset = |i: usize| u32::try_from(i - at).ok();
-    loop {
-        let (special, width) = match bytes.get(base..base + 32) {
+    while base < bytes.len() {
+        let (commas, stops, width) = match bytes.get(base..base + 32) {
             Some(block) => {
                 let mut block32 = [0u8; 32];
                 block32.copy_from_slice(block);
-                (special_mask(&block32), 32)
+                let (c, s) = masks(&block32);
+                (c, s, 32)
             }
             None => {
-                let rest = bytes.get(base..).unwrap_or_default();
+                // The last bytes, padded with zeros (no comma, line feed or quote).
+                let rest = &bytes[base..];
                 let mut block32 = [0u8; 32];
                 block32[..rest.len()].copy_from_slice(rest);
-                if rest.is_empty() {
-                    break;
-                }
-                (
-                    special_mask(&block32) & ((1u64 << rest.len()) - 1) as u32,
-                    rest.len(),
-                )
+                let (c, s) = masks(&block32);
+                (c, s, rest.len())
             }
         };
-        let mut m = special;
-        while m != 0 {
-            let i = base + m.trailing_zeros() as usize;
-            m &= m - 1;
-            match bytes[i] {
-                b',' => ends.push(offset(i)?),
-                b'\n' => {
-                    ends.push(offset(i)?);
-                    return Some(i);
-                }
-                _ => return None,
+        let offset = (base - at) as u32;
+        if stops != 0 {
+            let stop = stops.trailing_zeros();
+            push_bits(ends, commas & ((1u32 << stop) - 1), offset);
+            let i = base + stop as usize;
+            if bytes[i] == b'\n' {
+                ends.push(offset + stop);
+                return Some(i);
             }
+            return None;
         }
+        push_bits(ends, commas, offset);
         base += width;
     }
-    ends.push(offset(bytes.len())?);
+    ends.push((bytes.len() - at) as u32);
     Some(bytes.len())
 }
 
-/// Bit `i` set when byte `i` is a comma, a line feed or a quote.
-fn special_mask(block: &[u8; 32]) -> u32 {
-    let mut mask = 0u32;
-    for (i, &b) in block.iter().enumerate() {
-        mask |= u32::from((b == b',') | (b == b'\n') | (b == b'"')) << i;
+/// The offsets of the bits set in `mask`, plus `offset`, onto `ends`.
+fn push_bits(ends: &mut Vec<u32>, mut mask: u32, offset: u32) {
+    while mask != 0 {
+        ends.push(offset + mask.trailing_zeros());
+        mask &= mask - 1;
     }
-    mask
+}
+
+/// For a block of 32 bytes, bit masks of its commas and of its line feeds and quotes. Not
+/// inlined: inlined into the loop above, the compiler took the masks apart bit by bit.
+#[inline(never)]
+fn masks(block: &[u8; 32]) -> (u32, u32) {
+    use wide::i8x32;
+    let v = i8x32::from(block.map(|b| b as i8));
+    let is = |c: u8| v.simd_eq(i8x32::splat(c as i8));
+    let commas = is(b',').to_bitmask();
+    let stops = (is(b'\n') | is(b'"')).to_bitmask();
+    (commas, stops)
 }
 
 /// Split text made of whole CSV records into records, and call `each` with the line each starts
@@ -909,6 +1002,70 @@ mod tests {
         assert_eq!(parsed.records[0].run_id, "r1");
         assert_eq!(parsed.records[0].energy, Some(Energy::kwh(2.0)));
         assert_eq!(parsed.records[0].source.to_string(), "x.csv:2");
+    }
+
+    #[test]
+    fn plain_decimals_are_the_texts_that_parse_finite_and_not_negative() {
+        for t in [
+            "0",
+            "1.",
+            ".5",
+            "0.11263309336346136",
+            "400",
+            &"9".repeat(300),
+        ] {
+            assert!(is_plain_decimal(t), "{t}");
+            assert!(
+                t.parse::<f64>().is_ok_and(|v| v.is_finite() && v >= 0.0),
+                "{t}"
+            );
+        }
+        for t in [
+            "",
+            ".",
+            "1..2",
+            "-1",
+            "+1",
+            "1e3",
+            "nan",
+            "inf",
+            " 1",
+            &"9".repeat(400),
+        ] {
+            assert!(!is_plain_decimal(t), "{t}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever `is_plain_decimal` lets through without parsing parses, finite and not
+        /// negative.
+        #[test]
+        fn a_plain_decimal_always_parses(t in "[0-9.]{0,40}") {
+            if is_plain_decimal(&t) {
+                proptest::prop_assert!(t.parse::<f64>().is_ok_and(|v| v.is_finite() && v >= 0.0));
+            }
+        }
+
+        /// The short way gives the bits `f64::from_str` gives, on any text.
+        #[test]
+        fn numbers_parse_as_the_standard_library_parses_them(
+            t in "[0-9]{0,20}\\.?[0-9]{0,24}|[0-9eE.+-]{0,12}|[0-9a-z.]{0,8}"
+        ) {
+            proptest::prop_assert_eq!(
+                parse_number(&t).map(f64::to_bits),
+                t.parse::<f64>().ok().map(f64::to_bits)
+            );
+        }
+
+        /// Values as Python writes them (shortest repr), CodeCarbon's numbers.
+        #[test]
+        fn reprs_of_any_double_parse_to_it(v in 0.0f64..1e12, scale in 0i32..20) {
+            let v = v / 10f64.powi(scale);
+            let text = format!("{v:?}");
+            if !text.contains('e') {
+                proptest::prop_assert_eq!(parse_number(&text).map(f64::to_bits), Some(v.to_bits()));
+            }
+        }
     }
 
     #[test]

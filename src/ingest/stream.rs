@@ -124,6 +124,8 @@ struct PlainRows {
     names: Vec<Names>,
     index: hashbrown::HashTable<u32>,
     rows: Vec<Plain>,
+    /// The profile of the row before (rows of a log mostly share one).
+    last: Option<u32>,
 }
 
 impl PlainRows {
@@ -153,17 +155,27 @@ impl PlainRows {
             row.cpu,
             row.gpu,
         ];
-        let hash = profile_hash(texts, row.pue, row.gpu_count);
         let bits = |v: Option<f64>| v.map(f64::to_bits);
-        let names = &self.names;
-        let found = self.index.find(hash, |&i| {
-            let n = &names[i as usize];
+        let same = |n: &Names| {
             bits(n.pue) == bits(row.pue)
                 && bits(n.gpu_count) == bits(row.gpu_count)
                 && (0..9).all(|k| n.text(text, k) == texts[k])
+        };
+        let last = self
+            .last
+            .filter(|&i| self.names.get(i as usize).is_some_and(same));
+        let hash = match last {
+            Some(_) => 0,
+            None => profile_hash(texts, row.pue, row.gpu_count),
+        };
+        let names = &self.names;
+        let found = last.or_else(|| {
+            self.index
+                .find(hash, |&i| same(&names[i as usize]))
+                .copied()
         });
         let id = match found {
-            Some(&id) => id,
+            Some(id) => id,
             None => {
                 let mut spans = [None; 9];
                 for (slot, t) in spans.iter_mut().zip(texts) {
@@ -190,6 +202,7 @@ impl PlainRows {
                 id
             }
         };
+        self.last = Some(id);
         self.rows.push(Plain {
             line: row.line,
             energy: row.energy,
