@@ -325,9 +325,7 @@ impl<'a> Row<'a, '_> {
                 "`{}` is empty: expected a number of {unit}",
                 WANTED[column]
             ))),
-            Some(_) => self
-                .optional_number(column, unit)
-                .map(|v| v.unwrap_or_default()),
+            Some(text) => self.value(column, text, unit),
         }
     }
 
@@ -340,16 +338,21 @@ impl<'a> Row<'a, '_> {
         if is_plain_decimal(text) {
             return Ok(Some(text));
         }
-        self.optional_number(column, unit).map(|_| Some(text))
+        self.value(column, text, unit).map(|_| Some(text))
     }
 
     /// An optional number; present but invalid is an error.
     fn optional_number(&self, column: usize, unit: &str) -> Result<Option<f64>, Error> {
-        let Some(text) = self.text(column) else {
-            return Ok(None);
-        };
+        match self.text(column) {
+            None => Ok(None),
+            Some(text) => self.value(column, text, unit).map(Some),
+        }
+    }
+
+    /// The value of `text`, from `column`: a finite number, zero or more.
+    fn value(&self, column: usize, text: &str, unit: &str) -> Result<f64, Error> {
         match parse_number(text) {
-            Some(v) if v.is_finite() && v >= 0.0 => Ok(Some(v)),
+            Some(v) if v.is_finite() && v >= 0.0 => Ok(v),
             _ => Err(self.problem(format!(
                 "`{}` is \"{text}\": expected a finite number of {unit}, zero or more",
                 WANTED[column]

@@ -571,9 +571,7 @@ fn pump(
     let (job_tx, job_rx) = mpsc::sync_channel::<Job>(threads);
     let job_rx = Mutex::new(job_rx);
     let (out_tx, out_rx) = mpsc::channel::<(u64, Result<Batch, Error>)>();
-    let (spare_tx, spare_rx) = mpsc::channel::<Vec<u8>>();
-    let stop = std::sync::atomic::AtomicBool::new(false);
-    let (failure, back, read_error) = std::thread::scope(|scope| {
+    let (failure, read_error) = std::thread::scope(|scope| {
         for _ in 0..threads {
             let out_tx = out_tx.clone();
             let job_rx = &job_rx;
@@ -595,68 +593,55 @@ fn pump(
             });
         }
         drop(out_tx);
-        let stop = &stop;
-        // The reader thread: cuts the file into chunks and hands them out, reusing the buffers
-        // of chunks already delivered. This thread delivers the chunks' other rows in order.
-        let reader = scope.spawn(move || {
-            let (mut seq, mut line) = (0u64, first_line);
-            let mut error = None;
-            // Chunks handed out and not yet given back: bounded, so that memory stays flat when
-            // folding is slower than parsing (rows wait in the queues for the chunks before
-            // them, which are among these).
-            let mut out = 0usize;
-            let most = 2 * threads + 2;
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                while let Ok(bytes) = spare_rx.try_recv() {
-                    out = out.saturating_sub(1);
-                    input.recycle(bytes);
-                }
-                if out >= most {
-                    match spare_rx.recv_timeout(std::time::Duration::from_millis(20)) {
-                        Ok(bytes) => {
-                            out = out.saturating_sub(1);
-                            input.recycle(bytes);
-                        }
-                        Err(mpsc::RecvTimeoutError::Timeout) => {}
-                        Err(mpsc::RecvTimeoutError::Disconnected) => break,
-                    }
-                    continue;
-                }
-                match input.next_job(path, &mut seq, &mut line) {
-                    Ok(Some(job)) => {
-                        out += 1;
-                        if job_tx.send(job).is_err() {
-                            break;
-                        }
-                    }
-                    Ok(None) => break,
-                    Err(err) => {
-                        error = Some(err);
-                        break;
-                    }
-                }
-            }
-            drop(job_tx);
-            (input, error)
-        });
+        // This thread cuts the file into chunks and hands them out, and delivers what the
+        // workers made of them in file order, reusing their buffers. Chunks handed out and not
+        // yet delivered are bounded, so that memory stays flat whatever the speed of each part
+        // (rows wait in the queues only for chunks before them, which are among these).
+        let most = 2 * threads + 2;
+        let mut job_tx = Some(job_tx);
+        let (mut seq, mut line) = (0u64, first_line);
+        let mut out = 0usize;
         let mut pending = BTreeMap::new();
         let mut next = 0u64;
         let mut failure: Option<Error> = None;
-        for (seq, result) in out_rx.iter() {
-            pending.insert(seq, result);
+        let mut read_error = None;
+        loop {
+            while out < most
+                && let Some(tx) = &job_tx
+            {
+                match input.next_job(path, &mut seq, &mut line) {
+                    Ok(Some(job)) => {
+                        out += 1;
+                        if tx.send(job).is_err() {
+                            job_tx = None;
+                        }
+                    }
+                    Ok(None) => job_tx = None,
+                    Err(err) => {
+                        read_error = Some(err);
+                        job_tx = None;
+                    }
+                }
+            }
+            if out == 0 {
+                break;
+            }
+            let Ok((at, result)) = out_rx.recv() else {
+                break;
+            };
+            pending.insert(at, result);
             while let Some(result) = pending.remove(&next) {
                 next += 1;
+                out -= 1;
                 match result {
                     Ok(batch) if failure.is_none() => {
                         let bytes = deliver(batch, warnings);
-                        // The reader may have finished: then the buffer is simply dropped.
-                        let _ = spare_tx.send(bytes);
+                        input.recycle(bytes);
                     }
-                    Ok(batch) => {
-                        let _ = spare_tx.send(batch.text.into_bytes());
-                    }
+                    Ok(batch) => input.recycle(batch.text.into_bytes()),
                     Err(err) => {
-                        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                        // Nothing more is read; the chunks out are waited for.
+                        job_tx = None;
                         match &failure {
                             None => failure = Some(err),
                             // After a damaged row, only a later chunk that is not UTF-8
@@ -670,12 +655,9 @@ fn pump(
                 }
             }
         }
-        let (input, read_error) = reader
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (failure, input, read_error)
+        drop(job_tx);
+        (failure, read_error)
     });
-    let mut input = back;
     if let Some(err) = failure.or(read_error) {
         return Err(input.prefer_utf8_error(path, err));
     }
@@ -717,7 +699,11 @@ fn parse_chunk(
         } else {
             fold.profiles(&text, &plain.names)
         };
-        let mut parts: Vec<Vec<PlainRow>> = (0..fold.shards()).map(|_| Vec::new()).collect();
+        let shards = fold.shards().max(1);
+        // Room for a fair share of the rows, and some: few shards need to grow.
+        let share = plain.rows.len() / shards + plain.rows.len() / (4 * shards) + 4;
+        let mut parts: Vec<Vec<PlainRow>> =
+            (0..shards).map(|_| Vec::with_capacity(share)).collect();
         let mut kept_whole = false;
         for row in &plain.rows {
             let names = row.names as usize;
