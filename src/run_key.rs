@@ -80,18 +80,10 @@ pub fn uuid_bits(text: &str) -> Option<u128> {
     if b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
         return None;
     }
-    let word = |parts: [&[u8]; 2]| -> Option<u32> {
-        let mut bytes = [0u8; 8];
-        bytes[..4].copy_from_slice(parts[0]);
-        bytes[4..].copy_from_slice(parts[1]);
-        hex8(u64::from_le_bytes(bytes))
-    };
-    let groups = [
-        word([&b[0..4], &b[4..8]])?,
-        word([&b[9..13], &b[14..18]])?,
-        word([&b[19..23], &b[24..28]])?,
-        word([&b[28..32], &b[32..36]])?,
-    ];
+    // Four bytes from `at`, the first lowest (fixed indices into the array: plain loads).
+    let four = |at: usize| u64::from(u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]));
+    let word = |first: usize, second: usize| hex8(four(first) | (four(second) << 32));
+    let groups = [word(0, 4)?, word(9, 14)?, word(19, 24)?, word(28, 32)?];
     Some(groups.iter().fold(0u128, |v, &g| (v << 32) | u128::from(g)))
 }
 
