@@ -1,6 +1,8 @@
 //! Reading a CodeCarbon log of any size: the file is read in chunks that end on a record
 //! boundary, the chunks are parsed on worker threads, and the rows are handed to a [`Sink`] in
-//! file order. Memory is bounded by the chunks in flight, whatever the size of the file.
+//! file order. A sink with a [`Fold`] takes whole-run rows compact, folded on the workers, shard
+//! by shard, each shard in file order. Memory is bounded by the chunks in flight, whatever the
+//! size of the file.
 //!
 //! The bytes are checked as they pass: the byte-order mark is dropped, CRLF line ends are read as
 //! LF, and a file that is not UTF-8 is refused with the offset of its first bad byte (which takes

@@ -3,11 +3,16 @@
 //! runs, not of rows, and no row is held after it is read.
 //!
 //! What a slot keeps of a row: the run id (16 bytes for a UUID, as CodeCarbon writes them; other
-//! ids are kept as text), the energy, CO2e and duration, where the row is (file and line), and
-//! its *profile*: the file and the names and settings that rows share (project, tool version,
-//! place, hardware, PUE), interned once. Rows of any other kind (task rows, estimates, other
+//! ids are kept as text), the energy, CO2e and duration, its line, and its *profile*: the file
+//! and the names and settings that rows share (project, tool version, place, hardware, PUE),
+//! interned once. Rows of any other kind (task rows, estimates, other
 //! formats, carbon-gate's own JSON) are kept whole and reconciled by [`super::reconcile`]; a run
 //! that has rows of both kinds is reconciled there too, with its slot turned back into a record.
+//!
+//! The runs are split into shards by the hash of their key, each folded under its own lock by
+//! the threads that parse the log ([`Fold`]); each shard takes its rows in file order, so what it
+//! decides is what one ledger folding every row in order would decide for those runs, and the
+//! result does not depend on the number of threads.
 //!
 //! The result is what [`super::reconcile`] and [`super::aggregate`] give over every record:
 //! the same counted runs and exactly the same totals (sums are exact, so the order does not
