@@ -343,7 +343,13 @@ impl Shard {
             }
         };
         if self.slots.is_multiple_of(BLOCK) {
-            self.blocks.push(Vec::with_capacity(BLOCK));
+            // The first block grows as needed (a small log takes a few pages, not 768 KiB per
+            // shard); the others are allocated whole.
+            self.blocks.push(if self.blocks.is_empty() {
+                Vec::new()
+            } else {
+                Vec::with_capacity(BLOCK)
+            });
         }
         if let Some(block) = self.blocks.last_mut() {
             block.push(Slot { id, meta, ..new });
