@@ -18,6 +18,7 @@ pub mod estimate;
 pub mod exit;
 pub mod http;
 pub mod ingest;
+pub mod intern;
 pub mod ledger;
 pub mod metrics;
 pub mod mitigation;

@@ -18,6 +18,7 @@ use super::codecarbon::{self, Fields, Header, RowData};
 use super::{Sink, is_not_utf8, not_utf8};
 use crate::diagnostic::Warning;
 use crate::error::{Error, Location, Problem};
+use crate::intern::{Hashed, Interner};
 use crate::record::RunRecord;
 use crate::run_key::RunKey;
 use crate::units::{Duration, Energy, Mass};
@@ -61,6 +62,12 @@ pub struct Names {
     pub gpu_count: Option<f64>,
     /// A hash of the above (fixed keys: the same in every chunk and thread).
     pub hash: u64,
+}
+
+impl Hashed for Names {
+    fn hash(&self) -> u64 {
+        self.hash
+    }
 }
 
 impl Names {
@@ -123,8 +130,7 @@ impl Plain {
 /// The plain rows of a chunk and their profiles, as a worker makes them.
 #[derive(Default)]
 struct PlainRows {
-    names: Vec<Names>,
-    index: hashbrown::HashTable<u32>,
+    names: Interner<Names>,
     rows: Vec<Plain>,
     /// The profile of the row before (rows of a log mostly share one).
     last: Option<u32>,
@@ -163,19 +169,12 @@ impl PlainRows {
                 && bits(n.gpu_count) == bits(row.gpu_count)
                 && (0..9).all(|k| n.text(text, k) == texts[k])
         };
-        let last = self
-            .last
-            .filter(|&i| self.names.get(i as usize).is_some_and(same));
+        let last = self.last.filter(|&i| self.names.get(i).is_some_and(same));
         let hash = match last {
             Some(_) => 0,
             None => profile_hash(texts, row.pue, row.gpu_count),
         };
-        let names = &self.names;
-        let found = last.or_else(|| {
-            self.index
-                .find(hash, |&i| same(&names[i as usize]))
-                .copied()
-        });
+        let found = last.or_else(|| self.names.find(hash, same));
         let id = match found {
             Some(id) => id,
             None => {
@@ -189,19 +188,16 @@ impl PlainRows {
                         None => None,
                     };
                 }
-                let Ok(id) = u32::try_from(self.names.len()) else {
-                    return false;
-                };
-                self.names.push(Names {
+                let names = Names {
                     names: spans,
                     pue: row.pue,
                     gpu_count: row.gpu_count,
                     hash,
-                });
-                let names = &self.names;
-                self.index
-                    .insert_unique(hash, id, |&i| names[i as usize].hash);
-                id
+                };
+                match self.names.insert(names, u32::MAX) {
+                    Some(id) => id,
+                    None => return false,
+                }
             }
         };
         self.last = Some(id);
@@ -412,12 +408,7 @@ fn read_with(
     bar: Option<&indicatif::ProgressBar>,
     threads: usize,
 ) -> Result<FileRead, Error> {
-    let cannot_read = |err: std::io::Error| {
-        Error::input(
-            Problem::new(Location::file(path), format!("cannot read: {err}"))
-                .with_help("check the path and its permissions"),
-        )
-    };
+    let cannot_read = |err| cannot_read(path, err);
     let mut input = Input {
         buf: prefix,
         scan_at: 0,
@@ -533,12 +524,7 @@ fn pump(
     bar: Option<&indicatif::ProgressBar>,
     threads: usize,
 ) -> Result<usize, Error> {
-    let cannot_read = |err: std::io::Error| {
-        Error::input(
-            Problem::new(Location::file(path), format!("cannot read: {err}"))
-                .with_help("check the path and its permissions"),
-        )
-    };
+    let cannot_read = |err| cannot_read(path, err);
     let queues = fold.map(Queues::new);
     let queues = queues.as_ref();
     let mut rows = 0;
@@ -699,7 +685,7 @@ fn parse_chunk(
         let profiles = if plain.rows.is_empty() {
             Vec::new()
         } else {
-            fold.profiles(&text, &plain.names)
+            fold.profiles(&text, plain.names.items())
         };
         let shards = fold.shards().max(1);
         // Room for a fair share of the rows, and some: few shards need to grow.
@@ -726,7 +712,7 @@ fn parse_chunk(
                     }
                 }
                 None => {
-                    if let Some(n) = plain.names.get(names) {
+                    if let Some(n) = plain.names.get(row.names) {
                         records.push(row.record(&text, n, path, header.layout()));
                         kept_whole = true;
                     }
@@ -765,6 +751,14 @@ fn check_row(path: &Path, row: &RowData<'_>) -> Result<(), Error> {
         row.emissions,
         Some(row.energy),
         Some(row.duration),
+    )
+}
+
+/// A read of `path` failed.
+fn cannot_read(path: &Path, err: std::io::Error) -> Error {
+    Error::input(
+        Problem::new(Location::file(path), format!("cannot read: {err}"))
+            .with_help("check the path and its permissions"),
     )
 }
 
@@ -819,12 +813,7 @@ impl Input<'_> {
         seq: &mut u64,
         line: &mut u64,
     ) -> Result<Option<Job>, Error> {
-        let cannot_read = |err: std::io::Error| {
-            Error::input(
-                Problem::new(Location::file(path), format!("cannot read: {err}"))
-                    .with_help("check the path and its permissions"),
-            )
-        };
+        let cannot_read = |err| cannot_read(path, err);
         self.fill(CHUNK).map_err(cannot_read)?;
         loop {
             if self.buf.is_empty() {

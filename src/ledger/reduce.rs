@@ -33,6 +33,7 @@ use crate::diagnostic::Warning;
 use crate::error::Location;
 use crate::ingest::Sink;
 use crate::ingest::stream::{Fold, Names, PlainRow, shard_of};
+use crate::intern::{Hashed, Interner};
 use crate::record::{Format, Hardware, Method, Place, RunRecord};
 use crate::run_key::{self, RunKey};
 use crate::units::{Duration, Energy, ExactSum, Intensity, Mass};
@@ -146,43 +147,30 @@ impl Profile {
     }
 }
 
-/// The profiles, interned.
-#[derive(Default)]
-struct Profiles {
-    list: Vec<Profile>,
-    index: HashTable<u32>,
+impl Hashed for Profile {
+    fn hash(&self) -> u64 {
+        self.hash
+    }
 }
 
-impl Profiles {
-    /// A profile of `file`, interned.
-    fn intern(&mut self, file: u32, text: &str, names: &Names) -> Option<u32> {
-        let hash = names.hash ^ u64::from(file).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        let list = &self.list;
-        if let Some(&p) = self
-            .index
-            .find(hash, |&p| list[p as usize].matches(file, text, names))
-        {
-            return Some(p);
-        }
-        let id = u32::try_from(self.list.len())
-            .ok()
-            .filter(|&id| id <= PROFILE_MASK)?;
-        let mut owned: [Option<Box<str>>; 9] = Default::default();
-        for (i, n) in owned.iter_mut().enumerate() {
-            *n = names.text(text, i).map(Into::into);
-        }
-        self.list.push(Profile {
-            file,
-            names: owned,
-            pue: names.pue,
-            gpu_count: names.gpu_count,
-            hash,
-        });
-        let list = &self.list;
-        self.index
-            .insert_unique(hash, id, |&p| list[p as usize].hash);
-        Some(id)
+/// A profile of `file`, interned.
+fn intern(profiles: &mut Interner<Profile>, file: u32, text: &str, names: &Names) -> Option<u32> {
+    let hash = names.hash ^ u64::from(file).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    if let Some(p) = profiles.find(hash, |p| p.matches(file, text, names)) {
+        return Some(p);
     }
+    let mut owned: [Option<Box<str>>; 9] = Default::default();
+    for (i, n) in owned.iter_mut().enumerate() {
+        *n = names.text(text, i).map(Into::into);
+    }
+    let profile = Profile {
+        file,
+        names: owned,
+        pue: names.pue,
+        gpu_count: names.gpu_count,
+        hash,
+    };
+    profiles.insert(profile, PROFILE_MASK + 1)
 }
 
 /// A CodeCarbon file of plain rows.
@@ -379,7 +367,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub struct Reducer {
     files: Vec<File>,
     current: Option<u32>,
-    profiles: Mutex<Profiles>,
+    profiles: Mutex<Interner<Profile>>,
     shards: Vec<Mutex<Shard>>,
     /// Records kept whole.
     full: Vec<RunRecord>,
@@ -412,7 +400,7 @@ impl Fold for Reducer {
         let mut profiles = lock(&self.profiles);
         names
             .iter()
-            .map(|n| profiles.intern(file, text, n))
+            .map(|n| intern(&mut profiles, file, text, n))
             .collect()
     }
 
@@ -421,10 +409,7 @@ impl Fold for Reducer {
             return;
         };
         let at = |profile: u32, line: u32| -> u64 {
-            let file = lock(&self.profiles)
-                .list
-                .get(profile as usize)
-                .map_or(0, |p| p.file);
+            let file = lock(&self.profiles).get(profile).map_or(0, |p| p.file);
             (u64::from(file) << LINE_BITS) | u64::from(line)
         };
         let mut shard = lock(shard);
@@ -452,7 +437,7 @@ impl Reducer {
                 .profiles
                 .into_inner()
                 .unwrap_or_else(PoisonError::into_inner)
-                .list,
+                .into_items(),
             shards: self
                 .shards
                 .into_iter()
