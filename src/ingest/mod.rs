@@ -153,7 +153,10 @@ fn is_backup_suffix(rest: &str) -> bool {
             .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
+/// The candidate files under `dir`, recursively, in name order, each with its canonical path
+/// (`canon` is `dir`'s). An entry that is not a symbolic link is what the listing says it is, and
+/// its canonical path is `canon` and its name: no system call per file for either.
+fn walk(dir: &Path, canon: &Path, out: &mut Vec<(PathBuf, PathBuf)>) -> Result<(), Error> {
     let entries = std::fs::read_dir(dir).map_err(|err| {
         Error::input(Problem::new(
             Location::file(dir),
@@ -168,14 +171,20 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
                 format!("cannot list directory: {err}"),
             ))
         })?;
-        paths.push(entry.path());
+        let path = entry.path();
+        let (is_dir, real) = match entry.file_type() {
+            Ok(kind) if !kind.is_symlink() => (kind.is_dir(), canon.join(entry.file_name())),
+            // A symbolic link (or a type the listing does not give): followed.
+            _ => (path.is_dir(), canonical(&path)),
+        };
+        paths.push((path, is_dir, real));
     }
-    paths.sort();
-    for path in paths {
-        if path.is_dir() {
-            walk(&path, out)?;
+    paths.sort_by(|a, b| a.0.cmp(&b.0));
+    for (path, is_dir, real) in paths {
+        if is_dir {
+            walk(&path, &real, out)?;
         } else if candidate(&path).is_some() {
-            out.push(path);
+            out.push((path, real));
         }
     }
     Ok(())
@@ -227,6 +236,7 @@ fn open(path: &Path, options: &Options) -> Result<Opened, Error> {
         .take(PREFIX_BYTES as u64)
         .read_to_end(&mut prefix)
         .map_err(cannot_read)?;
+    // Fewer bytes than asked for: the file ended, it is read whole already.
     let whole = prefix.len() < PREFIX_BYTES;
     if !whole
         && matches!(options.format, None | Some(Format::Codecarbon))
@@ -235,7 +245,9 @@ fn open(path: &Path, options: &Options) -> Result<Opened, Error> {
         return Ok(Opened::CodeCarbon(prefix, file));
     }
     let mut bytes = prefix;
-    file.read_to_end(&mut bytes).map_err(cannot_read)?;
+    if !whole {
+        file.read_to_end(&mut bytes).map_err(cannot_read)?;
+    }
     utf8(path, bytes).map(Opened::Whole)
 }
 
@@ -372,10 +384,10 @@ pub fn ingest_into(
         })?;
         if meta.is_dir() {
             let mut files = Vec::new();
-            walk(path, &mut files)?;
+            walk(path, &canonical(path), &mut files)?;
             let before = out.files.len();
-            for file in files {
-                if !seen.insert(canonical(&file)) {
+            for (file, real) in files {
+                if !seen.insert(real) {
                     continue;
                 }
                 let text = match open(&file, options)? {
@@ -684,6 +696,36 @@ mod tests {
             err.contains(&format!("invalid byte at offset {}", bytes.len() - 1)),
             "{err}"
         );
+    }
+
+    /// A log reached twice — named directly, through a link in the directory, through a linked
+    /// directory, through `..` — is read once.
+    #[test]
+    fn a_log_reached_by_several_paths_is_read_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("runs/deeper")).unwrap();
+        let log =
+            "timestamp,project_name,run_id,duration,emissions,energy_consumed\n2026,p,r1,1,2,3\n";
+        std::fs::write(root.join("runs/emissions.csv"), log).unwrap();
+        std::fs::write(
+            root.join("runs/deeper/emissions.csv"),
+            log.replace("r1", "r2"),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink("emissions.csv", root.join("runs/copy.csv")).unwrap();
+        std::os::unix::fs::symlink("runs", root.join("linked")).unwrap();
+        // The linked directory holds the link, the log and the deeper log: only the deeper one is
+        // new (a directory with nothing new would be refused).
+        let paths = [
+            root.join("runs/emissions.csv"),
+            root.join("linked"),
+            root.join("runs/deeper/../emissions.csv"),
+        ];
+        let read = ingest(&paths, &Options::default()).unwrap();
+        let ids: Vec<&str> = read.records.iter().map(|r| r.run_id.as_str()).collect();
+        assert_eq!(ids, ["r1", "r2"]);
+        assert_eq!(read.files.len(), 2);
     }
 
     #[test]
