@@ -1044,6 +1044,37 @@ mod tests {
         }
     }
 
+    /// With a fold, a damaged row in the middle of a file ends the read with its error (the
+    /// chunks after it, waiting in the shards' queues for it, are dropped), on any thread count.
+    #[test]
+    fn a_damaged_row_ends_a_folded_read_with_its_error() {
+        let text = big();
+        let at = text.len() / 2;
+        let at = at + text[at..].find('\n').unwrap() + 1;
+        let line = text[..at].matches('\n').count() as u64 + 1;
+        let damaged = format!("{}2026,p,rX,1,-2,3\n{}", &text[..at], &text[at..]);
+        for threads in [1, 2, 3, 8] {
+            let mut reducer = crate::ledger::reduce::Reducer::default();
+            let mut rest = damaged.as_bytes();
+            let err = read_with(
+                Path::new("e.csv"),
+                Vec::new(),
+                &mut rest,
+                &mut reducer,
+                &mut Vec::new(),
+                None,
+                threads,
+            )
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+            assert!(
+                err.contains(&format!("e.csv:{line}: `emissions` is \"-2\"")),
+                "{threads}: {err}"
+            );
+        }
+    }
+
     #[test]
     fn the_first_damaged_row_is_reported_whichever_thread_read_it() {
         let text = big();
