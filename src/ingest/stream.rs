@@ -1004,8 +1004,12 @@ mod tests {
         assert_eq!(after.source.line, Some(quoted.source.line.unwrap() + 3));
     }
 
-    /// The check's ledger, folded on `threads` threads: its entries and warnings, as text.
-    fn folded(text: &str, threads: usize) -> (String, Vec<String>) {
+    /// `text` read on `threads` threads into the check's ledger: the ledger, the read's warnings
+    /// and its error.
+    fn fold_into_ledger(
+        text: &str,
+        threads: usize,
+    ) -> (crate::ledger::reduce::Reducer, Vec<Warning>, Option<String>) {
         let mut reducer = crate::ledger::reduce::Reducer::default();
         let mut warnings = Vec::new();
         let mut rest = text.as_bytes();
@@ -1018,7 +1022,13 @@ mod tests {
             None,
             threads,
         );
-        assert!(read.is_ok());
+        (reducer, warnings, read.err().map(|e| e.to_string()))
+    }
+
+    /// The check's ledger, folded on `threads` threads: its entries and warnings, as text.
+    fn folded(text: &str, threads: usize) -> (String, Vec<String>) {
+        let (reducer, warnings, err) = fold_into_ledger(text, threads);
+        assert_eq!(err, None);
         let (entries, more) = reducer.finish(&crate::ledger::Attribution::default());
         let warnings = warnings
             .iter()
@@ -1054,20 +1064,7 @@ mod tests {
         let line = text[..at].matches('\n').count() as u64 + 1;
         let damaged = format!("{}2026,p,rX,1,-2,3\n{}", &text[..at], &text[at..]);
         for threads in [1, 2, 3, 8] {
-            let mut reducer = crate::ledger::reduce::Reducer::default();
-            let mut rest = damaged.as_bytes();
-            let err = read_with(
-                Path::new("e.csv"),
-                Vec::new(),
-                &mut rest,
-                &mut reducer,
-                &mut Vec::new(),
-                None,
-                threads,
-            )
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+            let err = fold_into_ledger(&damaged, threads).2.unwrap_or_default();
             assert!(
                 err.contains(&format!("e.csv:{line}: `emissions` is \"-2\"")),
                 "{threads}: {err}"
