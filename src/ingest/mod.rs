@@ -400,7 +400,7 @@ pub fn ingest_into(
                 };
                 match options.format.or_else(|| detect(&file, &text)) {
                     Some(Format::Carbontracker) if carbontracker::is_companion(&file) => {}
-                    Some(format) => read_one(&file, &text, format, options, true, &mut out)?,
+                    Some(format) => read_one(&file, text, format, options, true, &mut out)?,
                     None if candidate(&file) == Some(true) => out.warnings.push(Warning::at(
                         codes::SKIPPED_FILE,
                         Location::file(&file),
@@ -440,7 +440,7 @@ pub fn ingest_into(
                         Some(format) => format,
                         None => return Err(unknown_format(path)),
                     };
-                    read_one(path, &text, format, options, false, &mut out)?;
+                    read_one(path, text, format, options, false, &mut out)?;
                 }
             }
             for backup in sibling_backups(path) {
@@ -494,17 +494,17 @@ pub fn normalize(text: &str) -> std::borrow::Cow<'_, str> {
 
 fn read_one(
     path: &Path,
-    text: &str,
+    text: String,
     format: Format,
     options: &Options,
     in_directory: bool,
     out: &mut Reading<'_>,
 ) -> Result<(), Error> {
     if format == Format::Codecarbon {
-        let bytes = text.as_bytes().to_vec();
-        return read_codecarbon(path, bytes, &mut std::io::empty(), None, out);
+        // The file's bytes as read, handed over whole (the stream checks and normalizes them).
+        return read_codecarbon(path, text.into_bytes(), &mut std::io::empty(), None, out);
     }
-    let text = &normalize(text);
+    let text = &normalize(&text);
     let parsed = match format {
         Format::Codecarbon => codecarbon::parse(path, text)?,
         Format::HfCard => hf_card::parse(path, text, options.hf_units)?,
