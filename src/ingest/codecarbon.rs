@@ -491,7 +491,7 @@ impl RowData<'_> {
     pub fn components(&self) -> Option<Components> {
         let [cpu, gpu, ram] = self.component_texts?;
         // Checked when the row was read: each parses.
-        let kwh = |t: &str| t.parse::<f64>().ok().map(Energy::kwh);
+        let kwh = |t: &str| parse_number(t).map(Energy::kwh);
         Some(Components {
             cpu_kwh: kwh(cpu)?,
             gpu_kwh: kwh(gpu)?,
