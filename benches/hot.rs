@@ -92,7 +92,7 @@ fn parse(c: &mut Criterion) {
                     &mut reducer,
                     &mut warnings,
                 )
-                .map(|_| reducer.finish(&Attribution::default()))
+                .map(|_| reducer.finish(&Attribution::default()).map(|(e, _)| e.len()))
             })
         });
     }
@@ -114,7 +114,7 @@ fn ledger(c: &mut Criterion) {
         group.bench_function(format!("aggregate/{rows}"), |b| {
             b.iter_batched(
                 || ledger::reconcile(records.clone()),
-                |mut r| ledger::aggregate(&mut r, &Attribution::default()),
+                |r| r.and_then(|mut r| ledger::aggregate(&mut r, &Attribution::default())),
                 BatchSize::LargeInput,
             )
         });

@@ -179,7 +179,7 @@ pub struct EstimateArgs {
     #[arg(long, value_name = "MASS", value_parser = parse_mass)]
     pub server_embodied: Option<crate::units::Mass>,
     /// Model the run trained.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = parse_model_name)]
     pub model: Option<String>,
     /// Model version (semver).
     #[arg(long, value_name = "SEMVER", value_parser = parse_version)]
@@ -236,6 +236,13 @@ fn parse_intensity(text: &str) -> Result<crate::units::Intensity, String> {
     quantity(text, crate::units::Dimension::Intensity, |q| match q {
         crate::units::Quantity::Intensity(i) => Some(i),
         _ => None,
+    })
+}
+
+/// A model name as the ledger compares it (trimmed, NFC; no invisible or control characters).
+fn parse_model_name(s: &str) -> Result<String, String> {
+    crate::names::normalize(s).map_err(|bad| {
+        format!("model name cannot be used: {bad}; write it without invisible or control characters")
     })
 }
 
@@ -498,7 +505,7 @@ pub struct EvalArgs {
     pub today: Option<time::Date>,
     /// Attribute every run to this model (default: the model the log names, e.g. CodeCarbon's
     /// project name).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = parse_model_name)]
     pub model: Option<String>,
     /// The model version these runs produced (semver), matched against budgets' `versions`
     /// (default: the version the log names, if any).

@@ -45,6 +45,13 @@ pub const CODECARBON_MIXED_LAYOUT_ROW: &str = "codecarbon-mixed-layout-row";
 pub const CODECARBON_UNKNOWN_LAYOUT: &str = "codecarbon-unknown-layout";
 /// Ingest: several rows carry the same run id; the most complete one was counted.
 pub const DUPLICATE_RUN: &str = "duplicate-run";
+/// Ingest: rows of one run that are not snapshots of each other were counted at the larger of
+/// each figure (policy `conflicting-evidence: count-larger`; by default they are refused).
+pub const CONFLICTING_EVIDENCE: &str = "conflicting-evidence";
+/// Ingest: model names in one check look alike (same skeleton, case aside).
+pub const CONFUSABLE_NAMES: &str = "confusable-names";
+/// A finding: a model has budgets, but none covers the version checked.
+pub const UNCOVERED_VERSION: &str = "uncovered-version";
 /// Ingest: per-task rows whose run row is present were not counted again.
 pub const TASK_ROWS_IN_RUN: &str = "task-rows-in-run";
 /// Ingest: per-task rows without their run row were counted as that run.
@@ -166,6 +173,15 @@ pub const ALL: &[(&str, &str)] = &[
         "a CodeCarbon header that no released version wrote",
     ),
     (DUPLICATE_RUN, "several rows carry the same run id"),
+    (
+        CONFLICTING_EVIDENCE,
+        "rows of one run that are not snapshots of each other were counted at their larger figures",
+    ),
+    (CONFUSABLE_NAMES, "model names in one check look alike"),
+    (
+        UNCOVERED_VERSION,
+        "a model has budgets but none covers the version checked",
+    ),
     (
         TASK_ROWS_IN_RUN,
         "task rows already counted in their run row",

@@ -22,6 +22,7 @@ pub mod intern;
 pub mod ledger;
 pub mod metrics;
 pub mod mitigation;
+pub mod names;
 pub mod policy;
 pub mod predict;
 pub mod publish;
@@ -32,6 +33,7 @@ pub mod render;
 pub mod report;
 pub mod run_key;
 pub mod schedule;
+pub mod timestamp;
 pub mod tradeoff;
 pub mod units;
 pub mod yaml;
@@ -140,7 +142,7 @@ fn read_logs(
     };
     let ingested = ingest::ingest(&input.logs, &options)?;
     let mut warnings = ingested.warnings;
-    let reconciled = ledger::reconcile(ingested.records);
+    let reconciled = ledger::reconcile(ingested.records)?;
     warnings.extend(reconciled.warnings.iter().cloned());
     Ok((reconciled, ingested.files, warnings))
 }
@@ -167,9 +169,9 @@ fn read_entries(
     if !keep_records {
         // The records are folded into the ledger as they are read: memory grows with the
         // number of runs, not of rows.
-        let mut reducer = ledger::reduce::Reducer::default();
+        let mut reducer = ledger::reduce::Reducer::new(attribution.rules);
         let (inputs, mut warnings) = ingest::ingest_into(logs, &options, &mut reducer)?;
-        let (entries, more) = reducer.finish(attribution);
+        let (entries, more) = reducer.finish(attribution)?;
         warnings.extend(more);
         return Ok(Read {
             entries,
@@ -180,9 +182,9 @@ fn read_entries(
     }
     let ingested = ingest::ingest(logs, &options)?;
     let mut warnings = ingested.warnings;
-    let mut reconciled = ledger::reconcile(ingested.records);
+    let mut reconciled = ledger::reconcile_with(ingested.records, attribution.rules)?;
     warnings.extend(reconciled.warnings.iter().cloned());
-    let (entries, more) = ledger::aggregate(&mut reconciled, attribution);
+    let (entries, more) = ledger::aggregate(&mut reconciled, attribution)?;
     warnings.extend(more);
     Ok(Read {
         entries,
@@ -302,6 +304,7 @@ fn reported_baseline(
 /// Candidate groups from `carbon-gate.yaml`.
 fn groups_from_config(
     cfg: &config::Config,
+    rules: ledger::Rules,
     input: &cli::InputArgs,
     inputs: &mut Vec<ingest::InputFile>,
     warnings: &mut Vec<diagnostic::Warning>,
@@ -311,6 +314,7 @@ fn groups_from_config(
             model: Some(source.model.clone()),
             version: source.version.clone(),
             phase: source.phase.or(input.phase),
+            rules,
         };
         let read = read_entries(&source.logs, input, &attribution, false)?;
         inputs.extend(read.inputs);
@@ -358,6 +362,7 @@ fn groups_from_config(
 /// logs (or report) give each its baseline by model name.
 fn groups_from_cli(
     args: &cli::EvalArgs,
+    rules: ledger::Rules,
     inputs: &mut Vec<ingest::InputFile>,
     warnings: &mut Vec<diagnostic::Warning>,
     records: Option<&mut Vec<record::RunRecord>>,
@@ -375,6 +380,7 @@ fn groups_from_cli(
             model: args.model.clone(),
             version: args.model_version.clone(),
             phase: args.input.phase,
+            rules,
         },
         records.is_some(),
     )?;
@@ -398,6 +404,7 @@ fn groups_from_cli(
                 model: args.model.clone(),
                 version: args.baseline_version.clone(),
                 phase: args.input.phase,
+                rules,
             },
             false,
         )?;
@@ -571,7 +578,13 @@ fn predicted(
     let mut inputs = Vec::new();
     let mut warnings = Vec::new();
     let mut records = Vec::new();
-    let mut groups = groups_from_cli(&args.eval, &mut inputs, &mut warnings, Some(&mut records))?;
+    let mut groups = groups_from_cli(
+        &args.eval,
+        loaded.policy.ledger_rules(),
+        &mut inputs,
+        &mut warnings,
+        Some(&mut records),
+    )?;
     let mut projections = Vec::new();
     for g in &mut groups {
         let p = predict::project(&g.candidate.entry, &records, &plan)?;
@@ -615,8 +628,20 @@ fn evaluate_args(
     let mut inputs = Vec::new();
     let mut warnings = Vec::new();
     let groups = match cfg {
-        Some(c) => groups_from_config(c, &eval.input, &mut inputs, &mut warnings)?,
-        None => groups_from_cli(eval, &mut inputs, &mut warnings, None)?,
+        Some(c) => groups_from_config(
+            c,
+            loaded.policy.ledger_rules(),
+            &eval.input,
+            &mut inputs,
+            &mut warnings,
+        )?,
+        None => groups_from_cli(
+            eval,
+            loaded.policy.ledger_rules(),
+            &mut inputs,
+            &mut warnings,
+            None,
+        )?,
     };
     evaluate(
         loaded,

@@ -36,7 +36,7 @@ fn magnitudes() -> impl Strategy<Value = Vec<(f64, f64)>> {
 
 fn totals(records: Vec<RunRecord>) -> ledger::Totals {
     let n = records.len();
-    let reconciled = ledger::reconcile(records);
+    let reconciled = ledger::reconcile(records).unwrap();
     ledger::totals(&reconciled, 0..n)
 }
 

@@ -24,6 +24,10 @@ struct Row {
     duration: u16,
     file: u8,
     quoted: bool,
+    /// The row is a snapshot of its run (its identity and figures follow from the run and its
+    /// energy); otherwise its project, place, CO2e and duration are drawn on their own, which
+    /// mostly makes conflicting evidence.
+    consistent: bool,
 }
 
 fn run_id(row: &Row) -> String {
@@ -45,6 +49,17 @@ fn run_id(row: &Row) -> String {
 }
 
 fn line(row: &Row) -> String {
+    let row = &if row.consistent {
+        Row {
+            project: row.run % 3,
+            place: row.run % 3,
+            ratio: 10 + row.run * 5,
+            duration: row.energy % 3600,
+            ..row.clone()
+        }
+    } else {
+        row.clone()
+    };
     let project = ["text-gen", "embedder", "classifier"][usize::from(row.project % 3)];
     let project = if row.quoted {
         format!("\"{project}, quoted\"")
@@ -58,8 +73,12 @@ fn line(row: &Row) -> String {
     ][usize::from(row.place % 3)];
     let energy = f64::from(row.energy) / 1000.0;
     let emissions = energy * f64::from(row.ratio) / 100.0;
+    // Written when the row was: the run's start (midnight) plus its duration.
     format!(
-        "2026-01-01T00:00:00,{project},{},{},{emissions:?},{energy:?},{country},{iso},{region},{provider},{cloud_region},cpu,{},{},1.0",
+        "2026-01-01T{:02}:{:02}:{:02},{project},{},{},{emissions:?},{energy:?},{country},{iso},{region},{provider},{cloud_region},cpu,{},{},1.0",
+        row.duration / 3600,
+        row.duration / 60 % 60,
+        row.duration % 60,
         run_id(row),
         row.duration,
         if row.place == 1 { "A100" } else { "" },
@@ -87,9 +106,19 @@ fn write(dir: &std::path::Path, rows: &[Row]) -> Vec<PathBuf> {
 type Ledger = (Vec<Entry>, Vec<String>);
 
 fn full(paths: &[PathBuf], attribution: &Attribution) -> Ledger {
+    try_full(paths, attribution).unwrap()
+}
+
+fn reduced(paths: &[PathBuf], attribution: &Attribution) -> Ledger {
+    try_reduced(paths, attribution).unwrap()
+}
+
+fn try_full(paths: &[PathBuf], attribution: &Attribution) -> Result<Ledger, String> {
     let read = ingest::ingest(paths, &Options::default()).unwrap();
-    let mut reconciled = ledger::reconcile(read.records);
-    let (entries, more) = ledger::aggregate(&mut reconciled, attribution);
+    let mut reconciled =
+        ledger::reconcile_with(read.records, attribution.rules).map_err(|e| e.to_string())?;
+    let (entries, more) =
+        ledger::aggregate(&mut reconciled, attribution).map_err(|e| e.to_string())?;
     let warnings = read
         .warnings
         .iter()
@@ -97,19 +126,19 @@ fn full(paths: &[PathBuf], attribution: &Attribution) -> Ledger {
         .chain(&more)
         .map(ToString::to_string)
         .collect();
-    (entries, warnings)
+    Ok((entries, warnings))
 }
 
-fn reduced(paths: &[PathBuf], attribution: &Attribution) -> Ledger {
-    let mut reducer = Reducer::default();
+fn try_reduced(paths: &[PathBuf], attribution: &Attribution) -> Result<Ledger, String> {
+    let mut reducer = Reducer::new(attribution.rules);
     let (_, warnings) = ingest::ingest_into(paths, &Options::default(), &mut reducer).unwrap();
-    let (entries, more) = reducer.finish(attribution);
+    let (entries, more) = reducer.finish(attribution).map_err(|e| e.to_string())?;
     let warnings = warnings
         .iter()
         .chain(&more)
         .map(ToString::to_string)
         .collect();
-    (entries, warnings)
+    Ok((entries, warnings))
 }
 
 /// What must agree: per entry, the totals and each contribution's place and figures.
@@ -144,9 +173,10 @@ fn row() -> impl Strategy<Value = Row> {
         0u16..3600,
         0u8..2,
         proptest::bool::weighted(0.1),
+        proptest::bool::weighted(0.9),
     )
         .prop_map(
-            |(run, id_kind, project, place, energy, ratio, duration, file, quoted)| Row {
+            |(run, id_kind, project, place, energy, ratio, duration, file, quoted, consistent)| Row {
                 run,
                 // A run keeps its kind of id, so that its rows share one.
                 id_kind: id_kind.min(run % 4),
@@ -157,6 +187,7 @@ fn row() -> impl Strategy<Value = Row> {
                 duration,
                 file,
                 quoted,
+                consistent,
             },
         )
 }
@@ -168,15 +199,34 @@ proptest! {
     fn streaming_ledger_matches_the_ledger_over_every_record(
         rows in proptest::collection::vec(row(), 0..60),
         named in any::<bool>(),
+        larger in any::<bool>(),
     ) {
         let dir = tempfile::tempdir().unwrap();
         let paths = write(dir.path(), &rows);
         let attribution = Attribution {
             model: named.then(|| "m".to_owned()),
+            rules: ledger::Rules {
+                conflicts: if larger {
+                    ledger::ConflictRule::CountLarger
+                } else {
+                    ledger::ConflictRule::Refuse
+                },
+            },
             ..Attribution::default()
         };
-        let (a, wa) = full(&paths, &attribution);
-        let (b, wb) = reduced(&paths, &attribution);
+        let (a, b) = (try_full(&paths, &attribution), try_reduced(&paths, &attribution));
+        // Conflicting evidence is refused by both (the pair named may differ: the first found).
+        let ((a, wa), (b, wb)) = match (a, b) {
+            (Ok(a), Ok(b)) => (a, b),
+            (Err(a), Err(b)) => {
+                prop_assert!(a.contains("conflicting") && b.contains("conflicting"), "{} / {}", a, b);
+                return Ok(());
+            }
+            (a, b) => {
+                prop_assert!(false, "one ledger refused, the other not: {:?} / {:?}", a.err(), b.err());
+                unreachable!()
+            }
+        };
         prop_assert_eq!(summary(&a), summary(&b));
         // At most 12 runs have several rows: every judgement is told the same way. A run with
         // quoted rows too (kept whole) is told in two parts (its plain rows, then the rest): the

@@ -78,7 +78,8 @@ impl Names {
 }
 
 /// A whole-run CodeCarbon row with a run id, its text left in its chunk: what the check's
-/// ledger keeps of a row (the per-component energies and the timestamp are not kept).
+/// ledger keeps of a row (the per-component energies are not kept; the timestamp only as the
+/// run's start).
 #[derive(Debug, Clone)]
 pub struct Plain {
     /// The line the row is on.
@@ -89,6 +90,11 @@ pub struct Plain {
     pub emissions: Mass,
     /// `duration`.
     pub duration: Duration,
+    /// When the run started, seconds on the tool's clock (the row's `timestamp` less its
+    /// duration); NaN when the timestamp cannot be read.
+    pub start: f64,
+    /// `timestamp`, as written.
+    pub timestamp: Option<Span>,
     /// `run_id`.
     pub run_id: Span,
     /// Its [`Names`], an index into the chunk's list.
@@ -96,7 +102,7 @@ pub struct Plain {
 }
 
 impl Plain {
-    /// The row as a record (without the per-component energies and the timestamp).
+    /// The row as a record (without the per-component energies).
     pub fn record(&self, text: &str, names: &Names, file: &Path, layout: &str) -> RunRecord {
         let name = |i: usize| names.text(text, i).map(str::to_owned);
         let mut r = RunRecord::new(
@@ -106,6 +112,7 @@ impl Plain {
             self.emissions,
         );
         r.layout = layout.to_owned();
+        r.timestamp = self.timestamp.map(|t| t.of(text).to_owned());
         r.model = name(0);
         r.tool_version = name(1);
         r.duration = Some(self.duration);
@@ -206,6 +213,11 @@ impl PlainRows {
             energy: row.energy,
             emissions: row.emissions,
             duration: row.duration,
+            start: row
+                .timestamp
+                .and_then(crate::timestamp::seconds)
+                .map_or(f64::NAN, |t| t - row.duration.value()),
+            timestamp: row.timestamp.and_then(span),
             run_id,
             names: id,
         });
@@ -239,6 +251,8 @@ pub struct PlainRow {
     pub emissions: Mass,
     /// `duration`.
     pub duration: Duration,
+    /// When the run started (NaN: unknown), as in [`Plain::start`].
+    pub start: f64,
     /// Its profile, as [`Fold::profiles`] gave it.
     pub profile: u32,
 }
@@ -707,6 +721,7 @@ fn parse_chunk(
                             energy: row.energy,
                             emissions: row.emissions,
                             duration: row.duration,
+                            start: row.start,
                             profile,
                         });
                     }
@@ -969,13 +984,16 @@ mod tests {
         while text.len() < 5 * CHUNK {
             n += 1;
             match n % 1000 {
+                // Run r{n} is also in plain rows (n = 2n, 2n + 1): an earlier snapshot of it.
                 7 => text.push_str(&format!(
-                    "\"2026\n01\",\"p, \"\"quoted\"\"\",r{n},1,2,3\r\n"
+                    "\"2026\n01\",\"p{}\",r{n},1,1e-3,1\r\n",
+                    n % 3
                 )),
                 8 => text.push_str("2026,p,,1,2,3\n"),
+                // Two snapshots of each run r{n / 2}.
                 _ => text.push_str(&format!(
-                    "2026-01-01T00:00:00,p{},r{},{n}.5,0.{n},{n}.25\n",
-                    n % 3,
+                    "2026-01-01T00:00:00,p{},r{},{n}.5,{n}e-3,{n}.25\n",
+                    (n / 2) % 3,
                     n / 2
                 )),
             }
@@ -997,7 +1015,7 @@ mod tests {
         }
         // The quoted name keeps its line end, and the rows after it their line numbers.
         let quoted = one.0.iter().find(|r| r.run_id == "r7").unwrap();
-        assert_eq!(quoted.model.as_deref(), Some("p, \"quoted\""));
+        assert_eq!(quoted.model.as_deref(), Some("p1"));
         assert_eq!(quoted.timestamp.as_deref(), Some("2026\n01"));
         // Row 8 has no run id; row 9 is run r4, three lines after the quoted one.
         let after = one.0.iter().find(|r| r.run_id == "r4").unwrap();
@@ -1029,7 +1047,9 @@ mod tests {
     fn folded(text: &str, threads: usize) -> (String, Vec<String>) {
         let (reducer, warnings, err) = fold_into_ledger(text, threads);
         assert_eq!(err, None);
-        let (entries, more) = reducer.finish(&crate::ledger::Attribution::default());
+        let (entries, more) = reducer
+            .finish(&crate::ledger::Attribution::default())
+            .unwrap();
         let warnings = warnings
             .iter()
             .chain(&more)

@@ -16,6 +16,7 @@
 //!
 //! Each judgement is reported as a warning with the places involved.
 
+pub mod evidence;
 pub mod reduce;
 
 use std::collections::{BTreeMap, HashMap};
@@ -25,7 +26,9 @@ use serde::Serialize;
 
 use crate::codes;
 use crate::diagnostic::Warning;
-use crate::error::Location;
+use crate::error::{Error, Location, Problem};
+pub use evidence::ConflictRule;
+use evidence::Figures;
 use crate::record::{Format, Part, Phase, RunRecord};
 use crate::units::{Duration, Energy, ExactSum, Intensity, Mass};
 
@@ -58,27 +61,130 @@ pub struct Reconciled {
     pub warnings: Vec<Warning>,
 }
 
-/// Order of completeness between two snapshots of the same run (unknown energy ranks lowest).
-fn more_complete(a: &RunRecord, b: &RunRecord) -> bool {
-    let key = |r: &RunRecord| {
-        (
-            r.energy.map_or(f64::NEG_INFINITY, Energy::value),
-            r.emissions.value(),
-            r.duration.map_or(f64::NEG_INFINITY, Duration::value),
-        )
-    };
-    key(a) > key(b)
+/// How the ledger treats rows of one run that are not snapshots of each other (the policy's
+/// `conflicting-evidence`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rules {
+    /// Refuse them (the default), or count the larger of each figure.
+    pub conflicts: ConflictRule,
 }
 
-/// Pick the most complete record among `indices`; ties go to the last read.
-fn best(records: &[RunRecord], indices: &[usize]) -> usize {
-    let mut pick = indices[0];
+/// The error for two rows of one run that disagree on what does not change.
+pub(crate) fn mismatch_error(
+    run_id: &str,
+    first: &Location,
+    second: &Location,
+    m: &evidence::Mismatch,
+) -> Error {
+    let run = crate::names::shown(run_id);
+    let message = if m.field == "model" {
+        format!(
+            "conflicting attribution: run {run} is claimed by model `{}` ({first}) and by model `{}` ({second}); one run belongs to one model",
+            crate::names::shown(&m.first),
+            crate::names::shown(&m.second)
+        )
+    } else {
+        format!(
+            "conflicting evidence: rows {first} and {second} of run {run} disagree on what does not change during a run ({m}); they are not snapshots of one run"
+        )
+    };
+    Error::input(Problem::new(second.clone(), message).with_help(
+        "remove the row that is not this run's (check where each file came from), or give the other run its own id",
+    ))
+}
+
+/// The error for two rows of one run whose figures are not ordered.
+pub(crate) fn unordered_error(
+    run_id: &str,
+    first: &Location,
+    second: &Location,
+    u: &evidence::Unordered,
+) -> Error {
+    Error::input(Problem::new(
+        second.clone(),
+        format!(
+            "conflicting evidence: rows {first} and {second} of run {} are not snapshots of one run: {u}; a later snapshot has every cumulative figure at least as large",
+            crate::names::shown(run_id)
+        ),
+    ).with_help(
+        "remove the row that is not this run's (check where each file came from), or let the policy count the larger of each figure: `conflicting-evidence: count-larger`",
+    ))
+}
+
+/// The warning for rows counted at the larger of each figure.
+pub(crate) fn counted_larger(
+    run_id: &str,
+    first: &Location,
+    second: &Location,
+    u: &evidence::Unordered,
+) -> Warning {
+    Warning::at(
+        codes::CONFLICTING_EVIDENCE,
+        second.clone(),
+        format!(
+            "rows {first} and {second} of run {} are not snapshots of one run ({u}); counted the larger of each figure (policy: `conflicting-evidence: count-larger`)",
+            crate::names::shown(run_id)
+        ),
+    )
+}
+
+/// The latest snapshot among the rows `indices` of one run (or of one part of it): the row
+/// whose every figure is the largest among them (ties go to the last read). When no row has the
+/// largest of every figure, the rows conflict ([`evidence::Tracker`]): refused, or (with
+/// `count-larger`) the last row read among the conflicting ones takes the larger of each figure.
+fn latest(
+    records: &mut [RunRecord],
+    indices: &[usize],
+    rules: Rules,
+    warnings: &mut Vec<Warning>,
+) -> Result<usize, Error> {
+    let mut tracker = evidence::Tracker::new(Figures::of(&records[indices[0]]), indices[0]);
     for &i in &indices[1..] {
-        if !more_complete(&records[pick], &records[i]) {
-            pick = i;
+        tracker.add(Figures::of(&records[i]), i);
+    }
+    let Some((first, second, u)) = tracker.conflict() else {
+        return Ok(tracker.at);
+    };
+    let (a, b) = (&records[first].source, &records[second].source);
+    match rules.conflicts {
+        ConflictRule::Refuse => Err(unordered_error(&records[second].run_id, a, b, u)),
+        ConflictRule::CountLarger => {
+            warnings.push(counted_larger(&records[second].run_id, a, b, u));
+            let pick = tracker.at;
+            tracker.largest.apply(&mut records[pick]);
+            Ok(pick)
         }
     }
-    pick
+}
+
+/// Every record of one run must agree with the first on what does not change during a run (the
+/// model and version, hardware and place; the start, for whole-run rows).
+fn check_identity(records: &[RunRecord], members: &[usize]) -> Result<(), Error> {
+    let first = &records[members[0]];
+    let id = evidence::identity(first);
+    // The run's start: the first whole-run row's that says it.
+    let whole_first = members
+        .iter()
+        .copied()
+        .find(|&i| records[i].part.is_none() && evidence::start(&records[i]).is_some());
+    let start = whole_first.and_then(|i| evidence::start(&records[i]));
+    for &i in &members[1..] {
+        let r = &records[i];
+        if let Some(m) = evidence::mismatch(&id, &evidence::identity(r)) {
+            return Err(mismatch_error(&r.run_id, &first.source, &r.source, &m));
+        }
+        if r.part.is_none()
+            && let Some(w) = whole_first
+            && w != i
+        {
+            let value = |d: Option<Duration>| d.map_or(0.0, |d| d.value());
+            let longest = value(records[w].duration).max(value(r.duration));
+            if let Some(m) = evidence::start_mismatch(start, evidence::start(r), longest) {
+                return Err(mismatch_error(&r.run_id, &records[w].source, &r.source, &m));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The places of `indices`, the file named once when they share it: `a.csv:2, 3, 4`.
@@ -101,8 +207,14 @@ fn places(records: &[RunRecord], indices: &[usize]) -> String {
     text
 }
 
-/// Decide which records count.
-pub fn reconcile(mut records: Vec<RunRecord>) -> Reconciled {
+/// Decide which records count, with the default rules (conflicting evidence refused).
+pub fn reconcile(records: Vec<RunRecord>) -> Result<Reconciled, Error> {
+    reconcile_with(records, Rules::default())
+}
+
+/// Decide which records count. Rows of one run that are not snapshots of each other are
+/// refused (see [`evidence`]), or counted at the larger of each figure where `rules` say so.
+pub fn reconcile_with(mut records: Vec<RunRecord>, rules: Rules) -> Result<Reconciled, Error> {
     let mut statuses = vec![Status::Counted; records.len()];
     let mut warnings = Vec::new();
     let groups = group_by_run(&records);
@@ -113,6 +225,7 @@ pub fn reconcile(mut records: Vec<RunRecord>) -> Reconciled {
         {
             continue;
         }
+        check_identity(&records, members.as_slice())?;
         let run_id = records[members.as_slice()[0]].run_id.clone();
         let run_id = &run_id;
         let (whole, parts): (Vec<usize>, Vec<usize>) =
@@ -123,7 +236,7 @@ pub fn reconcile(mut records: Vec<RunRecord>) -> Reconciled {
             .filter(|&i| matches!(records[i].part, Some(Part::Task(_))))
             .collect();
         if !whole.is_empty() {
-            let pick = best(&records, &whole);
+            let pick = latest(&mut records, &whole, rules, &mut warnings)?;
             let run_at = records[pick].source.clone();
             if whole.len() > 1 {
                 for &i in whole.iter().filter(|&&i| i != pick) {
@@ -133,13 +246,15 @@ pub fn reconcile(mut records: Vec<RunRecord>) -> Reconciled {
                     codes::DUPLICATE_RUN,
                     run_at.clone(),
                     format!(
-                        "run {run_id} has {} rows ({}); they are cumulative snapshots of one run, so only the most complete one, here, is counted",
+                        "run {} has {} rows ({}); they are cumulative snapshots of one run, so only the latest, here, is counted",
+                        crate::names::shown(run_id),
                         whole.len(),
                         places(&records, &whole)
                     ),
                 ));
             }
             if !parts.is_empty() {
+                let distinct = distinct_parts(&mut records, &parts, rules, &mut warnings)?;
                 for &i in &parts {
                     statuses[i] = Status::InRunRow {
                         run: run_at.clone(),
@@ -149,23 +264,78 @@ pub fn reconcile(mut records: Vec<RunRecord>) -> Reconciled {
                     codes::TASK_ROWS_IN_RUN,
                     run_at.clone(),
                     format!(
-                        "{} task rows of run {run_id} ({}) are already included in this run row; not counted again",
+                        "{} task rows of run {} ({}) are already included in this run row; not counted again",
                         parts.len(),
+                        crate::names::shown(run_id),
                         places(&records, &parts)
                     ),
                 ));
-                let task_time: Duration = distinct_parts(&records, &tasks)
+                // The run row includes its tasks: it cannot hold less than their sum.
+                let task_sum = sum_figures(&records, &distinct);
+                let run_figures = Figures::of(&records[pick]);
+                let (run_part, sum_part) = (
+                    Figures {
+                        duration: None,
+                        components: None,
+                        ..run_figures
+                    },
+                    Figures {
+                        duration: None,
+                        components: None,
+                        ..task_sum
+                    },
+                );
+                if let Some((figure, run_value, sum_value)) = evidence::shortfall(&sum_part, &run_part)
+                {
+                    let described = format!(
+                        "its {figure} is {} while its tasks ({}) add up to {}",
+                        evidence::show(figure, run_value),
+                        places(&records, &distinct),
+                        evidence::show(figure, sum_value)
+                    );
+                    match rules.conflicts {
+                        ConflictRule::Refuse => {
+                            return Err(Error::input(Problem::new(
+                                run_at.clone(),
+                                format!(
+                                    "conflicting evidence: the run row of run {} holds less than its task rows: {described}; a run row includes its tasks",
+                                    crate::names::shown(run_id),
+                                ),
+                            ).with_help(
+                                "remove the row that is not this run's, or let the policy count the larger of each figure: `conflicting-evidence: count-larger`",
+                            )));
+                        }
+                        ConflictRule::CountLarger => {
+                            warnings.push(Warning::at(
+                                codes::CONFLICTING_EVIDENCE,
+                                run_at.clone(),
+                                format!(
+                                    "the run row of run {} holds less than its task rows: {described}; counted the larger of each figure (policy: `conflicting-evidence: count-larger`)",
+                                    crate::names::shown(run_id),
+                                ),
+                            ));
+                            let merged = run_part.max(&sum_part);
+                            let r = &mut records[pick];
+                            r.energy = merged.energy.map(Energy::kwh);
+                            r.emissions = Mass::kg(merged.emissions);
+                        }
+                    }
+                }
+                let task_time: Duration = distinct
                     .iter()
+                    .filter(|&&i| matches!(records[i].part, Some(Part::Task(_))))
                     .filter_map(|&i| records[i].duration)
                     .sum();
-                if let Some(run_time) = records[pick].duration
+                if !tasks.is_empty()
+                    && let Some(run_time) = records[pick].duration
                     && task_time > run_time
                 {
                     warnings.push(Warning::at(
                         codes::TASK_DURATION_CORRECTED,
                         run_at,
                         format!(
-                            "run {run_id}: duration {} s in the run row is shorter than its tasks' total {} s; used the tasks' total",
+                            "run {}: duration {} s in the run row is shorter than its tasks' total {} s; used the tasks' total",
+                            crate::names::shown(run_id),
                             run_time.value(),
                             task_time.value()
                         ),
@@ -174,7 +344,7 @@ pub fn reconcile(mut records: Vec<RunRecord>) -> Reconciled {
                 }
             }
         } else {
-            let keep = distinct_parts(&records, &parts);
+            let keep = distinct_parts(&mut records, &parts, rules, &mut warnings)?;
             let mut superseded = Vec::new();
             for &i in &parts {
                 if keep.contains(&i) {
@@ -193,7 +363,8 @@ pub fn reconcile(mut records: Vec<RunRecord>) -> Reconciled {
                     codes::DUPLICATE_RUN,
                     records[superseded[0]].source.clone(),
                     format!(
-                        "run {run_id}: {} rows repeat a part already read ({}); only the most complete row of each part is counted",
+                        "run {}: {} rows repeat a part already read ({}); only the latest row of each part is counted",
+                        crate::names::shown(run_id),
                         superseded.len(),
                         places(&records, &superseded)
                     ),
@@ -204,18 +375,39 @@ pub fn reconcile(mut records: Vec<RunRecord>) -> Reconciled {
                     codes::TASK_ROWS_WITHOUT_RUN,
                     records[tasks[0]].source.clone(),
                     format!(
-                        "run {run_id} has task rows ({}) but no run row (was the tracker stopped?); counted its {} tasks as the run",
+                        "run {} has task rows ({}) but no run row (was the tracker stopped?); counted its {} tasks as the run",
+                        crate::names::shown(run_id),
                         places(&records, &tasks),
-                        distinct_parts(&records, &tasks).len()
+                        keep.iter().filter(|&&i| matches!(records[i].part, Some(Part::Task(_)))).count()
                     ),
                 ));
             }
         }
     }
-    Reconciled {
+    Ok(Reconciled {
         records,
         statuses,
         warnings,
+    })
+}
+
+/// The energy and CO2e of `indices` added up.
+fn sum_figures(records: &[RunRecord], indices: &[usize]) -> Figures {
+    let mut energy = ExactSum::default();
+    let mut any_energy = false;
+    let mut emissions = ExactSum::default();
+    for &i in indices {
+        if let Some(e) = records[i].energy {
+            energy.add(e.value());
+            any_energy = true;
+        }
+        emissions.add(records[i].emissions.value());
+    }
+    Figures {
+        energy: any_energy.then(|| energy.value()),
+        emissions: emissions.value(),
+        duration: None,
+        components: None,
     }
 }
 
@@ -263,8 +455,14 @@ impl Members {
     }
 }
 
-/// The most complete row of each distinct part among `parts`, in read order.
-fn distinct_parts(records: &[RunRecord], parts: &[usize]) -> Vec<usize> {
+/// The latest row of each distinct part among `parts`, in read order (rows of one part are
+/// snapshots of it, under the same rules as whole-run rows).
+fn distinct_parts(
+    records: &mut [RunRecord],
+    parts: &[usize],
+    rules: Rules,
+    warnings: &mut Vec<Warning>,
+) -> Result<Vec<usize>, Error> {
     let mut by_part: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for &i in parts {
         let key = match &records[i].part {
@@ -274,9 +472,12 @@ fn distinct_parts(records: &[RunRecord], parts: &[usize]) -> Vec<usize> {
         };
         by_part.entry(key).or_default().push(i);
     }
-    let mut keep: Vec<usize> = by_part.values().map(|ix| best(records, ix)).collect();
+    let mut keep = Vec::with_capacity(by_part.len());
+    for ix in by_part.values() {
+        keep.push(latest(records, ix, rules, warnings)?);
+    }
     keep.sort_unstable();
-    keep
+    Ok(keep)
 }
 
 /// CO2e by GHG Protocol scope, for the user's inventory (see `docs/methodology.md`).
@@ -489,6 +690,8 @@ pub struct Attribution {
     pub version: Option<Version>,
     /// Records that do not say their phase are of this phase (`--phase`).
     pub phase: Option<Phase>,
+    /// How rows of one run are reconciled (the policy's `conflicting-evidence`).
+    pub rules: Rules,
 }
 
 /// The name used for records that carry no model name.
@@ -602,9 +805,61 @@ pub struct Group {
     pub records: Vec<usize>,
 }
 
+/// A model name as the ledger keeps it (see [`crate::names`]): trimmed, NFC; an error naming
+/// `at` for a name with a control or invisible character.
+pub fn checked_name(raw: &str, at: &Location) -> Result<String, Error> {
+    crate::names::normalize(raw).map_err(|bad| {
+        Error::input(
+            Problem::new(
+                at.clone(),
+                format!(
+                    "model name `{}` cannot be used: {bad}; such names render like another model's and would split its total",
+                    crate::names::shown(raw)
+                ),
+            )
+            .with_help("write the model name without invisible or control characters"),
+        )
+    })
+}
+
+/// Warnings for model names of `entries` that look alike.
+pub fn confusable_warnings(entries: &[Entry]) -> Vec<Warning> {
+    crate::names::confusable(entries.iter().map(|e| e.model.as_str()))
+        .into_iter()
+        .map(|group| {
+            let listed: Vec<String> = group
+                .iter()
+                .map(|n| {
+                    let codes: Vec<String> = n
+                        .chars()
+                        .filter(|c| !c.is_ascii())
+                        .map(|c| format!("U+{:04X}", u32::from(c)))
+                        .collect();
+                    if codes.is_empty() {
+                        format!("`{n}`")
+                    } else {
+                        format!("`{n}` ({})", codes.join(" "))
+                    }
+                })
+                .collect();
+            Warning::general(
+                codes::CONFUSABLE_NAMES,
+                format!(
+                    "model names {} look alike but are different models, each with its own budget and total; check that every run is attributed to the model you meant",
+                    listed.join(", ")
+                ),
+            )
+        })
+        .collect()
+}
+
 /// Attribute records to models and versions (setting the phase of those that do not say it),
 /// sorted by model then version. A model named by `attribution.model` always has a group.
-pub fn group(reconciled: &mut Reconciled, attribution: &Attribution) -> (Vec<Group>, Vec<Warning>) {
+/// Model names are normalized ([`checked_name`]); one that cannot be used is an error.
+pub fn group(
+    reconciled: &mut Reconciled,
+    attribution: &Attribution,
+) -> Result<(Vec<Group>, Vec<Warning>), Error> {
     let mut warnings = Vec::new();
     type Key = (String, Option<Version>);
 
@@ -631,7 +886,8 @@ pub fn group(reconciled: &mut Reconciled, attribution: &Attribution) -> (Vec<Gro
                         codes::VERSION_NOT_SEMVER,
                         r.source.clone(),
                         format!(
-                            "model version \"{text}\" is not semver; counted without a version (pass --model-version)"
+                            "model version \"{}\" is not semver; counted without a version (pass --model-version)",
+                            crate::names::shown(text)
                         ),
                     ));
                     None
@@ -641,10 +897,18 @@ pub fn group(reconciled: &mut Reconciled, attribution: &Attribution) -> (Vec<Gro
         };
         grouped.entry((model, version)).or_default().push(i);
     }
-    let mut by_model: BTreeMap<Key, Vec<usize>> = grouped
-        .into_iter()
-        .map(|((model, version), records)| ((model.to_owned(), version), records))
-        .collect();
+    let mut by_model: BTreeMap<Key, Vec<usize>> = BTreeMap::new();
+    for ((model, version), records) in grouped {
+        let at = records
+            .first()
+            .map_or_else(|| Location::file("--model"), |&i| reconciled.records[i].source.clone());
+        let name = checked_name(model, &at)?;
+        // Names that differ only in spacing or composition are one model.
+        by_model.entry((name, version)).or_default().extend(records);
+    }
+    for records in by_model.values_mut() {
+        records.sort_unstable();
+    }
     // A model named on the command line always has an entry (with no runs, it fails closed).
     if let Some(model) = &attribution.model
         && !by_model.keys().any(|(m, _)| m == model)
@@ -661,7 +925,7 @@ pub fn group(reconciled: &mut Reconciled, attribution: &Attribution) -> (Vec<Gro
             records,
         })
         .collect();
-    (groups, warnings)
+    Ok((groups, warnings))
 }
 
 /// A counted record's contribution.
@@ -696,8 +960,8 @@ pub fn contribution(r: &RunRecord) -> Contribution {
 pub fn aggregate(
     reconciled: &mut Reconciled,
     attribution: &Attribution,
-) -> (Vec<Entry>, Vec<Warning>) {
-    let (groups, warnings) = group(reconciled, attribution);
+) -> Result<(Vec<Entry>, Vec<Warning>), Error> {
+    let (groups, mut warnings) = group(reconciled, attribution)?;
     let entries = groups
         .into_iter()
         .map(|g| {
@@ -715,11 +979,13 @@ pub fn aggregate(
                 version: g.version,
             }
         })
-        .collect();
-    (entries, warnings)
+        .collect::<Vec<Entry>>();
+    warnings.extend(confusable_warnings(&entries));
+    Ok((entries, warnings))
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -747,7 +1013,7 @@ mod tests {
             rec("a", None, 2, 1.0, 10.0),
             rec("a", None, 3, 3.0, 30.0),
             rec("b", None, 4, 5.0, 50.0),
-        ]);
+        ]).unwrap();
         assert_eq!(
             r.statuses[0],
             Status::Superseded {
@@ -771,7 +1037,7 @@ mod tests {
             rec("a", task("t1"), 2, 1.0, 5.0),
             rec("a", task("t2"), 3, 2.0, 6.0),
             rec("a", None, 2, 3.0, 6.0),
-        ]);
+        ]).unwrap();
         let t = totals(&r, 0..3);
         assert_eq!((t.energy, t.runs), (Energy::kwh(3.0), 1));
         assert_eq!(t.duration, Duration::seconds(11.0));
@@ -787,7 +1053,7 @@ mod tests {
         let r = reconcile(vec![
             rec("a", task("t1"), 2, 1.0, 5.0),
             rec("a", task("t2"), 3, 2.0, 6.0),
-        ]);
+        ]).unwrap();
         let t = totals(&r, 0..2);
         assert_eq!((t.energy, t.runs), (Energy::kwh(3.0), 1));
     }
@@ -798,7 +1064,7 @@ mod tests {
         let r = reconcile(vec![
             rec("m", c("gpu"), 2, 1.0, 5.0),
             rec("m", c("cpu"), 3, 2.0, 6.0),
-        ]);
+        ]).unwrap();
         let t = totals(&r, 0..2);
         assert_eq!((t.energy, t.runs), (Energy::kwh(3.0), 1));
         assert!(r.warnings.is_empty());
@@ -808,7 +1074,7 @@ mod tests {
     fn records_without_energy_are_counted_and_flagged() {
         let mut card = rec("card", None, 1, 0.0, 0.0);
         card.energy = None;
-        let r = reconcile(vec![card, rec("b", None, 2, 2.0, 1.0)]);
+        let r = reconcile(vec![card, rec("b", None, 2, 2.0, 1.0)]).unwrap();
         let t = totals(&r, 0..2);
         assert_eq!(
             (t.energy, t.runs, t.runs_without_energy),
@@ -818,14 +1084,15 @@ mod tests {
 
     #[test]
     fn named_model_without_records_has_an_empty_entry() {
-        let mut r = reconcile(vec![]);
+        let mut r = reconcile(vec![]).unwrap();
         let (entries, _) = aggregate(
             &mut r,
             &Attribution {
                 model: Some("m".into()),
                 ..Attribution::default()
             },
-        );
+        )
+        .unwrap();
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].totals.runs, 0);
     }
@@ -838,8 +1105,8 @@ mod tests {
         b.version = Some("v2.1.0".into());
         let mut c = rec("c", None, 3, 1.0, 1.0);
         c.version = Some("latest".into());
-        let mut r = reconcile(vec![a, b, c]);
-        let (entries, warnings) = aggregate(&mut r, &Attribution::default());
+        let mut r = reconcile(vec![a, b, c]).unwrap();
+        let (entries, warnings) = aggregate(&mut r, &Attribution::default()).unwrap();
         let versions: Vec<_> = entries.iter().map(|e| e.version.clone()).collect();
         assert_eq!(
             versions,

@@ -27,10 +27,13 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use hashbrown::HashTable;
 
-use super::{Attribution, Contribution, Entry, Reconciled, Status, TotalsAcc, UNNAMED_MODEL};
+use super::evidence::{self, ConflictRule, Figures, Mismatch, Order, Unordered};
+use super::{
+    Attribution, Contribution, Entry, Reconciled, Rules, Status, TotalsAcc, UNNAMED_MODEL,
+};
 use crate::codes;
 use crate::diagnostic::Warning;
-use crate::error::Location;
+use crate::error::{Error, Location};
 use crate::ingest::Sink;
 use crate::ingest::stream::{Fold, Names, PlainRow, shard_of};
 use crate::intern::{Hashed, Interner};
@@ -57,7 +60,9 @@ const BLOCK: usize = 1 << 14;
 
 /// A place in the input (file index and line), as examples keep them.
 const LINE_BITS: u32 = 40;
-const PROFILE_MASK: u32 = (1 << 28) - 1;
+const PROFILE_MASK: u32 = (1 << 27) - 1;
+/// No row of the run has the largest of every figure (see `evidence::Tracker`).
+const CONFLICTED: u32 = 1 << 27;
 /// The slot's id is an index into the text ids.
 const TEXT_ID: u32 = 1 << 31;
 /// The run had more than one row.
@@ -67,29 +72,44 @@ const MOVED: u32 = 1 << 29;
 /// The run is among its shard's duplicate examples.
 const EXAMPLE: u32 = 1 << 28;
 
-/// One run's most complete row. 48 bytes: this is what memory is spent on. The file is the
-/// profile's.
+/// One run's latest row. 56 bytes: this is what memory is spent on. The file is the
+/// profile's. The id is two halves so that the slot is aligned to 8 bytes, not 16.
 #[derive(Clone, Copy)]
 #[repr(C)]
 struct Slot {
-    id: u128,
+    id: [u64; 2],
     energy: f64,
     emissions: f64,
     duration: f64,
+    /// When the run started (NaN: unknown), to tell a snapshot from another run.
+    start: f64,
     line: u32,
     /// Profile (low 28 bits) and flags.
     meta: u32,
 }
 
+fn halves(v: u128) -> [u64; 2] {
+    [(v >> 64) as u64, v as u64]
+}
+
 impl Slot {
+    fn id(&self) -> u128 {
+        (u128::from(self.id[0]) << 64) | u128::from(self.id[1])
+    }
+
+    fn figures(&self) -> Figures {
+        Figures {
+            energy: Some(self.energy),
+            emissions: self.emissions,
+            duration: Some(self.duration),
+            components: None,
+        }
+    }
+
     fn profile(&self) -> usize {
         (self.meta & PROFILE_MASK) as usize
     }
 
-    /// The order of completeness of [`super::reconcile`]: energy, then CO2e, then duration.
-    fn key(&self) -> (f64, f64, f64) {
-        (self.energy, self.emissions, self.duration)
-    }
 }
 
 /// What rows of one file share.
@@ -138,6 +158,22 @@ impl Profile {
             gpu: self.name(8),
             gpu_count: self.gpu_count,
         }
+    }
+
+    /// What does not change during a run, as [`evidence::identity`] lists it.
+    fn identity(&self) -> [(&'static str, Option<&str>); 9] {
+        let n = |i: usize| self.names[i].as_deref();
+        [
+            ("model", n(0)),
+            ("version", None),
+            ("CPU", n(7)),
+            ("GPU", n(8)),
+            ("country", n(2)),
+            ("country code", n(3)),
+            ("region", n(4)),
+            ("cloud provider", n(5)),
+            ("cloud region", n(6)),
+        ]
     }
 
     fn on_cloud(&self) -> bool {
@@ -204,6 +240,27 @@ struct Shard {
     superseded_rows: usize,
     /// The first [`DUPLICATE_EXAMPLES`] runs of this shard to have a second row.
     examples: Vec<Example>,
+    /// The first rows of this shard that disagree on what does not change during their run.
+    conflict: Option<ShardConflict>,
+    /// Per slot, the first two rows found not ordered: the run conflicts if, at the end, no row
+    /// has the largest of every figure (the slot is [`CONFLICTED`]).
+    pairs: HashMap<u32, (u64, u64, Unordered)>,
+}
+
+/// Why two rows of one run are not snapshots of it.
+#[derive(Clone)]
+enum Conflict {
+    Mismatch(Mismatch),
+    Unordered(Unordered),
+}
+
+/// Two rows of one run that are not snapshots of it: the run, where each is, and why.
+#[derive(Clone)]
+struct ShardConflict {
+    id: String,
+    first: u64,
+    second: u64,
+    kind: Conflict,
 }
 
 /// A run key being looked up.
@@ -233,9 +290,9 @@ impl Shard {
 
     fn slot_key(&self, s: &Slot) -> Key<'_> {
         if s.meta & TEXT_ID != 0 {
-            Key::Text(self.text_ids[s.id as usize].as_ref())
+            Key::Text(self.text_ids[s.id() as usize].as_ref())
         } else {
-            Key::Uuid(s.id)
+            Key::Uuid(s.id())
         }
     }
 
@@ -251,8 +308,8 @@ impl Shard {
             .find(hash, |&i| {
                 let s = self.slot(i as usize);
                 match (key, s.meta & TEXT_ID != 0) {
-                    (Key::Uuid(v), false) => s.id == v,
-                    (Key::Text(t), true) => self.text_ids[s.id as usize].as_ref() == t,
+                    (Key::Uuid(v), false) => s.id() == v,
+                    (Key::Text(t), true) => self.text_ids[s.id() as usize].as_ref() == t,
                     _ => false,
                 }
             })
@@ -260,8 +317,14 @@ impl Shard {
     }
 
     /// Fold one row into its run's slot. `at(profile, line)`: the place of a row, asked only for
-    /// the runs told as examples.
-    fn fold(&mut self, row: PlainRow, at: &dyn Fn(u32, u32) -> u64) {
+    /// the runs told as examples and for conflicts; `identity(a, b)`: how the rows of two
+    /// profiles disagree on what does not change during a run.
+    fn fold(
+        &mut self,
+        row: PlainRow,
+        at: &dyn Fn(u32, u32) -> u64,
+        identity: &dyn Fn(u32, u32) -> Option<Mismatch>,
+    ) {
         let Ok(line) = u32::try_from(row.line) else {
             self.overflow.push(row);
             return;
@@ -271,15 +334,43 @@ impl Shard {
             return;
         }
         let new = Slot {
-            id: 0,
+            id: [0, 0],
             energy: row.energy.value(),
             emissions: row.emissions.value(),
             duration: row.duration.value(),
+            start: row.start,
             line,
             meta: row.profile,
         };
         if let Some(i) = self.find(Key::from(&row.key), row.hash) {
             let old = self.slot(i);
+            let old_profile = old.meta & PROFILE_MASK;
+            // Rows of one run must be snapshots of it (see `super::evidence`).
+            let mismatch = if old_profile == row.profile {
+                None
+            } else {
+                identity(old_profile, row.profile)
+            }
+            .or_else(|| {
+                let known = |v: f64| (!v.is_nan()).then_some(v);
+                evidence::start_mismatch(
+                    known(old.start),
+                    known(new.start),
+                    old.duration.max(new.duration),
+                )
+            });
+            if let Some(m) = mismatch {
+                if self.conflict.is_none() {
+                    self.conflict = Some(ShardConflict {
+                        id: self.slot_id(&old),
+                        first: at(old_profile, old.line),
+                        second: at(row.profile, line),
+                        kind: Conflict::Mismatch(m),
+                    });
+                }
+                return;
+            }
+            let order = evidence::order(&old.figures(), &new.figures());
             self.superseded_rows += 1;
             let mut meta = old.meta;
             if meta & DUPLICATED == 0 {
@@ -287,7 +378,7 @@ impl Shard {
                 self.duplicated_runs += 1;
                 if self.examples.len() < DUPLICATE_EXAMPLES {
                     meta |= EXAMPLE;
-                    let first = at(old.meta & PROFILE_MASK, old.line);
+                    let first = at(old_profile, old.line);
                     self.examples.push(Example {
                         slot: i as u32,
                         first,
@@ -305,17 +396,37 @@ impl Shard {
                     e.places.push(at(row.profile, line));
                 }
             }
-            // Ties go to the row read last, as in `reconcile`.
-            let keep_old = old.key() > new.key();
+            // As `evidence::Tracker`: the slot holds the largest of each figure, and whether a
+            // row has them all.
+            if let Order::Unordered(u) = &order {
+                self.pairs.entry(i as u32).or_insert_with(|| {
+                    (at(old_profile, old.line), at(row.profile, line), u.clone())
+                });
+            }
+            let start = if old.start.is_nan() { new.start } else { old.start };
             let slot = self.slot_mut(i);
-            if keep_old {
-                slot.meta = meta;
-            } else {
-                *slot = Slot {
-                    id: old.id,
-                    meta: (meta & !PROFILE_MASK) | row.profile,
-                    ..new
-                };
+            match order {
+                Order::Earlier => slot.meta = meta,
+                // Ties go to the row read last, as in `reconcile`.
+                Order::Later => {
+                    *slot = Slot {
+                        id: old.id,
+                        meta: (meta & !PROFILE_MASK & !CONFLICTED) | row.profile,
+                        start,
+                        ..new
+                    };
+                }
+                Order::Unordered(_) => {
+                    *slot = Slot {
+                        id: old.id,
+                        meta: (meta & !PROFILE_MASK) | CONFLICTED | row.profile,
+                        energy: old.energy.max(new.energy),
+                        emissions: old.emissions.max(new.emissions),
+                        duration: old.duration.max(new.duration),
+                        start,
+                        ..new
+                    };
+                }
             }
             return;
         }
@@ -324,10 +435,10 @@ impl Shard {
             return;
         };
         let (id, meta) = match row.key {
-            RunKey::Uuid(v) => (v, row.profile),
+            RunKey::Uuid(v) => (halves(v), row.profile),
             RunKey::Text(t) => {
                 self.text_ids.push(t);
-                ((self.text_ids.len() - 1) as u128, row.profile | TEXT_ID)
+                (halves((self.text_ids.len() - 1) as u128), row.profile | TEXT_ID)
             }
         };
         if self.slots.is_multiple_of(BLOCK) {
@@ -347,9 +458,9 @@ impl Shard {
         self.index.insert_unique(row.hash, index, |&i| {
             let s = blocks[i as usize / BLOCK][i as usize % BLOCK];
             if s.meta & TEXT_ID != 0 {
-                run_key::hash_text(&text_ids[s.id as usize])
+                run_key::hash_text(&text_ids[s.id() as usize])
             } else {
-                run_key::hash_uuid(s.id)
+                run_key::hash_uuid(s.id())
             }
         });
     }
@@ -365,6 +476,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// The check's ledger, fed row by row (see the module documentation).
 pub struct Reducer {
+    rules: Rules,
     files: Vec<File>,
     current: Option<u32>,
     profiles: Mutex<Interner<Profile>>,
@@ -377,7 +489,15 @@ pub struct Reducer {
 
 impl Default for Reducer {
     fn default() -> Self {
+        Reducer::new(Rules::default())
+    }
+}
+
+impl Reducer {
+    /// An empty ledger that reconciles rows of one run under `rules`.
+    pub fn new(rules: Rules) -> Self {
         Reducer {
+            rules,
             files: Vec::new(),
             current: None,
             profiles: Mutex::default(),
@@ -412,9 +532,14 @@ impl Fold for Reducer {
             let file = lock(&self.profiles).get(profile).map_or(0, |p| p.file);
             (u64::from(file) << LINE_BITS) | u64::from(line)
         };
+        let identity = |a: u32, b: u32| -> Option<Mismatch> {
+            let profiles = lock(&self.profiles);
+            let (a, b) = (profiles.get(a)?, profiles.get(b)?);
+            evidence::mismatch(&a.identity(), &b.identity())
+        };
         let mut shard = lock(shard);
         for row in rows {
-            shard.fold(row, &at);
+            shard.fold(row, &at, &identity);
         }
     }
 }
@@ -428,8 +553,10 @@ struct Folded {
 }
 
 impl Reducer {
-    /// Reconcile, attribute and total: the ledger entries and the judgements made.
-    pub fn finish(self, attribution: &Attribution) -> (Vec<Entry>, Vec<Warning>) {
+    /// Reconcile, attribute and total: the ledger entries and the judgements made. Rows of one
+    /// run that are not snapshots of it are refused here (the first of them in file order).
+    pub fn finish(self, attribution: &Attribution) -> Result<(Vec<Entry>, Vec<Warning>), Error> {
+        let rules = self.rules;
         let mut full = self.full;
         let mut folded = Folded {
             files: self.files,
@@ -487,8 +614,17 @@ impl Reducer {
                 )
             });
         }
+        folded.refuse_conflicts(rules)?;
+        for p in &folded.profiles {
+            if let Some(model) = p.model() {
+                super::checked_name(model, &Location::file(&folded.files[p.file as usize].path))?;
+            }
+        }
         let mut warnings = folded.duplicate_warnings();
-        let mut reconciled = super::reconcile(full);
+        if rules.conflicts == ConflictRule::CountLarger {
+            warnings.extend(folded.larger_warnings());
+        }
+        let mut reconciled = super::reconcile_with(full, rules)?;
         warnings.append(&mut reconciled.warnings);
 
         // Per profile: the sums of its slots.
@@ -503,7 +639,7 @@ impl Reducer {
         for s in &mut sums {
             s.total();
         }
-        let (mut groups, more) = super::group(&mut reconciled, attribution);
+        let (mut groups, more) = super::group(&mut reconciled, attribution)?;
         warnings.extend(more);
         let mut by_key: HashMap<(String, Option<semver::Version>), usize> = groups
             .iter()
@@ -514,12 +650,11 @@ impl Reducer {
         for (p, profile) in folded.profiles.iter().enumerate() {
             // A profile whose rows were all superseded still names its model, as in `aggregate`
             // (which groups every record, counted or not).
-            let model = attribution
-                .model
-                .as_deref()
-                .or(profile.model())
-                .unwrap_or(UNNAMED_MODEL)
-                .to_owned();
+            let model = match (&attribution.model, profile.model()) {
+                (Some(m), _) => m.clone(),
+                (None, Some(m)) => crate::names::normalize(m).unwrap_or_else(|_| m.to_owned()),
+                (None, None) => UNNAMED_MODEL.to_owned(),
+            };
             let key = (model, attribution.version.clone());
             let g = *by_key.entry(key.clone()).or_insert_with(|| {
                 groups.push(super::Group {
@@ -538,7 +673,8 @@ impl Reducer {
             .map(|(g, profiles)| folded.entry(g, &profiles, &sums, &reconciled, attribution))
             .collect();
         entries.sort_by(|a, b| (&a.model, &a.version).cmp(&(&b.model, &b.version)));
-        (entries, warnings)
+        warnings.extend(super::confusable_warnings(&entries));
+        Ok((entries, warnings))
     }
 }
 
@@ -745,6 +881,80 @@ impl Folded {
         out
     }
 
+    /// The runs no row of which has the largest of every figure, in the order of the row that
+    /// made the conflict.
+    fn unordered(&self) -> Vec<ShardConflict> {
+        let mut out: Vec<ShardConflict> = self
+            .shards
+            .iter()
+            .flat_map(|shard| {
+                shard.pairs.iter().filter_map(move |(&i, (a, b, u))| {
+                    let s = shard.slot(i as usize);
+                    (s.meta & CONFLICTED != 0).then(|| ShardConflict {
+                        id: shard.slot_id(&s),
+                        first: *a,
+                        second: *b,
+                        kind: Conflict::Unordered(u.clone()),
+                    })
+                })
+            })
+            .collect();
+        out.sort_by_key(|c| (c.second, c.first));
+        out
+    }
+
+    /// The first pair of rows (by the place of the second) that are not snapshots of their run,
+    /// as an error: rows that disagree on the run's identity, and (under `refuse`) runs whose
+    /// largest figures no one row has.
+    fn refuse_conflicts(&self, rules: Rules) -> Result<(), Error> {
+        let mut all: Vec<ShardConflict> = self
+            .shards
+            .iter()
+            .filter_map(|s| s.conflict.clone())
+            .collect();
+        if rules.conflicts == ConflictRule::Refuse {
+            all.extend(self.unordered().into_iter().take(1));
+        }
+        let Some(c) = all.into_iter().min_by_key(|c| (c.second, c.first)) else {
+            return Ok(());
+        };
+        let (first, second) = (self.place_of(c.first), self.place_of(c.second));
+        Err(match &c.kind {
+            Conflict::Mismatch(m) => super::mismatch_error(&c.id, &first, &second, m),
+            Conflict::Unordered(u) => super::unordered_error(&c.id, &first, &second, u),
+        })
+    }
+
+    /// The runs counted at the larger of each figure (`count-larger`): the first ones told, then
+    /// a count.
+    fn larger_warnings(&self) -> Vec<Warning> {
+        let all = self.unordered();
+        let mut out: Vec<Warning> = all
+            .iter()
+            .take(DUPLICATE_EXAMPLES)
+            .filter_map(|c| match &c.kind {
+                Conflict::Unordered(u) => Some(super::counted_larger(
+                    &c.id,
+                    &self.place_of(c.first),
+                    &self.place_of(c.second),
+                    u,
+                )),
+                Conflict::Mismatch(_) => None,
+            })
+            .collect();
+        if all.len() > out.len() {
+            out.push(Warning::general(
+                codes::CONFLICTING_EVIDENCE,
+                format!(
+                    "{} runs had rows that are not snapshots of one run and were counted at the larger of each figure; the first {} are listed above",
+                    all.len(),
+                    out.len()
+                ),
+            ));
+        }
+        out
+    }
+
     fn duplicate_warnings(&self) -> Vec<Warning> {
         // The first runs to have a second row: each shard kept its first ones, so the first of
         // all are among them. Told in the order the runs first appear.
@@ -917,7 +1127,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_slot_is_48_bytes() {
-        assert_eq!(std::mem::size_of::<Slot>(), 48);
+    fn a_slot_is_56_bytes() {
+        assert_eq!(std::mem::size_of::<Slot>(), 56);
     }
 }

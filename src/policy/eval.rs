@@ -257,21 +257,47 @@ fn evaluate(
     match budget {
         None => {
             if entry.totals.runs > 0 {
-                let needs_version = version.is_none()
-                    && ctx
-                        .policy
-                        .budgets
+                let own: Vec<&crate::policy::Budget> = ctx
+                    .policy
+                    .budgets
+                    .iter()
+                    .filter(|b| b.model.matches(&entry.model))
+                    .collect();
+                if let Some(first) = own.first() {
+                    // The model has budgets, but none for this version: a gate must not pass
+                    // because a version slipped between the ranges.
+                    let ranges: Vec<String> = own
                         .iter()
-                        .any(|b| b.model.matches(&entry.model) && b.versions.is_some());
-                let message = if needs_version {
-                    format!(
-                        "no budget applies to {}: its budgets name versions; pass --model-version",
-                        entry.model
-                    )
+                        .filter_map(|b| b.versions_text.clone())
+                        .map(|v| format!("`{v}`"))
+                        .collect();
+                    let message = match &version {
+                        Some(v) => format!(
+                            "{} has budgets, but none covers version {v} (they cover {}): nothing to check it against",
+                            entry.model,
+                            ranges.join(", ")
+                        ),
+                        None => format!(
+                            "{} has budgets only for some versions ({}) and the check names no version: pass --model-version",
+                            entry.model,
+                            ranges.join(", ")
+                        ),
+                    };
+                    let severity = match ctx.policy.uncovered_versions {
+                        crate::policy::model::UncoveredRule::Fail => Severity::Fail,
+                        crate::policy::model::UncoveredRule::Warn => Severity::Warn,
+                    };
+                    findings.push(Finding {
+                        source: Some(first.origin.clone()),
+                        ..Finding::plain(codes::UNCOVERED_VERSION, severity, message)
+                    });
                 } else {
-                    format!("no budget applies to {}", entry.model)
-                };
-                findings.push(Finding::plain(codes::NO_BUDGET, Severity::Warn, message));
+                    findings.push(Finding::plain(
+                        codes::NO_BUDGET,
+                        Severity::Warn,
+                        format!("no budget applies to {}", entry.model),
+                    ));
+                }
             }
         }
         Some(budget) if entry.totals.runs == 0 => {
@@ -786,7 +812,7 @@ fn exception_applies(e: &Exception, entry: &Entry, f: &Finding) -> bool {
     e.model.matches(&entry.model)
         && match (&e.versions, &entry.version) {
             (None, _) => true,
-            (Some(req), Some(v)) => req.matches(v),
+            (Some(req), Some(v)) => crate::policy::validate::version_matches(req, v),
             (Some(_), None) => false,
         }
         && e.code == f.code

@@ -27,6 +27,26 @@ pub struct PolicyFile {
     /// Approved, expiring exceptions: a matching failure becomes `waived`.
     #[serde(default)]
     pub exceptions: Vec<RawException>,
+    /// Rows of one run that are not snapshots of it (one figure rises while another falls):
+    /// `refuse` them (exit 2, the default) or `count-larger` (the larger of each figure is
+    /// counted, never the smaller). Rows that disagree on the model, version, hardware, place or
+    /// start of the run are refused either way. With several policy files, `refuse` wins.
+    pub conflicting_evidence: Option<crate::ledger::ConflictRule>,
+    /// A model that has budgets, checked at a version none of them covers (or with no version
+    /// when all of them name versions): `fail` (the default) or `warn`. With several policy
+    /// files, `fail` wins.
+    pub uncovered_versions: Option<UncoveredRule>,
+}
+
+/// What a check of a version that no budget of its model covers does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum UncoveredRule {
+    /// Fail closed (`uncovered-version`, exit 1): the default.
+    #[default]
+    Fail,
+    /// Report it as a warning.
+    Warn,
 }
 
 /// An exception to a rule for some model versions, with who approved it and until when.

@@ -31,8 +31,12 @@ pub enum ModelPattern {
 }
 
 impl ModelPattern {
-    /// An exact name, or a glob when the text has `* ? [ {`.
+    /// An exact name, or a glob when the text has `* ? [ {`; normalized as model names are
+    /// ([`crate::names`]).
     pub fn parse(text: &str) -> Result<ModelPattern, String> {
+        let text = &crate::names::normalize(text).map_err(|bad| {
+            format!("`model` cannot be used: {bad}; write it without invisible or control characters")
+        })?;
         if text.trim().is_empty() {
             return Err(
                 "`model` is empty: give a model name or a glob such as `text-*`".to_owned(),
@@ -137,10 +141,30 @@ impl Budget {
         self.model.matches(model)
             && match (&self.versions, version) {
                 (None, _) => true,
-                (Some(req), Some(v)) => req.matches(v),
+                (Some(req), Some(v)) => version_matches(req, v),
                 (Some(_), None) => false,
             }
     }
+}
+
+/// Whether `version` satisfies `req`. A prerelease (`2.1.0-rc.1`) is matched as semver's Cargo
+/// rules match it, and also as the release it leads to (`2.1.0`): release candidates are what
+/// gets promoted, so they answer to their release's budget (Cargo's rules alone match a
+/// prerelease only against a comparator naming the same `major.minor.patch` with a prerelease,
+/// so `>=2.0.0, <3.0.0` would not cover `2.1.0-rc.1` and no budget would apply).
+pub fn version_matches(req: &VersionReq, version: &Version) -> bool {
+    if req.matches(version) {
+        return true;
+    }
+    if version.pre.is_empty() {
+        return false;
+    }
+    let release = Version {
+        pre: semver::Prerelease::EMPTY,
+        build: semver::BuildMetadata::EMPTY,
+        ..version.clone()
+    };
+    req.matches(&release)
 }
 
 /// A checked policy: budgets of every file, in file order then budget order.
@@ -154,6 +178,19 @@ pub struct Policy {
     pub overrides: Overrides,
     /// Exceptions of every file.
     pub exceptions: Vec<super::rules::Exception>,
+    /// Rows of one run that are not snapshots of it: refused or counted at their larger figures.
+    pub conflicting_evidence: crate::ledger::ConflictRule,
+    /// A model with budgets checked at a version none covers: fail or warn.
+    pub uncovered_versions: super::model::UncoveredRule,
+}
+
+impl Policy {
+    /// How the ledger reconciles rows of one run under this policy.
+    pub fn ledger_rules(&self) -> crate::ledger::Rules {
+        crate::ledger::Rules {
+            conflicts: self.conflicting_evidence,
+        }
+    }
 }
 
 /// A checked policy and the lints found while checking it.
@@ -245,10 +282,26 @@ pub fn from_texts(
     mut problems: Vec<Problem>,
 ) -> Result<Loaded, Error> {
     let mut loaded = Loaded::default();
+    let mut conflicts: Option<crate::ledger::ConflictRule> = None;
+    let mut uncovered: Option<super::model::UncoveredRule> = None;
     for (file, text) in texts {
         {
             match parse_policy(&file, &text) {
-                Ok((budgets, o, exceptions)) => {
+                Ok((budgets, o, exceptions, settings)) => {
+                    // Several files: what one sets stands unless another is stricter.
+                    if let Some(rule) = settings.conflicting_evidence {
+                        conflicts = Some(conflicts.map_or(rule, |c: crate::ledger::ConflictRule| {
+                            c.strictest(rule)
+                        }));
+                    }
+                    if let Some(rule) = settings.uncovered_versions {
+                        uncovered = Some(match uncovered {
+                            Some(super::model::UncoveredRule::Fail) => {
+                                super::model::UncoveredRule::Fail
+                            }
+                            _ => rule,
+                        });
+                    }
                     loaded.policy.files.push(file);
                     loaded.policy.budgets.extend(budgets);
                     loaded.policy.exceptions.extend(exceptions);
@@ -269,6 +322,8 @@ pub fn from_texts(
     if !problems.is_empty() {
         return Err(Error::Policy(problems));
     }
+    loaded.policy.conflicting_evidence = conflicts.unwrap_or_default();
+    loaded.policy.uncovered_versions = uncovered.unwrap_or_default();
     loaded.warnings = lint(&loaded.policy);
     Ok(loaded)
 }
@@ -278,11 +333,20 @@ pub fn parse_file(file: &Path, text: &str) -> Result<Vec<Budget>, Vec<Problem>> 
     parse_policy(file, text).map(|(budgets, ..)| budgets)
 }
 
+/// The file-wide settings of one policy file, as written (`None`: not set).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Settings {
+    /// `conflicting-evidence`.
+    pub conflicting_evidence: Option<crate::ledger::ConflictRule>,
+    /// `uncovered-versions`.
+    pub uncovered_versions: Option<super::model::UncoveredRule>,
+}
+
 /// Parse and validate one policy file's text: its budgets and its reference overrides.
 pub fn parse_policy(
     file: &Path,
     text: &str,
-) -> Result<(Vec<Budget>, Overrides, Vec<super::rules::Exception>), Vec<Problem>> {
+) -> Result<(Vec<Budget>, Overrides, Vec<super::rules::Exception>, Settings), Vec<Problem>> {
     if text.trim().is_empty() {
         return Err(vec![
             Problem::new(Location::file(file), "policy file is empty")
@@ -316,8 +380,12 @@ pub fn parse_policy(
         None => Overrides::default(),
     };
     let exceptions = super::rules::exceptions(file, &spans, &raw.exceptions, &mut problems);
+    let settings = Settings {
+        conflicting_evidence: raw.conflicting_evidence,
+        uncovered_versions: raw.uncovered_versions,
+    };
     if problems.is_empty() {
-        Ok((budgets, overrides, exceptions))
+        Ok((budgets, overrides, exceptions, settings))
     } else {
         Err(problems)
     }
@@ -719,6 +787,71 @@ pub fn lint(policy: &Policy) -> Vec<Warning> {
             ));
         }
     }
+    warnings.extend(uncovered_lint(policy));
+    warnings
+}
+
+/// Models whose budgets all name versions: a check of any other version (or of none) has no
+/// budget, which fails closed (`uncovered-version`) unless the policy says `warn`. One warning
+/// per model pattern, at its first budget.
+fn uncovered_lint(policy: &Policy) -> Vec<Warning> {
+    let catch_all: Vec<&ModelPattern> = policy
+        .budgets
+        .iter()
+        .filter(|b| b.versions.is_none())
+        .map(|b| &b.model)
+        .collect();
+    let exact: std::collections::HashSet<&str> = catch_all
+        .iter()
+        .filter_map(|m| match m {
+            ModelPattern::Exact(n) => Some(n.as_str()),
+            ModelPattern::Glob(..) => None,
+        })
+        .collect();
+    let globs: Vec<&ModelPattern> = catch_all
+        .iter()
+        .copied()
+        .filter(|m| matches!(m, ModelPattern::Glob(..)))
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    let mut ranges: std::collections::HashMap<&str, Vec<&str>> = std::collections::HashMap::new();
+    for b in &policy.budgets {
+        if let Some(v) = &b.versions_text {
+            ranges.entry(b.model.as_str()).or_default().push(v);
+        }
+    }
+    let mut warnings = Vec::new();
+    for b in policy.budgets.iter().filter(|b| b.versions.is_some()) {
+        let name = b.model.as_str();
+        if !seen.insert(name) {
+            continue;
+        }
+        let covered = exact.contains(name)
+            || globs.iter().any(|g| match (g, &b.model) {
+                (ModelPattern::Glob(_, m), ModelPattern::Exact(n)) => m.is_match(n),
+                (ModelPattern::Glob(a, _), ModelPattern::Glob(c, _)) => a == "*" || a == c,
+                _ => false,
+            });
+        if covered {
+            continue;
+        }
+        let listed: Vec<String> = ranges
+            .get(name)
+            .map(|r| r.iter().map(|v| format!("`{v}`")).collect())
+            .unwrap_or_default();
+        warnings.push(Warning::at(
+            codes::UNCOVERED_VERSION,
+            b.origin.clone(),
+            format!(
+                "budgets for `{name}` cover only versions {}: a check of another version, or without --model-version, has no budget and {} (`uncovered-version`); add a budget without `versions:` to cover the rest",
+                listed.join(", "),
+                match policy.uncovered_versions {
+                    super::model::UncoveredRule::Fail => "fails",
+                    super::model::UncoveredRule::Warn => "warns",
+                }
+            ),
+        ));
+    }
     warnings
 }
 
@@ -893,11 +1026,15 @@ mod tests {
         let policy = Policy {
             files: vec![],
             budgets,
-            overrides: Overrides::default(),
-            exceptions: Vec::new(),
+            ..Policy::default()
         };
         let lints: Vec<String> = lint(&policy).iter().map(|w| w.to_string()).collect();
-        assert_eq!(lints.len(), 2, "{lints:#?}");
+        assert_eq!(lints.len(), 3, "{lints:#?}");
+        assert!(
+            lints[2].contains("budgets for `other` cover only versions `>=3.0.0, <2.0.0`, `>=1.0.0`"),
+            "{}",
+            lints[2]
+        );
         assert!(lints[0].starts_with("p.yaml:5:12: budget for `text-gen` can never apply: the budget at p.yaml:3:12 matches first"), "{}", lints[0]);
         assert!(
             lints[1].contains("no version satisfies `>=3.0.0, <2.0.0`"),

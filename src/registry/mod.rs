@@ -225,8 +225,8 @@ fn subject_of(
                 record.source.clone(),
                 "no emissions log among the run's artifacts: its totals are the carbon_gate.* metrics `carbon-gate record` logged",
             ));
-            let mut reconciled = ledger::reconcile(vec![*record]);
-            let (entries, more) = ledger::aggregate(&mut reconciled, attribution);
+            let mut reconciled = ledger::reconcile_with(vec![*record], attribution.rules)?;
+            let (entries, more) = ledger::aggregate(&mut reconciled, attribution)?;
             warnings.extend(more);
             entries
         }
@@ -403,6 +403,7 @@ async fn promote_with(
         model: Some(name.clone()),
         version: semver.clone(),
         phase: args.input.phase,
+        rules: loaded.policy.ledger_rules(),
     };
     let entry = subject_of(
         evidence,
@@ -422,7 +423,17 @@ async fn promote_with(
         kind: None,
     };
     let baseline = match holder.as_ref().filter(|h| h.version != mv.version) {
-        Some(h) => baseline_of(client, h, args, &mut inputs, &mut warnings).await?,
+        Some(h) => {
+            baseline_of(
+                client,
+                h,
+                args,
+                loaded.policy.ledger_rules(),
+                &mut inputs,
+                &mut warnings,
+            )
+            .await?
+        }
         None => None,
     };
     let groups = vec![GroupInput {
@@ -559,6 +570,7 @@ async fn baseline_of(
     client: &Mlflow,
     holder: &ModelVersion,
     args: &PromoteArgs,
+    rules: ledger::Rules,
     inputs: &mut Vec<ingest::InputFile>,
     warnings: &mut Vec<Warning>,
 ) -> Result<Option<BaselineInput>, Error> {
@@ -610,6 +622,7 @@ async fn baseline_of(
         model: Some(holder.name.clone()),
         version: semver,
         phase: args.input.phase,
+        rules,
     };
     let entry = subject_of(evidence, &args.input, &attribution, inputs, warnings)?;
     let mut metrics = quality_metrics(run.as_ref());
@@ -661,7 +674,7 @@ async fn record_with(args: &RecordArgs, client: &Mlflow) -> Result<Outcome, Erro
         },
     )?;
     crate::record::check_plausible(&records)?;
-    let reconciled = ledger::reconcile(records);
+    let reconciled = ledger::reconcile(records)?;
     let counted: Vec<usize> = (0..reconciled.records.len()).collect();
     let totals = ledger::totals(&reconciled, counted);
     let counted_records: Vec<&RunRecord> = reconciled
