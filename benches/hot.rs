@@ -92,7 +92,11 @@ fn parse(c: &mut Criterion) {
                     &mut reducer,
                     &mut warnings,
                 )
-                .map(|_| reducer.finish(&Attribution::default()).map(|(e, _)| e.len()))
+                .map(|_| {
+                    reducer
+                        .finish(&Attribution::default())
+                        .map(|(e, _)| e.len())
+                })
             })
         });
     }

@@ -242,7 +242,9 @@ fn parse_intensity(text: &str) -> Result<crate::units::Intensity, String> {
 /// A model name as the ledger compares it (trimmed, NFC; no invisible or control characters).
 fn parse_model_name(s: &str) -> Result<String, String> {
     crate::names::normalize(s).map_err(|bad| {
-        format!("model name cannot be used: {bad}; write it without invisible or control characters")
+        format!(
+            "model name cannot be used: {bad}; write it without invisible or control characters"
+        )
     })
 }
 

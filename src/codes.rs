@@ -43,7 +43,7 @@ pub const CODECARBON_SHIFTED_ROW: &str = "codecarbon-shifted-row";
 pub const CODECARBON_MIXED_LAYOUT_ROW: &str = "codecarbon-mixed-layout-row";
 /// Ingest: a header with the needed columns but not one of the released layouts.
 pub const CODECARBON_UNKNOWN_LAYOUT: &str = "codecarbon-unknown-layout";
-/// Ingest: several rows carry the same run id; the most complete one was counted.
+/// Ingest: several rows carry the same run id (snapshots of one run); the latest was counted.
 pub const DUPLICATE_RUN: &str = "duplicate-run";
 /// Ingest: rows of one run that are not snapshots of each other were counted at the larger of
 /// each figure (policy `conflicting-evidence: count-larger`; by default they are refused).

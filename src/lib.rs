@@ -173,6 +173,7 @@ fn read_entries(
         let (inputs, mut warnings) = ingest::ingest_into(logs, &options, &mut reducer)?;
         let (entries, more) = reducer.finish(attribution)?;
         warnings.extend(more);
+        refuse_no_runs(logs, &entries)?;
         return Ok(Read {
             entries,
             records: Vec::new(),
@@ -186,12 +187,37 @@ fn read_entries(
     warnings.extend(reconciled.warnings.iter().cloned());
     let (entries, more) = ledger::aggregate(&mut reconciled, attribution)?;
     warnings.extend(more);
+    refuse_no_runs(logs, &entries)?;
     Ok(Read {
         entries,
         records: reconciled.records,
         inputs: ingested.files,
         warnings,
     })
+}
+
+/// Logs that hold no run at all are no evidence: a gate must not pass on them (a CSV with only
+/// its header, a log cut before its first row).
+fn refuse_no_runs(logs: &[std::path::PathBuf], entries: &[ledger::Entry]) -> Result<(), Error> {
+    if entries.iter().any(|e| e.totals.runs > 0) {
+        return Ok(());
+    }
+    let named: Vec<String> = logs.iter().map(|p| display_path(p)).collect();
+    let at = logs
+        .first()
+        .map_or_else(|| error::Location::file("<logs>"), error::Location::file);
+    Err(Error::input(
+        error::Problem::new(
+            at,
+            format!(
+                "no runs found in {}: the logs hold no run to check (a header without rows, or a log cut before its first row)",
+                named.join(", ")
+            ),
+        )
+        .with_help(
+            "point at the logs the training or inference job wrote after it ran; a gate does not pass on no evidence",
+        ),
+    ))
 }
 
 /// Metrics from a file (if any) over the metrics the entry's records carry.

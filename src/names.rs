@@ -189,10 +189,17 @@ mod tests {
     #[test]
     fn look_alikes_are_grouped() {
         let groups = confusable(["m", "M", "\u{43c}", "other", "m"]);
-        assert_eq!(groups, vec![vec!["M".to_owned(), "m".into(), "\u{43c}".into()]]);
+        assert_eq!(
+            groups,
+            vec![vec!["M".to_owned(), "m".into(), "\u{43c}".into()]]
+        );
         assert_eq!(
             confusable(["model-1", "model-l", "model-I"]),
-            vec![vec!["model-1".to_owned(), "model-I".into(), "model-l".into()]]
+            vec![vec![
+                "model-1".to_owned(),
+                "model-I".into(),
+                "model-l".into()
+            ]]
         );
         assert!(confusable(["text-gen", "text-gen-distilled", "text-gen-v2"]).is_empty());
     }

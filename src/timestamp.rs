@@ -58,9 +58,14 @@ pub fn seconds(text: &str) -> Option<f64> {
     }
     let offset = match rest {
         [] | [b'Z'] | [b'z'] => 0,
-        [sign @ (b'+' | b'-'), hh1, hh2, b':', mm1, mm2] | [sign @ (b'+' | b'-'), hh1, hh2, mm1, mm2] => {
+        [sign @ (b'+' | b'-'), hh1, hh2, b':', mm1, mm2]
+        | [sign @ (b'+' | b'-'), hh1, hh2, mm1, mm2] => {
             let minutes = digits(&[*hh1, *hh2])? * 60 + digits(&[*mm1, *mm2])?;
-            if *sign == b'+' { minutes * 60 } else { -minutes * 60 }
+            if *sign == b'+' {
+                minutes * 60
+            } else {
+                -minutes * 60
+            }
         }
         _ => return None,
     };
@@ -103,7 +108,13 @@ mod tests {
         assert_eq!(seconds("2026-11-28T18:23:02.5"), Some(1_795_890_182.5));
         assert_eq!(seconds("2026-11-28T19:23:02+01:00"), Some(1_795_890_182.0));
         assert_eq!(seconds("2026-11-28T18:23:02Z"), Some(1_795_890_182.0));
-        for bad in ["", "2026", "2026-13-01T00:00:00", "2026-11-28T18:23", "x026-11-28T18:23:02"] {
+        for bad in [
+            "",
+            "2026",
+            "2026-13-01T00:00:00",
+            "2026-11-28T18:23",
+            "x026-11-28T18:23:02",
+        ] {
             assert_eq!(seconds(bad), None, "{bad}");
         }
     }

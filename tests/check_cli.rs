@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{bin, check_json, fixture, run, run_json, write};
+use common::{bin, check_json, fixture, run, write};
 
 const EXAMPLE: &[&str] = &[
     "check",
@@ -98,36 +98,30 @@ fn json_findings_carry_measured_limit_and_unit() {
 }
 
 #[test]
-fn a_named_model_without_runs_fails_closed() {
+fn logs_without_runs_are_no_evidence() {
     let tmp = tempfile::tempdir().unwrap();
     let policy = write(
         tmp.path(),
         "p.yaml",
         "version: 1\nbudgets:\n  - model: vision\n    limits: { co2e: { fail: \"1 kg\" } }\n",
     );
-    // A log with a header and no rows: the model named on the command line has no data.
+    // A log with a header and no rows: nothing to check, which is not a pass (it was exit 1,
+    // `no-data-for-budget`, for a named model, and "PASS: 0 models" without one).
     let log = write(
         tmp.path(),
         "emissions.csv",
         "timestamp,project_name,run_id,duration,emissions,energy_consumed\n",
     );
-    let report = run_json(
-        &[
-            "check",
-            "--policy",
-            policy.to_str().unwrap(),
-            "--model",
-            "vision",
-            "--format",
-            "json",
-            log.to_str().unwrap(),
-        ],
-        1,
-    );
-    assert_eq!(
-        report["models"][0]["findings"][0]["code"],
-        "no-data-for-budget"
-    );
+    for named in [true, false] {
+        let mut args = vec!["check", "--policy", policy.to_str().unwrap()];
+        if named {
+            args.extend(["--model", "vision"]);
+        }
+        args.push(log.to_str().unwrap());
+        let (code, _, stderr) = run(&args);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains("no runs found in"), "{stderr}");
+    }
 }
 
 #[test]

@@ -176,18 +176,20 @@ fn row() -> impl Strategy<Value = Row> {
         proptest::bool::weighted(0.9),
     )
         .prop_map(
-            |(run, id_kind, project, place, energy, ratio, duration, file, quoted, consistent)| Row {
-                run,
-                // A run keeps its kind of id, so that its rows share one.
-                id_kind: id_kind.min(run % 4),
-                project,
-                place,
-                energy,
-                ratio,
-                duration,
-                file,
-                quoted,
-                consistent,
+            |(run, id_kind, project, place, energy, ratio, duration, file, quoted, consistent)| {
+                Row {
+                    run,
+                    // A run keeps its kind of id, so that its rows share one.
+                    id_kind: id_kind.min(run % 4),
+                    project,
+                    place,
+                    energy,
+                    ratio,
+                    duration,
+                    file,
+                    quoted,
+                    consistent,
+                }
             },
         )
 }

@@ -574,6 +574,18 @@ impl Header {
                 ),
             ));
         };
+        if (0..first.len())
+            .filter_map(|i| first.get(i))
+            .any(|c| c.trim().contains('\r'))
+        {
+            return Err(Error::input(
+                Problem::new(
+                    Location::line(file, 1),
+                    "the header runs into the rows: the file's lines end in a carriage return alone (classic Mac OS line ends), so the whole file reads as one line",
+                )
+                .with_help("convert the file to LF (or CRLF) line ends, e.g. `tr '\\r' '\\n'`; CodeCarbon writes LF or CRLF"),
+            ));
+        }
         let names: Vec<String> = (0..first.len())
             .filter_map(|i| first.get(i))
             .map(|c| c.trim().to_owned())

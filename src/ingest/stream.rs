@@ -985,10 +985,7 @@ mod tests {
             n += 1;
             match n % 1000 {
                 // Run r{n} is also in plain rows (n = 2n, 2n + 1): an earlier snapshot of it.
-                7 => text.push_str(&format!(
-                    "\"2026\n01\",\"p{}\",r{n},1,1e-3,1\r\n",
-                    n % 3
-                )),
+                7 => text.push_str(&format!("\"2026\n01\",\"p{}\",r{n},1,1e-3,1\r\n", n % 3)),
                 8 => text.push_str("2026,p,,1,2,3\n"),
                 // Two snapshots of each run r{n / 2}.
                 _ => text.push_str(&format!(

@@ -26,7 +26,9 @@ use serde::{Deserialize, Serialize};
 use crate::record::{Format, RunRecord};
 
 /// What the ledger does with rows of one run whose figures are not ordered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum ConflictRule {
     /// Refuse them: exit 2 naming both rows (the default).
@@ -386,7 +388,10 @@ mod tests {
         };
         assert_eq!(u.rises.0, "energy");
         assert_eq!(u.falls.0, "CO2e");
-        assert!(u.to_string().contains("CO2e falls (0.5 kg → 0.0001 kg)"), "{u}");
+        assert!(
+            u.to_string().contains("CO2e falls (0.5 kg → 0.0001 kg)"),
+            "{u}"
+        );
     }
 
     #[test]

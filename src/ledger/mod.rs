@@ -27,10 +27,10 @@ use serde::Serialize;
 use crate::codes;
 use crate::diagnostic::Warning;
 use crate::error::{Error, Location, Problem};
-pub use evidence::ConflictRule;
-use evidence::Figures;
 use crate::record::{Format, Part, Phase, RunRecord};
 use crate::units::{Duration, Energy, ExactSum, Intensity, Mass};
+pub use evidence::ConflictRule;
+use evidence::Figures;
 
 /// Whether a record is counted, and if not, why.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -285,7 +285,8 @@ pub fn reconcile_with(mut records: Vec<RunRecord>, rules: Rules) -> Result<Recon
                         ..task_sum
                     },
                 );
-                if let Some((figure, run_value, sum_value)) = evidence::shortfall(&sum_part, &run_part)
+                if let Some((figure, run_value, sum_value)) =
+                    evidence::shortfall(&sum_part, &run_part)
                 {
                     let described = format!(
                         "its {figure} is {} while its tasks ({}) add up to {}",
@@ -899,9 +900,10 @@ pub fn group(
     }
     let mut by_model: BTreeMap<Key, Vec<usize>> = BTreeMap::new();
     for ((model, version), records) in grouped {
-        let at = records
-            .first()
-            .map_or_else(|| Location::file("--model"), |&i| reconciled.records[i].source.clone());
+        let at = records.first().map_or_else(
+            || Location::file("--model"),
+            |&i| reconciled.records[i].source.clone(),
+        );
         let name = checked_name(model, &at)?;
         // Names that differ only in spacing or composition are one model.
         by_model.entry((name, version)).or_default().extend(records);
@@ -1013,7 +1015,8 @@ mod tests {
             rec("a", None, 2, 1.0, 10.0),
             rec("a", None, 3, 3.0, 30.0),
             rec("b", None, 4, 5.0, 50.0),
-        ]).unwrap();
+        ])
+        .unwrap();
         assert_eq!(
             r.statuses[0],
             Status::Superseded {
@@ -1037,7 +1040,8 @@ mod tests {
             rec("a", task("t1"), 2, 1.0, 5.0),
             rec("a", task("t2"), 3, 2.0, 6.0),
             rec("a", None, 2, 3.0, 6.0),
-        ]).unwrap();
+        ])
+        .unwrap();
         let t = totals(&r, 0..3);
         assert_eq!((t.energy, t.runs), (Energy::kwh(3.0), 1));
         assert_eq!(t.duration, Duration::seconds(11.0));
@@ -1053,7 +1057,8 @@ mod tests {
         let r = reconcile(vec![
             rec("a", task("t1"), 2, 1.0, 5.0),
             rec("a", task("t2"), 3, 2.0, 6.0),
-        ]).unwrap();
+        ])
+        .unwrap();
         let t = totals(&r, 0..2);
         assert_eq!((t.energy, t.runs), (Energy::kwh(3.0), 1));
     }
@@ -1064,7 +1069,8 @@ mod tests {
         let r = reconcile(vec![
             rec("m", c("gpu"), 2, 1.0, 5.0),
             rec("m", c("cpu"), 3, 2.0, 6.0),
-        ]).unwrap();
+        ])
+        .unwrap();
         let t = totals(&r, 0..2);
         assert_eq!((t.energy, t.runs), (Energy::kwh(3.0), 1));
         assert!(r.warnings.is_empty());

@@ -109,7 +109,6 @@ impl Slot {
     fn profile(&self) -> usize {
         (self.meta & PROFILE_MASK) as usize
     }
-
 }
 
 /// What rows of one file share.
@@ -403,7 +402,11 @@ impl Shard {
                     (at(old_profile, old.line), at(row.profile, line), u.clone())
                 });
             }
-            let start = if old.start.is_nan() { new.start } else { old.start };
+            let start = if old.start.is_nan() {
+                new.start
+            } else {
+                old.start
+            };
             let slot = self.slot_mut(i);
             match order {
                 Order::Earlier => slot.meta = meta,
@@ -438,7 +441,10 @@ impl Shard {
             RunKey::Uuid(v) => (halves(v), row.profile),
             RunKey::Text(t) => {
                 self.text_ids.push(t);
-                (halves((self.text_ids.len() - 1) as u128), row.profile | TEXT_ID)
+                (
+                    halves((self.text_ids.len() - 1) as u128),
+                    row.profile | TEXT_ID,
+                )
             }
         };
         if self.slots.is_multiple_of(BLOCK) {
@@ -520,7 +526,16 @@ impl Fold for Reducer {
         let mut profiles = lock(&self.profiles);
         names
             .iter()
-            .map(|n| intern(&mut profiles, file, text, n))
+            .map(|n| {
+                // Rows naming a model that cannot be used are kept whole, so that the error
+                // names the first such row.
+                if n.text(text, 0)
+                    .is_some_and(|m| crate::names::normalize(m).is_err())
+                {
+                    return None;
+                }
+                intern(&mut profiles, file, text, n)
+            })
             .collect()
     }
 
@@ -615,11 +630,6 @@ impl Reducer {
             });
         }
         folded.refuse_conflicts(rules)?;
-        for p in &folded.profiles {
-            if let Some(model) = p.model() {
-                super::checked_name(model, &Location::file(&folded.files[p.file as usize].path))?;
-            }
-        }
         let mut warnings = folded.duplicate_warnings();
         if rules.conflicts == ConflictRule::CountLarger {
             warnings.extend(folded.larger_warnings());
@@ -994,7 +1004,7 @@ impl Folded {
                 codes::DUPLICATE_RUN,
                 self.slot_place(&s),
                 format!(
-                    "run {} has {} rows ({places}); they are cumulative snapshots of one run, so only the most complete one, here, is counted",
+                    "run {} has {} rows ({places}); they are cumulative snapshots of one run, so only the latest, here, is counted",
                     shard.slot_id(&s),
                     e.rows
                 ),

@@ -35,7 +35,9 @@ impl ModelPattern {
     /// ([`crate::names`]).
     pub fn parse(text: &str) -> Result<ModelPattern, String> {
         let text = &crate::names::normalize(text).map_err(|bad| {
-            format!("`model` cannot be used: {bad}; write it without invisible or control characters")
+            format!(
+                "`model` cannot be used: {bad}; write it without invisible or control characters"
+            )
         })?;
         if text.trim().is_empty() {
             return Err(
@@ -290,9 +292,10 @@ pub fn from_texts(
                 Ok((budgets, o, exceptions, settings)) => {
                     // Several files: what one sets stands unless another is stricter.
                     if let Some(rule) = settings.conflicting_evidence {
-                        conflicts = Some(conflicts.map_or(rule, |c: crate::ledger::ConflictRule| {
-                            c.strictest(rule)
-                        }));
+                        conflicts = Some(
+                            conflicts
+                                .map_or(rule, |c: crate::ledger::ConflictRule| c.strictest(rule)),
+                        );
                     }
                     if let Some(rule) = settings.uncovered_versions {
                         uncovered = Some(match uncovered {
@@ -333,6 +336,14 @@ pub fn parse_file(file: &Path, text: &str) -> Result<Vec<Budget>, Vec<Problem>> 
     parse_policy(file, text).map(|(budgets, ..)| budgets)
 }
 
+/// One policy file checked: its budgets, reference overrides, exceptions and settings.
+pub type ParsedPolicy = (
+    Vec<Budget>,
+    Overrides,
+    Vec<super::rules::Exception>,
+    Settings,
+);
+
 /// The file-wide settings of one policy file, as written (`None`: not set).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Settings {
@@ -343,10 +354,7 @@ pub struct Settings {
 }
 
 /// Parse and validate one policy file's text: its budgets and its reference overrides.
-pub fn parse_policy(
-    file: &Path,
-    text: &str,
-) -> Result<(Vec<Budget>, Overrides, Vec<super::rules::Exception>, Settings), Vec<Problem>> {
+pub fn parse_policy(file: &Path, text: &str) -> Result<ParsedPolicy, Vec<Problem>> {
     if text.trim().is_empty() {
         return Err(vec![
             Problem::new(Location::file(file), "policy file is empty")
@@ -1031,7 +1039,8 @@ mod tests {
         let lints: Vec<String> = lint(&policy).iter().map(|w| w.to_string()).collect();
         assert_eq!(lints.len(), 3, "{lints:#?}");
         assert!(
-            lints[2].contains("budgets for `other` cover only versions `>=3.0.0, <2.0.0`, `>=1.0.0`"),
+            lints[2]
+                .contains("budgets for `other` cover only versions `>=3.0.0, <2.0.0`, `>=1.0.0`"),
             "{}",
             lints[2]
         );
