@@ -22,6 +22,7 @@ pub mod intern;
 pub mod ledger;
 pub mod metrics;
 pub mod mitigation;
+pub mod outfile;
 pub mod policy;
 pub mod predict;
 pub mod publish;
@@ -36,7 +37,7 @@ pub mod tradeoff;
 pub mod units;
 pub mod yaml;
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::Path;
 
 use cli::{
@@ -1522,7 +1523,6 @@ fn append_ledger(
     report: &CheckReport,
     commit: Option<&str>,
 ) -> Result<(), Error> {
-    use std::io::Write as _;
     let time = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();
@@ -1547,42 +1547,22 @@ fn append_ledger(
         lines.push_str(&line.to_string());
         lines.push('\n');
     }
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .and_then(|mut f| f.write_all(lines.as_bytes()))
-        .map_err(|source| Error::Output {
+    outfile::append(path, lines.as_bytes()).map_err(|source| Error::Output {
             path: path.to_owned(),
             source,
         })
 }
 
-/// Return the report for standard output, or write it whole to `path` (through a temporary file
-/// in the same directory, renamed into place) and return nothing.
+/// Return the report for standard output, or write it whole to `path` and return nothing
+/// (`outfile::replace`: an unpredictable temporary file in the same directory, renamed into
+/// place; links at the target are replaced, devices and pipes written directly).
 fn deliver(buffer: Vec<u8>, path: Option<&Path>) -> Result<Vec<u8>, Error> {
     let Some(path) = path else {
         return Ok(buffer);
     };
-    let fail = |source| Error::Output {
+    outfile::replace(path, &buffer).map_err(|source| Error::Output {
         path: path.to_owned(),
         source,
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "report".to_owned());
-    let tmp = dir.join(format!(".{name}.carbon-gate.tmp"));
-    let result = std::fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(&buffer).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if let Err(err) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(fail(err));
-    }
+    })?;
     Ok(Vec::new())
 }

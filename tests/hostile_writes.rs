@@ -1,0 +1,181 @@
+//! Issue #17, writes and injection: what a pull request that plants symbolic links, odd file
+//! names or YAML tags in the checkout can make the gate write or print. Exit-2 cases are in the
+//! bad-input corpus too (tests/bad_input_corpus.rs, tests/bad-inputs/make.py); these are the
+//! attacks whose outcome is not (only) an exit code. docs/reliability.md, "Threat model: writes
+//! and injection", has the table.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+const POLICY: &str =
+    "version: 1\nbudgets:\n  - model: text-gen\n    limits: { co2e: { fail: \"1 kg\" } }\n";
+const LOG: &str = "tests/fixtures/codecarbon/v3.3.2/emissions.csv";
+
+/// A directory with `policy.yaml` and a file `victim` that must never change.
+fn setup() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let policy = common::write(tmp.path(), "policy.yaml", POLICY);
+    let victim = common::write(tmp.path(), "victim", "precious\n");
+    (tmp, policy, victim)
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// `check --format json LOG` with `extra` arguments; returns (exit, stdout, stderr).
+fn check(policy: &Path, extra: &[&str]) -> (i32, String, String) {
+    let mut args = vec!["check", "--policy", s(policy), "--format", "json", LOG];
+    args.extend_from_slice(extra);
+    common::run(&args)
+}
+
+#[cfg(unix)]
+#[test]
+fn output_does_not_follow_a_link_planted_at_the_old_temporary_name() {
+    let (tmp, policy, victim) = setup();
+    // The name the writer used to create without checking: `.<name>.carbon-gate.tmp`.
+    std::os::unix::fs::symlink(&victim, tmp.path().join(".report.json.carbon-gate.tmp")).unwrap();
+    let target = tmp.path().join("report.json");
+    let (code, _, stderr) = check(&policy, &["--output", s(&target)]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&target).unwrap()).unwrap();
+    assert!(report["verdict"].is_string(), "{report}");
+    // The planted link is left alone; no temporary file of ours is left behind.
+    let names: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".carbon-gate-"))
+        .collect();
+    assert!(names.is_empty(), "{names:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn output_replaces_a_link_at_the_target_instead_of_writing_through_it() {
+    let (tmp, policy, victim) = setup();
+    let target = tmp.path().join("carbon-report.md");
+    std::os::unix::fs::symlink(&victim, &target).unwrap();
+    let (code, _, stderr) = check(&policy, &["--output", s(&target)]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    assert!(std::fs::symlink_metadata(&target).unwrap().is_file());
+}
+
+#[cfg(unix)]
+#[test]
+fn output_to_dev_null_writes_the_device_and_leaves_it_a_device() {
+    use std::os::unix::fs::FileTypeExt;
+    let (_tmp, policy, _) = setup();
+    let (code, stdout, stderr) = check(&policy, &["--output", "/dev/null"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.is_empty());
+    let meta = std::fs::symlink_metadata("/dev/null").unwrap();
+    assert!(meta.file_type().is_char_device(), "/dev/null was replaced");
+}
+
+#[cfg(unix)]
+#[test]
+fn output_to_a_fifo_writes_into_the_pipe() {
+    use std::io::Read;
+    use std::os::unix::fs::FileTypeExt;
+    let (tmp, policy, _) = setup();
+    let fifo = tmp.path().join("report.pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader_path = fifo.clone();
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        let got = std::fs::File::open(&reader_path).and_then(|mut f| f.read_to_string(&mut text));
+        let _ = tx.send(got.map(|_| text));
+    });
+    let out = common::bin()
+        .args([
+            "check",
+            "--policy",
+            s(&policy),
+            "--format",
+            "json",
+            LOG,
+            "--output",
+            s(&fifo),
+        ])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo(),
+        "the FIFO was replaced by a regular file"
+    );
+    let text = rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the report reached the pipe")
+        .unwrap();
+    assert!(text.contains("\"verdict\""), "{text}");
+}
+
+#[cfg(unix)]
+#[test]
+fn ledger_refuses_a_link_and_appends_nothing() {
+    let (tmp, policy, victim) = setup();
+    let ledger = tmp.path().join("ledger.jsonl");
+    std::os::unix::fs::symlink(&victim, &ledger).unwrap();
+    let (code, _, stderr) = check(&policy, &["--ledger", s(&ledger)]);
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    assert!(
+        stderr.contains("ledger.jsonl") && stderr.contains("symbolic link"),
+        "{stderr}"
+    );
+    // A regular ledger is appended to, line after line.
+    let real = tmp.path().join("real.jsonl");
+    let mut counts = Vec::new();
+    for _ in 0..2 {
+        let (code, _, stderr) = check(&policy, &["--ledger", s(&real)]);
+        assert_eq!(code, 0, "{stderr}");
+        counts.push(std::fs::read_to_string(&real).unwrap().lines().count());
+    }
+    assert!(counts[0] > 0 && counts[1] == 2 * counts[0], "{counts:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn card_update_replaces_a_linked_card_without_touching_the_link_target() {
+    let (tmp, policy, victim) = setup();
+    let card = tmp.path().join("README.md");
+    std::os::unix::fs::symlink(&victim, &card).unwrap();
+    std::os::unix::fs::symlink(&victim, tmp.path().join(".README.md.carbon-gate.tmp")).unwrap();
+    let (code, _, stderr) = common::run(&[
+        "report",
+        "--policy",
+        s(&policy),
+        "--format",
+        "hf-card",
+        "--card",
+        s(&card),
+        "--model",
+        "text-gen",
+        LOG,
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    assert!(
+        std::fs::read_to_string(&card)
+            .unwrap()
+            .contains("co2_eq_emissions")
+    );
+}
+
