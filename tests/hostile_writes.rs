@@ -179,3 +179,71 @@ fn card_update_replaces_a_linked_card_without_touching_the_link_target() {
     );
 }
 
+/// Run `check` (table format, to standard output) with `stdout` as given.
+fn check_with_stdout(policy: &Path, stdout: std::process::Stdio) -> std::process::Output {
+    let bin = assert_cmd::cargo::cargo_bin("carbon-gate");
+    std::process::Command::new(bin)
+        .env("NO_COLOR", "1")
+        .env_remove("CARBON_GATE_POLICY")
+        .args(["check", "--policy", s(policy), LOG])
+        .stdout(stdout)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap()
+}
+
+fn assert_lost_report(out: &std::process::Output, code: i32) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{stderr}");
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("carbon-gate: error:"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0].starts_with("carbon-gate: error: cannot write the report to standard output: "),
+        "{stderr}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_report_lost_on_a_full_device_is_an_error() {
+    let (_tmp, policy, _) = setup();
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = check_with_stdout(&policy, full.into());
+    assert_lost_report(&out, 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("No space left on device"));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_report_lost_in_a_closed_pipe_is_an_error() {
+    let (_tmp, policy, _) = setup();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = check_with_stdout(&policy, writer.into());
+    assert_lost_report(&out, 2);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_lost_report_of_a_failing_check_exits_2_not_1() {
+    let (tmp, _, _) = setup();
+    let strict = common::write(
+        tmp.path(),
+        "strict.yaml",
+        "version: 1\nbudgets:\n  - model: text-gen\n    limits: { co2e: { fail: \"1 mg\" } }\n",
+    );
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = check_with_stdout(&strict, full.into());
+    assert_lost_report(&out, 2);
+    // The verdict line is still on standard error.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("FAIL"));
+}
