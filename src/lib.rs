@@ -957,6 +957,49 @@ fn write_json_report(report: &CheckReport, path: &std::path::Path) -> Result<(),
     deliver(json, Some(path)).map(|_| ())
 }
 
+/// Where the JSON report goes: `--report-json`, else (with `--github`)
+/// `$RUNNER_TEMP/carbon-gate-report.json` when that directory exists; `None`: a fresh file in
+/// the system's temporary directory (`write_fresh_json_report`), never the working directory,
+/// which is the checkout a pull request controls.
+fn report_json_target(
+    args: &cli::PublishArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Option<std::path::PathBuf> {
+    if let Some(p) = &args.report_json {
+        return Some(p.clone());
+    }
+    if !args.github {
+        return None;
+    }
+    env("RUNNER_TEMP")
+        .map(std::path::PathBuf::from)
+        .filter(|t| t.is_dir())
+        .map(|t| t.join("carbon-gate-report.json"))
+}
+
+/// Write the JSON report to a new file with an unpredictable name in the system's temporary
+/// directory (created exclusively, kept after the run) and return its path.
+fn write_fresh_json_report(report: &CheckReport) -> Result<std::path::PathBuf, Error> {
+    let dir = std::env::temp_dir();
+    let fail = |source| Error::Output {
+        path: dir.join("carbon-gate-report-*.json"),
+        source,
+    };
+    let mut json = Vec::new();
+    render::Json.check(report, &mut json).map_err(fail)?;
+    use std::io::Write as _;
+    let mut file = tempfile::Builder::new()
+        .prefix("carbon-gate-report-")
+        .suffix(".json")
+        .tempfile_in(&dir)
+        .map_err(fail)?;
+    file.write_all(&json)
+        .and_then(|()| file.as_file().sync_all())
+        .map_err(fail)?;
+    let (_, path) = file.keep().map_err(|e| fail(e.error))?;
+    Ok(path)
+}
+
 /// Publish to GitHub (summary, outputs, annotations, comment) or GitLab (note). Returns whether
 /// the comment was published (or did not need to be). Failures are reported on standard error
 /// and never change the verdict.
@@ -991,7 +1034,37 @@ fn publish_report(
     let say = |stderr: &mut Vec<String>, text: String| {
         stderr.push(publish::redact(&text, &secret));
     };
-    if args.github {
+    if args.dry_run {
+        // A dry run writes nothing at all: it says what it would write.
+        let dry = |stderr: &mut Vec<String>, what: String| {
+            say(stderr, format!("carbon-gate: dry run: would {what}"));
+        };
+        if args.github {
+            match env("GITHUB_STEP_SUMMARY") {
+                Some(p) => dry(stderr, format!("append the job summary to {p}")),
+                None => dry(stderr, "skip the job summary (no GITHUB_STEP_SUMMARY)".to_owned()),
+            }
+        }
+        if args.github || args.report_json.is_some() {
+            let to = match report_json_target(args, env) {
+                Some(p) => display_path(&p),
+                None => format!(
+                    "a new file in {}",
+                    display_path(&std::env::temp_dir())
+                ),
+            };
+            dry(stderr, format!("write the JSON report to {to}"));
+        }
+        if args.github {
+            match env("GITHUB_OUTPUT") {
+                Some(p) => dry(stderr, format!("write the step outputs to {p}")),
+                None => dry(stderr, "skip the step outputs (no GITHUB_OUTPUT)".to_owned()),
+            }
+            for line in publish::actions::annotations(report) {
+                dry(stderr, format!("print the annotation {line}"));
+            }
+        }
+    } else if args.github {
         if let Some(path) = env("GITHUB_STEP_SUMMARY")
             && let Err(e) =
                 publish::actions::append(std::path::Path::new(&path), &format!("{body}\n"))
@@ -1001,24 +1074,24 @@ fn publish_report(
                 format!("carbon-gate: warning: cannot write the job summary: {e}"),
             );
         }
-        // In a Docker action the runner's temp directory may not be mounted: fall back to the
-        // working directory (the workspace, which is).
-        let json_path = args.report_json.clone().or_else(|| {
-            Some(
-                env("RUNNER_TEMP")
-                    .map(std::path::PathBuf::from)
-                    .filter(|t| t.is_dir())
-                    .unwrap_or_default()
-                    .join("carbon-gate-report.json"),
-            )
-        });
-        if let Some(p) = &json_path {
-            write_json_report(report, p)?;
-        }
+        let json_path = match report_json_target(args, env) {
+            Some(p) => {
+                write_json_report(report, &p)?;
+                p
+            }
+            None => {
+                let p = write_fresh_json_report(report)?;
+                say(
+                    stderr,
+                    format!("carbon-gate: the JSON report is {}", display_path(&p)),
+                );
+                p
+            }
+        };
         if let Some(path) = env("GITHUB_OUTPUT")
             && let Err(e) = publish::actions::append(
                 std::path::Path::new(&path),
-                &publish::actions::outputs(report, json_path.as_deref()),
+                &publish::actions::outputs(report, Some(&json_path)),
             )
         {
             say(
@@ -1069,6 +1142,23 @@ fn publish_report(
     };
     let retry = http::Retry::from_env(env);
     let result: Result<publish::Outcome, PublishError> = runtime.block_on(async {
+        if args.dry_run {
+            // No API call at all, not even the reads that would tell which calls apply.
+            let calls = if args.github {
+                let ctx = publish::github::context(env, args.repo.as_deref(), args.pr, None)?;
+                let forge = publish::github::GitHub::new(&ctx, "", retry)?;
+                publish::dry_run_plan(&forge, &request(ctx.run, ctx.attempt))
+            } else {
+                let ctx = publish::gitlab::context(env, args.pr)?;
+                let run = ctx.run;
+                let forge = publish::gitlab::GitLab::new(ctx, "", retry)?;
+                publish::dry_run_plan(&forge, &request(run, 1))
+            };
+            return Ok(publish::Outcome {
+                calls,
+                skipped: None,
+            });
+        }
         let Some(token) = token.clone().filter(|t| !t.trim().is_empty()) else {
             return Err(PublishError::Missing(format!(
                 "no token: set {} (or pass --{}-token)",

@@ -247,3 +247,112 @@ fn a_lost_report_of_a_failing_check_exits_2_not_1() {
     // The verdict line is still on standard error.
     assert!(String::from_utf8_lossy(&out.stderr).contains("FAIL"));
 }
+
+/// `check --github` (comments off) in `cwd`, with the Actions files in `runner`, `RUNNER_TEMP`
+/// unset and the system temporary directory at `tmpdir`.
+fn github_check(
+    policy: &Path,
+    cwd: &Path,
+    runner: &Path,
+    tmpdir: &Path,
+    extra: &[&str],
+) -> (i32, String, String) {
+    let log = std::fs::canonicalize(LOG).unwrap();
+    let out = common::bin()
+        .current_dir(cwd)
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_REPOSITORY", "o/r")
+        .env("GITHUB_STEP_SUMMARY", runner.join("summary.md"))
+        .env("GITHUB_OUTPUT", runner.join("output.txt"))
+        .env_remove("RUNNER_TEMP")
+        .env("TMPDIR", tmpdir)
+        .args(["check", "--policy", s(policy), "--github"])
+        .args(["--comment-behavior", "off"])
+        .args(extra)
+        .arg(log)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn without_runner_temp_the_json_report_goes_to_a_fresh_temporary_file() {
+    let (tmp, policy, victim) = setup();
+    let cwd = tmp.path().join("checkout");
+    let runner = tmp.path().join("runner");
+    let tmpdir = tmp.path().join("tmp");
+    for d in [&cwd, &runner, &tmpdir] {
+        std::fs::create_dir(d).unwrap();
+    }
+    // A checkout that plants a link where the report used to go.
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&victim, cwd.join("carbon-gate-report.json")).unwrap();
+    let (code, _, stderr) = github_check(&policy, &cwd, &runner, &tmpdir, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    assert!(
+        std::fs::symlink_metadata(cwd.join("carbon-gate-report.json"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let made = names(&tmpdir);
+    assert_eq!(made.len(), 1, "{made:?}");
+    assert!(
+        made[0].starts_with("carbon-gate-report-") && made[0].ends_with(".json"),
+        "{made:?}"
+    );
+    let path = tmpdir.join(&made[0]);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert!(report["verdict"].is_string());
+    // Named in the step outputs and on standard error.
+    let outputs = std::fs::read_to_string(runner.join("output.txt")).unwrap();
+    assert!(outputs.contains(path.to_str().unwrap()), "{outputs}");
+    assert!(stderr.contains(path.to_str().unwrap()), "{stderr}");
+    // And never in the source tree (the committed one is gone).
+    assert!(!Path::new("carbon-gate-report.json").exists());
+}
+
+#[test]
+fn a_dry_run_writes_nothing_at_all() {
+    let (tmp, policy, _) = setup();
+    let cwd = tmp.path().join("checkout");
+    let runner = tmp.path().join("runner");
+    let tmpdir = tmp.path().join("tmp");
+    for d in [&cwd, &runner, &tmpdir] {
+        std::fs::create_dir(d).unwrap();
+    }
+    let json = tmp.path().join("report.json");
+    let (code, stdout, stderr) = github_check(
+        &policy,
+        &cwd,
+        &runner,
+        &tmpdir,
+        &["--dry-run", "--report-json", s(&json)],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    for d in [&cwd, &runner, &tmpdir] {
+        assert!(names(d).is_empty(), "{d:?}: {:?}", names(d));
+    }
+    assert!(!json.exists());
+    assert!(
+        stderr.contains(&format!("dry run: would write the JSON report to {}", s(&json))),
+        "{stderr}"
+    );
+    assert!(stderr.contains("dry run: would append the job summary to "));
+    assert!(!stdout.lines().any(|l| l.starts_with("::")), "{stdout}");
+}
