@@ -29,9 +29,57 @@ fn serialize_path<S: serde::Serializer>(path: &Path, s: S) -> Result<S::Ok, S::E
     s.serialize_str(&display_path(path))
 }
 
-/// A path rendered with forward slashes, the way users write it in CI logs and policies.
+/// A path rendered with forward slashes, the way users write it in CI logs and policies, with
+/// control and invisible characters escaped ([`escape_text`]): a file name is outside text.
 pub fn display_path(path: &Path) -> String {
+    escape_text(&path_text(path)).into_owned()
+}
+
+/// A path as text with forward slashes and nothing escaped, for machines (git path specs,
+/// digests); [`display_path`] is the form for people.
+pub fn path_text(path: &Path) -> String {
     path.to_string_lossy().replace('\\', "/")
+}
+
+/// Whether `c` must not reach a terminal or a CI log as it is: C0 and C1 controls (line
+/// breaks among them), DEL, the Unicode line and paragraph separators, and the invisible format
+/// characters that reorder or hide text (bidi embeddings, overrides and isolates, zero-width
+/// spaces and joiners, the BOM, soft hyphen).
+pub fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00ad}'
+                | '\u{061c}'
+                | '\u{180e}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{206f}'
+                | '\u{feff}'
+                | '\u{fff9}'..='\u{fffb}'
+        )
+}
+
+/// Outside text (a file name, a field value, a run id) made safe to print on one line: `\n`,
+/// `\r` and `\t` as those two characters, every other [`is_unsafe_char`] as `\u{…}`. A log
+/// line built from it cannot be split in two, so outside text cannot start a line of its own
+/// (a GitHub workflow command such as `::stop-commands::`), and nothing is hidden or reordered.
+pub fn escape_text(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if is_unsafe_char(c) => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 impl Location {
@@ -193,6 +241,24 @@ mod tests {
         assert_eq!(Location::file("a/b.csv").to_string(), "a/b.csv");
         assert_eq!(Location::line("a/b.csv", 3).to_string(), "a/b.csv:3");
         assert_eq!(Location::at("p.yaml", 3, 7).to_string(), "p.yaml:3:7");
+    }
+
+    #[test]
+    fn outside_text_is_escaped_on_one_line() {
+        assert_eq!(escape_text("runs/a.csv"), "runs/a.csv");
+        assert_eq!(
+            escape_text("a\n::stop-commands::x\r\tb"),
+            "a\\n::stop-commands::x\\r\\tb"
+        );
+        assert_eq!(
+            escape_text("m\u{200b}\u{202e}\u{1b}[31m\u{85}"),
+            "m\\u{200b}\\u{202e}\\u{1b}[31m\\u{85}"
+        );
+        assert_eq!(escape_text("Ölmodell м"), "Ölmodell м");
+        assert_eq!(
+            Location::line("logs/x\n::error::pwned.csv", 2).to_string(),
+            "logs/x\\n::error::pwned.csv:2"
+        );
     }
 
     #[test]

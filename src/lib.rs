@@ -492,7 +492,7 @@ fn policy_at_ref(
             if c.is_empty() {
                 let same_text = head.policy.files.len() == base.policy.files.len()
                     && head.policy.files.iter().all(|f| {
-                        let name = display_path(f);
+                        let name = error::path_text(f);
                         git_show(reference, &name)
                             .is_none_or(|t| std::fs::read(f).is_ok_and(|w| w == t))
                     });
@@ -505,11 +505,10 @@ fn policy_at_ref(
         Err(e) => vec![format!("the working tree's policy does not validate: {e}")],
     };
     if let (Some(cfg), policy::at_ref::Source::Git) = (&args.eval.config, &source) {
-        let name = display_path(cfg);
-        let old = git_show(reference, &name);
+        let old = git_show(reference, &error::path_text(cfg));
         let new = std::fs::read(cfg).ok();
         if old != new {
-            changes.push(format!("{name} changed"));
+            changes.push(format!("{} changed", display_path(cfg)));
         }
     }
     Ok((base, changes))
