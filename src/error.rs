@@ -130,7 +130,7 @@ impl fmt::Display for Location {
             }
         }
         if let Some(path) = &self.path {
-            write!(f, " ({path})")?;
+            write!(f, " ({})", escape_text(path))?;
         }
         Ok(())
     }
@@ -166,9 +166,9 @@ impl Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.location, self.message)?;
+        write!(f, "{}: {}", self.location, escape_text(&self.message))?;
         if let Some(help) = &self.help {
-            write!(f, "\n  help: {help}")?;
+            write!(f, "\n  help: {}", escape_text(help))?;
         }
         Ok(())
     }
@@ -187,7 +187,7 @@ pub enum Error {
     #[error("bad configuration: {}", join(.0))]
     Config(Vec<Problem>),
     /// A command line that cannot be carried out.
-    #[error("{0}")]
+    #[error("{}", escape_text(.0))]
     Usage(String),
     /// The report could not be written.
     #[error("cannot write {}: {source}", display_path(.path))]
@@ -198,7 +198,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// An external service (a model registry) failed, refused or could not be reached.
-    #[error("{0}")]
+    #[error("{}", escape_text(.0))]
     Service(String),
 }
 
@@ -232,6 +232,37 @@ impl Error {
     }
 }
 
+/// Text for a CI log in which no line can be read as a GitHub Actions workflow command unless
+/// the tool wrote it as one. The runner (actions/runner, `ActionCommand.TryParseV2` and
+/// `TryParse`) takes a line as a command when, leading whitespace trimmed, it starts with `::`,
+/// or when `##[` appears anywhere in it (the older syntax, still parsed, with the same commands:
+/// `##[error]`, `##[add-mask]`, `##[stop-commands]` …). So a line that starts with `::` gets a
+/// `\` before it, and `##[` becomes `##\[` (in Markdown, `\[` still renders as `[`). Lines are
+/// otherwise kept as they are. The tool's own annotations are added after this, never through it.
+pub fn defuse_commands(text: &str) -> std::borrow::Cow<'_, str> {
+    let risky = text.contains("##[") || text.split('\n').any(|l| l.trim_start().starts_with("::"));
+    if !risky {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let trimmed = line.trim_start();
+        let line = if trimmed.starts_with("::") {
+            let lead = line.len() - trimmed.len();
+            out.push_str(&line[..lead]);
+            out.push('\\');
+            trimmed
+        } else {
+            line
+        };
+        out.push_str(&line.replace("##[", "##\\["));
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,6 +289,15 @@ mod tests {
         assert_eq!(
             Location::line("logs/x\n::error::pwned.csv", 2).to_string(),
             "logs/x\\n::error::pwned.csv:2"
+        );
+    }
+
+    #[test]
+    fn no_line_can_start_a_workflow_command() {
+        assert_eq!(defuse_commands("a table\n"), "a table\n");
+        assert_eq!(
+            defuse_commands("x\n  ::error::pwned\n│ ##[warning]y ┆"),
+            "x\n  \\::error::pwned\n│ ##\\[warning]y ┆"
         );
     }
 

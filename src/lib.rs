@@ -1041,23 +1041,26 @@ fn publish_report(
         if args.github {
             match env("GITHUB_STEP_SUMMARY") {
                 Some(p) => dry(stderr, format!("append the job summary to {p}")),
-                None => dry(stderr, "skip the job summary (no GITHUB_STEP_SUMMARY)".to_owned()),
+                None => dry(
+                    stderr,
+                    "skip the job summary (no GITHUB_STEP_SUMMARY)".to_owned(),
+                ),
             }
         }
         if args.github || args.report_json.is_some() {
             let to = match report_json_target(args, env) {
                 Some(p) => display_path(&p),
-                None => format!(
-                    "a new file in {}",
-                    display_path(&std::env::temp_dir())
-                ),
+                None => format!("a new file in {}", display_path(&std::env::temp_dir())),
             };
             dry(stderr, format!("write the JSON report to {to}"));
         }
         if args.github {
             match env("GITHUB_OUTPUT") {
                 Some(p) => dry(stderr, format!("write the step outputs to {p}")),
-                None => dry(stderr, "skip the step outputs (no GITHUB_OUTPUT)".to_owned()),
+                None => dry(
+                    stderr,
+                    "skip the step outputs (no GITHUB_OUTPUT)".to_owned(),
+                ),
             }
             for line in publish::actions::annotations(report) {
                 dry(stderr, format!("print the annotation {line}"));
@@ -1637,9 +1640,9 @@ fn append_ledger(
         lines.push('\n');
     }
     outfile::append(path, lines.as_bytes()).map_err(|source| Error::Output {
-            path: path.to_owned(),
-            source,
-        })
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// Return the report for standard output, or write it whole to `path` and return nothing
@@ -1647,7 +1650,19 @@ fn append_ledger(
 /// place; links at the target are replaced, devices and pipes written directly).
 fn deliver(buffer: Vec<u8>, path: Option<&Path>) -> Result<Vec<u8>, Error> {
     let Some(path) = path else {
-        return Ok(buffer);
+        // Standard output is the CI log: no line of it may start a workflow command
+        // (error::defuse_commands). In JSON, `##[` can only be inside a string, where
+        // `#\u0023[` is the same text and stays valid JSON.
+        return Ok(match String::from_utf8(buffer) {
+            Ok(text)
+                if text.contains("##[")
+                    && serde_json::from_str::<serde::de::IgnoredAny>(&text).is_ok() =>
+            {
+                text.replace("##[", "#\\u0023[").into_bytes()
+            }
+            Ok(text) => error::defuse_commands(&text).into_owned().into_bytes(),
+            Err(e) => e.into_bytes(),
+        });
     };
     outfile::replace(path, &buffer).map_err(|source| Error::Output {
         path: path.to_owned(),

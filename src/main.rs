@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use carbon_gate::cli::Cli;
+use carbon_gate::error::defuse_commands;
 use carbon_gate::exit::Exit;
 
 fn main() -> ExitCode {
@@ -14,8 +15,10 @@ fn main() -> ExitCode {
         Ok(outcome) => {
             let written = write_stdout(&outcome.stdout);
             let mut stderr = std::io::stderr().lock();
+            // Standard error never carries the tool's own workflow commands: every line of it is
+            // defused (a server's message or a file name cannot start one).
             for line in &outcome.stderr {
-                let _ = writeln!(stderr, "{line}");
+                let _ = writeln!(stderr, "{}", defuse_commands(line));
             }
             match written {
                 Ok(()) => outcome.exit.into(),
@@ -35,7 +38,11 @@ fn main() -> ExitCode {
             }
         }
         Err(err) => {
-            let _ = writeln!(std::io::stderr(), "carbon-gate: error: {err}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "carbon-gate: error: {}",
+                defuse_commands(&err.to_string())
+            );
             err.exit().into()
         }
     }

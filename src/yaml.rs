@@ -245,11 +245,7 @@ fn tag_problem(file: &Path, text: &str, tag: &str, index: usize) -> Box<Problem>
     let at = text[..end].rfind(tag).unwrap_or(end);
     let before = &text[..at];
     let line = before.matches('\n').count() as u64 + 1;
-    let column = before
-        .rsplit('\n')
-        .next()
-        .map_or(0, |l| l.chars().count()) as u64
-        + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
     let location = Location::at(file, line, column);
     Box::new(
         Problem::new(
@@ -285,13 +281,20 @@ mod tests {
     fn tags_are_refused_where_they_are() {
         let f = Path::new("p.yaml");
         for (text, at, tag) in [
-            ("version: 1\nname: !!binary aGVsbG8=\n", "p.yaml:2:7", "!!binary"),
+            (
+                "version: 1\nname: !!binary aGVsbG8=\n",
+                "p.yaml:2:7",
+                "!!binary",
+            ),
             ("a:\n  - !custom { x: 1 }\n", "p.yaml:2:5", "!custom"),
             ("a: !!str 5\n", "p.yaml:1:4", "!!str"),
             ("!!map\na: 1\n", "p.yaml:1:1", "!!map"),
         ] {
             let err = load::<serde_yaml::Value>(f, text).unwrap_err().to_string();
-            assert!(err.starts_with(&format!("{at}: YAML tags are not allowed: `")), "{err}");
+            assert!(
+                err.starts_with(&format!("{at}: YAML tags are not allowed: `")),
+                "{err}"
+            );
             assert!(err.contains(tag), "{err}");
             assert!(refuse_tags(f, text).is_err());
         }

@@ -350,9 +350,130 @@ fn a_dry_run_writes_nothing_at_all() {
     }
     assert!(!json.exists());
     assert!(
-        stderr.contains(&format!("dry run: would write the JSON report to {}", s(&json))),
+        stderr.contains(&format!(
+            "dry run: would write the JSON report to {}",
+            s(&json)
+        )),
         "{stderr}"
     );
     assert!(stderr.contains("dry run: would append the job summary to "));
     assert!(!stdout.lines().any(|l| l.starts_with("::")), "{stdout}");
+}
+
+/// No line that the GitHub runner would take as a workflow command: after leading whitespace a
+/// line must not start with `::`, and `##[` (the older syntax, parsed anywhere in a line) must
+/// not appear. `own` lists prefixes of the tool's own annotations, allowed on standard output.
+fn assert_no_command(what: &str, text: &str, own: &[&str]) {
+    for line in text.lines() {
+        let t = line.trim_start();
+        let ours = own.iter().any(|p| t.starts_with(p)) && t.contains("title=carbon-gate");
+        assert!(
+            ours || !t.starts_with("::"),
+            "{what}: a line starts a workflow command: {line:?}\n{text}"
+        );
+        assert!(
+            !line.contains("##["),
+            "{what}: `##[` in a line: {line:?}\n{text}"
+        );
+    }
+}
+
+const EVIL: &str = "x\n::stop-commands::pwned\n::error::pwned ##[warning]pwned.csv";
+
+#[cfg(unix)]
+#[test]
+fn file_names_and_field_values_cannot_inject_workflow_commands() {
+    let (tmp, policy, _) = setup();
+    let logs = tmp.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    std::fs::copy(LOG, logs.join(EVIL)).unwrap();
+    // A native record whose run id and hardware carry the same payload.
+    std::fs::write(
+        logs.join("runs.ndjson"),
+        "{\"run_id\": \"r1\\n::error::pwned ##[error]pwned\", \"model\": \"text-gen\", \"co2e_kg\": 0.001, \"energy_kwh\": 0.01, \"hardware\": \"##[add-mask]pwned\\n::error::pwned\"}\n",
+    )
+    .unwrap();
+    for format in ["table", "markdown", "json"] {
+        for extra in [&[][..], &["--explain"][..]] {
+            if format != "table" && !extra.is_empty() {
+                continue;
+            }
+            let mut args = vec![
+                "check",
+                "--policy",
+                s(&policy),
+                "--format",
+                format,
+                s(&logs),
+            ];
+            args.extend_from_slice(extra);
+            let out = common::bin()
+                .env("GITHUB_ACTIONS", "true")
+                .args(&args)
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                out.status.code() == Some(0) || out.status.code() == Some(2),
+                "{format}: {stderr}"
+            );
+            assert_no_command(&format!("{format} stdout"), &stdout, &[]);
+            assert_no_command(&format!("{format} stderr"), &stderr, &[]);
+            if format == "json" && out.status.success() {
+                let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+                assert!(v["verdict"].is_string());
+            }
+        }
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn an_error_naming_a_hostile_file_is_one_escaped_line() {
+    let (tmp, policy, _) = setup();
+    let bad = tmp.path().join(EVIL);
+    std::fs::write(&bad, "timestamp,project_name,run_id,duration,emissions,energy_consumed\n2026-01-01T00:00:00,p,r,1,abc,1\n").unwrap();
+    let (code, stdout, stderr) = common::run(&["check", "--policy", s(&policy), s(&bad)]);
+    assert_eq!(code, 2, "{stderr}");
+    assert_no_command("stdout", &stdout, &[]);
+    assert_no_command("stderr", &stderr, &[]);
+    let error: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("carbon-gate: error:"))
+        .collect();
+    assert_eq!(error.len(), 1, "{stderr}");
+    assert!(
+        error[0].contains("x\\n::stop-commands::pwned\\n::error::pwned ##\\[warning]pwned.csv"),
+        "{stderr}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn with_github_only_the_tools_own_annotations_are_commands() {
+    let (tmp, _, _) = setup();
+    // A warn-level budget so that an annotation is due.
+    let policy = common::write(
+        tmp.path(),
+        "warn.yaml",
+        "version: 1\nbudgets:\n  - model: text-gen\n    limits: { co2e: { warn: \"0.0001 mg\", fail: \"1 kg\" } }\n",
+    );
+    let logs = tmp.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    std::fs::copy(LOG, logs.join(EVIL)).unwrap();
+    let runner = tmp.path().join("runner");
+    std::fs::create_dir(&runner).unwrap();
+    let (code, stdout, stderr) = github_check(&policy, tmp.path(), &runner, &runner, &[s(&logs)]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.lines().any(|l| l.starts_with("::warning ")),
+        "{stdout}"
+    );
+    assert_no_command("stdout", &stdout, &["::warning ", "::error ", "::notice "]);
+    assert_no_command("stderr", &stderr, &[]);
+    // The annotation's file property carries the name escaped, on the same line.
+    for l in stdout.lines().filter(|l| l.starts_with("::")) {
+        assert!(!l.contains('\u{200b}'));
+    }
 }
