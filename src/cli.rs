@@ -710,7 +710,8 @@ pub struct PublishArgs {
     /// Do not create the first comment when the verdict is pass.
     #[arg(long)]
     pub skip_no_diff: bool,
-    /// Print the comment body and the API calls that would change comments, without changing any.
+    /// Print the comment body, the files and the API calls it would write or make, without
+    /// writing any file or calling the API.
     #[arg(long)]
     pub dry_run: bool,
     /// Exit 3 when the comment cannot be published (default: publishing never changes the exit code).
@@ -742,7 +743,7 @@ pub struct PublishArgs {
     )]
     pub gitlab_token: Option<String>,
     /// Write the JSON report here too (a step output names it; default with --github:
-    /// $RUNNER_TEMP/carbon-gate-report.json).
+    /// $RUNNER_TEMP/carbon-gate-report.json, else a new file in the temporary directory).
     #[arg(long, value_name = "FILE")]
     pub report_json: Option<PathBuf>,
 }

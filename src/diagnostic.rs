@@ -39,8 +39,18 @@ impl Warning {
 impl std::fmt::Display for Warning {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.location {
-            Some(location) => write!(f, "{location}: {} [{}]", self.message, self.code),
-            None => write!(f, "{} [{}]", self.message, self.code),
+            Some(location) => write!(
+                f,
+                "{location}: {} [{}]",
+                crate::error::escape_text(&self.message),
+                self.code
+            ),
+            None => write!(
+                f,
+                "{} [{}]",
+                crate::error::escape_text(&self.message),
+                self.code
+            ),
         }
     }
 }

@@ -43,7 +43,7 @@ pub fn files_digest(paths: &[std::path::PathBuf]) -> Result<String, Error> {
                 format!("cannot read to take its digest: {e}"),
             ))
         })?;
-        let name = crate::error::display_path(path);
+        let name = crate::error::path_text(path);
         hasher.update((name.len() as u64).to_le_bytes());
         hasher.update(name.as_bytes());
         hasher.update((bytes.len() as u64).to_le_bytes());

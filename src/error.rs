@@ -29,9 +29,57 @@ fn serialize_path<S: serde::Serializer>(path: &Path, s: S) -> Result<S::Ok, S::E
     s.serialize_str(&display_path(path))
 }
 
-/// A path rendered with forward slashes, the way users write it in CI logs and policies.
+/// A path rendered with forward slashes, the way users write it in CI logs and policies, with
+/// control and invisible characters escaped ([`escape_text`]): a file name is outside text.
 pub fn display_path(path: &Path) -> String {
+    escape_text(&path_text(path)).into_owned()
+}
+
+/// A path as text with forward slashes and nothing escaped, for machines (git path specs,
+/// digests); [`display_path`] is the form for people.
+pub fn path_text(path: &Path) -> String {
     path.to_string_lossy().replace('\\', "/")
+}
+
+/// Whether `c` must not reach a terminal or a CI log as it is: C0 and C1 controls (line
+/// breaks among them), DEL, the Unicode line and paragraph separators, and the invisible format
+/// characters that reorder or hide text (bidi embeddings, overrides and isolates, zero-width
+/// spaces and joiners, the BOM, soft hyphen).
+pub fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00ad}'
+                | '\u{061c}'
+                | '\u{180e}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{206f}'
+                | '\u{feff}'
+                | '\u{fff9}'..='\u{fffb}'
+        )
+}
+
+/// Outside text (a file name, a field value, a run id) made safe to print on one line: `\n`,
+/// `\r` and `\t` as those two characters, every other [`is_unsafe_char`] as `\u{…}`. A log
+/// line built from it cannot be split in two, so outside text cannot start a line of its own
+/// (a GitHub workflow command such as `::stop-commands::`), and nothing is hidden or reordered.
+pub fn escape_text(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if is_unsafe_char(c) => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 impl Location {
@@ -82,7 +130,7 @@ impl fmt::Display for Location {
             }
         }
         if let Some(path) = &self.path {
-            write!(f, " ({path})")?;
+            write!(f, " ({})", escape_text(path))?;
         }
         Ok(())
     }
@@ -118,9 +166,9 @@ impl Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.location, self.message)?;
+        write!(f, "{}: {}", self.location, escape_text(&self.message))?;
         if let Some(help) = &self.help {
-            write!(f, "\n  help: {help}")?;
+            write!(f, "\n  help: {}", escape_text(help))?;
         }
         Ok(())
     }
@@ -139,7 +187,7 @@ pub enum Error {
     #[error("bad configuration: {}", join(.0))]
     Config(Vec<Problem>),
     /// A command line that cannot be carried out.
-    #[error("{0}")]
+    #[error("{}", escape_text(.0))]
     Usage(String),
     /// The report could not be written.
     #[error("cannot write {}: {source}", display_path(.path))]
@@ -150,7 +198,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// An external service (a model registry) failed, refused or could not be reached.
-    #[error("{0}")]
+    #[error("{}", escape_text(.0))]
     Service(String),
 }
 
@@ -184,6 +232,37 @@ impl Error {
     }
 }
 
+/// Text for a CI log in which no line can be read as a GitHub Actions workflow command unless
+/// the tool wrote it as one. The runner (actions/runner, `ActionCommand.TryParseV2` and
+/// `TryParse`) takes a line as a command when, leading whitespace trimmed, it starts with `::`,
+/// or when `##[` appears anywhere in it (the older syntax, still parsed, with the same commands:
+/// `##[error]`, `##[add-mask]`, `##[stop-commands]` …). So a line that starts with `::` gets a
+/// `\` before it, and `##[` becomes `##\[` (in Markdown, `\[` still renders as `[`). Lines are
+/// otherwise kept as they are. The tool's own annotations are added after this, never through it.
+pub fn defuse_commands(text: &str) -> std::borrow::Cow<'_, str> {
+    let risky = text.contains("##[") || text.split('\n').any(|l| l.trim_start().starts_with("::"));
+    if !risky {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let trimmed = line.trim_start();
+        let line = if trimmed.starts_with("::") {
+            let lead = line.len() - trimmed.len();
+            out.push_str(&line[..lead]);
+            out.push('\\');
+            trimmed
+        } else {
+            line
+        };
+        out.push_str(&line.replace("##[", "##\\["));
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,6 +272,33 @@ mod tests {
         assert_eq!(Location::file("a/b.csv").to_string(), "a/b.csv");
         assert_eq!(Location::line("a/b.csv", 3).to_string(), "a/b.csv:3");
         assert_eq!(Location::at("p.yaml", 3, 7).to_string(), "p.yaml:3:7");
+    }
+
+    #[test]
+    fn outside_text_is_escaped_on_one_line() {
+        assert_eq!(escape_text("runs/a.csv"), "runs/a.csv");
+        assert_eq!(
+            escape_text("a\n::stop-commands::x\r\tb"),
+            "a\\n::stop-commands::x\\r\\tb"
+        );
+        assert_eq!(
+            escape_text("m\u{200b}\u{202e}\u{1b}[31m\u{85}"),
+            "m\\u{200b}\\u{202e}\\u{1b}[31m\\u{85}"
+        );
+        assert_eq!(escape_text("Ölmodell м"), "Ölmodell м");
+        assert_eq!(
+            Location::line("logs/x\n::error::pwned.csv", 2).to_string(),
+            "logs/x\\n::error::pwned.csv:2"
+        );
+    }
+
+    #[test]
+    fn no_line_can_start_a_workflow_command() {
+        assert_eq!(defuse_commands("a table\n"), "a table\n");
+        assert_eq!(
+            defuse_commands("x\n  ::error::pwned\n│ ##[warning]y ┆"),
+            "x\n  \\::error::pwned\n│ ##\\[warning]y ┆"
+        );
     }
 
     #[test]

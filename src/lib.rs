@@ -23,6 +23,7 @@ pub mod ledger;
 pub mod metrics;
 pub mod mitigation;
 pub mod names;
+pub mod outfile;
 pub mod policy;
 pub mod predict;
 pub mod publish;
@@ -38,7 +39,7 @@ pub mod tradeoff;
 pub mod units;
 pub mod yaml;
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::Path;
 
 use cli::{
@@ -524,7 +525,7 @@ fn policy_at_ref(
             if c.is_empty() {
                 let same_text = head.policy.files.len() == base.policy.files.len()
                     && head.policy.files.iter().all(|f| {
-                        let name = display_path(f);
+                        let name = error::path_text(f);
                         git_show(reference, &name)
                             .is_none_or(|t| std::fs::read(f).is_ok_and(|w| w == t))
                     });
@@ -537,11 +538,10 @@ fn policy_at_ref(
         Err(e) => vec![format!("the working tree's policy does not validate: {e}")],
     };
     if let (Some(cfg), policy::at_ref::Source::Git) = (&args.eval.config, &source) {
-        let name = display_path(cfg);
-        let old = git_show(reference, &name);
+        let old = git_show(reference, &error::path_text(cfg));
         let new = std::fs::read(cfg).ok();
         if old != new {
-            changes.push(format!("{name} changed"));
+            changes.push(format!("{} changed", display_path(cfg)));
         }
     }
     Ok((base, changes))
@@ -1007,6 +1007,49 @@ fn write_json_report(report: &CheckReport, path: &std::path::Path) -> Result<(),
     deliver(json, Some(path)).map(|_| ())
 }
 
+/// Where the JSON report goes: `--report-json`, else (with `--github`)
+/// `$RUNNER_TEMP/carbon-gate-report.json` when that directory exists; `None`: a fresh file in
+/// the system's temporary directory (`write_fresh_json_report`), never the working directory,
+/// which is the checkout a pull request controls.
+fn report_json_target(
+    args: &cli::PublishArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Option<std::path::PathBuf> {
+    if let Some(p) = &args.report_json {
+        return Some(p.clone());
+    }
+    if !args.github {
+        return None;
+    }
+    env("RUNNER_TEMP")
+        .map(std::path::PathBuf::from)
+        .filter(|t| t.is_dir())
+        .map(|t| t.join("carbon-gate-report.json"))
+}
+
+/// Write the JSON report to a new file with an unpredictable name in the system's temporary
+/// directory (created exclusively, kept after the run) and return its path.
+fn write_fresh_json_report(report: &CheckReport) -> Result<std::path::PathBuf, Error> {
+    let dir = std::env::temp_dir();
+    let fail = |source| Error::Output {
+        path: dir.join("carbon-gate-report-*.json"),
+        source,
+    };
+    let mut json = Vec::new();
+    render::Json.check(report, &mut json).map_err(fail)?;
+    use std::io::Write as _;
+    let mut file = tempfile::Builder::new()
+        .prefix("carbon-gate-report-")
+        .suffix(".json")
+        .tempfile_in(&dir)
+        .map_err(fail)?;
+    file.write_all(&json)
+        .and_then(|()| file.as_file().sync_all())
+        .map_err(fail)?;
+    let (_, path) = file.keep().map_err(|e| fail(e.error))?;
+    Ok(path)
+}
+
 /// Publish to GitHub (summary, outputs, annotations, comment) or GitLab (note). Returns whether
 /// the comment was published (or did not need to be). Failures are reported on standard error
 /// and never change the verdict.
@@ -1041,7 +1084,40 @@ fn publish_report(
     let say = |stderr: &mut Vec<String>, text: String| {
         stderr.push(publish::redact(&text, &secret));
     };
-    if args.github {
+    if args.dry_run {
+        // A dry run writes nothing at all: it says what it would write.
+        let dry = |stderr: &mut Vec<String>, what: String| {
+            say(stderr, format!("carbon-gate: dry run: would {what}"));
+        };
+        if args.github {
+            match env("GITHUB_STEP_SUMMARY") {
+                Some(p) => dry(stderr, format!("append the job summary to {p}")),
+                None => dry(
+                    stderr,
+                    "skip the job summary (no GITHUB_STEP_SUMMARY)".to_owned(),
+                ),
+            }
+        }
+        if args.github || args.report_json.is_some() {
+            let to = match report_json_target(args, env) {
+                Some(p) => display_path(&p),
+                None => format!("a new file in {}", display_path(&std::env::temp_dir())),
+            };
+            dry(stderr, format!("write the JSON report to {to}"));
+        }
+        if args.github {
+            match env("GITHUB_OUTPUT") {
+                Some(p) => dry(stderr, format!("write the step outputs to {p}")),
+                None => dry(
+                    stderr,
+                    "skip the step outputs (no GITHUB_OUTPUT)".to_owned(),
+                ),
+            }
+            for line in publish::actions::annotations(report) {
+                dry(stderr, format!("print the annotation {line}"));
+            }
+        }
+    } else if args.github {
         if let Some(path) = env("GITHUB_STEP_SUMMARY")
             && let Err(e) =
                 publish::actions::append(std::path::Path::new(&path), &format!("{body}\n"))
@@ -1051,24 +1127,24 @@ fn publish_report(
                 format!("carbon-gate: warning: cannot write the job summary: {e}"),
             );
         }
-        // In a Docker action the runner's temp directory may not be mounted: fall back to the
-        // working directory (the workspace, which is).
-        let json_path = args.report_json.clone().or_else(|| {
-            Some(
-                env("RUNNER_TEMP")
-                    .map(std::path::PathBuf::from)
-                    .filter(|t| t.is_dir())
-                    .unwrap_or_default()
-                    .join("carbon-gate-report.json"),
-            )
-        });
-        if let Some(p) = &json_path {
-            write_json_report(report, p)?;
-        }
+        let json_path = match report_json_target(args, env) {
+            Some(p) => {
+                write_json_report(report, &p)?;
+                p
+            }
+            None => {
+                let p = write_fresh_json_report(report)?;
+                say(
+                    stderr,
+                    format!("carbon-gate: the JSON report is {}", display_path(&p)),
+                );
+                p
+            }
+        };
         if let Some(path) = env("GITHUB_OUTPUT")
             && let Err(e) = publish::actions::append(
                 std::path::Path::new(&path),
-                &publish::actions::outputs(report, json_path.as_deref()),
+                &publish::actions::outputs(report, Some(&json_path)),
             )
         {
             say(
@@ -1119,6 +1195,23 @@ fn publish_report(
     };
     let retry = http::Retry::from_env(env);
     let result: Result<publish::Outcome, PublishError> = runtime.block_on(async {
+        if args.dry_run {
+            // No API call at all, not even the reads that would tell which calls apply.
+            let calls = if args.github {
+                let ctx = publish::github::context(env, args.repo.as_deref(), args.pr, None)?;
+                let forge = publish::github::GitHub::new(&ctx, "", retry)?;
+                publish::dry_run_plan(&forge, &request(ctx.run, ctx.attempt))
+            } else {
+                let ctx = publish::gitlab::context(env, args.pr)?;
+                let run = ctx.run;
+                let forge = publish::gitlab::GitLab::new(ctx, "", retry)?;
+                publish::dry_run_plan(&forge, &request(run, 1))
+            };
+            return Ok(publish::Outcome {
+                calls,
+                skipped: None,
+            });
+        }
         let Some(token) = token.clone().filter(|t| !t.trim().is_empty()) else {
             return Err(PublishError::Missing(format!(
                 "no token: set {} (or pass --{}-token)",
@@ -1573,7 +1666,6 @@ fn append_ledger(
     report: &CheckReport,
     commit: Option<&str>,
 ) -> Result<(), Error> {
-    use std::io::Write as _;
     let time = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();
@@ -1598,42 +1690,34 @@ fn append_ledger(
         lines.push_str(&line.to_string());
         lines.push('\n');
     }
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .and_then(|mut f| f.write_all(lines.as_bytes()))
-        .map_err(|source| Error::Output {
-            path: path.to_owned(),
-            source,
-        })
-}
-
-/// Return the report for standard output, or write it whole to `path` (through a temporary file
-/// in the same directory, renamed into place) and return nothing.
-fn deliver(buffer: Vec<u8>, path: Option<&Path>) -> Result<Vec<u8>, Error> {
-    let Some(path) = path else {
-        return Ok(buffer);
-    };
-    let fail = |source| Error::Output {
+    outfile::append(path, lines.as_bytes()).map_err(|source| Error::Output {
         path: path.to_owned(),
         source,
+    })
+}
+
+/// Return the report for standard output, or write it whole to `path` and return nothing
+/// (`outfile::replace`: an unpredictable temporary file in the same directory, renamed into
+/// place; links at the target are replaced, devices and pipes written directly).
+fn deliver(buffer: Vec<u8>, path: Option<&Path>) -> Result<Vec<u8>, Error> {
+    let Some(path) = path else {
+        // Standard output is the CI log: no line of it may start a workflow command
+        // (error::defuse_commands). In JSON, `##[` can only be inside a string, where
+        // `#\u0023[` is the same text and stays valid JSON.
+        return Ok(match String::from_utf8(buffer) {
+            Ok(text)
+                if text.contains("##[")
+                    && serde_json::from_str::<serde::de::IgnoredAny>(&text).is_ok() =>
+            {
+                text.replace("##[", "#\\u0023[").into_bytes()
+            }
+            Ok(text) => error::defuse_commands(&text).into_owned().into_bytes(),
+            Err(e) => e.into_bytes(),
+        });
     };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "report".to_owned());
-    let tmp = dir.join(format!(".{name}.carbon-gate.tmp"));
-    let result = std::fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(&buffer).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if let Err(err) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(fail(err));
-    }
+    outfile::replace(path, &buffer).map_err(|source| Error::Output {
+        path: path.to_owned(),
+        source,
+    })?;
     Ok(Vec::new())
 }

@@ -50,6 +50,7 @@ pub fn load(path: &Path) -> Result<Metrics, Error> {
     })?;
     let text = crate::ingest::normalize(&text);
     crate::yaml::guard_depth(path, &text).map_err(Error::Input)?;
+    crate::yaml::refuse_tags(path, &text).map_err(Error::Input)?;
     let value: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|err| {
         let location = match err.location() {
             Some(at) => Location::at(path, at.line() as u64, at.column() as u64),

@@ -46,6 +46,9 @@ struct Collector {
     stack: Vec<Frame>,
     places: HashMap<String, (u64, u64)>,
     pending_key: Option<String>,
+    /// The first tag (`!!binary`, `!custom`), as written, and the character index of the
+    /// node it is on.
+    tag: Option<(String, usize)>,
 }
 
 fn child(parent: &str, key: &str) -> String {
@@ -85,6 +88,17 @@ impl Collector {
 impl MarkedEventReceiver for Collector {
     fn on_event(&mut self, event: Event, mark: Marker) {
         let place = (mark.line() as u64, mark.col() as u64 + 1);
+        if self.tag.is_none()
+            && let Event::Scalar(_, _, _, Some(tag))
+            | Event::MappingStart(_, Some(tag))
+            | Event::SequenceStart(_, Some(tag)) = &event
+        {
+            let handle = match tag.handle.as_str() {
+                "tag:yaml.org,2002:" => "!!",
+                h => h,
+            };
+            self.tag = Some((format!("{handle}{}", tag.suffix), mark.index()));
+        }
         match event {
             Event::Scalar(value, ..) => match self.next_value_path(Some(&value)) {
                 Some(path) => {
@@ -175,10 +189,20 @@ pub fn guard_depth(file: &Path, text: &str) -> Result<(), Box<Problem>> {
     Ok(())
 }
 
-/// Deserialize `text` (the content of `file`) strictly into `T` and index its places.
+/// Deserialize `text` (the content of `file`) strictly into `T` and index its places. A YAML
+/// tag anywhere (`!!binary`, `!!str`, `!custom`) is refused: serde would drop it silently or
+/// change the value's type, so what the file says and what the gate reads could differ.
 pub fn load<T: DeserializeOwned>(file: &Path, text: &str) -> Result<(T, Spans), Box<Problem>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     guard_depth(file, text)?;
+    let mut collector = Collector::default();
+    let mut parser = Parser::new_from_str(text);
+    // A scan error is left to serde_yaml below, whose messages say more; what was indexed up to
+    // it stays, and locations fall back to the parent or the file.
+    let _ = parser.load(&mut collector, false);
+    if let Some((tag, index)) = &collector.tag {
+        return Err(tag_problem(file, text, tag, *index));
+    }
     let value: T = serde_yaml::from_str(text).map_err(|err| {
         let location = match err.location() {
             Some(at) => Location::at(file, at.line() as u64, at.column() as u64),
@@ -192,17 +216,47 @@ pub fn load<T: DeserializeOwned>(file: &Path, text: &str) -> Result<(T, Spans), 
         };
         Box::new(Problem::new(location, message))
     })?;
-    let mut collector = Collector::default();
-    let mut parser = Parser::new_from_str(text);
-    // serde_yaml accepted the text, so a scan error here would be a disagreement between parsers:
-    // keep what was indexed; locations then fall back to the parent or the file.
-    let _ = parser.load(&mut collector, false);
     Ok((
         value,
         Spans {
             places: collector.places,
         },
     ))
+}
+
+/// Refuse a YAML tag anywhere in `text`, for readers that deserialize without [`load`].
+pub fn refuse_tags(file: &Path, text: &str) -> Result<(), Box<Problem>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut collector = Collector::default();
+    let _ = Parser::new_from_str(text).load(&mut collector, false);
+    match collector.tag {
+        Some((tag, index)) => Err(tag_problem(file, text, &tag, index)),
+        None => Ok(()),
+    }
+}
+
+/// The problem of a tag found on the node that starts at character `index`: located at the
+/// tag itself (the last time it is written before the node), else at the node.
+fn tag_problem(file: &Path, text: &str, tag: &str, index: usize) -> Box<Problem> {
+    let end = text
+        .char_indices()
+        .nth(index)
+        .map_or(text.len(), |(byte, _)| byte);
+    let at = text[..end].rfind(tag).unwrap_or(end);
+    let before = &text[..at];
+    let line = before.matches('\n').count() as u64 + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
+    let location = Location::at(file, line, column);
+    Box::new(
+        Problem::new(
+            location,
+            format!(
+                "YAML tags are not allowed: `{}` would be dropped or change the value's type without a word",
+                crate::error::escape_text(tag)
+            ),
+        )
+        .with_help("remove the tag and write the plain value"),
+    )
 }
 
 #[cfg(test)]
@@ -221,6 +275,31 @@ mod tests {
         assert!(guard_depth(f, &format!("a: {}{}\n", "[".repeat(99), "]".repeat(99))).is_ok());
         assert!(guard_depth(f, &format!("{}x\n", "- ".repeat(101))).is_err());
         assert!(guard_depth(f, "a: \"[[[[[[\" # [[[[\n").is_ok());
+    }
+
+    #[test]
+    fn tags_are_refused_where_they_are() {
+        let f = Path::new("p.yaml");
+        for (text, at, tag) in [
+            (
+                "version: 1\nname: !!binary aGVsbG8=\n",
+                "p.yaml:2:7",
+                "!!binary",
+            ),
+            ("a:\n  - !custom { x: 1 }\n", "p.yaml:2:5", "!custom"),
+            ("a: !!str 5\n", "p.yaml:1:4", "!!str"),
+            ("!!map\na: 1\n", "p.yaml:1:1", "!!map"),
+        ] {
+            let err = load::<serde_yaml::Value>(f, text).unwrap_err().to_string();
+            assert!(
+                err.starts_with(&format!("{at}: YAML tags are not allowed: `")),
+                "{err}"
+            );
+            assert!(err.contains(tag), "{err}");
+            assert!(refuse_tags(f, text).is_err());
+        }
+        // `!` inside a value or a comment is not a tag.
+        assert!(load::<serde_yaml::Value>(f, "a: \"!!x\" # !y\nb: c!d\n").is_ok());
     }
 
     #[test]

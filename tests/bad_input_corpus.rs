@@ -245,6 +245,42 @@ fn prepare_special(root: &Path) -> Vec<Case> {
     cases
 }
 
+/// Writes a pull request can aim elsewhere with planted links (issue #17, item 8): refused,
+/// nothing written through the link.
+fn prepare_writes(root: &Path) -> Vec<Case> {
+    let mut cases = Vec::new();
+    let dir = root.join("writes-ledger-is-a-symlink");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("policy.yaml"), POLICY).unwrap();
+    std::fs::write(
+        dir.join("runs.ndjson"),
+        "{\"run_id\": \"r1\", \"model\": \"text-gen\", \"co2e_kg\": 0.1}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("victim"), "precious\n").unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("victim", dir.join("ledger.jsonl")).unwrap();
+    cases.push(Case {
+        name: "writes-ledger-is-a-symlink".into(),
+        args: [
+            "check",
+            "--policy",
+            "{case}/policy.yaml",
+            "--format",
+            "json",
+            "--ledger",
+            "{case}/ledger.jsonl",
+            "{case}/runs.ndjson",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect(),
+        expect: "ledger.jsonl".into(),
+        dir,
+    });
+    cases
+}
+
 fn run_case(c: &Case, out_dir: &Path) -> Option<String> {
     let case_dir = c.dir.to_string_lossy().into_owned();
     let mut args: Vec<String> = c
@@ -298,6 +334,7 @@ fn every_bad_input_is_refused_cleanly() {
     assert!(cases.len() >= 60, "corpus has {} cases", cases.len());
     cases.extend(generated(tmp.path()));
     cases.extend(prepare_special(tmp.path()));
+    cases.extend(prepare_writes(tmp.path()));
     let out_dir = tmp.path().join("outputs");
     std::fs::create_dir_all(&out_dir).unwrap();
     let failures: Vec<String> = cases.iter().filter_map(|c| run_case(c, &out_dir)).collect();

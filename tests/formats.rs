@@ -308,7 +308,7 @@ fn carbontracker_bad_logs() {
     );
     fails(
         &["ingest", log.to_str().unwrap()],
-        "carbontracker_output.log:14: `CO2eq:\t0.052` does not end in \"g\"",
+        "carbontracker_output.log:14: `CO2eq:\\t0.052` does not end in \"g\"",
     );
 }
 

@@ -594,14 +594,31 @@ async fn delete_and_new_and_hide_and_new() {
 #[tokio::test(flavor = "multi_thread")]
 async fn dry_run_writes_nothing_and_says_what_it_would_do() {
     let env = Env::new().await;
-    let (code, _, stderr) = env.run(9, &["--dry-run"], EXAMPLE).await;
+    let (code, stdout, stderr) = env.run(9, &["--dry-run"], EXAMPLE).await;
     assert_eq!(code, 0);
-    assert!(env.writes().is_empty());
+    // Nothing at all: no API call (not even a read), no summary, outputs or JSON report.
+    assert!(env.fake.state.lock().unwrap().log.is_empty(), "{stderr}");
+    let written: Vec<_> = std::fs::read_dir(env.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "event.json")
+        .collect();
+    assert!(written.is_empty(), "{written:?}");
     assert!(
-        stderr.contains("dry run: would POST /repos/o/r/issues/7/comments"),
+        stderr.contains("dry run: would POST /repos/o/r/issues/7/comments when there is no comment of ours yet, else PATCH /repos/o/r/issues/comments/<id>"),
         "{stderr}"
     );
     assert!(stderr.contains("  | ## ⚠️ carbon-gate: WARN"), "{stderr}");
+    for what in [
+        "dry run: would append the job summary to ",
+        "dry run: would write the step outputs to ",
+        "dry run: would write the JSON report to ",
+        "dry run: would print the annotation ::warning ",
+    ] {
+        assert!(stderr.contains(what), "{what}\n{stderr}");
+    }
+    // The annotations are not emitted: a dry run is not a run.
+    assert!(!stdout.lines().any(|l| l.starts_with("::")), "{stdout}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -139,6 +139,7 @@ pub fn load(path: &Path) -> Result<Facts, Error> {
     })?;
     let text = crate::ingest::normalize(&text);
     crate::yaml::guard_depth(path, &text).map_err(Error::Input)?;
+    crate::yaml::refuse_tags(path, &text).map_err(Error::Input)?;
     let facts: Facts = serde_yaml::from_str(&text).map_err(|e| {
         let location = match e.location() {
             Some(at) => Location::at(path, at.line() as u64, at.column() as u64),

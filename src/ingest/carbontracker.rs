@@ -429,7 +429,7 @@ mod tests {
         let text = "x - CarbonTracker: \nActual consumption for 3 epoch(s):\n\tTime:\t0:00:05\n\tEnergy:\t0.000118515250 kWh\n\tCO2eq:\t0.0527";
         let err = blocks(Path::new("o.log"), text).unwrap_err().to_string();
         assert!(
-            err.contains("o.log:5: `CO2eq:\t0.0527` does not end in \"g\""),
+            err.contains("o.log:5: `CO2eq:\\t0.0527` does not end in \"g\""),
             "{err}"
         );
         let text = "Actual consumption for 3 epoch(s):\n\tTime:\t0:00:05\n\tEner";

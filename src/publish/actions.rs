@@ -7,11 +7,13 @@ use std::path::Path;
 
 use crate::report::{CheckReport, Role, Severity};
 
-/// Escape the data of a workflow command (`%`, CR, LF).
+/// Escape the data of a workflow command (`%`, CR, LF), and `##[` (the runner's older command
+/// syntax, `crate::error::defuse_commands`), so that outside text in it stays data.
 fn escape_data(text: &str) -> String {
     text.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
+        .replace("##[", "##\\[")
 }
 
 /// Escape a workflow command property (also `:` and `,`).

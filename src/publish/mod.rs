@@ -326,6 +326,65 @@ pub async fn publish<F: Forge>(forge: &F, req: &Request) -> Result<Outcome, Publ
     Ok(outcome)
 }
 
+/// What `--dry-run` says it would do, without any call (not even the reads that decide which
+/// of these apply): one line per step, each naming the API calls.
+pub fn dry_run_plan<F: Forge>(forge: &F, req: &Request) -> Vec<String> {
+    let tag = clean_tag(&req.tag);
+    let ours = Note {
+        id: 0,
+        node_id: Some("<node id>".to_owned()),
+        author: String::new(),
+        body: String::new(),
+    };
+    // The id of a comment is known only after listing: show it as `<id>`.
+    let on_ours = |action: Action| {
+        let d = forge.describe(&action);
+        match d.strip_suffix("/0") {
+            Some(head) => format!("{head}/<id>"),
+            None => d.replacen("/0 ", "/<id> ", 1),
+        }
+    };
+    let create = forge.describe(&Action::Create);
+    let mut plan = Vec::new();
+    if req.behavior == Behavior::Off {
+        return plan;
+    }
+    plan.push(format!(
+        "{}list the comments of the pull request (GET), to find ours tagged `{tag}`",
+        if req.author.is_none() {
+            "ask who the token is (GET) and "
+        } else {
+            ""
+        }
+    ));
+    let change = match req.behavior {
+        Behavior::Update => format!(
+            "{create} when there is no comment of ours yet, else {} (nothing when its body is unchanged)",
+            on_ours(Action::Update(ours.clone()))
+        ),
+        Behavior::New => create,
+        Behavior::DeleteAndNew => format!(
+            "{} for each comment of ours, then {create}",
+            on_ours(Action::Delete(ours.clone()))
+        ),
+        Behavior::HideAndNew => format!(
+            "{} for each comment of ours, then {create}",
+            on_ours(Action::Hide(ours.clone()))
+        ),
+        Behavior::Off => String::new(),
+    };
+    plan.push(format!(
+        "{change}; only when --comment-on {} allows{} and no newer run wrote the comment",
+        format!("{:?}", req.on).to_lowercase(),
+        if req.skip_no_diff {
+            " (and, with --skip-no-diff, not a first comment for a pass)"
+        } else {
+            ""
+        }
+    ));
+    plan
+}
+
 pub use crate::http::{Retry, redact};
 
 #[cfg(test)]

@@ -525,7 +525,7 @@ pub fn command(
         && let Ok(text) = serde_json::to_string(c)
     {
         // A cache that cannot be written is not worth failing for.
-        let _ = std::fs::write(path, text);
+        let _ = crate::outfile::replace(path, text.as_bytes());
     }
     if forecasts.is_empty() {
         return Err(Error::Service(format!(

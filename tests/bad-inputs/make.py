@@ -225,6 +225,26 @@ case("facts-bad-date", {"facts.yaml": "version: 1\nmodels:\n  text-gen:\n    rel
      ["report", "--facts", "{case}/facts.yaml", "--policy", "{case}/policy.yaml", "{case}/runs.ndjson"],
      "facts.yaml")
 
+# --- YAML tags (issue #17, item 15): refused where they are, never dropped ----------------------
+policy_case("policy-tag-binary", 'version: 1\nbudgets:\n  - model: !!binary dGV4dC1nZW4=\n    limits: { co2e: { fail: "1 kg" } }\n', "policy.yaml:3:12")
+policy_case("policy-tag-custom", 'version: 1\nbudgets:\n  - model: text-gen\n    limits: !relaxed { co2e: { fail: "1 kg" } }\n', "policy.yaml:4:13")
+policy_case("policy-tag-str-limit", 'version: 1\nbudgets:\n  - model: text-gen\n    limits: { co2e: { fail: !!str "1 kg" } }\n', "policy.yaml:4:29")
+config_case("config-tag-include", "version: 1\ncandidates:\n  - model: m\n    logs: !include [runs.ndjson]\n", "carbon-gate.yaml:4:11")
+case("facts-tag", {"facts.yaml": "version: !!int 1\n", "policy.yaml": POLICY_OK,
+                   "runs.ndjson": '{"run_id": "r1", "model": "text-gen", "co2e_kg": 1}\n'},
+     ["report", "--facts", "{case}/facts.yaml", "--policy", "{case}/policy.yaml", "{case}/runs.ndjson"],
+     "facts.yaml:1:10")
+case("metrics-tag", {"metrics.yaml": "accuracy: !!float 0.9\n", "policy.yaml": POLICY_OK,
+                     "runs.ndjson": '{"run_id": "r1", "model": "text-gen", "co2e_kg": 1}\n'},
+     ["check", "--policy", "{case}/policy.yaml", "--metrics", "{case}/metrics.yaml", "--format", "json",
+      "{case}/runs.ndjson"], "metrics.yaml:1:11")
+case("if-tag", {"manifest.yaml": IF.format(energy="!!float 1"), "policy.yaml": POLICY_OK},
+     check("manifest.yaml"), "manifest.yaml:10:19")
+case("hf-front-matter-tag", {"README.md": "---\nlicense: mit\nco2_eq_emissions: !!str 5\n---\n# Card\n",
+                             "policy.yaml": POLICY_OK},
+     ["check", "--model", "text-gen", "--policy", "{case}/policy.yaml", "--format", "json",
+      "{case}/README.md"], "README.md:3:19")
+
 # --- Command line -------------------------------------------------------------------------------
 case("cli-version-garbage", {"policy.yaml": POLICY_OK, "runs.ndjson": '{"run_id": "r1", "co2e_kg": 1}\n'},
      ["check", "--policy", "{case}/policy.yaml", "--model-version", "v1.banana", "--format", "json",
