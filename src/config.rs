@@ -236,6 +236,13 @@ pub fn load(file: &Path) -> Result<Config, Error> {
             format!("cannot read configuration: {err}"),
         ))
     })?;
+    parse(file, &text)
+}
+
+/// Resolve `carbon-gate.yaml` from its text (read from the working tree, or at a git ref for
+/// `--policy-ref`); paths are relative to `file`'s directory.
+pub fn parse(file: &Path, text: &str) -> Result<Config, Error> {
+    let text = text.to_owned();
     let (raw, spans): (ConfigFile, Spans) =
         yaml::load(file, &text).map_err(|p| Error::Config(vec![*p]))?;
     // Paths are relative to the file's directory; a file in the current directory leaves them

@@ -490,6 +490,42 @@ fn policy_at_ref(
     paths: &[std::path::PathBuf],
     reference: &str,
 ) -> Result<(policy::Loaded, Vec<String>), Error> {
+    let (git_has_ref, token, repo, api_url) = ref_source(args, reference);
+    let source = if git_has_ref || token.is_empty() || repo.is_empty() {
+        policy::at_ref::Source::Git
+    } else {
+        policy::at_ref::Source::GitHub {
+            api_url: &api_url,
+            repo: &repo,
+            token: &token,
+        }
+    };
+    let texts = policy::at_ref::read(paths, reference, &source)?;
+    let base = policy::from_texts(texts, Vec::new())?;
+    let changes = match policy::load(paths) {
+        Ok(head) => {
+            let mut c = policy::at_ref::changes(&base.policy, &head.policy);
+            if c.is_empty() {
+                let same_text = head.policy.files.len() == base.policy.files.len()
+                    && head.policy.files.iter().all(|f| {
+                        let name = error::path_text(f);
+                        git_show(reference, &name)
+                            .is_none_or(|t| std::fs::read(f).is_ok_and(|w| w == t))
+                    });
+                if !same_text {
+                    c.push("policy files edited (no limit changed)".to_owned());
+                }
+            }
+            c
+        }
+        Err(e) => vec![format!("the working tree's policy does not validate: {e}")],
+    };
+    Ok((base, changes))
+}
+
+/// Where files at a git ref are read from: git, or GitHub's contents API where git has no such
+/// ref and a token and repository are known.
+fn ref_source(args: &CheckArgs, reference: &str) -> (bool, String, String, String) {
     let git_has_ref = std::process::Command::new("git")
         .args([
             "rev-parse",
@@ -508,6 +544,19 @@ fn policy_at_ref(
         .unwrap_or_default();
     let api_url =
         std::env::var("GITHUB_API_URL").unwrap_or_else(|_| "https://api.github.com".to_owned());
+    (git_has_ref, token, repo, api_url)
+}
+
+/// `carbon-gate.yaml` at the base ref (`--policy-ref`), and what the change does to it. The
+/// pull request's copy decides nothing: it could point the candidate at a decoy log, move the
+/// real logs to the alternatives, or add a forged baseline. A configuration that does not exist
+/// at the base is an error (fail closed).
+fn config_at_ref(
+    args: &CheckArgs,
+    path: &Path,
+    reference: &str,
+) -> Result<(config::Config, Vec<String>), Error> {
+    let (git_has_ref, token, repo, api_url) = ref_source(args, reference);
     let source = if git_has_ref || token.is_empty() || repo.is_empty() {
         policy::at_ref::Source::Git
     } else {
@@ -517,32 +566,38 @@ fn policy_at_ref(
             token: &token,
         }
     };
-    let texts = policy::at_ref::read(paths, reference, &source)?;
-    let base = policy::from_texts(texts, Vec::new())?;
-    let mut changes = match policy::load(paths) {
-        Ok(head) => {
-            let mut c = policy::at_ref::changes(&base.policy, &head.policy);
-            if c.is_empty() {
-                let same_text = head.policy.files.len() == base.policy.files.len()
-                    && head.policy.files.iter().all(|f| {
-                        let name = error::path_text(f);
-                        git_show(reference, &name)
-                            .is_none_or(|t| std::fs::read(f).is_ok_and(|w| w == t))
-                    });
-                if !same_text {
-                    c.push("policy files edited (no limit changed)".to_owned());
-                }
-            }
-            c
-        }
-        Err(e) => vec![format!("the working tree's policy does not validate: {e}")],
+    let texts = policy::at_ref::read(&[path.to_owned()], reference, &source).map_err(|e| {
+        Error::Config(vec![
+            error::Problem::new(
+                error::Location::file(path),
+                format!(
+                    "cannot read the configuration at {reference}: {}",
+                    e.to_string().lines().next().unwrap_or_default()
+                ),
+            )
+            .with_help(
+                "with --policy-ref the configuration that decides the verdict is the base's: commit carbon-gate.yaml to the base branch first (a new configuration takes effect once merged)",
+            ),
+        ])
+    })?;
+    let Some((_, text)) = texts.into_iter().next() else {
+        return Err(Error::Config(vec![error::Problem::new(
+            error::Location::file(path),
+            format!("carbon-gate.yaml does not exist at {reference}"),
+        )]));
     };
-    if let (Some(cfg), policy::at_ref::Source::Git) = (&args.eval.config, &source) {
-        let old = git_show(reference, &error::path_text(cfg));
-        let new = std::fs::read(cfg).ok();
-        if old != new {
-            changes.push(format!("{} changed", display_path(cfg)));
-        }
+    let base = config::parse(path, &text)?;
+    let mut changes = Vec::new();
+    match std::fs::read_to_string(path) {
+        Ok(head) if head == text => {}
+        Ok(_) => changes.push(format!(
+            "{} changed (the verdict used the configuration at {reference}: its candidates, baselines, alternatives and metrics)",
+            display_path(path)
+        )),
+        Err(_) => changes.push(format!(
+            "{} removed in the working tree (the verdict used the configuration at {reference})",
+            display_path(path)
+        )),
     }
     Ok((base, changes))
 }
@@ -684,12 +739,22 @@ fn evaluate_args(
 }
 
 fn check(args: &CheckArgs) -> Result<Outcome, Error> {
-    let cfg = args.eval.config.as_deref().map(config::load).transpose()?;
+    // With `--policy-ref`, the configuration comes from the base too: it says which logs are the
+    // candidate, the baseline and the alternatives, and where the policy is.
+    let (cfg, config_changes) = match (&args.eval.config, &args.policy_ref) {
+        (Some(path), Some(reference)) => {
+            let (cfg, changes) = config_at_ref(args, path, reference)?;
+            (Some(cfg), changes)
+        }
+        (Some(path), None) => (Some(config::load(path)?), Vec::new()),
+        (None, _) => (None, Vec::new()),
+    };
     let policy_paths = policy_paths(&args.eval, cfg.as_ref());
-    let (loaded, policy_changes) = match &args.policy_ref {
+    let (loaded, mut policy_changes) = match &args.policy_ref {
         None => (policy::load(&policy_paths)?, Vec::new()),
         Some(reference) => policy_at_ref(args, &policy_paths, reference)?,
     };
+    policy_changes.extend(config_changes);
     let report = if args.predict {
         predicted(args, &loaded, args.policy_ref.clone(), policy_changes)?
     } else {

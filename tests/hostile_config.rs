@@ -1,0 +1,119 @@
+//! The tamper guard covers the configuration too (issue #17, item 6): with `--policy-ref`, the
+//! `carbon-gate.yaml` of the base commit decides which logs are the candidate, the baseline and
+//! the alternatives, and where the policy is. A pull request that points the candidate at a
+//! decoy log (and moves the real one to the alternatives) no longer passes.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+const POLICY: &str =
+    "version: 1\nbudgets:\n  - model: text-gen\n    limits:\n      co2e: { fail: \"1 kg\" }\n";
+
+const BASE: &str = "version: 1\npolicy: [policies/budgets.yaml]\ncandidates:\n  - model: text-gen\n    version: 2.1.0\n    logs: [runs/real.ndjson]\n";
+
+/// The PR's configuration: the candidate is a decoy log, the real one an "alternative".
+const TAMPERED: &str = "version: 1\npolicy: [policies/budgets.yaml]\ncandidates:\n  - model: text-gen\n    version: 2.1.0\n    logs: [runs/decoy.ndjson]\n    alternatives:\n      - model: text-gen-old\n        version: 1.0.0\n        logs: [runs/real.ndjson]\n";
+
+fn repo(base_config: Option<&str>) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    std::fs::create_dir_all(d.join("policies")).unwrap();
+    std::fs::create_dir_all(d.join("runs")).unwrap();
+    std::fs::write(d.join("policies/budgets.yaml"), POLICY).unwrap();
+    // 5 kg: over the 1 kg budget.
+    std::fs::write(
+        d.join("runs/real.ndjson"),
+        "{\"run_id\": \"r1\", \"model\": \"text-gen\", \"co2e_kg\": 5, \"energy_kwh\": 40}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("runs/decoy.ndjson"),
+        "{\"run_id\": \"d1\", \"model\": \"text-gen\", \"co2e_kg\": 0.1, \"energy_kwh\": 1}\n",
+    )
+    .unwrap();
+    if let Some(c) = base_config {
+        std::fs::write(d.join("carbon-gate.yaml"), c).unwrap();
+    }
+    git(d, &["add", "."]);
+    git(d, &["commit", "-q", "-m", "base"]);
+    tmp
+}
+
+fn check(dir: &Path, extra: &[&str]) -> (i32, String, String) {
+    let out = common::bin()
+        .current_dir(dir)
+        .args(["check", "--config", "carbon-gate.yaml", "--format", "json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn the_base_configuration_decides_under_policy_ref() {
+    let tmp = repo(Some(BASE));
+    let d = tmp.path();
+    std::fs::write(d.join("carbon-gate.yaml"), TAMPERED).unwrap();
+    // Without the guard, the PR's configuration passes the decoy.
+    let (code, _, stderr) = check(d, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    // With it, the base's configuration checks the real log: over budget.
+    let (code, stdout, stderr) = check(d, &["--policy-ref", "main"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("FAIL: text-gen 2.1.0"), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let changes = report["policy_changes"].to_string();
+    assert!(
+        changes.contains("carbon-gate.yaml changed (the verdict used the configuration at main"),
+        "{changes}"
+    );
+    assert!(stderr.contains("[policy-changed]"), "{stderr}");
+}
+
+#[test]
+fn a_configuration_the_base_does_not_have_is_refused_under_policy_ref() {
+    let tmp = repo(None);
+    let d = tmp.path();
+    std::fs::write(d.join("carbon-gate.yaml"), TAMPERED).unwrap();
+    let (code, _, stderr) = check(d, &["--policy-ref", "main"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("cannot read the configuration at main"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_unchanged_configuration_is_not_reported() {
+    let tmp = repo(Some(BASE));
+    let (code, stdout, stderr) = check(tmp.path(), &["--policy-ref", "main"]);
+    assert_eq!(code, 1, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["policy_changes"], serde_json::json!([]), "{stdout}");
+}
