@@ -50,6 +50,8 @@ pub const DUPLICATE_RUN: &str = "duplicate-run";
 pub const CONFLICTING_EVIDENCE: &str = "conflicting-evidence";
 /// Ingest: model names in one check look alike (same skeleton, case aside).
 pub const CONFUSABLE_NAMES: &str = "confusable-names";
+/// A warning: the change edits logs the check read (compared with `--policy-ref`).
+pub const EVIDENCE_CHANGED: &str = "evidence-changed";
 /// A finding: a model has budgets, but none covers the version checked.
 pub const UNCOVERED_VERSION: &str = "uncovered-version";
 /// Ingest: per-task rows whose run row is present were not counted again.
@@ -178,6 +180,10 @@ pub const ALL: &[(&str, &str)] = &[
         "rows of one run that are not snapshots of each other were counted at their larger figures",
     ),
     (CONFUSABLE_NAMES, "model names in one check look alike"),
+    (
+        EVIDENCE_CHANGED,
+        "the change edits logs the check read (compared with --policy-ref)",
+    ),
     (
         UNCOVERED_VERSION,
         "a model has budgets but none covers the version checked",

@@ -26,6 +26,7 @@ pub mod names;
 pub mod outfile;
 pub mod policy;
 pub mod predict;
+pub mod provenance;
 pub mod publish;
 pub mod record;
 pub mod reference;
@@ -523,6 +524,76 @@ fn policy_at_ref(
     Ok((base, changes))
 }
 
+/// Which logs the change added or modified compared with `--policy-ref`: told in the report;
+/// refused where the policy requires evidence from the base or from artifacts
+/// (`evidence: base-or-artifact`), which cannot be told without a base ref.
+fn evidence_provenance(
+    args: &CheckArgs,
+    cfg: Option<&config::Config>,
+    rule: policy::model::EvidenceRule,
+    report: &mut CheckReport,
+) -> Result<(), Error> {
+    use policy::model::EvidenceRule;
+    let Some(reference) = &args.policy_ref else {
+        if rule == EvidenceRule::BaseOrArtifact {
+            return Err(Error::Usage(
+                "the policy says `evidence: base-or-artifact`: pass --policy-ref with the base of the change, so that logs the change edited can be told apart".to_owned(),
+            ));
+        }
+        return Ok(());
+    };
+    let mut logs: Vec<std::path::PathBuf> = args.eval.input.logs.clone();
+    logs.extend(args.eval.baseline.iter().cloned());
+    if let Some(cfg) = cfg {
+        for g in &cfg.groups {
+            logs.extend(g.candidate.logs.iter().cloned());
+            if let Some(config::Baseline::Logs(b)) = &g.baseline {
+                logs.extend(b.logs.iter().cloned());
+            }
+            for a in &g.alternatives {
+                logs.extend(a.logs.iter().cloned());
+            }
+        }
+    }
+    let read: Vec<std::path::PathBuf> = report.inputs.iter().map(|i| i.path.clone()).collect();
+    let changed = match provenance::changed_since(reference, &logs, &read) {
+        Ok(c) => c,
+        Err(why) if rule == EvidenceRule::BaseOrArtifact => {
+            return Err(Error::Usage(format!(
+                "the policy says `evidence: base-or-artifact`, but git cannot tell which logs the change edited since {reference}: {why}"
+            )));
+        }
+        Err(_) => return Ok(()),
+    };
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let listed: Vec<String> = changed.iter().map(ToString::to_string).collect();
+    if rule == EvidenceRule::BaseOrArtifact {
+        return Err(Error::input(
+            error::Problem::new(
+                error::Location::file(&changed[0].path),
+                format!(
+                    "the policy requires evidence from the base or from artifacts (`evidence: base-or-artifact`), but this change edits the logs it would be judged on: {}",
+                    listed.join("; ")
+                ),
+            )
+            .with_help(
+                "read the logs the training job uploaded as artifacts (or the registry's), not logs committed in the change",
+            ),
+        ));
+    }
+    report.warnings.push(diagnostic::Warning::general(
+        codes::EVIDENCE_CHANGED,
+        format!(
+            "this change edits the logs it is judged on (compared with {reference}): {}",
+            listed.join("; ")
+        ),
+    ));
+    report.evidence_changes = listed;
+    Ok(())
+}
+
 /// Where files at a git ref are read from: git, or GitHub's contents API where git has no such
 /// ref and a token and repository are known.
 fn ref_source(args: &CheckArgs, reference: &str) -> (bool, String, String, String) {
@@ -755,6 +826,7 @@ fn check(args: &CheckArgs) -> Result<Outcome, Error> {
         Some(reference) => policy_at_ref(args, &policy_paths, reference)?,
     };
     policy_changes.extend(config_changes);
+    let evidence_rule = loaded.policy.evidence;
     let report = if args.predict {
         predicted(args, &loaded, args.policy_ref.clone(), policy_changes)?
     } else {
@@ -766,6 +838,8 @@ fn check(args: &CheckArgs) -> Result<Outcome, Error> {
             policy_changes,
         )?
     };
+    let mut report = report;
+    evidence_provenance(args, cfg.as_ref(), evidence_rule, &mut report)?;
     if let Some(path) = &args.ledger {
         append_ledger(path, &report, args.commit.as_deref())?;
     }
@@ -868,6 +942,7 @@ pub(crate) fn evaluate(
             .collect(),
         policy_ref,
         policy_changes,
+        evidence_changes: Vec::new(),
         models,
         tradeoffs,
         whatif,

@@ -292,6 +292,10 @@ pub struct CheckReport {
     pub policy_ref: Option<String>,
     /// What this change does to the policy and configuration compared with `policy_ref`.
     pub policy_changes: Vec<String>,
+    /// The logs read that this change added or modified compared with `policy_ref` (their
+    /// author could have written any figure into them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evidence_changes: Vec<String>,
     /// Models, sorted by name.
     pub models: Vec<ModelReport>,
     /// Accuracy / energy / CO2e trade-off of each candidate group.

@@ -117,3 +117,70 @@ fn an_unchanged_configuration_is_not_reported() {
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(report["policy_changes"], serde_json::json!([]), "{stdout}");
 }
+
+/// Logs the change edits are pointed out (item 7); a policy that requires evidence from the base
+/// or from artifacts refuses them.
+#[test]
+fn logs_edited_by_the_change_are_shown_and_can_be_refused() {
+    let tmp = repo(Some(BASE));
+    let d = tmp.path();
+    // The PR lowers the real log's figure and adds a log of its own.
+    std::fs::write(
+        d.join("runs/real.ndjson"),
+        "{\"run_id\": \"r1\", \"model\": \"text-gen\", \"co2e_kg\": 0.5, \"energy_kwh\": 40}\n",
+    )
+    .unwrap();
+    git(d, &["checkout", "-q", "-b", "pr"]);
+    git(d, &["commit", "-q", "-am", "lower"]);
+    let (code, stdout, stderr) = check(d, &["--policy-ref", "main"]);
+    assert_eq!(code, 0, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        report["evidence_changes"],
+        serde_json::json!(["runs/real.ndjson modified by this change (+1 −1 lines)"]),
+        "{stdout}"
+    );
+    assert!(stderr.contains("[evidence-changed]"), "{stderr}");
+    let out = common::bin()
+        .current_dir(d)
+        .args([
+            "check",
+            "--config",
+            "carbon-gate.yaml",
+            "--policy-ref",
+            "main",
+        ])
+        .output()
+        .unwrap();
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        table.contains("This change edits the logs it is judged on (compared with main):"),
+        "{table}"
+    );
+
+    // The base's policy requires evidence from the base or from artifacts: refused.
+    std::fs::write(
+        d.join("policies/budgets.yaml"),
+        format!("{POLICY}evidence: base-or-artifact\n"),
+    )
+    .unwrap();
+    git(d, &["commit", "-q", "-am", "strict"]);
+    git(d, &["branch", "-f", "base"]);
+    std::fs::write(
+        d.join("runs/real.ndjson"),
+        "{\"run_id\": \"r1\", \"model\": \"text-gen\", \"co2e_kg\": 0.4, \"energy_kwh\": 40}\n",
+    )
+    .unwrap();
+    git(d, &["commit", "-q", "-am", "lower again"]);
+    let (code, _, stderr) = check(d, &["--policy-ref", "base"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("`evidence: base-or-artifact`")
+            && stderr.contains("runs/real.ndjson modified"),
+        "{stderr}"
+    );
+    // An untouched log (as the base has it) passes that rule.
+    git(d, &["checkout", "-q", "base"]);
+    let (code, _, stderr) = check(d, &["--policy-ref", "base"]);
+    assert_eq!(code, 0, "{stderr}");
+}

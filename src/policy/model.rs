@@ -36,6 +36,24 @@ pub struct PolicyFile {
     /// when all of them name versions): `fail` (the default) or `warn`. With several policy
     /// files, `fail` wins.
     pub uncovered_versions: Option<UncoveredRule>,
+    /// Where the logs a check is judged on may come from: `any` (the default; logs the change
+    /// edits are pointed out when `--policy-ref` names the base) or `base-or-artifact` (a check
+    /// whose logs the change added or modified is refused, exit 2: for promotion gates, where the
+    /// evidence must come from the training job's artifacts or the base). With several policy
+    /// files, `base-or-artifact` wins.
+    pub evidence: Option<EvidenceRule>,
+}
+
+/// Where the evidence may come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum EvidenceRule {
+    /// Any log given; those the change edits are reported.
+    #[default]
+    Any,
+    /// Only logs the change did not add or modify (as the base has them, or from outside the
+    /// repository).
+    BaseOrArtifact,
 }
 
 /// What a check of a version that no budget of its model covers does.

@@ -184,6 +184,8 @@ pub struct Policy {
     pub conflicting_evidence: crate::ledger::ConflictRule,
     /// A model with budgets checked at a version none covers: fail or warn.
     pub uncovered_versions: super::model::UncoveredRule,
+    /// Where the evidence may come from.
+    pub evidence: super::model::EvidenceRule,
 }
 
 impl Policy {
@@ -297,6 +299,9 @@ pub fn from_texts(
                                 .map_or(rule, |c: crate::ledger::ConflictRule| c.strictest(rule)),
                         );
                     }
+                    if settings.evidence == Some(super::model::EvidenceRule::BaseOrArtifact) {
+                        loaded.policy.evidence = super::model::EvidenceRule::BaseOrArtifact;
+                    }
                     if let Some(rule) = settings.uncovered_versions {
                         uncovered = Some(match uncovered {
                             Some(super::model::UncoveredRule::Fail) => {
@@ -351,6 +356,8 @@ pub struct Settings {
     pub conflicting_evidence: Option<crate::ledger::ConflictRule>,
     /// `uncovered-versions`.
     pub uncovered_versions: Option<super::model::UncoveredRule>,
+    /// `evidence`.
+    pub evidence: Option<super::model::EvidenceRule>,
 }
 
 /// Parse and validate one policy file's text: its budgets and its reference overrides.
@@ -391,6 +398,7 @@ pub fn parse_policy(file: &Path, text: &str) -> Result<ParsedPolicy, Vec<Problem
     let settings = Settings {
         conflicting_evidence: raw.conflicting_evidence,
         uncovered_versions: raw.uncovered_versions,
+        evidence: raw.evidence,
     };
     if problems.is_empty() {
         Ok((budgets, overrides, exceptions, settings))

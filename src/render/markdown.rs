@@ -416,6 +416,15 @@ impl Markdown {
                 out.push_str(&format!("> - {}\n", esc(c)));
             }
         }
+        if !report.evidence_changes.is_empty() {
+            out.push_str(&format!(
+                "\n> [!CAUTION]\n> **This change edits the logs it is judged on** (compared with {}): their author could have written any figure into them. Prefer evidence from the training job's artifacts or the registry:\n",
+                code(report.policy_ref.as_deref().unwrap_or("the base"))
+            ));
+            for c in &report.evidence_changes {
+                out.push_str(&format!("> - {}\n", esc(c)));
+            }
+        }
         let in_group: Vec<&str> = report.tradeoffs.iter().map(|t| t.group.as_str()).collect();
         for t in &report.tradeoffs {
             let members: Vec<&ModelReport> = report

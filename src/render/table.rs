@@ -86,6 +86,17 @@ impl Render for Table {
             }
             writeln!(out)?;
         }
+        if !report.evidence_changes.is_empty() {
+            writeln!(
+                out,
+                "This change edits the logs it is judged on (compared with {}):",
+                report.policy_ref.as_deref().unwrap_or("the base")
+            )?;
+            for c in &report.evidence_changes {
+                writeln!(out, "  {c}")?;
+            }
+            writeln!(out)?;
+        }
         let mut t = self.new_table();
         let columns = super::check_columns(report);
         let mut header: Vec<Cell> = columns
