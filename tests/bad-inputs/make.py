@@ -245,6 +245,55 @@ case("hf-front-matter-tag", {"README.md": "---\nlicense: mit\nco2_eq_emissions: 
      ["check", "--model", "text-gen", "--policy", "{case}/policy.yaml", "--format", "json",
       "{case}/README.md"], "README.md:3:19")
 
+# --- Evidence integrity (issue #17): rows of one run that are not snapshots of it -----------------
+def cc_rows(*rows):
+    return CC_HEADER + "\n" + "".join(CC_ROW.format(**dict(GOOD, **r)) + "\n" for r in rows)
+
+
+case("evidence-forged-snapshot-less-co2e",
+     {"emissions.csv": cc_rows({}, dict(energy="1.3e-05", emissions="1e-15", duration="2.5")),
+      "policy.yaml": POLICY_OK}, check("emissions.csv"), "emissions.csv:3")
+case("evidence-forged-snapshot-other-file",
+     {"a/emissions.csv": cc(), "b/emissions.csv": cc(energy="1.3e-05", emissions="1e-15"),
+      "policy.yaml": POLICY_OK},
+     ["check", "--policy", "{case}/policy.yaml", "--format", "json", "{case}/a", "{case}/b"],
+     "conflicting evidence")
+case("evidence-forged-ndjson-record",
+     {"emissions.csv": cc(),
+      "runs.ndjson": '{"run_id": "313c1367-092a-4f65-b9ea-f923d28dd3d7", "format": "codecarbon", '
+                     '"model": "text-gen", "energy_kwh": 1.3e-05, "co2e_kg": 1e-15, "duration_s": 2.5}\n',
+      "policy.yaml": POLICY_OK},
+     ["check", "--policy", "{case}/policy.yaml", "--format", "json", "{case}/emissions.csv",
+      "{case}/runs.ndjson"], "conflicting evidence")
+case("evidence-decoy-model",
+     {"emissions.csv": cc_rows({}).replace("\n", "\n", 1) + CC_ROW.format(**dict(GOOD, energy="1.3e-05", emissions="7e-07", duration="2.5")).replace("text-gen", "decoy") + "\n",
+      "policy.yaml": POLICY_OK}, check("emissions.csv"), "conflicting attribution")
+case("evidence-other-start",
+     {"emissions.csv": cc_rows({}) + CC_ROW.format(**dict(GOOD, energy="1.3e-05", emissions="7e-07", duration="2.5")).replace("2026-11-28T18:22:22", "2026-11-29T09:00:00") + "\n",
+      "policy.yaml": POLICY_OK}, check("emissions.csv"), "start")
+case("names-zero-width-space",
+     {"emissions.csv": cc().replace("text-gen", "text-gen\u200b"), "policy.yaml": POLICY_OK},
+     check("emissions.csv"), "U+200B")
+case("names-bidi-override",
+     {"runs.ndjson": '{"run_id": "r1", "model": "text-\u202egen", "co2e_kg": 1}\n', "policy.yaml": POLICY_OK},
+     check("runs.ndjson"), "U+202E")
+case("names-cli-model-control",
+     {"runs.ndjson": '{"run_id": "r1", "model": "m", "co2e_kg": 1}\n', "policy.yaml": POLICY_OK},
+     ["check", "--policy", "{case}/policy.yaml", "--model", "m\u0007", "--format", "json",
+      "{case}/runs.ndjson"], "model name cannot be used")
+case("no-runs-header-only", {"emissions.csv": CC_HEADER + "\n", "policy.yaml": POLICY_OK},
+     check("emissions.csv"), "no runs found")
+case("no-runs-cr-only-line-ends", {"emissions.csv": cc().replace("\n", "\r"), "policy.yaml": POLICY_OK},
+     check("emissions.csv"), "carriage return alone")
+case("policy-model-zero-width",
+     {"runs.ndjson": '{"run_id": "r1", "model": "m", "co2e_kg": 1}\n',
+      "policy.yaml": 'version: 1\nbudgets:\n  - model: "m\u200b"\n    limits: { co2e: { fail: "1 kg" } }\n'},
+     check("runs.ndjson"), "policy.yaml")
+case("policy-conflicting-evidence-unknown",
+     {"runs.ndjson": '{"run_id": "r1", "model": "m", "co2e_kg": 1}\n',
+      "policy.yaml": POLICY_OK + "conflicting-evidence: smaller\n"},
+     check("runs.ndjson"), "policy.yaml")
+
 # --- Command line -------------------------------------------------------------------------------
 case("cli-version-garbage", {"policy.yaml": POLICY_OK, "runs.ndjson": '{"run_id": "r1", "co2e_kg": 1}\n'},
      ["check", "--policy", "{case}/policy.yaml", "--model-version", "v1.banana", "--format", "json",
@@ -263,6 +312,7 @@ def main():
         for fname, content in files.items():
             mode = "wb" if isinstance(content, bytes) else "w"
             kw = {} if isinstance(content, bytes) else {"encoding": "utf-8", "newline": ""}
+            os.makedirs(os.path.dirname(os.path.join(d, fname)), exist_ok=True)
             with open(os.path.join(d, fname), mode, **kw) as f:
                 f.write(content)
         with open(os.path.join(d, "args"), "w", encoding="utf-8") as f:
