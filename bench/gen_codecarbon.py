@@ -15,6 +15,7 @@ import csv
 import os
 import random
 import sys
+import time
 
 PROJECTS = ["text-gen", "summarizer", "classifier", "embedder"]
 # (country, iso, kg CO2e per kWh): a few grids so emissions are not a constant multiple of energy
@@ -56,15 +57,17 @@ def main():
             snapshots = args.snapshots or rng.randint(1, 3)
             snapshots = min(snapshots, args.rows - written)
             final_s = rng.uniform(60.0, 36_000.0)
+            start = t0 + written * 7
             cpu_w, gpu_w, ram_w = rng.uniform(20, 120), rng.choice([0.0, 250.0, 400.0]), 20.0
             for k in range(1, snapshots + 1):
                 dur = final_s * k / snapshots
                 cpu_e, gpu_e, ram_e = (p * dur / 3.6e6 for p in (cpu_w, gpu_w, ram_w))
                 energy = cpu_e + gpu_e + ram_e
                 row = list(template)
-                t = t0 + written * 7
-                row[col["timestamp"]] = "2026-%02d-%02dT%02d:%02d:%02d" % (
-                    1 + (t // 2_592_000) % 12, 1 + (t // 86_400) % 28, (t // 3600) % 24, (t // 60) % 60, t % 60)
+                # Written when the snapshot was: the run's start plus its duration, as CodeCarbon
+                # does (so the rows of a run agree on when it started).
+                t = start + int(dur)
+                row[col["timestamp"]] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t))
                 row[col["project_name"]] = project
                 row[col["run_id"]] = run_id
                 row[col["duration"]] = repr(dur)

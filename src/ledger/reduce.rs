@@ -1017,7 +1017,7 @@ impl Folded {
             warnings.push(Warning::general(
                 codes::DUPLICATE_RUN,
                 format!(
-                    "{duplicated} runs have several rows ({superseded} rows superseded in all); for each, the most complete row is counted. The first {} are listed above; `carbon-gate ingest` lists every row with its status",
+                    "{duplicated} runs have several rows ({superseded} rows superseded in all); for each, the latest is counted. The first {} are listed above; `carbon-gate ingest` lists every row with its status",
                     examples.len()
                 ),
             ));
