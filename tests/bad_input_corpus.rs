@@ -361,6 +361,36 @@ fn prepare_bounded(root: &Path) -> Vec<Case> {
         "runs.json",
         "runs.json: binary data (a NUL byte at offset 70058)",
     );
+    cases.push({
+        let dir = root.join("bounded-policy-over-the-cap");
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut policy = POLICY.to_owned();
+        policy.push('#');
+        policy.push_str(&"x".repeat(16 << 20));
+        policy.push('\n');
+        std::fs::write(dir.join("big.yaml"), policy).unwrap();
+        std::fs::write(
+            dir.join("runs.ndjson"),
+            "{\"run_id\": \"r1\", \"model\": \"text-gen\", \"co2e_kg\": 1}\n",
+        )
+        .unwrap();
+        Case {
+            name: "bounded-policy-over-the-cap".into(),
+            args: [
+                "check",
+                "--policy",
+                "{case}/big.yaml",
+                "--format",
+                "json",
+                "{case}/runs.ndjson",
+            ]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
+            expect: "big.yaml: policy file larger than the 16 MiB limit".into(),
+            dir,
+        }
+    });
     cases
 }
 

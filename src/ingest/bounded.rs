@@ -261,9 +261,39 @@ pub fn read_regular(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
     Ok(bytes)
 }
 
+/// Read the file named on the command line at `path` whole, at most `cap` bytes: a regular file
+/// as [`read_regular`] does, a FIFO or device (`--policy <(…)`) through the reader thread with
+/// its idle timeout.
+pub fn read_named(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
+    let meta = std::fs::metadata(path).map_err(ReadError::Io)?;
+    if special_kind(meta.file_type()).is_none() {
+        return read_regular(path, cap);
+    }
+    let mut bytes = Vec::new();
+    open(path, true)
+        .map_err(ReadError::Io)?
+        .reader
+        .take(cap + 1)
+        .read_to_end(&mut bytes)
+        .map_err(ReadError::Io)?;
+    if bytes.len() as u64 > cap {
+        return Err(ReadError::TooBig(cap));
+    }
+    Ok(bytes)
+}
+
 /// [`read_regular`] as UTF-8 text.
 pub fn read_regular_text(path: &Path, cap: u64) -> Result<String, ReadError> {
-    String::from_utf8(read_regular(path, cap)?).map_err(|err| {
+    text(read_regular(path, cap)?)
+}
+
+/// [`read_named`] as UTF-8 text.
+pub fn read_named_text(path: &Path, cap: u64) -> Result<String, ReadError> {
+    text(read_named(path, cap)?)
+}
+
+fn text(bytes: Vec<u8>) -> Result<String, ReadError> {
+    String::from_utf8(bytes).map_err(|err| {
         ReadError::Io(io::Error::new(
             io::ErrorKind::InvalidData,
             format!(

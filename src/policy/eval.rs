@@ -247,11 +247,7 @@ fn evaluate(
 ) -> ModelReport {
     let mut entry = subject.entry.clone();
     let version = entry.version.clone();
-    let budget = ctx
-        .policy
-        .budgets
-        .iter()
-        .find(|b| b.applies_to(&entry.model, version.as_ref()));
+    let budget = ctx.policy.budget_for(&entry.model, version.as_ref());
     let mut findings = Vec::new();
     let mut limits = AppliedLimits::default();
     match budget {
@@ -260,9 +256,8 @@ fn evaluate(
                 let needs_version = version.is_none()
                     && ctx
                         .policy
-                        .budgets
-                        .iter()
-                        .any(|b| b.model.matches(&entry.model) && b.versions.is_some());
+                        .matching(&entry.model)
+                        .any(|b| b.versions.is_some());
                 let message = if needs_version {
                     format!(
                         "no budget applies to {}: its budgets name versions; pass --model-version",
