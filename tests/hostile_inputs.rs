@@ -400,3 +400,32 @@ fn a_policy_over_the_size_cap_is_refused_before_it_is_parsed() {
         "{stderr}"
     );
 }
+
+/// A configuration or metrics file committed as a link to a device: read at most 16 MiB, then
+/// refused.
+#[cfg(unix)]
+#[test]
+fn a_config_or_metrics_file_that_is_a_device_is_refused() {
+    let (tmp, logs) = setup();
+    let link = tmp.path().join("carbon-gate.yaml");
+    std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+    for flag in ["--config", "--metrics"] {
+        let out = common::bin()
+            .arg("check")
+            .arg("--policy")
+            .arg(tmp.path().join("policy.yaml"))
+            .arg(flag)
+            .arg(&link)
+            .arg(&logs)
+            .timeout(Duration::from_secs(20))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {stderr}");
+        assert!(
+            stderr.contains("carbon-gate.yaml: cannot read")
+                && stderr.contains("larger than the 16 MiB limit"),
+            "{flag}: {stderr}"
+        );
+    }
+}

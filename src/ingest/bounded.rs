@@ -28,6 +28,9 @@ pub const PREFIX_BYTES: usize = 64 * 1024;
 /// written as CodeCarbon CSV, which is streamed.
 pub const MAX_DOCUMENT: u64 = 128 << 20;
 
+/// The most bytes of a configuration, metrics or facts file: 16 MiB (they are kilobytes).
+pub const MAX_SMALL_DOCUMENT: u64 = 16 << 20;
+
 /// `MAX_DOCUMENT` for messages.
 pub const MAX_DOCUMENT_TEXT: &str = "128 MiB";
 
