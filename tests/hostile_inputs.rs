@@ -429,3 +429,38 @@ fn a_config_or_metrics_file_that_is_a_device_is_refused() {
         );
     }
 }
+
+/// `report` (the disclosure) digests every input after reading it: a FIFO named as a log was read
+/// once, and opening it again for the digest waited for a second writer for ever.
+#[cfg(unix)]
+#[test]
+fn a_fifo_log_is_not_opened_again_for_its_digest() {
+    let (tmp, logs) = setup();
+    let fifo = logs.join("pipe.csv");
+    mkfifo(&fifo);
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(fifo, LOG).unwrap())
+    };
+    let out = common::bin()
+        .args([
+            "report",
+            "--today",
+            "2026-11-28",
+            "--format",
+            "json",
+            "--policy",
+        ])
+        .arg(tmp.path().join("policy.yaml"))
+        .arg(&fifo)
+        .timeout(Duration::from_secs(20))
+        .output()
+        .unwrap();
+    writer.join().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("pipe.csv: cannot read to take its digest: a FIFO (named pipe)"),
+        "{stderr}"
+    );
+}
