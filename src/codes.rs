@@ -66,6 +66,10 @@ pub const BACKUP_NOT_READ: &str = "codecarbon-backup-not-read";
 pub const MISSING_RUN_ID: &str = "missing-run-id";
 /// Ingest: a file in a directory was not an emissions log and was skipped.
 pub const SKIPPED_FILE: &str = "skipped-file";
+/// Ingest: an entry of a directory is a FIFO, socket or device; a walk reads regular files only.
+pub const SKIPPED_NOT_REGULAR: &str = "skipped-not-regular";
+/// Ingest: a symbolic link in a directory points outside the directory named; not followed.
+pub const SKIPPED_LINK_OUTSIDE: &str = "skipped-link-outside";
 /// Ingest: a log file held a header but no runs.
 pub const EMPTY_LOG: &str = "empty-log";
 /// Ingest: how a model card's `co2_eq_emissions` unit was read (kg written into the grams field).
@@ -205,6 +209,14 @@ pub const ALL: &[(&str, &str)] = &[
     (
         SKIPPED_FILE,
         "a file in a directory was not an emissions log",
+    ),
+    (
+        SKIPPED_NOT_REGULAR,
+        "a FIFO, socket or device in a directory was skipped",
+    ),
+    (
+        SKIPPED_LINK_OUTSIDE,
+        "a symbolic link out of the directory named was not followed",
     ),
     (EMPTY_LOG, "a log file held no runs"),
     (

@@ -21,15 +21,32 @@ fn hex(bytes: &[u8]) -> String {
     text
 }
 
-/// Lower-case hex of the SHA-256 of a file's bytes.
+/// Lower-case hex of the SHA-256 of a file's bytes, read as a stream (a log may be gigabytes).
+/// A FIFO or device is refused: what was read from it cannot be read again.
 pub fn file_sha256(path: &Path) -> Result<String, Error> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        Error::input(Problem::new(
-            Location::file(path),
-            format!("cannot read to take its digest: {e}"),
-        ))
-    })?;
-    Ok(sha256_hex(&bytes))
+    let mut file = open_regular(path)?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher).map_err(|e| cannot_read(path, &e))?;
+    Ok(hex(&hasher.finalize()))
+}
+
+fn cannot_read(path: &Path, err: &dyn std::fmt::Display) -> Error {
+    Error::input(Problem::new(
+        Location::file(path),
+        format!("cannot read to take its digest: {err}"),
+    ))
+}
+
+/// Open `path` when it is a regular file (links followed).
+fn open_regular(path: &Path) -> Result<std::fs::File, Error> {
+    let meta = std::fs::metadata(path).map_err(|e| cannot_read(path, &e))?;
+    if let Some(kind) = crate::ingest::bounded::special_kind(meta.file_type()) {
+        return Err(cannot_read(
+            path,
+            &format!("{kind}, whose bytes were read once and cannot be read again; pass a file"),
+        ));
+    }
+    std::fs::File::open(path).map_err(|e| cannot_read(path, &e))
 }
 
 /// One digest over a set of files (a policy): SHA-256 over each file's name, length and bytes,
@@ -37,12 +54,9 @@ pub fn file_sha256(path: &Path) -> Result<String, Error> {
 pub fn files_digest(paths: &[std::path::PathBuf]) -> Result<String, Error> {
     let mut hasher = Sha256::new();
     for path in paths {
-        let bytes = std::fs::read(path).map_err(|e| {
-            Error::input(Problem::new(
-                Location::file(path),
-                format!("cannot read to take its digest: {e}"),
-            ))
-        })?;
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut open_regular(path)?, &mut bytes)
+            .map_err(|e| cannot_read(path, &e))?;
         let name = crate::error::path_text(path);
         hasher.update((name.len() as u64).to_le_bytes());
         hasher.update(name.as_bytes());

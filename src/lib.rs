@@ -922,9 +922,7 @@ pub(crate) fn evaluate(
             .and_then(|v| semver::Version::parse(v).ok());
         let preferred = loaded
             .policy
-            .budgets
-            .iter()
-            .find(|b| b.applies_to(&m.model, version.as_ref()))
+            .budget_for(&m.model, version.as_ref())
             .and_then(|b| b.preferred_regions.as_ref())
             .map(|(list, _)| list.clone())
             .unwrap_or_default();
@@ -1791,9 +1789,7 @@ fn group_tradeoffs(
                 .as_deref()
                 .and_then(|v| semver::Version::parse(v).ok());
             let rule = policy
-                .budgets
-                .iter()
-                .find(|b| b.applies_to(&candidate.model, version.as_ref()))
+                .budget_for(&candidate.model, version.as_ref())
                 .and_then(|b| b.rules.accuracy.as_ref());
             tradeoff::build(&members, rule)
         })

@@ -281,6 +281,155 @@ fn prepare_writes(root: &Path) -> Vec<Case> {
     cases
 }
 
+/// A sparse file: `head`, then zeros up to `len` bytes (no disk used past `head`).
+fn sparse(path: &Path, head: &[u8], len: u64) {
+    std::fs::write(path, head).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_len(len)
+        .unwrap();
+}
+
+/// Inputs that must be refused after a bounded read (docs/reliability.md, "Threat model: bounded
+/// reads"): endless devices, FIFOs, files of gigabytes.
+fn prepare_bounded(root: &Path) -> Vec<Case> {
+    let mut cases = Vec::new();
+    let mut add = |name: &str, prepare: &dyn Fn(&Path), file: &str, expect: &str| {
+        let dir = root.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("policy.yaml"), POLICY).unwrap();
+        prepare(&dir);
+        cases.push(Case {
+            name: name.to_owned(),
+            args: [
+                "check",
+                "--policy",
+                "{case}/policy.yaml",
+                "--format",
+                "json",
+                &format!("{{case}}/{file}"),
+            ]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
+            expect: expect.to_owned(),
+            dir,
+        });
+    };
+    #[cfg(unix)]
+    {
+        let mkfifo = |path: &Path| {
+            let ok = std::process::Command::new("mkfifo")
+                .arg(path)
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok, "mkfifo {}", path.display());
+        };
+        add(
+            "bounded-link-to-dev-zero",
+            &|d| std::os::unix::fs::symlink("/dev/zero", d.join("zero.csv")).unwrap(),
+            "zero.csv",
+            "zero.csv: binary data",
+        );
+        add(
+            "bounded-link-to-dev-urandom",
+            &|d| std::os::unix::fs::symlink("/dev/urandom", d.join("random.csv")).unwrap(),
+            "random.csv",
+            "random.csv",
+        );
+        add(
+            "bounded-fifo-without-writer",
+            &|d| mkfifo(&d.join("pipe.csv")),
+            "pipe.csv",
+            "pipe.csv: cannot read: nothing to read for 1 s",
+        );
+        add(
+            "bounded-carbontracker-companion-fifo",
+            &|d| {
+                std::fs::write(
+                    d.join("1_2024-01-01T000000Z_carbontracker.log"),
+                    "2024-01-01 00:00:00 - carbontracker version 2.0.0\n",
+                )
+                .unwrap();
+                mkfifo(&d.join("1_2024-01-01T000000Z_carbontracker_output.log"));
+            },
+            "1_2024-01-01T000000Z_carbontracker.log",
+            "carbontracker_output.log: cannot read the run's output log: a FIFO",
+        );
+    }
+    add(
+        "bounded-2gb-without-line-ends",
+        &|d| sparse(&d.join("line.csv"), &vec![b'x'; 70_000], 2 << 30),
+        "line.csv",
+        "line.csv: not an emissions log this tool recognizes (decided from its first 64 KiB",
+    );
+    let json_head = || {
+        let mut head =
+            b"{\"run_id\": \"r1\", \"model\": \"text-gen\", \"co2e_kg\": 1, \"x\": \"".to_vec();
+        head.extend(std::iter::repeat_n(b'x', 70_000));
+        head
+    };
+    add(
+        "bounded-json-over-the-cap",
+        &|d| sparse(&d.join("runs.json"), &json_head(), (128 << 20) + 1),
+        "runs.json",
+        "runs.json: larger than the 128 MiB limit",
+    );
+    add(
+        "bounded-json-over-the-cap-in-a-directory",
+        &|d| {
+            std::fs::create_dir(d.join("logs")).unwrap();
+            sparse(&d.join("logs/runs.json"), &json_head(), 3 << 30);
+        },
+        "logs",
+        "runs.json: larger than the 128 MiB limit",
+    );
+    add(
+        "bounded-nul-after-the-prefix",
+        &|d| {
+            let mut text = json_head();
+            text.extend_from_slice(b"\0\"}\n");
+            std::fs::write(d.join("runs.json"), text).unwrap();
+        },
+        "runs.json",
+        "runs.json: binary data (a NUL byte at offset 70058)",
+    );
+    cases.push({
+        let dir = root.join("bounded-policy-over-the-cap");
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut policy = POLICY.to_owned();
+        policy.push('#');
+        policy.push_str(&"x".repeat(16 << 20));
+        policy.push('\n');
+        std::fs::write(dir.join("big.yaml"), policy).unwrap();
+        std::fs::write(
+            dir.join("runs.ndjson"),
+            "{\"run_id\": \"r1\", \"model\": \"text-gen\", \"co2e_kg\": 1}\n",
+        )
+        .unwrap();
+        Case {
+            name: "bounded-policy-over-the-cap".into(),
+            args: [
+                "check",
+                "--policy",
+                "{case}/big.yaml",
+                "--format",
+                "json",
+                "{case}/runs.ndjson",
+            ]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
+            expect: "big.yaml: policy file larger than the 16 MiB limit".into(),
+            dir,
+        }
+    });
+    cases
+}
+
 fn run_case(c: &Case, out_dir: &Path) -> Option<String> {
     let case_dir = c.dir.to_string_lossy().into_owned();
     let mut args: Vec<String> = c
@@ -296,6 +445,8 @@ fn run_case(c: &Case, out_dir: &Path) -> Option<String> {
     }
     let out = common::bin()
         .args(&args)
+        // A FIFO named directly waits this long for its writer (bounded-fifo-without-writer).
+        .env("CARBON_GATE_PIPE_TIMEOUT", "1")
         .timeout(std::time::Duration::from_secs(60))
         .output()
         .unwrap();
@@ -335,6 +486,7 @@ fn every_bad_input_is_refused_cleanly() {
     cases.extend(generated(tmp.path()));
     cases.extend(prepare_special(tmp.path()));
     cases.extend(prepare_writes(tmp.path()));
+    cases.extend(prepare_bounded(tmp.path()));
     let out_dir = tmp.path().join("outputs");
     std::fs::create_dir_all(&out_dir).unwrap();
     let failures: Vec<String> = cases.iter().filter_map(|c| run_case(c, &out_dir)).collect();

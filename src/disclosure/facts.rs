@@ -131,12 +131,14 @@ fn one() -> f64 {
 
 /// Read a facts file.
 pub fn load(path: &Path) -> Result<Facts, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Error::input(Problem::new(
-            Location::file(path),
-            format!("cannot read the facts file: {e}"),
-        ))
-    })?;
+    let text =
+        crate::ingest::bounded::read_named_text(path, crate::ingest::bounded::MAX_SMALL_DOCUMENT)
+            .map_err(|e| {
+            Error::input(Problem::new(
+                Location::file(path),
+                format!("cannot read the facts file: {e}"),
+            ))
+        })?;
     let text = crate::ingest::normalize(&text);
     crate::yaml::guard_depth(path, &text).map_err(Error::Input)?;
     crate::yaml::refuse_tags(path, &text).map_err(Error::Input)?;

@@ -16,7 +16,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::Parsed;
+use super::{Parsed, bounded};
 use crate::codes;
 use crate::diagnostic::Warning;
 use crate::error::{Error, Location, Problem};
@@ -230,7 +230,7 @@ pub struct EpochSeries {
 pub fn epoch_series(file: &Path) -> Option<EpochSeries> {
     let (stem, _) = split_name(file)?;
     let path = sibling(file, stem, STANDARD);
-    let text = std::fs::read_to_string(&path).ok()?;
+    let text = read_sibling(&path).ok()?;
     let standard = read_standard(&text);
     let pue = standard.pue.unwrap_or(1.0);
     let mut epochs: Vec<(f64, f64)> = Vec::new();
@@ -278,6 +278,12 @@ pub fn epoch_series(file: &Path) -> Option<EpochSeries> {
     })
 }
 
+/// Read another log of the run: a regular file of at most [`bounded::MAX_DOCUMENT`] bytes (a
+/// FIFO or device put in its place is not opened).
+fn read_sibling(path: &Path) -> Result<String, bounded::ReadError> {
+    bounded::read_regular_text(path, bounded::MAX_DOCUMENT)
+}
+
 fn sibling(file: &Path, stem: &str, suffix: &str) -> PathBuf {
     file.with_file_name(format!("{stem}{suffix}"))
 }
@@ -289,7 +295,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Parsed, Error> {
         (file.to_owned(), text.to_owned())
     } else {
         let path = sibling(file, stem, OUTPUT);
-        let text = std::fs::read_to_string(&path).map_err(|err| {
+        let text = read_sibling(&path).map_err(|err| {
             Error::input(
                 Problem::new(
                     Location::file(&path),
@@ -307,7 +313,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Parsed, Error> {
     };
     let standard = standard_path
         .as_ref()
-        .and_then(|p| std::fs::read_to_string(p).ok())
+        .and_then(|p| read_sibling(p).ok())
         .map(|t| read_standard(&t))
         .unwrap_or_default();
     let (predicted, actual) = blocks(&output_path, &output_text)?;

@@ -5,6 +5,7 @@
 //! `emissions.csv_0.bak`, …) included; other files are skipped with a warning. A file named
 //! directly must be an emissions log. The format is detected from the content.
 
+pub mod bounded;
 pub mod carbontracker;
 pub mod codecarbon;
 pub mod eco2ai;
@@ -153,10 +154,40 @@ fn is_backup_suffix(rest: &str) -> bool {
             .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// What a directory walk found: the candidate files, each with its canonical path, and what it
+/// skipped.
+struct Walk {
+    /// The canonical path of the directory named: a symbolic link is followed only to a place
+    /// under it.
+    root: PathBuf,
+    files: Vec<(PathBuf, PathBuf)>,
+    warnings: Vec<Warning>,
+    /// The directories walked (canonical), so that a link back to one is not walked again.
+    walked: HashSet<PathBuf>,
+}
+
+/// An entry of a directory, as a walk sees it.
+enum Entry {
+    Dir(PathBuf),
+    /// A regular file (or a link whose target cannot be read, which the read reports).
+    File(PathBuf),
+    /// A FIFO, socket or device (what it is, in words).
+    Special(&'static str),
+    /// A symbolic link to a place outside the directory named (that place, canonical).
+    Outside(PathBuf, bool),
+}
+
 /// The candidate files under `dir`, recursively, in name order, each with its canonical path
 /// (`canon` is `dir`'s). An entry that is not a symbolic link is what the listing says it is, and
-/// its canonical path is `canon` and its name: no system call per file for either.
-fn walk(dir: &Path, canon: &Path, out: &mut Vec<(PathBuf, PathBuf)>) -> Result<(), Error> {
+/// its canonical path is `canon` and its name: no system call per file for either. Only regular
+/// files are read: a FIFO, socket or device is skipped with a warning, and so is a symbolic link
+/// to a place outside the directory named (a pull request can commit `logs/x.csv ->
+/// /proc/self/environ`, or a link to another job's files); a link inside it is followed to a
+/// regular file or a directory.
+fn walk(dir: &Path, canon: &Path, w: &mut Walk) -> Result<(), Error> {
+    if !w.walked.insert(canon.to_owned()) {
+        return Ok(());
+    }
     let entries = std::fs::read_dir(dir).map_err(|err| {
         Error::input(Problem::new(
             Location::file(dir),
@@ -172,19 +203,63 @@ fn walk(dir: &Path, canon: &Path, out: &mut Vec<(PathBuf, PathBuf)>) -> Result<(
             ))
         })?;
         let path = entry.path();
-        let (is_dir, real) = match entry.file_type() {
-            Ok(kind) if !kind.is_symlink() => (kind.is_dir(), canon.join(entry.file_name())),
-            // A symbolic link (or a type the listing does not give): followed.
-            _ => (path.is_dir(), canonical(&path)),
+        let found = match entry.file_type() {
+            Ok(kind) if kind.is_dir() => Entry::Dir(canon.join(entry.file_name())),
+            Ok(kind) if kind.is_file() => Entry::File(canon.join(entry.file_name())),
+            Ok(kind) if !kind.is_symlink() => {
+                Entry::Special(bounded::special_kind(kind).unwrap_or("a special file"))
+            }
+            // A symbolic link (or a type the listing does not give).
+            _ => match std::fs::metadata(&path) {
+                // Dangling, a loop, or not readable: read as a file, which says why it fails.
+                Err(_) => Entry::File(path.clone()),
+                Ok(meta) => {
+                    let real = canonical(&path);
+                    if !real.starts_with(&w.root) {
+                        Entry::Outside(real, meta.is_dir())
+                    } else if meta.is_dir() {
+                        Entry::Dir(real)
+                    } else if meta.is_file() {
+                        Entry::File(real)
+                    } else {
+                        Entry::Special(
+                            bounded::special_kind(meta.file_type()).unwrap_or("a special file"),
+                        )
+                    }
+                }
+            },
         };
-        paths.push((path, is_dir, real));
+        paths.push((path, found));
     }
     paths.sort_by(|a, b| a.0.cmp(&b.0));
-    for (path, is_dir, real) in paths {
-        if is_dir {
-            walk(&path, &real, out)?;
-        } else if candidate(&path).is_some() {
-            out.push((path, real));
+    for (path, found) in paths {
+        match found {
+            Entry::Dir(real) => walk(&path, &real, w)?,
+            Entry::File(real) => {
+                if candidate(&path).is_some() {
+                    w.files.push((path, real));
+                }
+            }
+            Entry::Special(kind) => w.warnings.push(Warning::at(
+                codes::SKIPPED_NOT_REGULAR,
+                Location::file(&path),
+                format!(
+                    "{kind}, not a regular file; skipped (a directory is walked for regular files only). Name it on the command line to read it"
+                ),
+            )),
+            Entry::Outside(real, is_dir) => {
+                if is_dir || candidate(&path).is_some() {
+                    w.warnings.push(Warning::at(
+                        codes::SKIPPED_LINK_OUTSIDE,
+                        Location::file(&path),
+                        format!(
+                            "a symbolic link to {}, outside {}; not followed. Name the link itself on the command line to read it",
+                            display_path(&real),
+                            display_path(&w.root)
+                        ),
+                    ));
+                }
+            }
         }
     }
     Ok(())
@@ -208,59 +283,118 @@ fn is_not_utf8(err: &Error) -> bool {
     matches!(err, Error::Input(p) if p.message.starts_with(NOT_UTF8))
 }
 
-/// How many bytes of a file are read to decide whether it can be streamed.
-const PREFIX_BYTES: usize = 64 * 1024;
+/// How many bytes of a file are read to decide its format and whether it can be streamed.
+const PREFIX_BYTES: usize = bounded::PREFIX_BYTES;
 
-/// A file opened for reading: a CodeCarbon log, streamed (its first bytes read, and the file),
-/// or any other file, read whole (the other formats are small documents parsed as a whole).
+/// A file opened for reading.
 enum Opened {
-    CodeCarbon(Vec<u8>, std::fs::File),
-    Whole(String),
+    /// A CodeCarbon log longer than the prefix, streamed: its first bytes, and the rest.
+    CodeCarbon(Vec<u8>, bounded::Source),
+    /// A file read whole (at most [`bounded::MAX_DOCUMENT`] bytes), and its format (`None`: no
+    /// log this tool reads).
+    Whole(String, Option<Format>),
+    /// A file longer than the prefix whose first bytes are no known format: not read further.
+    Unknown,
 }
 
-/// Open `path`: when its first line is a CodeCarbon header (and `--input-format` does not say
-/// otherwise) the file is streamed, so that a log of any size is read in constant memory;
-/// otherwise it is read whole. Either way the same errors come out
-/// (a file that is not UTF-8 is refused with the offset of the first bad byte).
-fn open(path: &Path, options: &Options) -> Result<Opened, Error> {
+/// Open `path` (a FIFO or device when `special`) and read its first
+/// [`PREFIX_BYTES`]: a file that is not UTF-8 text there, or holds a NUL byte, is refused; the
+/// format is decided from them (or `--input-format`). A CodeCarbon log is then streamed, so that
+/// a log of any size is read in constant memory; a file of another format is read whole, at most
+/// [`bounded::MAX_DOCUMENT`] bytes; a file of no known format is not read further.
+fn open(path: &Path, special: bool, options: &Options) -> Result<Opened, Error> {
     use std::io::Read;
     let cannot_read = |err: std::io::Error| {
+        let help = if err.kind() == std::io::ErrorKind::TimedOut {
+            "a FIFO or device named on the command line is read with a timeout: start its writer first, or pass a file"
+        } else {
+            "check the path and its permissions"
+        };
         Error::input(
-            Problem::new(Location::file(path), format!("cannot read: {err}"))
-                .with_help("check the path and its permissions"),
+            Problem::new(Location::file(path), format!("cannot read: {err}")).with_help(help),
         )
     };
-    let mut file = std::fs::File::open(path).map_err(cannot_read)?;
+    let source = bounded::open(path, special).map_err(cannot_read)?;
+    let size = source.size;
+    let mut reader = source.reader;
     let mut prefix = Vec::with_capacity(PREFIX_BYTES);
-    (&mut file)
+    (&mut reader)
         .take(PREFIX_BYTES as u64)
         .read_to_end(&mut prefix)
         .map_err(cannot_read)?;
     // Fewer bytes than asked for: the file ended, it is read whole already.
     let whole = prefix.len() < PREFIX_BYTES;
-    if !whole
-        && matches!(options.format, None | Some(Format::Codecarbon))
-        && codecarbon_first_line(&prefix)
-    {
-        return Ok(Opened::CodeCarbon(prefix, file));
+    let text = prefix_text(path, &prefix, whole)?;
+    if whole {
+        let format = options.format.or_else(|| detect(path, text));
+        return utf8(path, prefix).map(|text| Opened::Whole(text, format));
+    }
+    // The complete lines of the prefix (the format detectors read lines), or all of it when it
+    // holds no line end (a JSON document on one line).
+    let seen = text.rfind('\n').map_or(text, |end| &text[..=end]);
+    let Some(format) = options.format.or_else(|| detect(path, seen)) else {
+        return Ok(Opened::Unknown);
+    };
+    if format == Format::Codecarbon {
+        return Ok(Opened::CodeCarbon(prefix, bounded::Source { reader, size }));
+    }
+    let cap = bounded::MAX_DOCUMENT;
+    if size.is_some_and(|s| s > cap) {
+        return Err(too_big(path, format));
     }
     let mut bytes = prefix;
-    if !whole {
-        file.read_to_end(&mut bytes).map_err(cannot_read)?;
+    reader
+        .take(cap + 1 - bytes.len() as u64)
+        .read_to_end(&mut bytes)
+        .map_err(cannot_read)?;
+    if bytes.len() as u64 > cap {
+        return Err(too_big(path, format));
     }
-    utf8(path, bytes).map(Opened::Whole)
+    if let Some(at) = memchr::memchr(0, &bytes) {
+        return Err(binary(path, at));
+    }
+    utf8(path, bytes).map(|text| Opened::Whole(text, Some(format)))
 }
 
-/// Whether the first (complete) line of `prefix` is a CodeCarbon header, as [`detect`] would see it.
-fn codecarbon_first_line(prefix: &[u8]) -> bool {
-    let Some(end) = prefix.iter().position(|&b| b == b'\n') else {
-        return false;
+/// The text of a file's first bytes, refused when they are not UTF-8 or hold a NUL byte (a
+/// character cut at the end of a `prefix` that is not the `whole` file is left out).
+fn prefix_text<'p>(path: &Path, prefix: &'p [u8], whole: bool) -> Result<&'p str, Error> {
+    let text = match std::str::from_utf8(prefix) {
+        Ok(text) => text,
+        Err(err) if !whole && err.error_len().is_none() => {
+            // Valid up to here, as `from_utf8` just said.
+            std::str::from_utf8(&prefix[..err.valid_up_to()]).unwrap_or_default()
+        }
+        Err(err) => return Err(not_utf8(path, err.valid_up_to() as u64)),
     };
-    let Ok(line) = std::str::from_utf8(&prefix[..end]) else {
-        return false;
-    };
-    let line = line.strip_prefix('\u{feff}').unwrap_or(line);
-    csv_header(line).is_some_and(|h| codecarbon::is_codecarbon_header(&h))
+    match memchr::memchr(0, text.as_bytes()) {
+        Some(at) => Err(binary(path, at)),
+        None => Ok(text),
+    }
+}
+
+fn binary(path: &Path, offset: usize) -> Error {
+    Error::input(
+        Problem::new(
+            Location::file(path),
+            format!("binary data (a NUL byte at offset {offset}): expected an emissions log, which is text"),
+        )
+        .with_help("pass the log the tracker wrote; a device such as /dev/zero or a binary file is not one"),
+    )
+}
+
+fn too_big(path: &Path, format: Format) -> Error {
+    Error::input(
+        Problem::new(
+            Location::file(path),
+            format!(
+                "larger than the {} limit for a log read whole ({} logs are parsed as one document)",
+                bounded::MAX_DOCUMENT_TEXT,
+                format.name()
+            ),
+        )
+        .with_help("split it into several files and pass their directory, or write the runs as CodeCarbon CSV, which is streamed at any size"),
+    )
 }
 
 /// Read a CodeCarbon log (its first bytes and the rest) into the sink.
@@ -383,22 +517,29 @@ pub fn ingest_into(
             )
         })?;
         if meta.is_dir() {
-            let mut files = Vec::new();
-            walk(path, &canonical(path), &mut files)?;
+            let root = canonical(path);
+            let mut walk_out = Walk {
+                root: root.clone(),
+                files: Vec::new(),
+                warnings: Vec::new(),
+                walked: HashSet::new(),
+            };
+            walk(path, &root, &mut walk_out)?;
+            out.warnings.append(&mut walk_out.warnings);
             let before = out.files.len();
-            for (file, real) in files {
+            for (file, real) in walk_out.files {
                 if !seen.insert(real) {
                     continue;
                 }
-                let text = match open(&file, options)? {
+                let (text, format) = match open(&file, false, options)? {
                     Opened::CodeCarbon(prefix, mut rest) => {
-                        let size = rest.metadata().ok().map(|m| m.len());
-                        read_codecarbon(&file, prefix, &mut rest, size, &mut out)?;
+                        read_codecarbon(&file, prefix, &mut *rest.reader, rest.size, &mut out)?;
                         continue;
                     }
-                    Opened::Whole(text) => text,
+                    Opened::Whole(text, format) => (text, format),
+                    Opened::Unknown => (String::new(), None),
                 };
-                match options.format.or_else(|| detect(&file, &text)) {
+                match format {
                     Some(Format::Carbontracker) if carbontracker::is_companion(&file) => {}
                     Some(format) => read_one(&file, text, format, options, true, &mut out)?,
                     None if candidate(&file) == Some(true) => out.warnings.push(Warning::at(
@@ -419,12 +560,13 @@ pub fn ingest_into(
             if !seen.insert(canonical(path)) {
                 continue;
             }
-            match open(path, options)? {
+            // Named on the command line: a FIFO or device is read too, with a timeout.
+            let special = bounded::special_kind(meta.file_type()).is_some();
+            match open(path, special, options)? {
                 Opened::CodeCarbon(prefix, mut rest) => {
-                    let size = rest.metadata().ok().map(|m| m.len());
-                    read_codecarbon(path, prefix, &mut rest, size, &mut out)?;
+                    read_codecarbon(path, prefix, &mut *rest.reader, rest.size, &mut out)?;
                 }
-                Opened::Whole(text) => {
+                Opened::Whole(text, format) => {
                     if text.trim_start_matches('\u{feff}').trim().is_empty() {
                         return Err(Error::input(
                             Problem::new(
@@ -436,12 +578,12 @@ pub fn ingest_into(
                             ),
                         ));
                     }
-                    let format = match options.format.or_else(|| detect(path, &text)) {
-                        Some(format) => format,
-                        None => return Err(unknown_format(path)),
+                    let Some(format) = format else {
+                        return Err(unknown_format(path, false));
                     };
                     read_one(path, text, format, options, false, &mut out)?;
                 }
+                Opened::Unknown => return Err(unknown_format(path, true)),
             }
             for backup in sibling_backups(path) {
                 if !seen.contains(&canonical(&backup)) && !paths.contains(&backup) {
@@ -471,11 +613,16 @@ pub struct Parsed {
     pub layout: String,
 }
 
-fn unknown_format(path: &Path) -> Error {
+fn unknown_format(path: &Path, from_prefix: bool) -> Error {
+    let seen = if from_prefix {
+        " (decided from its first 64 KiB; the rest was not read)"
+    } else {
+        ""
+    };
     Error::input(
         Problem::new(
             Location::file(path),
-            "not an emissions log this tool recognizes: expected CodeCarbon CSV, an Impact Framework output manifest, eco2AI CSV, a carbontracker log, a Hugging Face model card with co2_eq_emissions, or carbon-gate JSON",
+            format!("not an emissions log this tool recognizes{seen}: expected CodeCarbon CSV, an Impact Framework output manifest, eco2AI CSV, a carbontracker log, a Hugging Face model card with co2_eq_emissions, or carbon-gate JSON"),
         )
         .with_help("pass --input-format FORMAT if it is one of these and detection failed"),
     )

@@ -245,8 +245,14 @@ fn key(b: &Budget) -> String {
 /// What the working tree's policy changes compared with the policy at the ref, one line each.
 pub fn changes(base: &Policy, head: &Policy) -> Vec<String> {
     let mut out = Vec::new();
+    // The first budget of each key, looked up (not searched: policies of many budgets).
+    let mut head_by_key = std::collections::HashMap::new();
+    for h in &head.budgets {
+        head_by_key.entry(key(h)).or_insert(h);
+    }
+    let base_keys: std::collections::HashSet<String> = base.budgets.iter().map(key).collect();
     for b in &base.budgets {
-        match head.budgets.iter().find(|h| key(h) == key(b)) {
+        match head_by_key.get(&key(b)) {
             None => out.push(format!(
                 "budget `{}` removed (was: {})",
                 key(b),
@@ -261,7 +267,7 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<String> {
         }
     }
     for h in &head.budgets {
-        if !base.budgets.iter().any(|b| key(b) == key(h)) {
+        if !base_keys.contains(&key(h)) {
             out.push(format!("budget `{}` added: {}", key(h), describe_limits(h)));
         }
     }
@@ -280,10 +286,14 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<String> {
             .collect()
     };
     let (old, new) = (rules(base), rules(head));
-    for e in new.iter().filter(|e| !old.contains(e)) {
+    let (old_set, new_set): (
+        std::collections::HashSet<&String>,
+        std::collections::HashSet<&String>,
+    ) = (old.iter().collect(), new.iter().collect());
+    for e in new.iter().filter(|e| !old_set.contains(e)) {
         out.push(format!("exception added: {e}"));
     }
-    for e in old.iter().filter(|e| !new.contains(e)) {
+    for e in old.iter().filter(|e| !new_set.contains(e)) {
         out.push(format!("exception removed: {e}"));
     }
     out

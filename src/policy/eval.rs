@@ -247,22 +247,13 @@ fn evaluate(
 ) -> ModelReport {
     let mut entry = subject.entry.clone();
     let version = entry.version.clone();
-    let budget = ctx
-        .policy
-        .budgets
-        .iter()
-        .find(|b| b.applies_to(&entry.model, version.as_ref()));
+    let budget = ctx.policy.budget_for(&entry.model, version.as_ref());
     let mut findings = Vec::new();
     let mut limits = AppliedLimits::default();
     match budget {
         None => {
             if entry.totals.runs > 0 {
-                let own: Vec<&crate::policy::Budget> = ctx
-                    .policy
-                    .budgets
-                    .iter()
-                    .filter(|b| b.model.matches(&entry.model))
-                    .collect();
+                let own: Vec<&crate::policy::Budget> = ctx.policy.matching(&entry.model).collect();
                 if let Some(first) = own.first() {
                     // The model has budgets, but none for this version: a gate must not pass
                     // because a version slipped between the ranges.

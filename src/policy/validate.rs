@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use globset::{Glob, GlobMatcher};
+use globset::{Glob, GlobMatcher, GlobSet, GlobSetBuilder};
 use semver::{Comparator, Op, Version, VersionReq};
 
 use super::model::{
@@ -18,6 +18,7 @@ use crate::codes;
 use crate::diagnostic::Warning;
 use crate::embodied::Overrides;
 use crate::error::{Error, Location, Problem};
+use crate::ingest::bounded;
 use crate::units::{Dimension, Energy, Intensity, Mass, Quantity, parse_quantity};
 use crate::yaml::{self, Spans};
 
@@ -186,6 +187,8 @@ pub struct Policy {
     pub uncovered_versions: super::model::UncoveredRule,
     /// Where the evidence may come from.
     pub evidence: super::model::EvidenceRule,
+    /// The budgets by model pattern, built on first use ([`Policy::matching`]).
+    pub index: std::sync::OnceLock<ModelIndex>,
 }
 
 impl Policy {
@@ -194,6 +197,88 @@ impl Policy {
         crate::ledger::Rules {
             conflicts: self.conflicting_evidence,
         }
+    }
+
+    /// The budgets whose `model` pattern covers `model`, in the order they are tried: looked up
+    /// by name and through one glob set, not tried one by one (a check of many models against a
+    /// policy of many budgets stays near-linear).
+    pub fn matching<'p>(&'p self, model: &str) -> impl Iterator<Item = &'p Budget> + 'p {
+        let index = self
+            .index
+            .get_or_init(|| ModelIndex::new(self.budgets.iter().map(|b| &b.model)));
+        let found = if index.len == self.budgets.len() {
+            index.matching(model)
+        } else {
+            // Budgets added after the index was built: try them all.
+            (0..self.budgets.len())
+                .filter(|&i| self.budgets[i].model.matches(model))
+                .collect()
+        };
+        found.into_iter().map(|i| &self.budgets[i])
+    }
+
+    /// The budget that applies to `model` at `version`: the first whose model and versions
+    /// match ([`Budget::applies_to`]).
+    pub fn budget_for(&self, model: &str, version: Option<&Version>) -> Option<&Budget> {
+        self.matching(model).find(|b| b.applies_to(model, version))
+    }
+}
+
+/// Model patterns by name: exact names in a hash map, globs in one [`GlobSet`].
+#[derive(Debug, Clone, Default)]
+pub struct ModelIndex {
+    /// How many patterns were indexed.
+    len: usize,
+    /// The positions of the exact names.
+    exact: std::collections::HashMap<String, Vec<usize>>,
+    /// The globs: their positions, and the set of them (`None`: the set could not be built, each
+    /// glob is tried in turn).
+    globs: Vec<(usize, GlobMatcher)>,
+    set: Option<GlobSet>,
+}
+
+impl ModelIndex {
+    /// Index `patterns` by position.
+    pub fn new<'a>(patterns: impl IntoIterator<Item = &'a ModelPattern>) -> ModelIndex {
+        let mut index = ModelIndex::default();
+        let mut builder = GlobSetBuilder::new();
+        for (i, pattern) in patterns.into_iter().enumerate() {
+            index.len += 1;
+            match pattern {
+                ModelPattern::Exact(name) => index.exact.entry(name.clone()).or_default().push(i),
+                ModelPattern::Glob(text, matcher) => {
+                    if let Ok(glob) = Glob::new(text) {
+                        builder.add(glob);
+                    }
+                    index.globs.push((i, matcher.clone()));
+                }
+            }
+        }
+        // Every glob compiled once already (ModelPattern::parse), so the set holds them all, in
+        // order; a set too big to build falls back to trying each glob.
+        index.set = builder
+            .build()
+            .ok()
+            .filter(|set| set.len() == index.globs.len());
+        index
+    }
+
+    /// The positions of the patterns that cover `model`, in order.
+    pub fn matching(&self, model: &str) -> Vec<usize> {
+        let mut found: Vec<usize> = self.exact.get(model).cloned().unwrap_or_default();
+        match &self.set {
+            Some(set) if !self.globs.is_empty() => {
+                found.extend(set.matches(model).into_iter().map(|g| self.globs[g].0));
+            }
+            _ => found.extend(
+                self.globs
+                    .iter()
+                    .filter(|(_, m)| m.is_match(model))
+                    .map(|(i, _)| *i),
+            ),
+        }
+        found.sort_unstable();
+        found
     }
 }
 
@@ -267,8 +352,9 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, Error> {
             }
         };
         for file in files {
-            match std::fs::read_to_string(&file) {
+            match bounded::read_named_text(&file, MAX_POLICY_BYTES) {
                 Ok(text) => texts.push((file, text)),
+                Err(bounded::ReadError::TooBig(_)) => problems.push(too_big(&file)),
                 Err(err) => problems.push(Problem::new(
                     Location::file(&file),
                     format!("cannot read policy: {err}"),
@@ -279,18 +365,63 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, Error> {
     from_texts(texts, problems)
 }
 
+/// The most bytes a policy file may hold: 16 MiB (~100,000 budgets of a few limits each; real
+/// policies are kilobytes). Larger files are refused before they are parsed.
+pub const MAX_POLICY_BYTES: u64 = 16 << 20;
+
+/// The most budgets all policy files together may hold: 100,000 (a budget per model and version
+/// of a large model zoo is thousands).
+pub const MAX_BUDGETS: usize = 100_000;
+
+fn too_big(file: &Path) -> Problem {
+    Problem::new(
+        Location::file(file),
+        format!(
+            "policy file larger than the {} limit",
+            bounded::bytes_text(MAX_POLICY_BYTES)
+        ),
+    )
+    .with_help("a policy is budgets written by hand or generated for a model zoo: split it into several files in a policy directory, or use globs (`model: \"team-*\"`) instead of one budget per model")
+}
+
 /// Parse and validate policy files given as (name, text), in order: the policy files of a
-/// directory, or the same files read from a git ref (`--policy-ref`).
-pub fn from_texts(
+/// directory, or the same files read from a git ref (`--policy-ref`). A file larger than
+/// [`MAX_POLICY_BYTES`], or budgets beyond [`MAX_BUDGETS`], are refused.
+pub fn from_texts(texts: Vec<(PathBuf, String)>, problems: Vec<Problem>) -> Result<Loaded, Error> {
+    from_texts_capped(texts, problems, MAX_BUDGETS)
+}
+
+fn from_texts_capped(
     texts: Vec<(PathBuf, String)>,
     mut problems: Vec<Problem>,
+    max_budgets: usize,
 ) -> Result<Loaded, Error> {
     let mut loaded = Loaded::default();
     let mut conflicts: Option<crate::ledger::ConflictRule> = None;
     let mut uncovered: Option<super::model::UncoveredRule> = None;
     for (file, text) in texts {
+        if text.len() as u64 > MAX_POLICY_BYTES {
+            problems.push(too_big(&file));
+            continue;
+        }
         {
             match parse_policy(&file, &text) {
+                Ok((budgets, _, _, _))
+                    if loaded.policy.budgets.len() + budgets.len() > max_budgets =>
+                {
+                    problems.push(
+                        Problem::new(
+                            Location::file(&file),
+                            format!(
+                                "too many budgets: {} in this file, {} with the files before it; the limit is {max_budgets}",
+                                budgets.len(),
+                                loaded.policy.budgets.len() + budgets.len()
+                            ),
+                        )
+                        .with_help("use globs (`model: \"team-*\"`) instead of one budget per model"),
+                    );
+                    break;
+                }
                 Ok((budgets, o, exceptions, settings)) => {
                     // Several files: what one sets stands unless another is stricter.
                     if let Some(rule) = settings.conflicting_evidence {
@@ -742,16 +873,44 @@ fn thresholds<T: Copy + PartialOrd + std::fmt::Display>(
 }
 
 /// Budgets that can never apply: shadowed by an earlier catch-all for the same models, or with a
-/// version range no version satisfies.
+/// version range no version satisfies; and exceptions that no budget covers, or that expired.
+/// Near-linear in the number of budgets and exceptions: patterns are looked up by name and
+/// through glob sets, not compared pairwise.
 pub fn lint(policy: &Policy) -> Vec<Warning> {
+    use std::collections::{HashMap, HashSet};
     let mut warnings = Vec::new();
     let today = time::OffsetDateTime::now_utc().date();
-    for e in &policy.exceptions {
-        let covered = policy.budgets.iter().any(|b| match (&b.model, &e.model) {
-            (_, ModelPattern::Exact(name)) => b.model.matches(name),
-            (ModelPattern::Exact(name), ModelPattern::Glob(_, m)) => m.is_match(name),
-            (ModelPattern::Glob(a, _), ModelPattern::Glob(b_, _)) => a == b_ || a == "*",
-        });
+    let budgets = &policy.budgets;
+    // An exception is covered by a budget of the same name or one whose glob matches it (an exact
+    // name), or by a budget of the same glob or `*`, or by a budget whose name its glob matches.
+    let budget_globs: HashSet<&str> = budgets
+        .iter()
+        .filter_map(|b| match &b.model {
+            ModelPattern::Glob(text, _) => Some(text.as_str()),
+            ModelPattern::Exact(_) => None,
+        })
+        .collect();
+    let exception_globs = ModelIndex::new(policy.exceptions.iter().map(|e| &e.model));
+    let mut covered_by_name = vec![false; policy.exceptions.len()];
+    let mut names_seen = HashSet::new();
+    for b in budgets {
+        if let ModelPattern::Exact(name) = &b.model
+            && names_seen.insert(name.as_str())
+        {
+            for i in exception_globs.matching(name) {
+                covered_by_name[i] = true;
+            }
+        }
+    }
+    for (i, e) in policy.exceptions.iter().enumerate() {
+        let covered = match &e.model {
+            ModelPattern::Exact(name) => policy.matching(name).next().is_some(),
+            ModelPattern::Glob(text, _) => {
+                covered_by_name[i]
+                    || budget_globs.contains(text.as_str())
+                    || budget_globs.contains("*")
+            }
+        };
         if !covered {
             warnings.push(Warning::at(
                 codes::EXCEPTION_UNUSED,
@@ -776,10 +935,53 @@ pub fn lint(policy: &Policy) -> Vec<Warning> {
             ));
         }
     }
-    for (j, later) in policy.budgets.iter().enumerate() {
-        if let Some(req) = &later.versions
-            && unsatisfiable(req)
+    // Shadowing ([`shadows`]): the earliest budget of each (pattern, versions) seen so far; a
+    // budget is shadowed by an earlier one of the same pattern (or a glob that matches its name,
+    // or `*` for a glob) whose versions are the same or unrestricted.
+    let mut first: HashMap<(bool, &str, Option<&VersionReq>), usize> = HashMap::new();
+    let mut glob_texts: Vec<&ModelPattern> = Vec::new();
+    let mut glob_seen = HashSet::new();
+    for b in budgets {
+        if let ModelPattern::Glob(text, _) = &b.model
+            && glob_seen.insert(text.as_str())
         {
+            glob_texts.push(&b.model);
+        }
+    }
+    let globs = ModelIndex::new(glob_texts.iter().copied());
+    for (j, later) in budgets.iter().enumerate() {
+        let (is_glob, text) = match &later.model {
+            ModelPattern::Exact(name) => (false, name.as_str()),
+            ModelPattern::Glob(text, _) => (true, text.as_str()),
+        };
+        let earliest = |glob: bool, text: &str| -> Option<usize> {
+            let any = first.get(&(glob, text, None)).copied();
+            let same = later
+                .versions
+                .as_ref()
+                .and_then(|v| first.get(&(glob, text, Some(v))).copied());
+            any.into_iter().chain(same).min()
+        };
+        let unreachable = later.versions.as_ref().is_some_and(unsatisfiable);
+        let shadowed = if unreachable {
+            None
+        } else if is_glob {
+            earliest(true, text)
+                .into_iter()
+                .chain(earliest(true, "*"))
+                .min()
+        } else {
+            globs
+                .matching(text)
+                .into_iter()
+                .filter_map(|g| earliest(true, glob_texts[g].as_str()))
+                .chain(earliest(false, text))
+                .min()
+        };
+        first
+            .entry((is_glob, text, later.versions.as_ref()))
+            .or_insert(j);
+        if unreachable {
             warnings.push(Warning::at(
                 codes::UNREACHABLE_BUDGET,
                 later.origin.clone(),
@@ -789,16 +991,15 @@ pub fn lint(policy: &Policy) -> Vec<Warning> {
                     later.versions_text.as_deref().unwrap_or_default()
                 ),
             ));
-            continue;
-        }
-        if let Some(earlier) = policy.budgets[..j].iter().find(|e| shadows(e, later)) {
+        } else if let Some(earlier) = shadowed {
+            debug_assert!(shadows(&budgets[earlier], later));
             warnings.push(Warning::at(
                 codes::UNREACHABLE_BUDGET,
                 later.origin.clone(),
                 format!(
                     "budget for `{}` can never apply: the budget at {} matches first",
                     later.model.as_str(),
-                    earlier.origin
+                    budgets[earlier].origin
                 ),
             ));
         }
@@ -871,6 +1072,8 @@ fn uncovered_lint(policy: &Policy) -> Vec<Warning> {
     warnings
 }
 
+/// Whether `earlier` covers every model and version `later` covers (the definition [`lint`]
+/// computes by lookup).
 fn shadows(earlier: &Budget, later: &Budget) -> bool {
     let covers_models = match (&earlier.model, &later.model) {
         (ModelPattern::Exact(a), ModelPattern::Exact(b)) => a == b,
@@ -1058,5 +1261,113 @@ mod tests {
             "{}",
             lints[1]
         );
+    }
+}
+
+#[cfg(test)]
+mod index_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A policy of budgets from (model, versions) pairs, each at its own line.
+    fn policy(budgets: &[(&str, Option<&str>)]) -> Policy {
+        let mut text = String::from("version: 1\nbudgets:\n");
+        for (model, versions) in budgets {
+            text.push_str(&format!("  - model: \"{model}\"\n"));
+            if let Some(v) = versions {
+                text.push_str(&format!("    versions: \"{v}\"\n"));
+            }
+            text.push_str("    limits: { co2e: { fail: \"1 kg\" } }\n");
+        }
+        Policy {
+            budgets: parse_file(Path::new("p.yaml"), &text).unwrap(),
+            ..Policy::default()
+        }
+    }
+
+    /// The lint as first written: every budget against every earlier one.
+    fn pairwise(policy: &Policy) -> Vec<String> {
+        let mut out = Vec::new();
+        for (j, later) in policy.budgets.iter().enumerate() {
+            if later.versions.as_ref().is_some_and(unsatisfiable) {
+                out.push(format!("{} unsatisfiable", later.origin));
+            } else if let Some(e) = policy.budgets[..j].iter().find(|e| shadows(e, later)) {
+                out.push(format!("{} shadowed by {}", later.origin, e.origin));
+            }
+        }
+        out
+    }
+
+    fn indexed(policy: &Policy) -> Vec<String> {
+        lint(policy)
+            .iter()
+            .map(|w| {
+                let text = w.to_string();
+                let origin = text.split(": budget").next().unwrap_or_default().to_owned();
+                match text.split("the budget at ").nth(1) {
+                    Some(rest) => format!(
+                        "{origin} shadowed by {}",
+                        rest.split(' ').next().unwrap_or_default()
+                    ),
+                    None => format!("{origin} unsatisfiable"),
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn budgets_beyond_the_cap_are_refused() {
+        let file = |name: &str, n: usize| {
+            let mut text = String::from("version: 1\nbudgets:\n");
+            for i in 0..n {
+                text.push_str(&format!(
+                    "  - {{ model: m{i}, limits: {{ co2e: {{ fail: 1 kg }} }} }}\n"
+                ));
+            }
+            (PathBuf::from(name), text)
+        };
+        assert!(from_texts_capped(vec![file("a.yaml", 2), file("b.yaml", 1)], vec![], 3).is_ok());
+        let err = from_texts_capped(vec![file("a.yaml", 2), file("b.yaml", 2)], vec![], 3)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("b.yaml: too many budgets: 2 in this file, 4 with the files before it; the limit is 3"),
+            "{err}"
+        );
+        let big = (
+            PathBuf::from("big.yaml"),
+            "#".repeat(MAX_POLICY_BYTES as usize + 1),
+        );
+        let err = from_texts(vec![big], vec![]).unwrap_err().to_string();
+        assert!(
+            err.contains("big.yaml: policy file larger than the 16 MiB limit"),
+            "{err}"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn the_indexed_lint_is_the_pairwise_one(
+            budgets in proptest::collection::vec(
+                (
+                    prop_oneof![Just("a"), Just("b"), Just("ab"), Just("*"), Just("a*"), Just("?b"), Just("{a,b}")],
+                    prop_oneof![Just(None), Just(Some(">=1.0.0")), Just(Some("<2.0.0")), Just(Some(">=3.0.0, <2.0.0"))],
+                ),
+                0..12,
+            ),
+            model in prop_oneof![Just("a"), Just("b"), Just("ab"), Just("c")],
+        ) {
+            let policy = policy(&budgets);
+            prop_assert_eq!(indexed(&policy), pairwise(&policy));
+            // The budgets a model is matched against, in order, are those its pattern covers.
+            let found: Vec<String> = policy.matching(model).map(|b| b.origin.to_string()).collect();
+            let all: Vec<String> = policy
+                .budgets
+                .iter()
+                .filter(|b| b.model.matches(model))
+                .map(|b| b.origin.to_string())
+                .collect();
+            prop_assert_eq!(found, all);
+        }
     }
 }
