@@ -364,11 +364,13 @@ fn many_budgets_and_many_models_are_handled_in_near_linear_time() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // A version every budget's range covers (a versioned budget's model checked without a
+    // version would fail closed: `uncovered-version`).
     let out = common::bin()
         .arg("check")
         .arg("--policy")
         .arg(&policy)
-        .args(["--format", "json"])
+        .args(["--format", "json", "--model-version", "1.5.0"])
         .arg(&log)
         .timeout(Duration::from_secs(25))
         .output()
