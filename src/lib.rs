@@ -1769,17 +1769,20 @@ fn group_tradeoffs(
     models: &[report::ModelReport],
     policy: &policy::Policy,
 ) -> Vec<tradeoff::TradeOff> {
-    let mut groups: Vec<&str> = Vec::new();
+    // The groups in order of first appearance, each with its members (a check may hold
+    // thousands of models, each its own group: no search per model).
+    let mut groups: Vec<Vec<&report::ModelReport>> = Vec::new();
+    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for m in models {
-        if !groups.contains(&m.group.as_str()) {
-            groups.push(&m.group);
-        }
+        let at = *index.entry(m.group.as_str()).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[at].push(m);
     }
     groups
         .into_iter()
-        .filter_map(|g| {
-            let members: Vec<&report::ModelReport> =
-                models.iter().filter(|m| m.group == g).collect();
+        .filter_map(|members| {
             let candidate = members.iter().find(|m| m.role == report::Role::Candidate)?;
             if members.len() < 2 && candidate.metrics.is_empty() {
                 return None;
