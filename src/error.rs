@@ -44,20 +44,31 @@ pub fn path_text(path: &Path) -> String {
 /// Whether `c` must not reach a terminal or a CI log as it is: C0 and C1 controls (line
 /// breaks among them), DEL, the Unicode line and paragraph separators, and the invisible format
 /// characters that reorder or hide text (bidi embeddings, overrides and isolates, zero-width
-/// spaces and joiners, the BOM, soft hyphen).
+/// spaces and joiners, the BOM, soft hyphen, variation selectors, invisible fillers, tag
+/// characters). Model names holding one are refused ([`crate::names`]).
 pub fn is_unsafe_char(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
             '\u{00ad}'
+                | '\u{034f}'
                 | '\u{061c}'
-                | '\u{180e}'
+                | '\u{115f}'
+                | '\u{1160}'
+                | '\u{17b4}'
+                | '\u{17b5}'
+                | '\u{180b}'..='\u{180f}'
                 | '\u{200b}'..='\u{200f}'
                 | '\u{2028}'..='\u{202e}'
-                | '\u{2060}'..='\u{2064}'
-                | '\u{2066}'..='\u{206f}'
+                | '\u{2060}'..='\u{206f}'
+                | '\u{3164}'
+                | '\u{fe00}'..='\u{fe0f}'
                 | '\u{feff}'
+                | '\u{ffa0}'
                 | '\u{fff9}'..='\u{fffb}'
+                | '\u{1bca0}'..='\u{1bca3}'
+                | '\u{1d173}'..='\u{1d17a}'
+                | '\u{e0000}'..='\u{e0fff}'
         )
 }
 

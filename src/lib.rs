@@ -491,16 +491,8 @@ fn policy_at_ref(
     paths: &[std::path::PathBuf],
     reference: &str,
 ) -> Result<(policy::Loaded, Vec<String>), Error> {
-    let (git_has_ref, token, repo, api_url) = ref_source(args, reference);
-    let source = if git_has_ref || token.is_empty() || repo.is_empty() {
-        policy::at_ref::Source::Git
-    } else {
-        policy::at_ref::Source::GitHub {
-            api_url: &api_url,
-            repo: &repo,
-            token: &token,
-        }
-    };
+    let at_ref = ref_source(args, reference);
+    let source = at_ref.source();
     let texts = policy::at_ref::read(paths, reference, &source)?;
     let base = policy::from_texts(texts, Vec::new())?;
     let changes = match policy::load(paths) {
@@ -596,7 +588,28 @@ fn evidence_provenance(
 
 /// Where files at a git ref are read from: git, or GitHub's contents API where git has no such
 /// ref and a token and repository are known.
-fn ref_source(args: &CheckArgs, reference: &str) -> (bool, String, String, String) {
+struct RefSource {
+    git_has_ref: bool,
+    token: String,
+    repo: String,
+    api_url: String,
+}
+
+impl RefSource {
+    fn source(&self) -> policy::at_ref::Source<'_> {
+        if self.git_has_ref || self.token.is_empty() || self.repo.is_empty() {
+            policy::at_ref::Source::Git
+        } else {
+            policy::at_ref::Source::GitHub {
+                api_url: &self.api_url,
+                repo: &self.repo,
+                token: &self.token,
+            }
+        }
+    }
+}
+
+fn ref_source(args: &CheckArgs, reference: &str) -> RefSource {
     let git_has_ref = std::process::Command::new("git")
         .args([
             "rev-parse",
@@ -606,16 +619,18 @@ fn ref_source(args: &CheckArgs, reference: &str) -> (bool, String, String, Strin
         ])
         .output()
         .is_ok_and(|o| o.status.success());
-    let token = args.publish.github_token.clone().unwrap_or_default();
-    let repo = args
-        .publish
-        .repo
-        .clone()
-        .or_else(|| std::env::var("GITHUB_REPOSITORY").ok())
-        .unwrap_or_default();
-    let api_url =
-        std::env::var("GITHUB_API_URL").unwrap_or_else(|_| "https://api.github.com".to_owned());
-    (git_has_ref, token, repo, api_url)
+    RefSource {
+        git_has_ref,
+        token: args.publish.github_token.clone().unwrap_or_default(),
+        repo: args
+            .publish
+            .repo
+            .clone()
+            .or_else(|| std::env::var("GITHUB_REPOSITORY").ok())
+            .unwrap_or_default(),
+        api_url: std::env::var("GITHUB_API_URL")
+            .unwrap_or_else(|_| "https://api.github.com".to_owned()),
+    }
 }
 
 /// `carbon-gate.yaml` at the base ref (`--policy-ref`), and what the change does to it. The
@@ -627,16 +642,8 @@ fn config_at_ref(
     path: &Path,
     reference: &str,
 ) -> Result<(config::Config, Vec<String>), Error> {
-    let (git_has_ref, token, repo, api_url) = ref_source(args, reference);
-    let source = if git_has_ref || token.is_empty() || repo.is_empty() {
-        policy::at_ref::Source::Git
-    } else {
-        policy::at_ref::Source::GitHub {
-            api_url: &api_url,
-            repo: &repo,
-            token: &token,
-        }
-    };
+    let at_ref = ref_source(args, reference);
+    let source = at_ref.source();
     let texts = policy::at_ref::read(&[path.to_owned()], reference, &source).map_err(|e| {
         Error::Config(vec![
             error::Problem::new(

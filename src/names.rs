@@ -10,32 +10,10 @@
 
 use unicode_normalization::UnicodeNormalization;
 
-/// Whether `c` cannot be seen, or changes how the text around it is shown: C0/C1 controls,
-/// and the format characters of Unicode (general category Cf) plus the invisible fillers.
+/// Whether `c` cannot be seen, or changes how the text around it is shown (the one list the
+/// tool has: [`crate::error::is_unsafe_char`]).
 pub fn is_invisible(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{00AD}'
-                | '\u{034F}'
-                | '\u{061C}'
-                | '\u{115F}'
-                | '\u{1160}'
-                | '\u{17B4}'
-                | '\u{17B5}'
-                | '\u{180B}'..='\u{180F}'
-                | '\u{200B}'..='\u{200F}'
-                | '\u{202A}'..='\u{202E}'
-                | '\u{2060}'..='\u{206F}'
-                | '\u{3164}'
-                | '\u{FE00}'..='\u{FE0F}'
-                | '\u{FEFF}'
-                | '\u{FFA0}'
-                | '\u{FFF9}'..='\u{FFFB}'
-                | '\u{1BCA0}'..='\u{1BCA3}'
-                | '\u{1D173}'..='\u{1D17A}'
-                | '\u{E0000}'..='\u{E0FFF}'
-        )
+    crate::error::is_unsafe_char(c)
 }
 
 /// A name that cannot be used as it is.
@@ -140,20 +118,9 @@ pub fn confusable<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<Vec<Strin
 }
 
 /// A name for a message: characters that cannot be seen or that would start a new line shown
-/// as escapes (`\u{200b}`, `\n`), the rest as it is.
+/// as escapes (`\u{200b}`, `\n`), the rest as it is ([`crate::error::escape_text`]).
 pub fn shown(name: &str) -> String {
-    if !name.chars().any(is_invisible) {
-        return name.to_owned();
-    }
-    let mut out = String::with_capacity(name.len() + 8);
-    for c in name.chars() {
-        if is_invisible(c) {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    crate::error::escape_text(name).into_owned()
 }
 
 #[cfg(test)]

@@ -405,3 +405,64 @@ fn the_intensity_limit_sees_the_dirtiest_run_of_a_roll_up() {
         "{message}"
     );
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Snapshots, forgeries and decoys of a few runs (the `reconcile` fuzz target's encoding):
+    /// both ledgers refuse the same logs, count the same, and never count less than any row of
+    /// a run in any figure.
+    #[test]
+    fn what_is_counted_for_a_run_is_never_below_any_of_its_rows(
+        rows in proptest::collection::vec(
+            (0u8..3, any::<bool>(), 0u16..500, 0u16..500, 0u16..300, 0u8..8),
+            1..24,
+        ),
+        larger in any::<bool>(),
+    ) {
+        let mut text = String::from("timestamp,project_name,run_id,duration,emissions,energy_consumed\n");
+        for (run, decoy, energy, co2e, duration, start) in &rows {
+            let at = u32::from(*start) + u32::from(*duration);
+            text.push_str(&format!(
+                "2026-01-01T{:02}:{:02}:{:02},{},run-{run},{duration},{:?},{:?}\n",
+                at / 3600,
+                at / 60 % 60,
+                at % 60,
+                if *decoy { "decoy" } else { "m" },
+                f64::from(*co2e) / 1000.0,
+                f64::from(*energy) / 100.0,
+            ));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("emissions.csv");
+        std::fs::write(&path, &text).unwrap();
+        let paths = vec![path];
+        let attribution = Attribution {
+            rules: ledger::Rules {
+                conflicts: if larger {
+                    ledger::ConflictRule::CountLarger
+                } else {
+                    ledger::ConflictRule::Refuse
+                },
+            },
+            ..Attribution::default()
+        };
+        let records = ingest::ingest(&paths, &Options::default()).unwrap().records;
+        match (try_full(&paths, &attribution), try_reduced(&paths, &attribution)) {
+            (Ok((a, _)), Ok((b, _))) => {
+                prop_assert_eq!(summary(&a), summary(&b));
+                for e in &a {
+                    for c in &e.contributions {
+                        for r in records.iter().filter(|r| r.run_id == c.run_id) {
+                            prop_assert!(c.emissions.value() >= r.emissions.value() * (1.0 - 1e-9));
+                            let energy = |x: Option<carbon_gate::units::Energy>| x.map_or(0.0, |e| e.value());
+                            prop_assert!(energy(c.energy) >= energy(r.energy) * (1.0 - 1e-9));
+                        }
+                    }
+                }
+            }
+            (Err(_), Err(_)) => {}
+            (a, b) => prop_assert!(false, "one ledger refused, the other not: {:?} / {:?}", a.err(), b.err()),
+        }
+    }
+}

@@ -5,25 +5,9 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Command;
+use common::git;
 
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use std::path::Path;
 
 const STRICT: &str =
     "version: 1\nbudgets:\n  - model: text-gen\n    limits:\n      co2e: { fail: \"1 mg\" }\n";

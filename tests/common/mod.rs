@@ -62,3 +62,21 @@ pub fn check_json(policy_yaml: &str, args: &[&str], code: i32) -> Value {
     all.extend_from_slice(args);
     run_json(&all, code)
 }
+
+/// Run git in `dir` with a fixed author, and expect it to succeed.
+pub fn git(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
