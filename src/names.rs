@@ -10,12 +10,6 @@
 
 use unicode_normalization::UnicodeNormalization;
 
-/// Whether `c` cannot be seen, or changes how the text around it is shown (the one list the
-/// tool has: [`crate::error::is_unsafe_char`]).
-pub fn is_invisible(c: char) -> bool {
-    crate::error::is_unsafe_char(c)
-}
-
 /// A name that cannot be used as it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BadName {
@@ -41,7 +35,11 @@ impl std::fmt::Display for BadName {
 /// invisible character.
 pub fn normalize(raw: &str) -> Result<String, BadName> {
     let trimmed = raw.trim();
-    if let Some((i, c)) = trimmed.chars().enumerate().find(|&(_, c)| is_invisible(c)) {
+    if let Some((i, c)) = trimmed
+        .chars()
+        .enumerate()
+        .find(|&(_, c)| crate::error::is_unsafe_char(c))
+    {
         return Err(BadName {
             character: c,
             position: i + 1,
@@ -117,12 +115,6 @@ pub fn confusable<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<Vec<Strin
     out
 }
 
-/// A name for a message: characters that cannot be seen or that would start a new line shown
-/// as escapes (`\u{200b}`, `\n`), the rest as it is ([`crate::error::escape_text`]).
-pub fn shown(name: &str) -> String {
-    crate::error::escape_text(name).into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,6 +165,7 @@ mod tests {
 
     #[test]
     fn shown_escapes_what_cannot_be_seen() {
+        let shown = |t: &str| crate::error::escape_text(t).into_owned();
         assert_eq!(shown("a\u{200b}b\nc"), "a\\u{200b}b\\nc");
         assert_eq!(shown("plain"), "plain");
     }

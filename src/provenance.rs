@@ -33,9 +33,8 @@ impl std::fmt::Display for Changed {
     }
 }
 
-fn same_file(a: &Path, b: &Path) -> bool {
-    let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned());
-    canon(a) == canon(b)
+fn canonical(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned())
 }
 
 /// The files among `read` (the files a check read, under the `logs` it was given) that the
@@ -100,11 +99,14 @@ pub fn changed_since(
     added_args.extend(logs.iter().map(|p| crate::error::path_text(p)));
     let argv: Vec<&str> = added_args.iter().map(String::as_str).collect();
     let added_list = run(&argv)?;
-    let added: Vec<PathBuf> = added_list
+    let added: std::collections::HashSet<PathBuf> = added_list
         .split(|&b| b == 0)
         .filter(|n| !n.is_empty())
-        .map(|n| PathBuf::from(String::from_utf8_lossy(n).into_owned()))
+        .map(|n| canonical(Path::new(&*String::from_utf8_lossy(n))))
         .collect();
+    // The files read, by canonical path: one look-up per changed file.
+    let by_canonical: std::collections::HashMap<PathBuf, &PathBuf> =
+        read.iter().map(|p| (canonical(p), p)).collect();
     let mut out = Vec::new();
     // `-z` numstat: "added\tremoved\tpath\0" per file.
     for entry in numstat.split(|&b| b == 0).filter(|e| !e.is_empty()) {
@@ -113,15 +115,15 @@ pub fn changed_since(
         let (Some(a), Some(r), Some(name)) = (parts.next(), parts.next(), parts.next()) else {
             continue;
         };
-        let changed = PathBuf::from(name);
-        let Some(path) = read.iter().find(|p| same_file(p, &changed)) else {
+        let changed = canonical(Path::new(name));
+        let Some(path) = by_canonical.get(&changed) else {
             continue;
         };
         let lines = a.parse().ok().zip(r.parse().ok());
         out.push(Changed {
-            path: path.clone(),
+            path: (*path).clone(),
             lines,
-            added: added.iter().any(|p| same_file(p, &changed)),
+            added: added.contains(&changed),
         });
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));

@@ -75,11 +75,13 @@ pub fn seconds(text: &str) -> Option<f64> {
 
 /// Seconds as `YYYY-MM-DDTHH:MM:SS(.f)` for a message.
 pub fn show(seconds: f64) -> String {
-    let whole = seconds.floor();
+    // Rounded to the millisecond first, so that 0.9996 s shows as the next second, not `.1000`.
+    let millis = (seconds * 1000.0).round();
+    let whole = (millis / 1000.0).floor();
     let Ok(t) = time::OffsetDateTime::from_unix_timestamp(whole as i64) else {
         return format!("{seconds} s");
     };
-    let frac = seconds - whole;
+    let ms = (millis - whole * 1000.0) as u32;
     let base = format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
         t.year(),
@@ -89,8 +91,8 @@ pub fn show(seconds: f64) -> String {
         t.minute(),
         t.second()
     );
-    if frac > 0.0005 {
-        format!("{base}.{:03}", (frac * 1000.0).round() as u32)
+    if ms > 0 {
+        format!("{base}.{ms:03}")
     } else {
         base
     }
@@ -123,5 +125,6 @@ mod tests {
     fn shown_back() {
         assert_eq!(show(1_795_890_182.0), "2026-11-28T18:23:02");
         assert_eq!(show(1_795_890_182.25), "2026-11-28T18:23:02.250");
+        assert_eq!(show(1_795_890_182.999_6), "2026-11-28T18:23:03");
     }
 }

@@ -105,6 +105,17 @@ fn write(dir: &std::path::Path, rows: &[Row]) -> Vec<PathBuf> {
 
 type Ledger = (Vec<Entry>, Vec<String>);
 
+/// The ledger rules of a policy with `conflicting-evidence: count-larger` (or the default).
+fn rules(larger: bool) -> ledger::Rules {
+    ledger::Rules {
+        conflicts: if larger {
+            ledger::ConflictRule::CountLarger
+        } else {
+            ledger::ConflictRule::Refuse
+        },
+    }
+}
+
 fn full(paths: &[PathBuf], attribution: &Attribution) -> Ledger {
     try_full(paths, attribution).unwrap()
 }
@@ -207,13 +218,7 @@ proptest! {
         let paths = write(dir.path(), &rows);
         let attribution = Attribution {
             model: named.then(|| "m".to_owned()),
-            rules: ledger::Rules {
-                conflicts: if larger {
-                    ledger::ConflictRule::CountLarger
-                } else {
-                    ledger::ConflictRule::Refuse
-                },
-            },
+            rules: rules(larger),
             ..Attribution::default()
         };
         let (a, b) = (try_full(&paths, &attribution), try_reduced(&paths, &attribution));
@@ -438,13 +443,7 @@ proptest! {
         std::fs::write(&path, &text).unwrap();
         let paths = vec![path];
         let attribution = Attribution {
-            rules: ledger::Rules {
-                conflicts: if larger {
-                    ledger::ConflictRule::CountLarger
-                } else {
-                    ledger::ConflictRule::Refuse
-                },
-            },
+            rules: rules(larger),
             ..Attribution::default()
         };
         let records = ingest::ingest(&paths, &Options::default()).unwrap().records;

@@ -292,8 +292,8 @@ impl std::fmt::Display for Mismatch {
             f,
             "{} `{}` vs `{}`",
             self.field,
-            crate::names::shown(&self.first),
-            crate::names::shown(&self.second)
+            crate::error::escape_text(&self.first),
+            crate::error::escape_text(&self.second)
         )
     }
 }

@@ -76,12 +76,12 @@ pub(crate) fn mismatch_error(
     second: &Location,
     m: &evidence::Mismatch,
 ) -> Error {
-    let run = crate::names::shown(run_id);
+    let run = crate::error::escape_text(run_id);
     let message = if m.field == "model" {
         format!(
             "conflicting attribution: run {run} is claimed by model `{}` ({first}) and by model `{}` ({second}); one run belongs to one model",
-            crate::names::shown(&m.first),
-            crate::names::shown(&m.second)
+            crate::error::escape_text(&m.first),
+            crate::error::escape_text(&m.second)
         )
     } else {
         format!(
@@ -104,7 +104,7 @@ pub(crate) fn unordered_error(
         second.clone(),
         format!(
             "conflicting evidence: rows {first} and {second} of run {} are not snapshots of one run: {u}; a later snapshot has every cumulative figure at least as large",
-            crate::names::shown(run_id)
+            crate::error::escape_text(run_id)
         ),
     ).with_help(
         "remove the row that is not this run's (check where each file came from), or let the policy count the larger of each figure: `conflicting-evidence: count-larger`",
@@ -123,7 +123,7 @@ pub(crate) fn counted_larger(
         second.clone(),
         format!(
             "rows {first} and {second} of run {} are not snapshots of one run ({u}); counted the larger of each figure (policy: `conflicting-evidence: count-larger`)",
-            crate::names::shown(run_id)
+            crate::error::escape_text(run_id)
         ),
     )
 }
@@ -247,7 +247,7 @@ pub fn reconcile_with(mut records: Vec<RunRecord>, rules: Rules) -> Result<Recon
                     run_at.clone(),
                     format!(
                         "run {} has {} rows ({}); they are cumulative snapshots of one run, so only the latest, here, is counted",
-                        crate::names::shown(run_id),
+                        crate::error::escape_text(run_id),
                         whole.len(),
                         places(&records, &whole)
                     ),
@@ -266,7 +266,7 @@ pub fn reconcile_with(mut records: Vec<RunRecord>, rules: Rules) -> Result<Recon
                     format!(
                         "{} task rows of run {} ({}) are already included in this run row; not counted again",
                         parts.len(),
-                        crate::names::shown(run_id),
+                        crate::error::escape_text(run_id),
                         places(&records, &parts)
                     ),
                 ));
@@ -300,7 +300,7 @@ pub fn reconcile_with(mut records: Vec<RunRecord>, rules: Rules) -> Result<Recon
                                 run_at.clone(),
                                 format!(
                                     "conflicting evidence: the run row of run {} holds less than its task rows: {described}; a run row includes its tasks",
-                                    crate::names::shown(run_id),
+                                    crate::error::escape_text(run_id),
                                 ),
                             ).with_help(
                                 "remove the row that is not this run's, or let the policy count the larger of each figure: `conflicting-evidence: count-larger`",
@@ -312,7 +312,7 @@ pub fn reconcile_with(mut records: Vec<RunRecord>, rules: Rules) -> Result<Recon
                                 run_at.clone(),
                                 format!(
                                     "the run row of run {} holds less than its task rows: {described}; counted the larger of each figure (policy: `conflicting-evidence: count-larger`)",
-                                    crate::names::shown(run_id),
+                                    crate::error::escape_text(run_id),
                                 ),
                             ));
                             let merged = run_part.max(&sum_part);
@@ -336,7 +336,7 @@ pub fn reconcile_with(mut records: Vec<RunRecord>, rules: Rules) -> Result<Recon
                         run_at,
                         format!(
                             "run {}: duration {} s in the run row is shorter than its tasks' total {} s; used the tasks' total",
-                            crate::names::shown(run_id),
+                            crate::error::escape_text(run_id),
                             run_time.value(),
                             task_time.value()
                         ),
@@ -365,7 +365,7 @@ pub fn reconcile_with(mut records: Vec<RunRecord>, rules: Rules) -> Result<Recon
                     records[superseded[0]].source.clone(),
                     format!(
                         "run {}: {} rows repeat a part already read ({}); only the latest row of each part is counted",
-                        crate::names::shown(run_id),
+                        crate::error::escape_text(run_id),
                         superseded.len(),
                         places(&records, &superseded)
                     ),
@@ -377,7 +377,7 @@ pub fn reconcile_with(mut records: Vec<RunRecord>, rules: Rules) -> Result<Recon
                     records[tasks[0]].source.clone(),
                     format!(
                         "run {} has task rows ({}) but no run row (was the tracker stopped?); counted its {} tasks as the run",
-                        crate::names::shown(run_id),
+                        crate::error::escape_text(run_id),
                         places(&records, &tasks),
                         keep.iter().filter(|&&i| matches!(records[i].part, Some(Part::Task(_)))).count()
                     ),
@@ -815,7 +815,7 @@ pub fn checked_name(raw: &str, at: &Location) -> Result<String, Error> {
                 at.clone(),
                 format!(
                     "model name `{}` cannot be used: {bad}; such names render like another model's and would split its total",
-                    crate::names::shown(raw)
+                    crate::error::escape_text(raw)
                 ),
             )
             .with_help("write the model name without invisible or control characters"),
@@ -888,7 +888,7 @@ pub fn group(
                         r.source.clone(),
                         format!(
                             "model version \"{}\" is not semver; counted without a version (pass --model-version)",
-                            crate::names::shown(text)
+                            crate::error::escape_text(text)
                         ),
                     ));
                     None
