@@ -401,6 +401,10 @@ pub struct RegistryArgs {
     /// Default: `carbon-gate/mlflow/RUN_ID` under the system's temporary directory.
     #[arg(long, value_name = "DIR")]
     pub download_dir: Option<PathBuf>,
+    /// Largest run artifact downloaded as evidence, in MiB: a larger one is refused before it
+    /// is downloaded (exit 2; pass such a log on the command line instead).
+    #[arg(long, value_name = "MIB", default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    pub max_artifact_mib: u64,
     /// Show what would be written to the registry, write nothing.
     #[arg(long)]
     pub dry_run: bool,

@@ -92,6 +92,11 @@ pub const REGISTRY_RUN_METRICS: &str = "registry-run-metrics";
 pub const REGISTRY_NO_EVIDENCE: &str = "registry-no-evidence";
 /// Registry: the baseline's totals were taken from the tags an earlier promotion wrote.
 pub const REGISTRY_BASELINE_TAGS: &str = "registry-baseline-tags";
+/// Registry: the baseline's run now holds other evidence than its promotion recorded.
+pub const BASELINE_EVIDENCE_CHANGED: &str = "baseline-evidence-changed";
+/// A finding: the check names no version, and the model's budgets that name versions were passed
+/// over for one that does not.
+pub const NO_VERSION: &str = "no-version";
 /// A finding: a run ran on a grid dirtier than the fail-level intensity limit.
 pub const INTENSITY_EXCEEDED: &str = "intensity-exceeded";
 /// A finding: a run ran on a grid dirtier than the warn-level intensity limit.
@@ -255,6 +260,14 @@ pub const ALL: &[(&str, &str)] = &[
     (
         REGISTRY_BASELINE_TAGS,
         "the baseline's totals came from an earlier promotion's tags",
+    ),
+    (
+        BASELINE_EVIDENCE_CHANGED,
+        "the baseline's evidence changed since its promotion; judged against the recorded figures",
+    ),
+    (
+        NO_VERSION,
+        "no version named, so the model's versioned budgets could not apply",
     ),
     (UNREACHABLE_BUDGET, "a budget can never apply"),
     (

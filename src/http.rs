@@ -185,6 +185,116 @@ pub async fn send(
     }
 }
 
+/// Why [`download`] gave no file.
+#[derive(Debug)]
+pub enum DownloadFailure {
+    /// The body is longer than the cap (announced by `Content-Length`, or while streaming).
+    TooLarge,
+    /// A non-2xx answer that is not worth retrying (its body read up to 64 KiB), to judge.
+    Status(Reply),
+    /// No usable answer after the retries.
+    Exhausted(Exhausted),
+    /// The local file could not be written.
+    Write(std::io::Error),
+}
+
+/// Most bytes of an error answer's body kept for the message.
+const ERROR_BODY_MAX: usize = 64 * 1024;
+
+/// GET the request `build` makes into a new file `target` (created, never opened through a
+/// link or over an existing file), streamed to disk and stopped beyond `cap` bytes. Retries as
+/// [`send`] does; a body that breaks off is retried from the start. Returns the bytes written.
+pub async fn download(
+    retry: &Retry,
+    secret: &str,
+    build: impl Fn() -> reqwest::RequestBuilder,
+    target: &std::path::Path,
+    cap: u64,
+) -> Result<u64, DownloadFailure> {
+    use std::io::Write as _;
+    let start = Instant::now();
+    let mut attempt: u32 = 0;
+    loop {
+        let (retry_after, status, detail) = match build().send().await {
+            Ok(mut resp) => {
+                let status = resp.status().as_u16();
+                let retry_after = resp
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(Duration::from_secs);
+                if (200..300).contains(&status) {
+                    if resp.content_length().is_some_and(|n| n > cap) {
+                        return Err(DownloadFailure::TooLarge);
+                    }
+                    // A fresh file per attempt: what a broken attempt wrote is dropped.
+                    let _ = std::fs::remove_file(target);
+                    let mut file = std::fs::OpenOptions::new()
+                        .write(true)
+                        .create_new(true)
+                        .open(target)
+                        .map_err(DownloadFailure::Write)?;
+                    let mut written: u64 = 0;
+                    let broke = loop {
+                        match resp.chunk().await {
+                            Ok(Some(chunk)) => {
+                                written += chunk.len() as u64;
+                                if written > cap {
+                                    drop(file);
+                                    let _ = std::fs::remove_file(target);
+                                    return Err(DownloadFailure::TooLarge);
+                                }
+                                file.write_all(&chunk).map_err(DownloadFailure::Write)?;
+                            }
+                            Ok(None) => break None,
+                            Err(err) => break Some(redact(&describe(&err), secret)),
+                        }
+                    };
+                    match broke {
+                        None => {
+                            file.flush().map_err(DownloadFailure::Write)?;
+                            return Ok(written);
+                        }
+                        Some(detail) => (None, 0, format!("the body broke off: {detail}")),
+                    }
+                } else if status >= 500 || status == 429 {
+                    let body = resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+                    let text: String = String::from_utf8_lossy(&body).chars().take(200).collect();
+                    (retry_after, status, redact(&text, secret))
+                } else {
+                    let headers = resp.headers().clone();
+                    let mut body = Vec::new();
+                    while let Ok(Some(chunk)) = resp.chunk().await {
+                        body.extend_from_slice(&chunk);
+                        if body.len() >= ERROR_BODY_MAX {
+                            body.truncate(ERROR_BODY_MAX);
+                            break;
+                        }
+                    }
+                    return Err(DownloadFailure::Status(Reply {
+                        status,
+                        headers,
+                        body,
+                    }));
+                }
+            }
+            Err(err) => (None, 0, redact(&describe(&err), secret)),
+        };
+        attempt += 1;
+        let wait = retry.delay(attempt - 1, retry_after);
+        if attempt >= retry.attempts || start.elapsed() + wait > retry.cap {
+            let _ = std::fs::remove_file(target);
+            return Err(DownloadFailure::Exhausted(Exhausted {
+                attempts: attempt,
+                status,
+                detail,
+            }));
+        }
+        tokio::time::sleep(wait).await;
+    }
+}
+
 /// A transport error in words, without the URL (it may carry a query with a secret).
 fn describe(err: &reqwest::Error) -> String {
     let kind = if err.is_timeout() {

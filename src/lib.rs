@@ -525,12 +525,12 @@ fn evidence_provenance(
     rule: policy::model::EvidenceRule,
     report: &mut CheckReport,
 ) -> Result<(), Error> {
-    use policy::model::EvidenceRule;
     let Some(reference) = &args.policy_ref else {
-        if rule == EvidenceRule::BaseOrArtifact {
-            return Err(Error::Usage(
-                "the policy says `evidence: base-or-artifact`: pass --policy-ref with the base of the change, so that logs the change edited can be told apart".to_owned(),
-            ));
+        if rule.refuses_changed_logs() {
+            return Err(Error::Usage(format!(
+                "the policy says `evidence: {}`: pass --policy-ref with the base of the change, so that logs the change edited can be told apart",
+                rule.name()
+            )));
         }
         return Ok(());
     };
@@ -550,9 +550,10 @@ fn evidence_provenance(
     let read: Vec<std::path::PathBuf> = report.inputs.iter().map(|i| i.path.clone()).collect();
     let changed = match provenance::changed_since(reference, &logs, &read) {
         Ok(c) => c,
-        Err(why) if rule == EvidenceRule::BaseOrArtifact => {
+        Err(why) if rule.refuses_changed_logs() => {
             return Err(Error::Usage(format!(
-                "the policy says `evidence: base-or-artifact`, but git cannot tell which logs the change edited since {reference}: {why}"
+                "the policy says `evidence: {}`, but git cannot tell which logs the change edited since {reference}: {why}",
+                rule.name()
             )));
         }
         Err(_) => return Ok(()),
@@ -561,12 +562,13 @@ fn evidence_provenance(
         return Ok(());
     }
     let listed: Vec<String> = changed.iter().map(ToString::to_string).collect();
-    if rule == EvidenceRule::BaseOrArtifact {
+    if rule.refuses_changed_logs() {
         return Err(Error::input(
             error::Problem::new(
                 error::Location::file(&changed[0].path),
                 format!(
-                    "the policy requires evidence from the base or from artifacts (`evidence: base-or-artifact`), but this change edits the logs it would be judged on: {}",
+                    "the policy requires evidence from the base or from artifacts (`evidence: {}`), but this change edits the logs it would be judged on: {}",
+                    rule.name(),
                     listed.join("; ")
                 ),
             )

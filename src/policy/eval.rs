@@ -307,6 +307,34 @@ fn evaluate(
         }
         Some(budget) => {
             limits = applied(budget);
+            if version.is_none() && budget.versions_text.is_none() {
+                // Budgets that name versions were passed over because no version is known: a
+                // version must not escape its budget by not being named.
+                let ranges: Vec<String> = ctx
+                    .policy
+                    .matching(&entry.model)
+                    .filter_map(|b| b.versions_text.clone())
+                    .map(|v| format!("`{v}`"))
+                    .collect();
+                if !ranges.is_empty() {
+                    let severity = match ctx.policy.uncovered_versions {
+                        crate::policy::model::UncoveredRule::Fail => Severity::Fail,
+                        crate::policy::model::UncoveredRule::Warn => Severity::Warn,
+                    };
+                    findings.push(Finding {
+                        source: Some(budget.origin.clone()),
+                        ..Finding::plain(
+                            codes::NO_VERSION,
+                            severity,
+                            format!(
+                                "{} has budgets for versions {} but the check names no version, so only the budget without versions applied: pass --model-version (or tag the registry version), or set `uncovered-versions: warn`",
+                                entry.model,
+                                ranges.join(", ")
+                            ),
+                        )
+                    });
+                }
+            }
             if budget.embodied != EmbodiedRule::Ignore {
                 fill_embodied(&mut entry, budget, ctx, &mut findings);
             }

@@ -40,8 +40,26 @@ pub struct PolicyFile {
     /// edits are pointed out when `--policy-ref` names the base) or `base-or-artifact` (a check
     /// whose logs the change added or modified is refused, exit 2: for promotion gates, where the
     /// evidence must come from the training job's artifacts or the base). With several policy
-    /// files, `base-or-artifact` wins.
+    /// files, `base-or-artifact` wins. `artifacts` is stricter still: `check` treats it as
+    /// `base-or-artifact`, and `promote` accepts only the emissions logs among the run's
+    /// artifacts (not logs named on its command line, not `carbon_gate.*` run metrics).
     pub evidence: Option<EvidenceRule>,
+    /// When the run of the version holding the alias now has other evidence than its promotion
+    /// recorded (its `carbon_gate.evidence_digest` and totals tags): judge the candidate against
+    /// the `recorded` figures (the default, with a `baseline-evidence-changed` warning), or
+    /// `refuse` the promotion (exit 2). With several policy files, `refuse` wins.
+    pub changed_baseline: Option<ChangedBaselineRule>,
+}
+
+/// What promotion does when the baseline's evidence differs from what its promotion recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChangedBaselineRule {
+    /// Judge against the figures recorded at its promotion, and say so.
+    #[default]
+    Recorded,
+    /// Refuse to promote (exit 2).
+    Refuse,
 }
 
 /// Where the evidence may come from.
@@ -54,6 +72,39 @@ pub enum EvidenceRule {
     /// Only logs the change did not add or modify (as the base has them, or from outside the
     /// repository).
     BaseOrArtifact,
+    /// As `base-or-artifact` for `check`; for `promote`, only the emissions logs among the run's
+    /// artifacts.
+    Artifacts,
+}
+
+impl EvidenceRule {
+    /// The stricter of two rules.
+    pub fn strictest(self, other: EvidenceRule) -> EvidenceRule {
+        let rank = |r: EvidenceRule| match r {
+            EvidenceRule::Any => 0,
+            EvidenceRule::BaseOrArtifact => 1,
+            EvidenceRule::Artifacts => 2,
+        };
+        if rank(other) > rank(self) {
+            other
+        } else {
+            self
+        }
+    }
+
+    /// The rule as written in a policy.
+    pub fn name(self) -> &'static str {
+        match self {
+            EvidenceRule::Any => "any",
+            EvidenceRule::BaseOrArtifact => "base-or-artifact",
+            EvidenceRule::Artifacts => "artifacts",
+        }
+    }
+
+    /// Whether logs a change edits are refused (`base-or-artifact` or stricter).
+    pub fn refuses_changed_logs(self) -> bool {
+        self != EvidenceRule::Any
+    }
 }
 
 /// What a check of a version that no budget of its model covers does.

@@ -187,6 +187,8 @@ pub struct Policy {
     pub uncovered_versions: super::model::UncoveredRule,
     /// Where the evidence may come from.
     pub evidence: super::model::EvidenceRule,
+    /// What promotion does when the baseline's evidence changed since its promotion.
+    pub changed_baseline: super::model::ChangedBaselineRule,
     /// The budgets by model pattern, built on first use ([`Policy::matching`]).
     pub index: std::sync::OnceLock<ModelIndex>,
 }
@@ -430,8 +432,12 @@ fn from_texts_capped(
                                 .map_or(rule, |c: crate::ledger::ConflictRule| c.strictest(rule)),
                         );
                     }
-                    if settings.evidence == Some(super::model::EvidenceRule::BaseOrArtifact) {
-                        loaded.policy.evidence = super::model::EvidenceRule::BaseOrArtifact;
+                    if let Some(rule) = settings.evidence {
+                        loaded.policy.evidence = loaded.policy.evidence.strictest(rule);
+                    }
+                    if settings.changed_baseline == Some(super::model::ChangedBaselineRule::Refuse)
+                    {
+                        loaded.policy.changed_baseline = super::model::ChangedBaselineRule::Refuse;
                     }
                     if let Some(rule) = settings.uncovered_versions {
                         uncovered = Some(match uncovered {
@@ -489,6 +495,8 @@ pub struct Settings {
     pub uncovered_versions: Option<super::model::UncoveredRule>,
     /// `evidence`.
     pub evidence: Option<super::model::EvidenceRule>,
+    /// `changed-baseline`.
+    pub changed_baseline: Option<super::model::ChangedBaselineRule>,
 }
 
 /// Parse and validate one policy file's text: its budgets and its reference overrides.
@@ -530,6 +538,7 @@ pub fn parse_policy(file: &Path, text: &str) -> Result<ParsedPolicy, Vec<Problem
         conflicting_evidence: raw.conflicting_evidence,
         uncovered_versions: raw.uncovered_versions,
         evidence: raw.evidence,
+        changed_baseline: raw.changed_baseline,
     };
     if problems.is_empty() {
         Ok((budgets, overrides, exceptions, settings))

@@ -266,6 +266,14 @@ impl Mlflow {
         format!("{}{path}", self.base)
     }
 
+    fn authorized(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.auth {
+            Auth::None => request,
+            Auth::Bearer(t) => request.bearer_auth(t),
+            Auth::Basic { user, password } => request.basic_auth(user, Some(password)),
+        }
+    }
+
     async fn call(
         &self,
         method: reqwest::Method,
@@ -275,12 +283,7 @@ impl Mlflow {
     ) -> Result<http::Reply, RegistryError> {
         let url = self.url(path);
         let reply = http::send(&self.retry, self.auth.secret(), || {
-            let mut request = self.http.request(method.clone(), &url).query(query);
-            request = match &self.auth {
-                Auth::None => request,
-                Auth::Bearer(t) => request.bearer_auth(t),
-                Auth::Basic { user, password } => request.basic_auth(user, Some(password)),
-            };
+            let request = self.authorized(self.http.request(method.clone(), &url).query(query));
             match body {
                 Some(b) => request.json(b),
                 None => request,
@@ -293,8 +296,26 @@ impl Mlflow {
                 self.base
             ))
         })?;
+        self.judge(method, path, reply)
+    }
+
+    /// What an answer means: success, or the kind of failure.
+    fn judge(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        reply: http::Reply,
+    ) -> Result<http::Reply, RegistryError> {
         match reply.status {
-            200..=299 => Ok(reply),
+            // Some proxies (and misconfigured gateways) answer 200 with MLflow's error body: the
+            // call failed whatever the status says.
+            200..=299 if error_code(&reply).is_empty() => Ok(reply),
+            200..=299 => Err(RegistryError::Service(format!(
+                "MLflow at {} answered {} to {method} {path} with an error body: {}",
+                self.base,
+                reply.status,
+                http::redact(&error_message(&reply), self.auth.secret())
+            ))),
             401 | 403 => Err(RegistryError::Auth(format!(
                 "MLflow at {} refused {method} {path} ({}) {}: {}",
                 self.base,
@@ -364,8 +385,13 @@ impl Mlflow {
         }
     }
 
-    /// The version an alias points at; `None` when the alias is not set (MLflow answers 400
-    /// `INVALID_PARAMETER_VALUE` for that, or 404 when the model itself is missing).
+    /// The version an alias points at; `None` when the alias is not set.
+    ///
+    /// Only the answer MLflow gives for a missing alias means "unset": 400
+    /// `INVALID_PARAMETER_VALUE` saying `Registered model alias <alias> not found`, confirmed by
+    /// the registered model's own list of aliases. Any other answer (a 404 page from a proxy, a
+    /// 400 of another kind, a model that lists the alias after all) is a service failure: a gate
+    /// must not skip the regression check because a lookup failed.
     pub async fn alias(
         &self,
         name: &str,
@@ -375,15 +401,78 @@ impl Mlflow {
         struct Answer {
             model_version: ModelVersion,
         }
+        let path = "/api/2.0/mlflow/registered-models/alias";
+        let failed = |why: String| {
+            RegistryError::Service(format!(
+                "MLflow at {} could not tell where alias {alias} of `{name}` points: {why}; nothing was moved",
+                self.base
+            ))
+        };
         match self
-            .get_json::<Answer>(
-                "/api/2.0/mlflow/registered-models/alias",
-                &[("name", name), ("alias", alias)],
-            )
+            .get_json::<Answer>(path, &[("name", name), ("alias", alias)])
             .await
         {
-            Ok(a) => Ok(Some(a.model_version)),
-            Err(RegistryError::NotFound(_) | RegistryError::Invalid(_)) => Ok(None),
+            Ok(a) if a.model_version.name == name => Ok(Some(a.model_version)),
+            Ok(a) => Err(failed(format!(
+                "the answer names model `{}`",
+                a.model_version.name
+            ))),
+            Err(RegistryError::Invalid(text)) if missing_alias(&text, alias) => {
+                // Re-check: the registered model lists its aliases.
+                match self.aliases(name).await? {
+                    Some(list) if !list.iter().any(|(a, _)| a == alias) => Ok(None),
+                    Some(list) => Err(failed(format!(
+                        "the alias lookup said it is not set, but the model lists it ({})",
+                        list.iter()
+                            .map(|(a, v)| format!("{a} -> {v}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))),
+                    None => Err(failed(format!(
+                        "the alias lookup said it is not set, but the model `{name}` itself was not found"
+                    ))),
+                }
+            }
+            Err(RegistryError::Auth(m)) => Err(RegistryError::Auth(m)),
+            Err(e) => Err(failed(e.to_string())),
+        }
+    }
+
+    /// The aliases a registered model lists (`registered-models/get`), as (alias, version);
+    /// `None` when the model does not exist.
+    pub async fn aliases(
+        &self,
+        name: &str,
+    ) -> Result<Option<Vec<(String, String)>>, RegistryError> {
+        #[derive(Deserialize)]
+        struct Alias {
+            alias: String,
+            version: String,
+        }
+        #[derive(Deserialize)]
+        struct Model {
+            name: String,
+            #[serde(default)]
+            aliases: Vec<Alias>,
+        }
+        #[derive(Deserialize)]
+        struct Answer {
+            registered_model: Model,
+        }
+        let path = "/api/2.0/mlflow/registered-models/get";
+        match self.get_json::<Answer>(path, &[("name", name)]).await {
+            Ok(a) if a.registered_model.name == name => Ok(Some(
+                a.registered_model
+                    .aliases
+                    .into_iter()
+                    .map(|a| (a.alias, a.version))
+                    .collect(),
+            )),
+            Ok(a) => Err(RegistryError::Service(format!(
+                "MLflow at {} answered {path} for `{name}` with model `{}`",
+                self.base, a.registered_model.name
+            ))),
+            Err(RegistryError::NotFound(_)) => Ok(None),
             Err(e) => Err(e),
         }
     }
@@ -421,10 +510,20 @@ impl Mlflow {
         Ok(a.files)
     }
 
-    /// Download one artifact of a run through the tracking server: from the proxied artifact
-    /// store (`/api/2.0/mlflow-artifacts/artifacts/…`) when the run's artifacts live there,
-    /// else through the server's own artifact repository (`/get-artifact`, what MLflow's UI uses).
-    pub async fn download(&self, run: &Run, path: &str) -> Result<Vec<u8>, RegistryError> {
+    /// Download one artifact of a run through the tracking server into `target`, streamed to
+    /// disk and refused beyond `cap` bytes: from the proxied artifact store
+    /// (`/api/2.0/mlflow-artifacts/artifacts/…`) when the run's artifacts live there, else
+    /// through the server's own artifact repository (`/get-artifact`, what MLflow's UI uses).
+    /// `expected` is the size the listing gave; a body of another length, or MLflow's error
+    /// body under a 2xx status, is a service failure. Returns the bytes written.
+    pub async fn download_to(
+        &self,
+        run: &Run,
+        path: &str,
+        target: &std::path::Path,
+        cap: u64,
+        expected: Option<u64>,
+    ) -> Result<u64, DownloadError> {
         let proxied = run
             .info
             .artifact_uri
@@ -435,22 +534,67 @@ impl Mlflow {
                     .trim_end_matches('/')
                     .to_owned()
             });
-        let reply = match proxied {
-            Some(root) => {
-                let full = format!("/api/2.0/mlflow-artifacts/artifacts/{root}/{path}");
-                self.call(reqwest::Method::GET, &full, &[], None).await?
-            }
-            None => {
-                self.call(
-                    reqwest::Method::GET,
-                    "/get-artifact",
-                    &[("run_id", run.info.run_id.as_str()), ("path", path)],
-                    None,
-                )
-                .await?
-            }
+        let (url, query): (String, Vec<(&str, &str)>) = match &proxied {
+            Some(root) => (
+                self.url(&format!(
+                    "/api/2.0/mlflow-artifacts/artifacts/{root}/{path}"
+                )),
+                Vec::new(),
+            ),
+            None => (
+                self.url("/get-artifact"),
+                vec![("run_id", run.info.run_id.as_str()), ("path", path)],
+            ),
         };
-        Ok(reply.body)
+        let service = |why: String| {
+            DownloadError::Registry(RegistryError::Service(format!(
+                "MLflow at {} failed to send artifact `{path}` of run {}: {why}",
+                self.base, run.info.run_id
+            )))
+        };
+        let written = http::download(
+            &self.retry,
+            self.auth.secret(),
+            || self.authorized(self.http.get(&url).query(&query)),
+            target,
+            cap,
+        )
+        .await
+        .map_err(|e| match e {
+            http::DownloadFailure::TooLarge => DownloadError::TooLarge,
+            http::DownloadFailure::Status(reply) => {
+                match self.judge(reqwest::Method::GET, path, reply) {
+                    Err(RegistryError::NotFound(m)) => {
+                        DownloadError::Registry(RegistryError::Service(format!(
+                            "{m} (the run lists the artifact, the server does not send it)"
+                        )))
+                    }
+                    Err(e) => DownloadError::Registry(e),
+                    Ok(_) => service("an answer that is not a file".to_owned()),
+                }
+            }
+            http::DownloadFailure::Exhausted(e) => service(e.to_string()),
+            http::DownloadFailure::Write(e) => DownloadError::Write(e),
+        })?;
+        if let Some(size) = expected.filter(|s| *s != written) {
+            return Err(service(format!(
+                "{written} bytes for an artifact the listing gives as {size} bytes"
+            )));
+        }
+        if written == 0 {
+            return Err(service("an empty body".to_owned()));
+        }
+        // MLflow's error body under a 2xx status is not the artifact.
+        if written < 4096
+            && let Ok(bytes) = std::fs::read(target)
+            && !error_code_of(&bytes).is_empty()
+        {
+            return Err(service(format!(
+                "an error body under a success status: {}",
+                http::redact(&String::from_utf8_lossy(&bytes), self.auth.secret())
+            )));
+        }
+        Ok(written)
     }
 
     async fn post(&self, path: &str, body: serde_json::Value) -> Result<(), RegistryError> {
@@ -529,9 +673,32 @@ fn error_message(reply: &http::Reply) -> String {
 }
 
 fn error_code(reply: &http::Reply) -> String {
-    serde_json::from_slice::<ApiError>(&reply.body)
+    error_code_of(&reply.body)
+}
+
+/// The `error_code` of an MLflow error body (`""` when the bytes are not one).
+fn error_code_of(body: &[u8]) -> String {
+    serde_json::from_slice::<ApiError>(body)
         .map(|e| e.error_code)
         .unwrap_or_default()
+}
+
+/// Whether a 400 answer is MLflow's for an alias that is not set (3.x: `INVALID_PARAMETER_VALUE`,
+/// "Registered model alias <alias> not found.").
+fn missing_alias(text: &str, alias: &str) -> bool {
+    text.contains(&format!("Registered model alias {alias} not found"))
+        && text.contains("(INVALID_PARAMETER_VALUE)")
+}
+
+/// Why an artifact was not downloaded.
+#[derive(Debug)]
+pub enum DownloadError {
+    /// Larger than the cap.
+    TooLarge,
+    /// The registry failed.
+    Registry(RegistryError),
+    /// The local file could not be written.
+    Write(std::io::Error),
 }
 
 #[cfg(test)]

@@ -36,12 +36,65 @@ const MAX_ARTIFACTS: usize = 10_000;
 
 /// What a run (or the command line) gives as emissions evidence.
 enum Evidence {
-    /// Log files to ingest: from the command line, or artifacts downloaded from the run.
+    /// Log files downloaded from the run's artifacts into `root`.
+    Artifacts { paths: Vec<PathBuf>, root: PathBuf },
+    /// Log files named on the command line.
     Logs(Vec<PathBuf>),
-    /// One record made from the `carbon_gate.*` metrics `record` logged on the run.
-    Metrics(Box<RunRecord>),
+    /// One record made from the `carbon_gate.*` metrics `record` logged on the run, and the
+    /// digest of those metrics.
+    Metrics(Box<RunRecord>, String),
     /// Nothing; why.
     Nothing(String),
+}
+
+impl Evidence {
+    /// The word written in the `carbon_gate.evidence` tag.
+    fn kind(&self) -> &'static str {
+        match self {
+            Evidence::Artifacts { .. } => "artifacts",
+            Evidence::Logs(_) => "logs",
+            Evidence::Metrics(..) => "metrics",
+            Evidence::Nothing(_) => "none",
+        }
+    }
+}
+
+/// A model's totals from its evidence, with what they were taken from.
+struct Counted {
+    entry: ledger::Entry,
+    /// `artifacts`, `logs`, `metrics` or `none`.
+    kind: &'static str,
+    /// Digest of the evidence counted: the files read (their names relative to the artifact
+    /// root, or as given, and their SHA-256), or the metrics; `None` when there was nothing.
+    digest: Option<String>,
+}
+
+/// One digest over named parts: SHA-256 of `name NUL sha256 LF` lines in name order.
+fn parts_digest(mut parts: Vec<(String, String)>) -> String {
+    parts.sort();
+    let mut text = String::new();
+    for (name, sha) in parts {
+        text.push_str(&name);
+        text.push('\0');
+        text.push_str(&sha);
+        text.push('\n');
+    }
+    format!("sha256:{}", crate::digest::sha256_hex(text.as_bytes()))
+}
+
+/// The digest of the files a read took its records from.
+fn files_digest(files: &[ingest::InputFile], root: Option<&Path>) -> Result<String, Error> {
+    let mut parts = Vec::with_capacity(files.len());
+    for f in files {
+        let name = root
+            .and_then(|r| f.path.strip_prefix(r).ok())
+            .unwrap_or(&f.path);
+        parts.push((
+            crate::error::path_text(name),
+            crate::digest::file_sha256(&f.path)?,
+        ));
+    }
+    Ok(parts_digest(parts))
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, Error> {
@@ -93,8 +146,8 @@ fn safe_relative(path: &str) -> Option<PathBuf> {
     ok.then(|| p.to_owned())
 }
 
-/// Every file among a run's artifacts (breadth first, bounded).
-async fn list_files(client: &Mlflow, run_id: &str) -> Result<Vec<String>, Error> {
+/// Every file among a run's artifacts with the size the listing gives (breadth first, bounded).
+async fn list_files(client: &Mlflow, run_id: &str) -> Result<Vec<(String, Option<u64>)>, Error> {
     let mut files = Vec::new();
     let mut dirs = vec![String::new()];
     let mut seen = 0usize;
@@ -109,7 +162,7 @@ async fn list_files(client: &Mlflow, run_id: &str) -> Result<Vec<String>, Error>
             if f.is_dir {
                 dirs.push(f.path);
             } else {
-                files.push(f.path);
+                files.push((f.path, f.file_size));
             }
         }
     }
@@ -131,21 +184,30 @@ async fn run_evidence(client: &Mlflow, run: &Run, args: &RegistryArgs) -> Result
         .build()
         .map_err(|e| Error::Usage(format!("--artifact-glob: {e}")))?;
     let id = &run.info.run_id;
-    let wanted: Vec<String> = list_files(client, id)
+    let wanted: Vec<(String, Option<u64>)> = list_files(client, id)
         .await?
         .into_iter()
-        .filter(|p| globs.is_match(p))
+        .filter(|(p, _)| globs.is_match(p))
         .collect();
     if !wanted.is_empty() {
+        let cap = args.max_artifact_mib.saturating_mul(1024 * 1024);
         let dir = download_dir(args, id)?;
         let mut paths = Vec::new();
-        for artifact in &wanted {
+        for (artifact, size) in &wanted {
             let Some(rel) = safe_relative(artifact) else {
                 return Err(Error::Service(format!(
                     "run {id} lists an artifact path that leaves its directory: `{artifact}`"
                 )));
             };
-            let bytes = client.download(run, artifact).await?;
+            let too_large = || {
+                Error::Usage(format!(
+                    "artifact `{artifact}` of run {id} is larger than the {} MiB carbon-gate downloads as evidence (--max-artifact-mib): download it yourself and pass it on the command line",
+                    args.max_artifact_mib
+                ))
+            };
+            if size.is_some_and(|s| s > cap) {
+                return Err(too_large());
+            }
             let target = dir.join(rel);
             if let Some(parent) = target.parent() {
                 std::fs::create_dir_all(parent).map_err(|source| Error::Output {
@@ -153,16 +215,23 @@ async fn run_evidence(client: &Mlflow, run: &Run, args: &RegistryArgs) -> Result
                     source,
                 })?;
             }
-            std::fs::write(&target, bytes).map_err(|source| Error::Output {
-                path: target.clone(),
-                source,
-            })?;
+            client
+                .download_to(run, artifact, &target, cap, *size)
+                .await
+                .map_err(|e| match e {
+                    mlflow::DownloadError::TooLarge => too_large(),
+                    mlflow::DownloadError::Registry(e) => e.into(),
+                    mlflow::DownloadError::Write(source) => Error::Output {
+                        path: target.clone(),
+                        source,
+                    },
+                })?;
             paths.push(target);
         }
-        return Ok(Evidence::Logs(paths));
+        return Ok(Evidence::Artifacts { paths, root: dir });
     }
-    if let Some(record) = record_from_metrics(run)? {
-        return Ok(Evidence::Metrics(Box::new(record)));
+    if let Some((record, digest)) = record_from_metrics(run)? {
+        return Ok(Evidence::Metrics(Box::new(record), digest));
     }
     Ok(Evidence::Nothing(format!(
         "run {id} has no artifact matching {} and no {PREFIX}* metrics (log them with `carbon-gate record`)",
@@ -170,15 +239,51 @@ async fn run_evidence(client: &Mlflow, run: &Run, args: &RegistryArgs) -> Result
     )))
 }
 
-/// The record `record` left on a run as metrics and tags, if it did.
-fn record_from_metrics(run: &Run) -> Result<Option<RunRecord>, Error> {
-    let metrics = run.metrics();
-    let get = |k: &str| metrics.get(&format!("{PREFIX}{k}")).copied();
-    let Some(co2e) = get("co2e_kg") else {
-        return Ok(None);
-    };
+/// The `carbon_gate.*` metrics a run's totals are read from, and the checks of each: these are
+/// numbers anyone with write access to the run can log by hand, so they are validated as a log's
+/// figures are (finite, not negative, plausible for one run).
+const FIGURE_METRICS: [&str; 6] = [
+    "co2e_kg",
+    "energy_kwh",
+    "operational_co2e_kg",
+    "embodied_co2e_kg",
+    "market_co2e_kg",
+    "duration_s",
+];
+
+/// The record `record` left on a run as metrics and tags, if it did, with the digest of the
+/// metrics it was made from.
+fn record_from_metrics(run: &Run) -> Result<Option<(RunRecord, String)>, Error> {
     let id = &run.info.run_id;
     let source = Location::file(format!("runs:/{id}")).with_path("metrics");
+    let mut figures = std::collections::BTreeMap::new();
+    for m in &run.data.metrics {
+        let Some(name) = m.key.strip_prefix(PREFIX) else {
+            continue;
+        };
+        if !FIGURE_METRICS.contains(&name) {
+            continue;
+        }
+        // MLflow answers NaN and ±inf as the strings "NaN", "Infinity", "-Infinity".
+        let value = m.value.as_f64().filter(|v| v.is_finite() && *v >= 0.0);
+        let Some(value) = value else {
+            return Err(Error::input(
+                crate::error::Problem::new(
+                    source.clone(),
+                    format!(
+                        "metric {} is {}: a run's emissions, energy and duration are finite numbers, not negative",
+                        m.key, m.value
+                    ),
+                )
+                .with_help("these metrics are evidence for promotion: log the emissions file as an artifact, or log the metrics again with `carbon-gate record`"),
+            ));
+        };
+        figures.insert(name, value);
+    }
+    let Some(&co2e) = figures.get("co2e_kg") else {
+        return Ok(None);
+    };
+    let get = |k: &str| figures.get(k).copied();
     let mut record = RunRecord::new(
         source.clone(),
         Format::Native,
@@ -200,7 +305,14 @@ fn record_from_metrics(run: &Run) -> Result<Option<RunRecord>, Error> {
             },
         )?;
     }
-    Ok(Some(record))
+    crate::record::check_plausible(std::slice::from_ref(&record))?;
+    let digest = parts_digest(
+        figures
+            .iter()
+            .map(|(k, v)| (format!("{PREFIX}{k}"), number(*v)))
+            .collect(),
+    );
+    Ok(Some((record, digest)))
 }
 
 /// Totals and contributions of one model from evidence.
@@ -210,32 +322,45 @@ fn subject_of(
     attribution: &Attribution,
     inputs: &mut Vec<ingest::InputFile>,
     warnings: &mut Vec<Warning>,
-) -> Result<ledger::Entry, Error> {
+) -> Result<Counted, Error> {
     let model = attribution.model.clone().unwrap_or_default();
-    let entries = match evidence {
-        Evidence::Logs(paths) => {
+    let kind = evidence.kind();
+    let (entries, digest) = match evidence {
+        Evidence::Artifacts { paths, root } => {
             let read = crate::read_entries(&paths, input, attribution, false)?;
+            let digest = files_digest(&read.inputs, Some(&root))?;
             inputs.extend(read.inputs);
             warnings.extend(read.warnings);
-            read.entries
+            (read.entries, Some(digest))
         }
-        Evidence::Metrics(record) => {
+        Evidence::Logs(paths) => {
+            let read = crate::read_entries(&paths, input, attribution, false)?;
+            let digest = files_digest(&read.inputs, None)?;
+            inputs.extend(read.inputs);
+            warnings.extend(read.warnings);
+            (read.entries, Some(digest))
+        }
+        Evidence::Metrics(record, digest) => {
             warnings.push(Warning::at(
                 codes::REGISTRY_RUN_METRICS,
                 record.source.clone(),
-                "no emissions log among the run's artifacts: its totals are the carbon_gate.* metrics `carbon-gate record` logged",
+                "no emissions log among the run's artifacts: its totals are the carbon_gate.* metrics logged on the run (reported, not measured here)",
             ));
             let mut reconciled = ledger::reconcile_with(vec![*record], attribution.rules)?;
             let (entries, more) = ledger::aggregate(&mut reconciled, attribution)?;
             warnings.extend(more);
-            entries
+            (entries, Some(digest))
         }
         Evidence::Nothing(why) => {
             warnings.push(Warning::general(codes::REGISTRY_NO_EVIDENCE, why));
-            Vec::new()
+            (Vec::new(), None)
         }
     };
-    Ok(crate::take_entry(entries, &model))
+    Ok(Counted {
+        entry: crate::take_entry(entries, &model),
+        kind,
+        digest,
+    })
 }
 
 /// Metrics the run logged, without carbon-gate's own.
@@ -278,6 +403,7 @@ fn cut(value: String) -> String {
 }
 
 /// The tags a promotion writes on the version.
+#[allow(clippy::too_many_arguments)]
 fn verdict_tags(
     candidate: &ModelReport,
     verdict: Verdict,
@@ -286,6 +412,7 @@ fn verdict_tags(
     policy_files: &[String],
     alias: &str,
     holder: Option<&ModelVersion>,
+    counted: &Counted,
 ) -> Vec<Tag> {
     let t = &candidate.totals;
     let mut tags = vec![
@@ -297,7 +424,10 @@ fn verdict_tags(
         ("embodied_co2e_kg", number(t.embodied.value())),
         (
             "method",
-            if t.estimated_runs > 0 {
+            if t.runs > 0 && counted.kind == "metrics" {
+                // Numbers logged on the run, not a tracker's log read here.
+                "reported".to_owned()
+            } else if t.estimated_runs > 0 {
                 "estimated".to_owned()
             } else if t.runs == 0 {
                 "none".to_owned()
@@ -306,6 +436,11 @@ fn verdict_tags(
             },
         ),
         ("runs", t.runs.to_string()),
+        ("evidence", counted.kind.to_owned()),
+        (
+            "evidence_digest",
+            counted.digest.clone().unwrap_or_else(|| "none".to_owned()),
+        ),
         ("policy_digest", digest.to_owned()),
         ("policy_files", policy_files.join(", ")),
         ("alias", alias.to_owned()),
@@ -358,6 +493,7 @@ async fn promote_with(
     digest: &str,
     file_metrics: Option<crate::metrics::Metrics>,
 ) -> Result<Outcome, Error> {
+    use crate::policy::model::EvidenceRule;
     let name = &args.model;
     let target = format!("models:/{name}/{}", args.version);
     let mv = client
@@ -369,6 +505,14 @@ async fn promote_with(
                 client.base()
             ))
         })?;
+    if mv.name != *name || mv.version != args.version {
+        return Err(Error::Service(format!(
+            "MLflow at {} answered the lookup of {target} with models:/{}/{}; nothing was moved",
+            client.base(),
+            mv.name,
+            mv.version
+        )));
+    }
     if let Some(status) = mv.status.as_deref().filter(|s| *s != "READY") {
         return Err(Error::Usage(format!(
             "{target} is {status}, not READY: it cannot be promoted yet"
@@ -388,9 +532,15 @@ async fn promote_with(
         })?),
         None => None,
     };
+    let rule = loaded.policy.evidence;
     let mut inputs = Vec::new();
     let mut warnings = Vec::new();
     let evidence = if !args.input.logs.is_empty() {
+        if rule == EvidenceRule::Artifacts {
+            return Err(Error::Usage(format!(
+                "the policy says `evidence: artifacts`: {target} is judged on the emissions logs among its run's artifacts, not on logs named on the command line; leave them out"
+            )));
+        }
         Evidence::Logs(args.input.logs.clone())
     } else if let Some(run) = &run {
         run_evidence(client, run, &args.registry).await?
@@ -399,13 +549,27 @@ async fn promote_with(
             "{target} was not registered from a run and no logs were given on the command line"
         ))
     };
+    if rule == EvidenceRule::Artifacts
+        && let Evidence::Metrics(record, _) = &evidence
+    {
+        return Err(Error::input(
+            crate::error::Problem::new(
+                record.source.clone(),
+                format!(
+                    "the policy says `evidence: artifacts`, but the run of {target} has no emissions log among its artifacts (looked for {}), only {PREFIX}* metrics, which anyone who can write to the run can log",
+                    args.registry.artifact_globs.join(", ")
+                ),
+            )
+            .with_help("log the tracker's emissions file as an artifact of the training run (mlflow.log_artifact)"),
+        ));
+    }
     let attribution = Attribution {
         model: Some(name.clone()),
         version: semver.clone(),
         phase: args.input.phase,
         rules: loaded.policy.ledger_rules(),
     };
-    let entry = subject_of(
+    let counted = subject_of(
         evidence,
         &args.input,
         &attribution,
@@ -413,27 +577,17 @@ async fn promote_with(
         &mut warnings,
     )?;
     let mut metrics = quality_metrics(run.as_ref());
-    metrics.extend(entry.metrics.clone());
+    metrics.extend(counted.entry.metrics.clone());
     if let Some(m) = &file_metrics {
         metrics.extend(m.clone());
     }
     let candidate = Subject {
-        entry,
+        entry: counted.entry.clone(),
         metrics,
         kind: None,
     };
     let baseline = match holder.as_ref().filter(|h| h.version != mv.version) {
-        Some(h) => {
-            baseline_of(
-                client,
-                h,
-                args,
-                loaded.policy.ledger_rules(),
-                &mut inputs,
-                &mut warnings,
-            )
-            .await?
-        }
+        Some(h) => baseline_of(client, h, args, &loaded.policy, &mut inputs, &mut warnings).await?,
         None => None,
     };
     let groups = vec![GroupInput {
@@ -467,6 +621,7 @@ async fn promote_with(
         &report.policy_files,
         &args.alias,
         holder.as_ref(),
+        &counted,
     );
     let extra: Vec<Tag> = args
         .set_tags
@@ -515,6 +670,10 @@ async fn promote_with(
                 .await
                 .map_err(written)?;
         }
+        // Read back: the verdict tags are the record later promotions are judged against.
+        verify_tags(client, name, &mv.version, &tags)
+            .await
+            .map_err(|e| Error::Service(format!("{e}; alias {} not moved", args.alias)))?;
         say(format!("set {} carbon_gate.* tags on {target}", tags.len()));
         if passes {
             // Optimistic check: the alias must still point where it pointed when we evaluated.
@@ -536,6 +695,27 @@ async fn promote_with(
                 .set_alias(name, &args.alias, &mv.version)
                 .await
                 .map_err(|e| Error::Service(format!("{e}; alias {} not moved", args.alias)))?;
+            // Read back: what the registry holds is what the message and the exit code say.
+            let holds = client.alias(name, &args.alias).await.map_err(|e| {
+                Error::Service(format!(
+                    "alias {} of `{name}` was written, but reading it back failed, so whether it moved is unknown: {e}",
+                    args.alias
+                ))
+            })?;
+            match holds {
+                Some(h) if h.version == mv.version => {}
+                other => {
+                    return Err(Error::Service(format!(
+                        "MLflow accepted moving alias {} of `{name}` to version {}, but the alias is {}: not promoted",
+                        args.alias,
+                        mv.version,
+                        other.map_or_else(
+                            || "unset".to_owned(),
+                            |h| format!("on version {}", h.version)
+                        )
+                    )));
+                }
+            }
             say(format!(
                 "moved alias {} of `{name}` from {from} to version {}",
                 args.alias, mv.version
@@ -564,13 +744,79 @@ async fn promote_with(
     })
 }
 
-/// The baseline: the version that holds the alias, from its run's evidence, else from the tags
-/// its own promotion wrote.
+/// Read a version's tags back and check they hold what was written.
+async fn verify_tags(
+    client: &Mlflow,
+    name: &str,
+    version: &str,
+    tags: &[Tag],
+) -> Result<(), String> {
+    let mv = client
+        .model_version(name, version)
+        .await
+        .map_err(|e| format!("reading the tags back failed: {e}"))?
+        .ok_or_else(|| format!("models:/{name}/{version} is gone after its tags were written"))?;
+    for t in tags {
+        match mv.tag(&t.key) {
+            Some(v) if v == t.value => {}
+            Some(v) => {
+                return Err(format!(
+                    "tag {} of models:/{name}/{version} reads back as `{}`, not the `{}` written",
+                    t.key,
+                    cut(v.to_owned()),
+                    t.value
+                ));
+            }
+            None => {
+                return Err(format!(
+                    "MLflow accepted tag {} on models:/{name}/{version}, but the version does not have it",
+                    t.key
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What a promotion recorded on the version: its totals and the digest of its evidence.
+struct Recorded {
+    co2e: f64,
+    energy: f64,
+    /// `None`: promoted by a carbon-gate that did not record digests.
+    digest: Option<String>,
+    /// `artifacts`, `logs`, `metrics` (`None`: not recorded).
+    kind: Option<String>,
+}
+
+fn recorded(holder: &ModelVersion) -> Option<Recorded> {
+    let number = |k: &str| {
+        holder
+            .tag(&format!("{PREFIX}{k}"))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|v| v.is_finite() && *v >= 0.0)
+    };
+    let text = |k: &str| {
+        holder
+            .tag(&format!("{PREFIX}{k}"))
+            .filter(|v| !v.is_empty() && *v != "none")
+            .map(str::to_owned)
+    };
+    Some(Recorded {
+        co2e: number("co2e_kg")?,
+        energy: number("energy_kwh")?,
+        digest: text("evidence_digest"),
+        kind: text("evidence"),
+    })
+}
+
+/// The baseline: the version that holds the alias. Its run's evidence is used when it is what
+/// the holder's promotion counted (same digest); otherwise the figures that promotion recorded
+/// in its `carbon_gate.*` tags are — evidence added to a run later must not move the baseline.
 async fn baseline_of(
     client: &Mlflow,
     holder: &ModelVersion,
     args: &PromoteArgs,
-    rules: ledger::Rules,
+    policy: &crate::policy::Policy,
     inputs: &mut Vec<ingest::InputFile>,
     warnings: &mut Vec<Warning>,
 ) -> Result<Option<BaselineInput>, Error> {
@@ -583,34 +829,45 @@ async fn baseline_of(
         },
         None => None,
     };
-    let evidence = match &run {
-        Some(r) => run_evidence(client, r, &args.registry).await?,
-        None => Evidence::Nothing(String::new()),
-    };
     let label = format!(
         "models:/{}/{} (alias {})",
         holder.name, holder.version, args.alias
     );
-    if let Evidence::Nothing(_) = evidence {
-        let tag = |k: &str| {
-            holder
-                .tag(&format!("{PREFIX}{k}"))
-                .and_then(|v| v.trim().parse::<f64>().ok())
-                .filter(|v| v.is_finite())
-        };
-        if let (Some(co2e), Some(energy)) = (tag("co2e_kg"), tag("energy_kwh")) {
+    let recorded = recorded(holder);
+    let from_tags = |rec: &Recorded| {
+        Some(BaselineInput::Report(ReportedBaseline {
+            model: holder.name.clone(),
+            version: semver.as_ref().map(ToString::to_string),
+            source: label.clone(),
+            energy: Energy::kwh(rec.energy),
+            co2e: Mass::kg(rec.co2e),
+            metrics: quality_metrics(run.as_ref()),
+        }))
+    };
+    // The run's evidence, when it can be read. A baseline whose run now holds evidence that
+    // cannot be read (a negative metric, a broken artifact) falls back to what was recorded.
+    let evidence = match &run {
+        Some(r) => match run_evidence(client, r, &args.registry).await {
+            Ok(e) => e,
+            Err(e @ (Error::Service(_) | Error::Output { .. })) => return Err(e),
+            Err(e) => Evidence::Nothing(e.to_string()),
+        },
+        None => Evidence::Nothing(String::new()),
+    };
+    if let Evidence::Nothing(why) = &evidence {
+        if let Some(rec) = &recorded {
+            let because = if why.is_empty() {
+                "no evidence on its run".to_owned()
+            } else {
+                format!("its run's evidence cannot be used ({why})")
+            };
             warnings.push(Warning::general(
                 codes::REGISTRY_BASELINE_TAGS,
-                format!("{label}: no evidence on its run; its totals are the carbon_gate.* tags its promotion wrote"),
+                format!(
+                    "{label}: {because}; its totals are the carbon_gate.* tags its promotion wrote"
+                ),
             ));
-            return Ok(Some(BaselineInput::Report(ReportedBaseline {
-                model: holder.name.clone(),
-                version: semver.map(|v| v.to_string()),
-                source: label,
-                energy: Energy::kwh(energy),
-                co2e: Mass::kg(co2e),
-                metrics: quality_metrics(run.as_ref()),
-            })));
+            return Ok(from_tags(rec));
         }
         warnings.push(Warning::general(
             codes::REGISTRY_NO_EVIDENCE,
@@ -620,15 +877,70 @@ async fn baseline_of(
     }
     let attribution = Attribution {
         model: Some(holder.name.clone()),
-        version: semver,
+        version: semver.clone(),
         phase: args.input.phase,
-        rules,
+        rules: policy.ledger_rules(),
     };
-    let entry = subject_of(evidence, &args.input, &attribution, inputs, warnings)?;
+    let mut read_inputs = Vec::new();
+    let mut read_warnings = Vec::new();
+    let counted = match subject_of(
+        evidence,
+        &args.input,
+        &attribution,
+        &mut read_inputs,
+        &mut read_warnings,
+    ) {
+        Ok(c) => Some(c),
+        Err(e @ (Error::Service(_) | Error::Output { .. })) => return Err(e),
+        Err(_) if recorded.is_some() => None,
+        Err(e) => return Err(e),
+    };
+    if let Some(rec) = &recorded {
+        let now = counted.as_ref().and_then(|c| c.digest.clone());
+        let same = rec.digest.is_some() && rec.digest == now;
+        if !same {
+            let was = rec.kind.as_deref().unwrap_or("evidence");
+            let what = match (&rec.digest, &now) {
+                (None, _) => format!(
+                    "{label}: its promotion recorded no evidence digest (an older carbon-gate), so its run's evidence cannot be matched to what was counted"
+                ),
+                (Some(then), Some(now)) => format!(
+                    "{label}: its run's evidence is not what its promotion counted ({was} {then}, now {now}): an artifact or metric was added or changed since"
+                ),
+                (Some(then), None) => format!(
+                    "{label}: its run's evidence cannot be read any more (its promotion counted {was} {then})"
+                ),
+            };
+            if rec.digest.is_some()
+                && policy.changed_baseline == crate::policy::model::ChangedBaselineRule::Refuse
+            {
+                return Err(Error::Usage(format!(
+                    "{what}; the policy says `changed-baseline: refuse`, so nothing is promoted against it: restore the run's evidence, or promote the baseline again"
+                )));
+            }
+            let message = format!(
+                "{what}; judged against the figures it recorded ({} kg CO2e, {} kWh)",
+                number(rec.co2e),
+                number(rec.energy)
+            );
+            let code = if rec.digest.is_some() {
+                codes::BASELINE_EVIDENCE_CHANGED
+            } else {
+                codes::REGISTRY_BASELINE_TAGS
+            };
+            warnings.push(Warning::general(code, message));
+            return Ok(from_tags(rec));
+        }
+    }
+    let Some(counted) = counted else {
+        return Ok(None);
+    };
+    inputs.extend(read_inputs);
+    warnings.extend(read_warnings);
     let mut metrics = quality_metrics(run.as_ref());
-    metrics.extend(entry.metrics.clone());
+    metrics.extend(counted.entry.metrics.clone());
     Ok(Some(BaselineInput::Logs(Box::new(Subject {
-        entry,
+        entry: counted.entry,
         metrics,
         kind: None,
     }))))
@@ -651,7 +963,7 @@ async fn record_with(args: &RecordArgs, client: &Mlflow) -> Result<Outcome, Erro
     let (paths, origin) = if args.input.logs.is_empty() {
         // Only logs: recording from the run's own carbon_gate.* metrics would copy them.
         match run_evidence(client, &run, &args.registry).await? {
-            Evidence::Logs(p) => (p, "the run's artifacts"),
+            Evidence::Artifacts { paths, .. } => (paths, "the run's artifacts"),
             _ => {
                 return Err(Error::Usage(format!(
                     "run {id} has no emissions log among its artifacts (looked for {}): pass the logs on the command line",
