@@ -307,7 +307,7 @@ fn evaluate(
         }
         Some(budget) => {
             limits = applied(budget);
-            if version.is_none() && budget.versions_text.is_none() {
+            if ctx.policy.version_required && version.is_none() && budget.versions_text.is_none() {
                 // Budgets that name versions were passed over because no version is known: a
                 // version must not escape its budget by not being named.
                 let ranges: Vec<String> = ctx
@@ -327,7 +327,7 @@ fn evaluate(
                             codes::NO_VERSION,
                             severity,
                             format!(
-                                "{} has budgets for versions {} but the check names no version, so only the budget without versions applied: pass --model-version (or tag the registry version), or set `uncovered-versions: warn`",
+                                "{} has budgets for versions {} but the version promoted has no semantic version, so only the budget without versions would apply: tag the registry version (`semver`) or pass --model-version, or set `uncovered-versions: warn`",
                                 entry.model,
                                 ranges.join(", ")
                             ),

@@ -189,6 +189,10 @@ pub struct Policy {
     pub evidence: super::model::EvidenceRule,
     /// What promotion does when the baseline's evidence changed since its promotion.
     pub changed_baseline: super::model::ChangedBaselineRule,
+    /// Set by `promote`, not by a file: a model version evaluated without a semantic version
+    /// fails closed (`no-version`) when its model has budgets that name versions, instead of
+    /// being judged by the budget without `versions:` alone.
+    pub version_required: bool,
     /// The budgets by model pattern, built on first use ([`Policy::matching`]).
     pub index: std::sync::OnceLock<ModelIndex>,
 }

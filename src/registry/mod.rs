@@ -475,7 +475,9 @@ pub fn promote(args: &PromoteArgs, env: &dyn Fn(&str) -> Option<String>) -> Resu
     } else {
         args.policy.clone()
     };
-    let loaded = crate::policy::load(&policy_paths)?;
+    let mut loaded = crate::policy::load(&policy_paths)?;
+    // A registry version without a semver tag must not escape its versioned budgets.
+    loaded.policy.version_required = true;
     let digest = crate::digest::files_digest(&loaded.policy.files)?;
     let file_metrics = args
         .metrics
