@@ -293,6 +293,17 @@ case("policy-conflicting-evidence-unknown",
      {"runs.ndjson": '{"run_id": "r1", "model": "m", "co2e_kg": 1}\n',
       "policy.yaml": POLICY_OK + "conflicting-evidence: smaller\n"},
      check("runs.ndjson"), "policy.yaml")
+case("policy-changed-baseline-unknown",
+     {"runs.ndjson": '{"run_id": "r1", "model": "m", "co2e_kg": 1}\n',
+      "policy.yaml": POLICY_OK + "changed-baseline: ignore\n"},
+     check("runs.ndjson"), "policy.yaml")
+case("policy-evidence-metrics",
+     {"runs.ndjson": '{"run_id": "r1", "model": "m", "co2e_kg": 1}\n',
+      "policy.yaml": POLICY_OK + "evidence: metrics\n"},
+     check("runs.ndjson"), "policy.yaml")
+case("cli-promote-max-artifact-zero", {"policy.yaml": POLICY_OK},
+     ["promote", "--tracking-uri", "http://127.0.0.1:9", "--model", "m", "--version", "1",
+      "--policy", "{case}/policy.yaml", "--max-artifact-mib", "0"], "--max-artifact-mib")
 
 # --- Command line -------------------------------------------------------------------------------
 case("cli-version-garbage", {"policy.yaml": POLICY_OK, "runs.ndjson": '{"run_id": "r1", "co2e_kg": 1}\n'},
