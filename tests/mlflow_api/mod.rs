@@ -269,6 +269,24 @@ pub fn read_request(stream: &mut TcpStream) -> Option<(String, Vec<u8>)> {
     Some((head, body))
 }
 
+/// Send one request to the real server (`host:port`) on a connection of its own, and return its
+/// whole answer.
+pub fn forward(upstream: &str, head: &str, body: &[u8]) -> Vec<u8> {
+    let mut lines: Vec<&str> = head
+        .trim_end()
+        .lines()
+        .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+        .collect();
+    lines.push("Connection: close");
+    let mut up = TcpStream::connect(upstream).unwrap();
+    up.write_all(format!("{}\r\n\r\n", lines.join("\r\n")).as_bytes())
+        .unwrap();
+    up.write_all(body).unwrap();
+    let mut answer = Vec::new();
+    up.read_to_end(&mut answer).unwrap();
+    answer
+}
+
 impl DyingProxy {
     pub fn start(upstream: &str, cut_at: &'static str) -> DyingProxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -288,19 +306,7 @@ impl DyingProxy {
                     drop(client);
                     return; // the listener goes with the thread: connections are refused
                 }
-                let mut lines: Vec<&str> = head
-                    .trim_end()
-                    .lines()
-                    .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
-                    .collect();
-                lines.push("Connection: close");
-                let mut up = TcpStream::connect(&upstream).unwrap();
-                up.write_all(format!("{}\r\n\r\n", lines.join("\r\n")).as_bytes())
-                    .unwrap();
-                up.write_all(&body).unwrap();
-                let mut answer = Vec::new();
-                up.read_to_end(&mut answer).unwrap();
-                client.write_all(&answer).unwrap();
+                client.write_all(&forward(&upstream, &head, &body)).unwrap();
                 f.fetch_add(1, Ordering::SeqCst);
             }
         });
@@ -404,19 +410,7 @@ impl FaultProxy {
                     let _ = client.write_all(&answer);
                     continue;
                 }
-                let mut lines: Vec<&str> = head
-                    .trim_end()
-                    .lines()
-                    .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
-                    .collect();
-                lines.push("Connection: close");
-                let mut up = TcpStream::connect(&upstream).unwrap();
-                up.write_all(format!("{}\r\n\r\n", lines.join("\r\n")).as_bytes())
-                    .unwrap();
-                up.write_all(&body).unwrap();
-                let mut answer = Vec::new();
-                up.read_to_end(&mut answer).unwrap();
-                let _ = client.write_all(&answer);
+                let _ = client.write_all(&forward(&upstream, &head, &body));
             }
         });
         FaultProxy { uri, faked }
