@@ -254,7 +254,7 @@ fn take_entry(entries: Vec<ledger::Entry>, model: &str) -> ledger::Entry {
 /// Whether a file is a carbon-gate `check --format json` report.
 fn is_check_report(path: &std::path::Path) -> bool {
     path.is_file()
-        && std::fs::read_to_string(path).is_ok_and(|t| {
+        && ingest::bounded::read_regular_text(path, ingest::bounded::MAX_DOCUMENT).is_ok_and(|t| {
             let t = t.trim_start();
             t.starts_with('{') && t.contains("\"schema_version\"") && t.contains("\"models\"")
         })
@@ -292,7 +292,8 @@ fn reported_baseline(
             ),
         )
     };
-    let text = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read: {e}")))?;
+    let text = ingest::bounded::read_named_text(path, ingest::bounded::MAX_DOCUMENT)
+        .map_err(|e| bad(format!("cannot read: {e}")))?;
     let report: Report = serde_json::from_str(&text)
         .map_err(|e| bad(format!("not a carbon-gate check report: {e}")))?;
     let wanted = version.map(ToString::to_string);
@@ -1561,7 +1562,13 @@ pub fn action_command(env: &dyn Fn(&str) -> Option<String>) -> Result<Outcome, E
     // The policy is read at the pull request's base unless told otherwise ("none" turns it off).
     let policy_ref = input("policy-ref").or_else(|| {
         env("GITHUB_EVENT_PATH")
-            .and_then(|p| std::fs::read_to_string(p).ok())
+            .and_then(|p| {
+                ingest::bounded::read_regular_text(
+                    std::path::Path::new(&p),
+                    publish::github::MAX_EVENT_BYTES,
+                )
+                .ok()
+            })
             .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
             .and_then(|v| {
                 v.pointer("/pull_request/base/sha")

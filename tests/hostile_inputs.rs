@@ -488,3 +488,30 @@ fn a_log_of_many_models_is_checked_in_near_linear_time() {
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(report["models"].as_array().unwrap().len(), 20_000);
 }
+
+/// A `--baseline` check report was read whole, twice (`read_to_string`): a 1.5 GiB sparse file
+/// that starts like a check report took 8.6 s and 1.6 GB before "not a carbon-gate check report".
+/// It is read within a 128 MiB cap now; a larger file is not a report and is read as a log
+/// (refused after its first 64 KiB: 0.02 s, 22 MB). The GitHub event file is capped at 32 MiB the
+/// same way (not tested: an oversized event file was, and is, ignored; only memory differs).
+#[test]
+fn a_huge_baseline_report_is_not_read_whole() {
+    let (tmp, logs) = setup();
+    let base = tmp.path().join("base.json");
+    sparse(&base, b"{\"schema_version\": 1, \"models\": [", 1536 << 20);
+    let mut cmd = common::bin();
+    cmd.arg("check")
+        .arg("--policy")
+        .arg(tmp.path().join("policy.yaml"))
+        .arg("--baseline")
+        .arg(&base)
+        .arg(&logs)
+        .timeout(Duration::from_secs(60));
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("base.json: binary data (a NUL byte at offset 33)"),
+        "{stderr}"
+    );
+}

@@ -61,6 +61,10 @@ struct EventRepo {
     full_name: String,
 }
 
+/// Most bytes of the event file (`GITHUB_EVENT_PATH`) read: GitHub caps webhook payloads at
+/// 25 MB; a larger file (or a link to a device) is ignored as an unreadable event.
+pub const MAX_EVENT_BYTES: u64 = 32 << 20;
+
 /// Read the context from an environment (`std::env::var` in production, a map in tests).
 pub fn context(
     env: &dyn Fn(&str) -> Option<String>,
@@ -70,7 +74,9 @@ pub fn context(
 ) -> Result<Context, PublishError> {
     let event = env("GITHUB_EVENT_PATH")
         .filter(|p| Path::new(p).is_file())
-        .and_then(|p| std::fs::read_to_string(p).ok())
+        .and_then(|p| {
+            crate::ingest::bounded::read_regular_text(Path::new(&p), MAX_EVENT_BYTES).ok()
+        })
         .and_then(|t| serde_json::from_str::<Event>(&t).ok());
     let repo = repo
         .map(str::to_owned)
