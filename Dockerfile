@@ -35,12 +35,15 @@ WORKDIR /src
 # Native musl target for the platform being built (x86_64 or aarch64).
 RUN rustup target add "$(uname -m)-unknown-linux-musl"
 
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock build.rs ./
 COPY src ./src
 COPY benches ./benches
 
 # musl targets link statically by default (crt-static); strip the symbols (about 2.4 MB).
 ENV CARGO_PROFILE_RELEASE_STRIP=symbols
+# The build context has no .git: the commit `carbon-gate --version` prints comes from here.
+ARG REVISION=unknown
+ENV CARBON_GATE_COMMIT=${REVISION}
 RUN target="$(uname -m)-unknown-linux-musl" \
     && cargo build --release --locked --target "$target" \
     && install -D -m 0755 "target/$target/release/carbon-gate" /out/carbon-gate \

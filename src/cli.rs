@@ -4,6 +4,15 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// What `carbon-gate --version` prints after the name: the crate's version and the git commit the
+/// binary was built from (build.rs; `unknown` when built outside a git checkout).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("CARBON_GATE_COMMIT"),
+    ")"
+);
+
 /// Carbon budgets for ML models, enforced in CI: reads the emissions logs your training jobs
 /// already write, checks them against YAML budgets per model version, and exits non-zero when a
 /// budget is exceeded.
@@ -11,7 +20,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Exit codes: 0 pass (warnings allowed), 1 a fail-level limit exceeded, 2 bad input or policy,
 /// 3 an external service failed.
 #[derive(Debug, Parser)]
-#[command(name = "carbon-gate", version, propagate_version = true)]
+#[command(name = "carbon-gate", version = VERSION, propagate_version = true)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
