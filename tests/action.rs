@@ -165,3 +165,94 @@ fn the_policy_defaults_to_the_base_commit() {
         "{stderr}"
     );
 }
+
+/// action.yml's own `gate` step, run as the runner runs a composite step: its `env:` mapping with
+/// each `${{ inputs.* }}` replaced by the input (or its default), its `run:` line in bash, and
+/// `carbon-gate` on PATH (the setup step's job). Inputs that differ only in `-`/`_` reach the
+/// binary, the outputs the composite maps (`steps.gate.outputs.*`) are written, and a hostile
+/// input stays data.
+#[test]
+fn the_composite_gate_step_runs_as_written_in_action_yml() {
+    let action: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string("action.yml").unwrap()).unwrap();
+    assert_eq!(action["runs"]["using"], "composite");
+    let steps = action["runs"]["steps"].as_sequence().unwrap();
+    let gate = steps.iter().find(|s| s["id"] == "gate").unwrap();
+    assert_eq!(gate["shell"], "bash");
+    let run = gate["run"].as_str().unwrap();
+    assert_eq!(
+        run, "carbon-gate action",
+        "the run line must not interpolate inputs"
+    );
+    for (name, _) in action["outputs"].as_mapping().unwrap() {
+        let value = action["outputs"][name]["value"].as_str().unwrap();
+        assert!(value.starts_with("${{ steps."), "{name:?}: {value}");
+    }
+    let given = [
+        ("logs", "examples/runs/"),
+        ("model-version", "2.1.0"),
+        ("comment", "off"),
+        ("policy-ref", "none"),
+        ("tag", "$(touch /tmp/carbon-gate-pwned) `id`"),
+    ];
+    let input = |name: &str| -> String {
+        if let Some((_, v)) = given.iter().find(|(k, _)| *k == name) {
+            return (*v).to_owned();
+        }
+        match action["inputs"][name]["default"]
+            .as_str()
+            .unwrap_or_default()
+        {
+            "${{ github.token }}" => "ghs_ActionTokenThatMustNotLeak".to_owned(),
+            other => other.to_owned(),
+        }
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("event.json"),
+        r#"{"number": 7, "pull_request": {"number": 7, "head": {"sha": "h", "repo": {"full_name": "o/r"}}, "base": {"sha": "b", "repo": {"full_name": "o/r"}}}}"#,
+    )
+    .unwrap();
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_carbon-gate"))
+        .parent()
+        .unwrap()
+        .to_owned();
+    let mut cmd = std::process::Command::new("bash");
+    cmd.args(["-c", run])
+        .env(
+            "PATH",
+            format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap()),
+        )
+        .env("NO_COLOR", "1")
+        .env_remove("CARBON_GATE_POLICY")
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_REPOSITORY", "o/r")
+        .env("GITHUB_EVENT_PATH", tmp.path().join("event.json"))
+        .env("GITHUB_STEP_SUMMARY", tmp.path().join("summary.md"))
+        .env("GITHUB_OUTPUT", tmp.path().join("output.txt"))
+        .env("RUNNER_TEMP", tmp.path())
+        .env_remove("GITHUB_TOKEN");
+    for (key, value) in gate["env"].as_mapping().unwrap() {
+        let key = key.as_str().unwrap();
+        let value = value.as_str().unwrap();
+        let name = value
+            .strip_prefix("${{ inputs.")
+            .and_then(|v| v.strip_suffix(" }}"))
+            .unwrap_or_else(|| panic!("{key}: {value} is not an input"));
+        assert!(
+            action["inputs"][name].is_mapping(),
+            "{key} maps the undeclared input {name}"
+        );
+        cmd.env(key, input(name));
+    }
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("│ text-gen   ┆ 2.1.0"), "{stdout}");
+    let out = outputs(tmp.path());
+    assert_eq!(out["verdict"], "warn");
+    assert_eq!(out["co2e-kg"], "0.000003343409678063297");
+    assert!(!std::path::Path::new("/tmp/carbon-gate-pwned").exists());
+    assert!(!stdout.contains("ghs_") && !stderr.contains("ghs_"));
+}
