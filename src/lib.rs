@@ -1075,13 +1075,14 @@ fn report_command(args: &cli::ReportArgs) -> Result<Outcome, Error> {
         let block = disclosure::hf_card::block(m);
         let text = match &args.card {
             Some(card) => {
-                let old = std::fs::read_to_string(card).map_err(|e| {
-                    Error::input(error::Problem::new(
-                        error::Location::file(card),
-                        format!("cannot read the model card: {e}"),
-                    ))
+                let old = disclosure::hf_card::read_card(card)?;
+                let new = disclosure::hf_card::update(&old, &block).map_err(|r| {
+                    let at = match r.line {
+                        Some(line) => error::Location::line(card, line),
+                        None => error::Location::file(card),
+                    };
+                    Error::input(error::Problem::new(at, r.message).with_help(r.help))
                 })?;
-                let new = disclosure::hf_card::update(&old, &block);
                 stderr.push(format!(
                     "carbon-gate: co2_eq_emissions of {} = {} g CO2e{}",
                     m.label(),
