@@ -992,7 +992,9 @@ pub(crate) fn render_check(
 /// where a shell needs it).
 fn command_line() -> String {
     let mut words = vec!["carbon-gate".to_owned()];
-    for a in std::env::args().skip(1) {
+    // `args_os`: an argument that is not UTF-8 (a file name) is shown lossily, not a panic.
+    for a in std::env::args_os().skip(1) {
+        let a = a.to_string_lossy().into_owned();
         let plain = !a.is_empty()
             && a.chars()
                 .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));

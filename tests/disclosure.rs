@@ -494,6 +494,89 @@ fn hf_card_link_is_refused_and_the_mode_is_kept() {
     assert_eq!(mode, 0o640);
 }
 
+/// Issue #18, item 14: an argument holding blank lines, backticks and HTML stays inside the
+/// "Re-run:" code span (shown with `⏎`), so nothing after it renders as live HTML.
+#[cfg(unix)]
+#[test]
+fn rerun_line_holds_any_argument() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp
+        .path()
+        .join("a``b\n\n<img src=x onerror=alert(1)>\n\nc.csv");
+    std::fs::copy("tests/fixtures/codecarbon/v3.3.2/emissions.csv", &log).unwrap();
+    let args = [
+        "--policy",
+        "policies",
+        "--model-version",
+        "2.1.0",
+        log.to_str().unwrap(),
+    ];
+    let (code, md, stderr) = report("markdown", &args);
+    assert_eq!(code, 0, "{stderr}");
+    let last = md.lines().last().unwrap();
+    assert!(
+        last.starts_with("Re-run: ```carbon-gate report --today 2026-11-28 --format markdown"),
+        "{last}"
+    );
+    assert!(
+        last.ends_with("a``b⏎⏎<img src=x onerror=alert(1)>⏎⏎c.csv'```"),
+        "{last}"
+    );
+    assert!(md.ends_with(&format!("{last}\n")));
+    assert!(
+        !md.lines().any(|l| l.trim_start().starts_with('<')),
+        "a line of raw HTML:\n{md}"
+    );
+    let (code, html, stderr) = report("html", &args);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        html.contains("a``b⏎⏎&lt;img src=x onerror=alert(1)&gt;⏎⏎c.csv&#39;</code></p>"),
+        "{html}"
+    );
+}
+
+/// Issue #18, item 14: URLs in the facts are shown as text (GitHub does not link
+/// `https\://` or `www\.`), and a right-to-left override is shown as `\u{202e}`, in Markdown and
+/// HTML.
+#[test]
+fn facts_urls_and_bidi_controls_are_shown_as_text() {
+    let tmp = tempfile::tempdir().unwrap();
+    let facts = common::write(
+        tmp.path(),
+        "facts.yaml",
+        "version: 1\nprovider: \"ACME https://evil.example/login www.evil.example \\u202Eexe.txt\"\nmodels:\n  text-gen:\n    base-model: \"https://huggingface.co/x\"\n",
+    );
+    let args = [
+        "--policy",
+        "policies",
+        "--model-version",
+        "2.1.0",
+        "--facts",
+        facts.to_str().unwrap(),
+        "tests/fixtures/codecarbon/v3.3.2/emissions.csv",
+    ];
+    let (code, md, stderr) = report("markdown", &args);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        md.contains(
+            "| Provider | ACME https\\://evil.example/login www\\.evil.example \\\\u\\{202e\\}exe.txt |\n"
+        ),
+        "{md}"
+    );
+    assert!(md.contains("https\\://huggingface.co/x"), "{md}");
+    assert!(!md.contains("https://evil") && !md.contains("https://huggingface"));
+    assert!(!md.contains('\u{202e}'));
+    let (code, html, stderr) = report("html", &args);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        html.contains(
+            "<tr><th>Provider</th><td>ACME https://evil.example/login www.evil.example \\u{202e}exe.txt</td></tr>"
+        ),
+        "{html}"
+    );
+    assert!(!html.contains('\u{202e}') && !html.contains("<a "));
+}
+
 #[test]
 fn a_card_holds_one_model() {
     let (code, _, stderr) = common::run(&[
