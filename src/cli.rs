@@ -139,26 +139,26 @@ pub struct EstimateArgs {
     /// Measured average power per device, e.g. "330 W" (beats the TDP).
     #[arg(long, value_name = "POWER", value_parser = parse_power)]
     pub power: Option<crate::units::Power>,
-    /// Number of devices.
-    #[arg(long, value_name = "N")]
+    /// Number of devices (up to 10 million).
+    #[arg(long, value_name = "N", value_parser = |s: &str| crate::estimate::COUNT.parse(s))]
     pub count: Option<f64>,
-    /// Wall-clock hours.
-    #[arg(long, value_name = "H")]
+    /// Wall-clock hours (more than 0, at most about 100 years, as `ingest` accepts for one run).
+    #[arg(long, value_name = "H", value_parser = |s: &str| crate::estimate::HOURS.parse(s))]
     pub hours: Option<f64>,
     /// Device-hours in total (instead of --count × --hours), e.g. 1082990.
-    #[arg(long, value_name = "N", conflicts_with_all = ["count", "hours"])]
+    #[arg(long, value_name = "N", conflicts_with_all = ["count", "hours"], value_parser = |s: &str| crate::estimate::DEVICE_HOURS.parse(s))]
     pub device_hours: Option<f64>,
     /// Training compute in FLOP (e.g. 3.1e23), with --mfu: device-hours = FLOP ÷ (peak × MFU).
-    #[arg(long, value_name = "FLOP", conflicts_with_all = ["count", "hours", "device_hours"])]
+    #[arg(long, value_name = "FLOP", conflicts_with_all = ["count", "hours", "device_hours"], value_parser = |s: &str| crate::estimate::FLOPS.parse(s))]
     pub flops: Option<f64>,
-    /// Model FLOPs utilization for --flops: the fraction of peak throughput reached (0–1).
-    #[arg(long, value_name = "FRACTION", requires = "flops")]
+    /// Model FLOPs utilization for --flops: the fraction of peak throughput reached, in (0, 1].
+    #[arg(long, value_name = "FRACTION", requires = "flops", value_parser = |s: &str| crate::estimate::MFU.parse(s))]
     pub mfu: Option<f64>,
     /// Peak dense throughput per device in TFLOP/s (default: the accelerator's BF16 peak).
-    #[arg(long, value_name = "TFLOPS")]
+    #[arg(long, value_name = "TFLOPS", value_parser = |s: &str| crate::estimate::PEAK_TFLOPS.parse(s))]
     pub peak_tflops: Option<f64>,
-    /// Average fraction of TDP drawn (default 1: full TDP).
-    #[arg(long, value_name = "FRACTION")]
+    /// Average fraction of TDP drawn, in (0, 1] (default 1: full TDP).
+    #[arg(long, value_name = "FRACTION", value_parser = |s: &str| crate::estimate::UTILIZATION.parse(s))]
     pub utilization: Option<f64>,
     /// Cloud region as provider:region, e.g. aws:eu-west-3 (see `reference list regions`).
     #[arg(long, value_name = "PROVIDER:REGION")]
@@ -172,14 +172,14 @@ pub struct EstimateArgs {
     /// Contractual (market-based) factor, e.g. "20 g/kWh": reported beside, never subtracted.
     #[arg(long, value_name = "INTENSITY", value_parser = parse_intensity)]
     pub market_factor: Option<crate::units::Intensity>,
-    /// PUE of the facility (default: the provider's, else the industry average).
-    #[arg(long, value_name = "RATIO")]
+    /// PUE of the facility, from 1 to 3 (default: the provider's, else the industry average).
+    #[arg(long, value_name = "RATIO", value_parser = |s: &str| crate::estimate::PUE.parse(s))]
     pub pue: Option<f64>,
     /// Hardware lifetime for embodied carbon, e.g. "4 years".
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub lifetime: Option<crate::units::Duration>,
-    /// Devices per host server (default 8).
-    #[arg(long, value_name = "N")]
+    /// Devices per host server, 1 to 1024 (default 8).
+    #[arg(long, value_name = "N", value_parser = |s: &str| crate::estimate::DEVICES_PER_SERVER.parse(s))]
     pub devices_per_server: Option<f64>,
     /// Embodied CO2e per accelerator, e.g. "164 kg" (default: the reference row).
     #[arg(long, value_name = "MASS", value_parser = parse_mass)]
@@ -196,8 +196,8 @@ pub struct EstimateArgs {
     /// Phase.
     #[arg(long, value_enum)]
     pub phase: Option<crate::record::Phase>,
-    /// Run id of the record (default: made from the inputs).
-    #[arg(long, value_name = "ID")]
+    /// Run id of the record (default: made from the inputs); plain text.
+    #[arg(long, value_name = "ID", value_parser = parse_run_id)]
     pub run_id: Option<String>,
     /// Policy files whose `reference:` overrides apply (command-line values still win).
     #[arg(long, short = 'p', value_name = "PATH")]
@@ -773,6 +773,17 @@ pub struct IngestArgs {
     /// Where the report goes.
     #[command(flatten)]
     pub out: OutputArgs,
+}
+
+/// A run id without control or invisible characters (`ingest` refuses a record holding one).
+fn parse_run_id(text: &str) -> Result<String, String> {
+    if text.chars().any(crate::error::is_unsafe_char) {
+        return Err(format!(
+            "\"{}\" holds control or invisible characters: write the run id as plain text",
+            crate::error::escape_text(text)
+        ));
+    }
+    Ok(text.to_owned())
 }
 
 fn parse_version(text: &str) -> Result<semver::Version, String> {

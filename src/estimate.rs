@@ -21,6 +21,250 @@ use crate::record::{Assumption, Band, Format, Hardware, Method, Phase, Place, Ru
 use crate::reference::{Accelerator, Reference};
 use crate::units::{Duration, Energy, Intensity, Mass, Power, format_significant};
 
+/// The range a numeric input of an estimate must be in. The command line checks its arguments
+/// with these ([`Bound::parse`]), and [`estimate`] checks its [`Input`] again (a policy's
+/// `reference:` overrides, library callers). Counts and hours are bounded like `ingest` bounds
+/// one run (`crate::record::MAX_RUN_DURATION_S` and the energy and CO2e limits), so that an
+/// estimate written with `--format record` is always read back by `ingest`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bound {
+    /// The option, e.g. `--utilization`.
+    pub flag: &'static str,
+    /// Lowest value.
+    pub low: f64,
+    /// Whether `low` itself is allowed.
+    pub low_included: bool,
+    /// Highest value (allowed).
+    pub high: f64,
+    /// The unit, after the number (may be empty).
+    pub unit: &'static str,
+    /// What the value is, for the message.
+    pub meaning: &'static str,
+}
+
+/// Most devices one run may use: 10 million (the largest clusters have a few hundred thousand).
+pub const MAX_RUN_DEVICES: f64 = 1e7;
+/// Longest wall-clock duration of one run, in hours: `ingest`'s bound (about 100 years).
+pub const MAX_RUN_HOURS: f64 = crate::record::MAX_RUN_DURATION_S / 3600.0;
+
+/// `--utilization`.
+pub const UTILIZATION: Bound = Bound {
+    flag: "--utilization",
+    low: 0.0,
+    low_included: false,
+    high: 1.0,
+    unit: "",
+    meaning: "the average fraction of TDP drawn, e.g. 0.7",
+};
+/// `--mfu`.
+pub const MFU: Bound = Bound {
+    flag: "--mfu",
+    low: 0.0,
+    low_included: false,
+    high: 1.0,
+    unit: "",
+    meaning: "the fraction of peak throughput reached, typically 0.3–0.6",
+};
+/// `--pue`.
+pub const PUE: Bound = Bound {
+    flag: "--pue",
+    low: 1.0,
+    low_included: true,
+    high: 3.0,
+    unit: "",
+    meaning: "the facility's power usage effectiveness: 1.1 for a hyperscale cloud, about 1.6 for an average data centre",
+};
+/// `--count`.
+pub const COUNT: Bound = Bound {
+    flag: "--count",
+    low: 0.0,
+    low_included: false,
+    high: MAX_RUN_DEVICES,
+    unit: "devices",
+    meaning: "the number of devices of one run",
+};
+/// `--hours`.
+pub const HOURS: Bound = Bound {
+    flag: "--hours",
+    low: 0.0,
+    low_included: false,
+    high: MAX_RUN_HOURS,
+    unit: "h",
+    meaning: "the wall-clock duration of one run (the bound `ingest` applies); for GPU-hours use --device-hours",
+};
+/// `--device-hours`.
+pub const DEVICE_HOURS: Bound = Bound {
+    flag: "--device-hours",
+    low: 0.0,
+    low_included: false,
+    high: MAX_RUN_DEVICES * MAX_RUN_HOURS,
+    unit: "device-hours",
+    meaning: "devices × hours of one run",
+};
+/// `--flops`.
+pub const FLOPS: Bound = Bound {
+    flag: "--flops",
+    low: 0.0,
+    low_included: false,
+    high: 1e30,
+    unit: "FLOP",
+    meaning: "the training compute of one run (GPT-3 took 3.1e23)",
+};
+/// `--peak-tflops`.
+pub const PEAK_TFLOPS: Bound = Bound {
+    flag: "--peak-tflops",
+    low: 0.0,
+    low_included: false,
+    high: 1e5,
+    unit: "TFLOP/s",
+    meaning: "one device's peak dense throughput (an H100 does about 990)",
+};
+/// `--devices-per-server`.
+pub const DEVICES_PER_SERVER: Bound = Bound {
+    flag: "--devices-per-server",
+    low: 1.0,
+    low_included: true,
+    high: 1024.0,
+    unit: "",
+    meaning: "devices in one host server, usually 8",
+};
+/// `--power`, per device.
+pub const POWER_W: Bound = Bound {
+    flag: "--power",
+    low: 0.0,
+    low_included: false,
+    high: 1e5,
+    unit: "W",
+    meaning: "the average power of one device",
+};
+/// `--intensity`, `--market-factor`.
+pub const INTENSITY: Bound = Bound {
+    flag: "--intensity",
+    low: 0.0,
+    low_included: true,
+    high: 3000.0,
+    unit: "g/kWh",
+    meaning: "a grid's carbon intensity (coal is about 1000)",
+};
+/// `--lifetime`, in hours.
+pub const LIFETIME_H: Bound = Bound {
+    flag: "--lifetime",
+    low: 0.0,
+    low_included: false,
+    high: 100.0 * 8760.0,
+    unit: "h",
+    meaning: "the hardware's service life, e.g. \"4 years\"",
+};
+/// `--accelerator-embodied`, `--server-embodied`, in kg.
+pub const EMBODIED_KG: Bound = Bound {
+    flag: "--accelerator-embodied",
+    low: 0.0,
+    low_included: true,
+    high: 1e5,
+    unit: "kg",
+    meaning: "the manufacturing CO2e of one device or server",
+};
+
+impl Bound {
+    /// The range in words, e.g. `(0, 1]` or `1–3`.
+    pub fn range_text(&self) -> String {
+        let unit = if self.unit.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", self.unit)
+        };
+        format!(
+            "{}{}, {}]{unit}",
+            if self.low_included { "[" } else { "(" },
+            format_significant(self.low, 7),
+            format_significant(self.high, 7)
+        )
+    }
+
+    /// `value` if it is in range, else why not (one sentence naming the option).
+    pub fn check(&self, value: f64) -> Result<f64, String> {
+        let above_low = if self.low_included {
+            value >= self.low
+        } else {
+            value > self.low
+        };
+        if value.is_finite() && above_low && value <= self.high {
+            Ok(value)
+        } else {
+            let shown = if value.is_finite() && value != 0.0 && !(1e-4..1e7).contains(&value.abs())
+            {
+                format!("{value:e}")
+            } else {
+                value.to_string()
+            };
+            Err(format!(
+                "{} {shown} is out of range: expected a number in {} ({})",
+                self.flag,
+                self.range_text(),
+                self.meaning
+            ))
+        }
+    }
+
+    /// Parse a command-line number and check it (a clap value parser).
+    pub fn parse(&self, text: &str) -> Result<f64, String> {
+        let value: f64 = text.trim().parse().map_err(|_| {
+            format!(
+                "\"{}\" is not a number: expected a number in {} ({})",
+                crate::error::escape_text(text),
+                self.range_text(),
+                self.meaning
+            )
+        })?;
+        self.check(value)
+    }
+
+    /// The same range for another option.
+    const fn named(self, flag: &'static str) -> Bound {
+        Bound { flag, ..self }
+    }
+}
+
+/// Check every number of an estimate's input against its [`Bound`].
+fn check_input(input: &Input) -> Result<(), Error> {
+    let lifetime = input.lifetime.or(input.overrides.lifetime);
+    let checks: [(Bound, Option<f64>); 13] = [
+        (UTILIZATION, input.utilization),
+        (MFU, input.mfu),
+        (PUE, input.pue),
+        (COUNT, input.count),
+        (HOURS, input.hours.map(|h| h.in_hours())),
+        (DEVICE_HOURS, input.device_hours),
+        (FLOPS, input.flops),
+        (PEAK_TFLOPS, input.peak_tflops),
+        (DEVICES_PER_SERVER, input.devices_per_server),
+        (POWER_W, input.power.map(|p| p.value())),
+        (INTENSITY, input.intensity.map(|i| i.value())),
+        (
+            INTENSITY.named("--market-factor"),
+            input.market_factor.map(|i| i.value()),
+        ),
+        (LIFETIME_H, lifetime.map(|l| l.in_hours())),
+    ];
+    for (bound, value) in checks {
+        if let Some(v) = value {
+            bound.check(v).map_err(usage)?;
+        }
+    }
+    for (bound, value) in [
+        (EMBODIED_KG, input.accelerator_embodied),
+        (
+            EMBODIED_KG.named("--server-embodied"),
+            input.server_embodied,
+        ),
+    ] {
+        if let Some(m) = value {
+            bound.check(m.value()).map_err(usage)?;
+        }
+    }
+    Ok(())
+}
+
 /// What the user knows about the run.
 #[derive(Debug, Clone, Default)]
 pub struct Input {
@@ -159,6 +403,7 @@ pub struct Estimate {
 
 /// Estimate one run.
 pub fn estimate(input: &Input, reference: &Reference) -> Result<Estimate, Error> {
+    check_input(input)?;
     let mut assumptions: Vec<Assumption> = Vec::new();
     let mut steps = Vec::new();
     let mut note = |name: &str, value: String, source: String| {
@@ -345,6 +590,13 @@ pub fn estimate(input: &Input, reference: &Reference) -> Result<Estimate, Error>
     };
     if !(device_hours.is_finite() && device_hours >= 0.0) {
         return Err(usage("device-hours must be a finite number, zero or more"));
+    }
+    if device_hours > DEVICE_HOURS.high {
+        return Err(usage(format!(
+            "the inputs make {} device-hours, more than one run can plausibly use ({}): check --flops, --mfu and --peak-tflops",
+            format_significant(device_hours, 4),
+            DEVICE_HOURS.range_text()
+        )));
     }
 
     // Place: region, country or intensity.
@@ -677,7 +929,68 @@ pub fn estimate(input: &Input, reference: &Reference) -> Result<Estimate, Error>
         co2e_high_kg: Mass::kg(total.high),
     });
     record.assumptions = assumptions;
+    plausible(&record)?;
     Ok(Estimate { record, steps })
+}
+
+/// Refuse an estimate `ingest` would refuse to read back: the bounds of
+/// [`crate::record::check_figures`] (one run's CO2e, energy, duration; names without control
+/// characters), and every figure finite.
+fn plausible(record: &RunRecord) -> Result<(), Error> {
+    let mut figures = vec![
+        record.emissions.value(),
+        record.energy.map_or(0.0, |e| e.value()),
+        record.embodied.map_or(0.0, |m| m.value()),
+        record.market.map_or(0.0, |m| m.value()),
+        record.pue.unwrap_or(1.0),
+    ];
+    if let Some(b) = &record.band {
+        figures.extend([
+            b.energy_low_kwh.value(),
+            b.energy_high_kwh.value(),
+            b.co2e_low_kg.value(),
+            b.co2e_high_kg.value(),
+        ]);
+    }
+    if figures.iter().any(|f| !(f.is_finite() && *f >= 0.0)) {
+        return Err(usage(
+            "the inputs give a figure that is not a finite number, zero or more: check the numbers given",
+        ));
+    }
+    let at = || Location::file("<command line>");
+    let refused = |e: Error, what: &str| match e {
+        Error::Input(p) => usage(format!(
+            "`ingest` would refuse this estimate: {}; {what}",
+            p.message
+        )),
+        other => other,
+    };
+    // The names first (no figures), then the figures.
+    crate::record::check_figures(
+        &at,
+        &record.run_id,
+        record.model.as_deref(),
+        record.version.as_deref(),
+        Mass::kg(0.0),
+        None,
+        None,
+    )
+    .map_err(|e| refused(e, "write --run-id as plain text"))?;
+    crate::record::check_figures(
+        &at,
+        &record.run_id,
+        None,
+        None,
+        record.emissions,
+        record.energy,
+        record.duration,
+    )
+    .map_err(|e| {
+        refused(
+            e,
+            "check the numbers given (devices, hours, power, intensity): one run cannot use this much",
+        )
+    })
 }
 
 fn country_value(reference: &Reference, iso2: &str) -> Result<(f64, String), Error> {

@@ -995,7 +995,9 @@ pub(crate) fn render_check(
 /// where a shell needs it).
 fn command_line() -> String {
     let mut words = vec!["carbon-gate".to_owned()];
-    for a in std::env::args().skip(1) {
+    // `args_os`: an argument that is not UTF-8 (a file name) is shown lossily, not a panic.
+    for a in std::env::args_os().skip(1) {
+        let a = a.to_string_lossy().into_owned();
         let plain = !a.is_empty()
             && a.chars()
                 .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
@@ -1078,13 +1080,14 @@ fn report_command(args: &cli::ReportArgs) -> Result<Outcome, Error> {
         let block = disclosure::hf_card::block(m);
         let text = match &args.card {
             Some(card) => {
-                let old = std::fs::read_to_string(card).map_err(|e| {
-                    Error::input(error::Problem::new(
-                        error::Location::file(card),
-                        format!("cannot read the model card: {e}"),
-                    ))
+                let old = disclosure::hf_card::read_card(card)?;
+                let new = disclosure::hf_card::update(&old, &block).map_err(|r| {
+                    let at = match r.line {
+                        Some(line) => error::Location::line(card, line),
+                        None => error::Location::file(card),
+                    };
+                    Error::input(error::Problem::new(at, r.message).with_help(r.help))
                 })?;
-                let new = disclosure::hf_card::update(&old, &block);
                 stderr.push(format!(
                     "carbon-gate: co2_eq_emissions of {} = {} g CO2e{}",
                     m.label(),

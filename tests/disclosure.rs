@@ -331,6 +331,252 @@ fn hf_card_round_trip_keeps_every_other_byte() {
     assert_eq!(std::fs::read_to_string(&card).unwrap(), updated);
 }
 
+/// `report --format hf-card --card <card>` for the CodeCarbon fixture, and the block it writes.
+fn card_args(card: &std::path::Path) -> Vec<String> {
+    [
+        "report",
+        "--format",
+        "hf-card",
+        "--card",
+        card.to_str().unwrap(),
+        "--policy",
+        "policies",
+        "--model",
+        "text-gen",
+        "--model-version",
+        "2.1.0",
+        "--phase",
+        "fine-tuning",
+        "tests/fixtures/codecarbon/v3.3.2/emissions.csv",
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+const CARD_BLOCK: &str = "co2_eq_emissions:\n  emissions: 0.00334341\n  source: \"CodeCarbon 3.3.2 (totalled by carbon-gate 0.1.0)\"\n  training_type: \"fine-tuning\"\n  geographical_location: \"France, Germany, Sweden\"\n  hardware_used: \"AMD EPYC\"\n";
+
+fn run_card(card: &std::path::Path) -> (i32, String, String) {
+    let args = card_args(card);
+    common::run(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+/// Issue #18, item 12: a card starting with a byte-order mark keeps its one front matter.
+#[test]
+fn hf_card_with_a_byte_order_mark_is_edited_in_its_front_matter() {
+    let tmp = tempfile::tempdir().unwrap();
+    let card = tmp.path().join("README.md");
+    let original = std::fs::read_to_string("tests/fixtures/hf-cards/crlf-bom/README.md").unwrap();
+    assert!(original.starts_with("\u{feff}---\r\n"));
+    std::fs::write(&card, &original).unwrap();
+    let (code, _, stderr) = run_card(&card);
+    assert_eq!(code, 0, "{stderr}");
+    let updated = std::fs::read_to_string(&card).unwrap();
+    let start = original.find("co2_eq_emissions:").unwrap();
+    let end = start + original[start..].find("model-index:").unwrap();
+    let want = format!(
+        "{}{}{}",
+        &original[..start],
+        CARD_BLOCK.replace('\n', "\r\n"),
+        &original[end..]
+    );
+    assert_eq!(updated, want);
+    assert_eq!(updated.matches("---\r\n").count(), 2, "one front matter");
+    // Running again changes nothing.
+    let (code, _, stderr) = run_card(&card);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("(card unchanged)"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&card).unwrap(), updated);
+}
+
+/// Issue #18, item 12: odd but valid YAML shapes of `co2_eq_emissions` are edited (every other
+/// byte kept, twice in a row the same), and the shapes that cannot be edited safely are refused
+/// with the line, leaving the card as it was.
+#[test]
+fn hf_card_odd_yaml_shapes_are_edited_exactly_or_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let card = tmp.path().join("README.md");
+    let edited = [
+        (
+            "---\n\"co2_eq_emissions\": 5\nlicense: mit\n---\n# Card\n",
+            format!("---\n{CARD_BLOCK}license: mit\n---\n# Card\n"),
+        ),
+        (
+            "---\nco2_eq_emissions :\n  emissions: 5\ntags:\n- a\n---\n",
+            format!("---\n{CARD_BLOCK}tags:\n- a\n---\n"),
+        ),
+        (
+            "---\nco2_eq_emissions:\n- 5\n- 6\nlicense: mit\n---\n",
+            format!("---\n{CARD_BLOCK}license: mit\n---\n"),
+        ),
+        (
+            "---\nco2_eq_emissions:\n# grams, measured\n  emissions: 5 # by hand\nlicense: mit # SPDX\n---\n",
+            format!("---\n# grams, measured\n# by hand\n{CARD_BLOCK}license: mit # SPDX\n---\n"),
+        ),
+    ];
+    for (text, want) in &edited {
+        std::fs::write(&card, text).unwrap();
+        let (code, _, stderr) = run_card(&card);
+        assert_eq!(code, 0, "{text:?}: {stderr}");
+        let once = std::fs::read_to_string(&card).unwrap();
+        assert_eq!(&once, want, "{text:?}");
+        let (code, _, stderr) = run_card(&card);
+        assert_eq!(code, 0, "{stderr}");
+        assert_eq!(std::fs::read_to_string(&card).unwrap(), once, "{text:?}");
+    }
+    let refused = [
+        (
+            "---\nco2_eq_emissions: &co2\n  emissions: 5\nother: *co2\n---\n",
+            ":2: co2_eq_emissions holds a YAML anchor (`&co2`)",
+        ),
+        (
+            "---\nco2_eq_emissions: 1\nlicense: mit\nco2_eq_emissions: 2\n---\n",
+            ":4: co2_eq_emissions is given twice (lines 2 and 4)",
+        ),
+        (
+            "---\nlicense: mit\n\n# Card\n",
+            ":1: the front matter that opens here is never closed",
+        ),
+        (
+            "---\n{license: mit}\n---\n",
+            ":3: the front matter would not stay valid YAML after the edit",
+        ),
+    ];
+    for (text, says) in refused {
+        std::fs::write(&card, text).unwrap();
+        let (code, stdout, stderr) = run_card(&card);
+        assert_eq!(code, 2, "{text:?}: {stderr}");
+        assert!(stdout.is_empty());
+        assert!(stderr.contains(says), "{text:?}: {stderr}");
+        assert!(stderr.contains("help: "), "{stderr}");
+        assert_eq!(
+            std::fs::read_to_string(&card).unwrap(),
+            text,
+            "card left alone"
+        );
+    }
+}
+
+/// Issue #18, item 12: a card that is a symbolic link is refused (not followed, not replaced),
+/// and an edited card keeps its permissions.
+#[cfg(unix)]
+#[test]
+fn hf_card_link_is_refused_and_the_mode_is_kept() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let real = tmp.path().join("real.md");
+    let text = "---\nlicense: mit\n---\n# Card\n";
+    std::fs::write(&real, text).unwrap();
+    let link = tmp.path().join("README.md");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let (code, _, stderr) = run_card(&link);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("the model card is a symbolic link (to ")
+            && stderr.contains("real.md): carbon-gate does not edit a card through a link"),
+        "{stderr}"
+    );
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(std::fs::read_to_string(&real).unwrap(), text);
+    // The real file, mode 0640, is edited and keeps its mode.
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let (code, _, stderr) = run_card(&real);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(&real).unwrap(),
+        format!("---\nlicense: mit\n{CARD_BLOCK}---\n# Card\n")
+    );
+    let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o640);
+}
+
+/// Issue #18, item 14: an argument holding blank lines, backticks and HTML stays inside the
+/// "Re-run:" code span (shown with `⏎`), so nothing after it renders as live HTML.
+#[cfg(unix)]
+#[test]
+fn rerun_line_holds_any_argument() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp
+        .path()
+        .join("a``b\n\n<img src=x onerror=alert(1)>\n\nc.csv");
+    std::fs::copy("tests/fixtures/codecarbon/v3.3.2/emissions.csv", &log).unwrap();
+    let args = [
+        "--policy",
+        "policies",
+        "--model-version",
+        "2.1.0",
+        log.to_str().unwrap(),
+    ];
+    let (code, md, stderr) = report("markdown", &args);
+    assert_eq!(code, 0, "{stderr}");
+    let last = md.lines().last().unwrap();
+    assert!(
+        last.starts_with("Re-run: ```carbon-gate report --today 2026-11-28 --format markdown"),
+        "{last}"
+    );
+    assert!(
+        last.ends_with("a``b⏎⏎<img src=x onerror=alert(1)>⏎⏎c.csv'```"),
+        "{last}"
+    );
+    assert!(md.ends_with(&format!("{last}\n")));
+    assert!(
+        !md.lines().any(|l| l.trim_start().starts_with('<')),
+        "a line of raw HTML:\n{md}"
+    );
+    let (code, html, stderr) = report("html", &args);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        html.contains("a``b⏎⏎&lt;img src=x onerror=alert(1)&gt;⏎⏎c.csv&#39;</code></p>"),
+        "{html}"
+    );
+}
+
+/// Issue #18, item 14: URLs in the facts are shown as text (GitHub does not link
+/// `https\://` or `www\.`), and a right-to-left override is shown as `\u{202e}`, in Markdown and
+/// HTML.
+#[test]
+fn facts_urls_and_bidi_controls_are_shown_as_text() {
+    let tmp = tempfile::tempdir().unwrap();
+    let facts = common::write(
+        tmp.path(),
+        "facts.yaml",
+        "version: 1\nprovider: \"ACME https://evil.example/login www.evil.example \\u202Eexe.txt\"\nmodels:\n  text-gen:\n    base-model: \"https://huggingface.co/x\"\n",
+    );
+    let args = [
+        "--policy",
+        "policies",
+        "--model-version",
+        "2.1.0",
+        "--facts",
+        facts.to_str().unwrap(),
+        "tests/fixtures/codecarbon/v3.3.2/emissions.csv",
+    ];
+    let (code, md, stderr) = report("markdown", &args);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        md.contains(
+            "| Provider | ACME https\\://evil.example/login www\\.evil.example \\\\u\\{202e\\}exe.txt |\n"
+        ),
+        "{md}"
+    );
+    assert!(md.contains("https\\://huggingface.co/x"), "{md}");
+    assert!(!md.contains("https://evil") && !md.contains("https://huggingface"));
+    assert!(!md.contains('\u{202e}'));
+    let (code, html, stderr) = report("html", &args);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        html.contains(
+            "<tr><th>Provider</th><td>ACME https://evil.example/login www.evil.example \\u{202e}exe.txt</td></tr>"
+        ),
+        "{html}"
+    );
+    assert!(!html.contains('\u{202e}') && !html.contains("<a "));
+}
+
 #[test]
 fn a_card_holds_one_model() {
     let (code, _, stderr) = common::run(&[

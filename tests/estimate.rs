@@ -498,3 +498,153 @@ fn estimate_takes_reference_overrides_from_a_policy() {
         "lifetime from the command line",
     );
 }
+
+/// Issue #18, item 13: every numeric argument is checked against its range (exit 2, the option,
+/// the range and what it means), so no estimate shows "-265 kWh", "NaN µWh" or "inf MWh".
+#[test]
+fn out_of_range_arguments_are_refused() {
+    let base = [
+        "estimate",
+        "--accelerator",
+        "A100-SXM4-80GB",
+        "--country",
+        "FR",
+    ];
+    for (args, says) in [
+        (
+            &["--count", "8", "--hours", "10", "--utilization=-1"][..],
+            "--utilization -1 is out of range: expected a number in (0, 1]",
+        ),
+        (
+            &["--count", "8", "--hours", "10", "--utilization", "NaN"],
+            "--utilization NaN is out of range",
+        ),
+        (
+            &["--count", "8", "--hours", "10", "--utilization", "inf"],
+            "--utilization inf is out of range",
+        ),
+        (
+            &["--count", "8", "--hours", "10", "--utilization", "2"],
+            "--utilization 2 is out of range",
+        ),
+        (
+            &["--count", "8", "--hours", "10", "--utilization", "0"],
+            "--utilization 0 is out of range",
+        ),
+        (
+            &["--count", "8", "--hours", "10", "--pue", "1e300"],
+            "--pue 1e300 is out of range: expected a number in [1, 3]",
+        ),
+        (
+            &["--count", "8", "--hours", "10", "--pue", "0.5"],
+            "--pue 0.5 is out of range",
+        ),
+        (
+            &["--count", "1e12", "--hours", "10"],
+            "--count 1e12 is out of range: expected a number in (0, 10000000] devices",
+        ),
+        (
+            &["--count=-8", "--hours", "10"],
+            "--count -8 is out of range",
+        ),
+        (
+            &["--count", "1", "--hours", "1082990"],
+            "--hours 1082990 is out of range: expected a number in (0, 888888.9] h",
+        ),
+        (
+            &["--device-hours", "inf"],
+            "--device-hours inf is out of range",
+        ),
+        (
+            &["--flops", "1e40", "--mfu", "0.4"],
+            "--flops 1e40 is out of range",
+        ),
+        (
+            &["--flops", "3e23", "--mfu", "1.5"],
+            "--mfu 1.5 is out of range",
+        ),
+        (
+            &["--count", "8", "--hours", "10", "--devices-per-server", "0"],
+            "--devices-per-server 0 is out of range",
+        ),
+        (
+            &["--count", "8", "--hours", "10", "--intensity", "1e9 g/kWh"],
+            "--intensity 1e9 is out of range",
+        ),
+        (
+            &["--count", "8", "--hours", "10", "--lifetime", "0 h"],
+            "--lifetime 0 is out of range",
+        ),
+        (
+            &["--count", "1e7", "--hours", "800000"],
+            "`ingest` would refuse this estimate: run estimate:A100-SXM4-80GB:8000000000000:FR: energy 5.056e12 kWh is not plausible for one run",
+        ),
+        (
+            &["--count", "8", "--hours", "10", "--run-id", "a\nb"],
+            "holds control or invisible characters",
+        ),
+    ] {
+        let mut all = base.to_vec();
+        all.extend_from_slice(args);
+        let (code, stdout, stderr) = run(&all);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(stdout.is_empty(), "{args:?}: {stdout}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+/// Issue #18, item 13: an estimate written as a record is always read back by `ingest` (the
+/// bounds are the same), across the corners of the accepted ranges; what the bounds refuse
+/// exits 2 and writes nothing.
+#[test]
+fn every_estimate_written_as_a_record_is_read_back_by_ingest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut written = 0;
+    let mut refused = 0;
+    for count in ["1", "1000", "10000000"] {
+        for hours in ["0.01", "1000", "888888"] {
+            for (power, pue, intensity) in [
+                ("--utilization=0.01", "1", "0 g/kWh"),
+                ("--utilization=1", "3", "3000 g/kWh"),
+            ] {
+                let out = tmp.path().join(format!("e-{count}-{hours}-{pue}.ndjson"));
+                let (code, _, stderr) = run(&[
+                    "estimate",
+                    "--format",
+                    "record",
+                    "--accelerator",
+                    "H100-SXM5-80GB",
+                    "--count",
+                    count,
+                    "--hours",
+                    hours,
+                    power,
+                    "--pue",
+                    pue,
+                    "--intensity",
+                    intensity,
+                    "--output",
+                    out.to_str().unwrap(),
+                ]);
+                if code == 2 {
+                    assert!(
+                        stderr.contains("`ingest` would refuse this estimate"),
+                        "{stderr}"
+                    );
+                    assert!(!out.exists());
+                    refused += 1;
+                    continue;
+                }
+                assert_eq!(code, 0, "{stderr}");
+                let (code, _, stderr) = run(&["ingest", "--format", "json", out.to_str().unwrap()]);
+                assert_eq!(code, 0, "{count} × {hours} h, PUE {pue}: {stderr}");
+                written += 1;
+            }
+        }
+    }
+    assert!(
+        written >= 12 && refused >= 1,
+        "{written} written, {refused} refused"
+    );
+}

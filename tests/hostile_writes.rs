@@ -151,9 +151,11 @@ fn ledger_refuses_a_link_and_appends_nothing() {
     assert!(counts[0] > 0 && counts[1] == 2 * counts[0], "{counts:?}");
 }
 
+/// A card that is a link is refused (issue #18, item 12): replacing the link would leave the real
+/// card unchanged, writing through it would edit a file elsewhere. Nothing is touched.
 #[cfg(unix)]
 #[test]
-fn card_update_replaces_a_linked_card_without_touching_the_link_target() {
+fn card_update_refuses_a_linked_card_and_touches_nothing() {
     let (tmp, policy, victim) = setup();
     let card = tmp.path().join("README.md");
     std::os::unix::fs::symlink(&victim, &card).unwrap();
@@ -170,12 +172,14 @@ fn card_update_replaces_a_linked_card_without_touching_the_link_target() {
         "text-gen",
         LOG,
     ]);
-    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("is a symbolic link"), "{stderr}");
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
     assert!(
-        std::fs::read_to_string(&card)
+        std::fs::symlink_metadata(&card)
             .unwrap()
-            .contains("co2_eq_emissions")
+            .file_type()
+            .is_symlink()
     );
 }
 

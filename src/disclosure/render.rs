@@ -8,25 +8,43 @@ use super::{Disclosure, Field, ModelDisclosure, Status};
 use crate::units::Mass;
 
 /// Escape text for Markdown: ASCII punctuation that could start markup gets a backslash (readable
-/// in the raw file); line breaks become spaces.
+/// in the raw file), and so do the `:` of `https://` and the `.` of `www.` (a URL from the facts
+/// or the logs is shown as text, not turned into a link by GitHub); line breaks become spaces;
+/// control and invisible characters (a bidi override) are shown as `\u{…}`.
 fn md(text: &str) -> String {
+    let text = crate::render::markdown::visible(text).replace('⏎', " ");
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    for (at, c) in text.char_indices() {
         match c {
             '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '&' | '!' | '~' | '{'
             | '}' | '@' => {
                 out.push('\\');
                 out.push(c);
             }
-            '\n' | '\r' | '\t' => out.push(' '),
-            c if c.is_control() => {}
+            ':' | '.' if crate::render::markdown::autolink_at(&text, at) => {
+                out.push('\\');
+                out.push(c);
+            }
             c => out.push(c),
         }
     }
     out
 }
 
-/// Escape text for HTML.
+/// A link the tool's own data declares (the regulation table's `verify_at`): left for GitHub to
+/// link when it is a plain `https://` address, else escaped like any text ([`md`]).
+fn md_link(url: &str) -> String {
+    let plain = url.strip_prefix("https://").is_some_and(|rest| {
+        !rest.is_empty()
+            && rest.chars().all(|c| {
+                c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '/' | ':' | '%' | '?' | '=')
+            })
+    });
+    if plain { url.to_owned() } else { md(url) }
+}
+
+/// Escape text for HTML; control and invisible characters (a bidi override) are shown as
+/// `\u{…}`, line breaks kept.
 fn html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -36,7 +54,10 @@ fn html(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            c if c.is_control() && c != '\n' => {}
+            '\n' => out.push('\n'),
+            c if crate::error::is_unsafe_char(c) => {
+                out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+            }
             c => out.push(c),
         }
     }
@@ -204,7 +225,7 @@ pub fn markdown(d: &Disclosure) -> String {
         "Regulation table {} — {} Verify at {}.\n",
         md(&d.regulation.version),
         md(&d.regulation.basis),
-        md(&d.regulation.verify_at)
+        md_link(&d.regulation.verify_at)
     );
     let _ = writeln!(o, "| Id | Citation | What it asks |\n|---|---|---|");
     for p in used_provisions(d) {
@@ -233,7 +254,11 @@ pub fn markdown(d: &Disclosure) -> String {
     for f in &d.audit.files {
         let _ = writeln!(o, "| {} | {} | `{}` |", md(&f.path), md(&f.role), f.sha256);
     }
-    let _ = writeln!(o, "\nRe-run: `{}`", d.audit.command.replace('`', "'"));
+    let _ = writeln!(
+        o,
+        "\nRe-run: {}",
+        crate::render::markdown::code_span(&d.audit.command)
+    );
     o
 }
 
@@ -460,7 +485,11 @@ pub fn html_document(d: &Disclosure) -> String {
             })
             .collect(),
     );
-    let _ = writeln!(o, "<p>Re-run: <code>{}</code></p>", html(&d.audit.command));
+    let _ = writeln!(
+        o,
+        "<p>Re-run: <code>{}</code></p>",
+        html(&crate::render::markdown::visible(&d.audit.command))
+    );
     o.push_str("</body>\n</html>\n");
     o
 }
@@ -473,5 +502,19 @@ mod tests {
     fn escapes() {
         assert_eq!(md("a|b <x> *y*"), "a\\|b \\<x\\> \\*y\\*");
         assert_eq!(html("<script>&'\""), "&lt;script&gt;&amp;&#39;&quot;");
+        assert_eq!(
+            md("https://x.example www.x.example"),
+            "https\\://x.example www\\.x.example"
+        );
+        assert_eq!(md("a\u{202e}b\n"), "a\\\\u\\{202e\\}b ");
+        assert_eq!(html("a\u{202e}b\u{1b}"), "a\\u{202e}b\\u{1b}");
+        assert_eq!(
+            md_link("https://eur-lex.europa.eu/x"),
+            "https://eur-lex.europa.eu/x"
+        );
+        assert_eq!(
+            md_link("https://x.example/<b>"),
+            "https\\://x.example/\\<b\\>"
+        );
     }
 }

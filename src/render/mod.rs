@@ -5,7 +5,7 @@
 
 pub mod estimate;
 mod json;
-mod markdown;
+pub(crate) mod markdown;
 mod table;
 
 use std::io::{self, Write};

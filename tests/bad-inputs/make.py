@@ -314,6 +314,47 @@ case("cli-missing-log", {"policy.yaml": POLICY_OK},
 case("cli-estimate-unit-typo", {}, ["estimate", "--power", "300 Wattz", "--hours", "1", "--country", "FR"], "300 Wattz")
 
 
+# --- Model card export (issue #18, item 12) -----------------------------------------------------
+RUN_TEXT_GEN = '{"run_id": "r1", "model": "text-gen", "co2e_kg": 1}\n'
+CARD_ARGS = ["report", "--format", "hf-card", "--card", "{case}/README.md", "--policy", "{case}/policy.yaml",
+             "--model", "text-gen", "{case}/runs.ndjson"]
+for name, card, expect in [
+    ("card-anchor-in-block", "---\nco2_eq_emissions: &co2\n  emissions: 5\nother: *co2\n---\n",
+     "README.md:2: co2_eq_emissions holds a YAML anchor"),
+    ("card-duplicate-block", "---\nco2_eq_emissions: 1\nlicense: mit\nco2_eq_emissions: 2\n---\n",
+     "README.md:4: co2_eq_emissions is given twice"),
+    ("card-unclosed-front-matter", "---\nlicense: mit\n\n# Card\n",
+     "README.md:1: the front matter that opens here is never closed"),
+    ("card-invalid-yaml", "---\nlicense: [mit\n---\n", "README.md:3: the front matter is not valid YAML"),
+    ("card-complex-key", "---\n? co2_eq_emissions\n: 1\n---\n", "README.md:2: co2_eq_emissions is written in a form"),
+    ("card-flow-front-matter", "---\n{license: mit}\n---\n", "README.md:3: the front matter would not stay valid YAML"),
+    ("card-bom-anchor", "\ufeff---\r\nco2_eq_emissions: &c 1\r\nx: *c\r\n---\r\n",
+     "README.md:2: co2_eq_emissions holds a YAML anchor"),
+]:
+    case(name, {"README.md": card, "runs.ndjson": RUN_TEXT_GEN, "policy.yaml": POLICY_OK}, CARD_ARGS, expect)
+
+# --- Estimates (issue #18, item 13) -------------------------------------------------------------
+EST = ["estimate", "--format", "record", "--accelerator", "A100-SXM4-80GB", "--country", "FR"]
+for name, args, expect in [
+    ("estimate-utilization-negative", ["--count", "8", "--hours", "10", "--utilization=-1"], "--utilization -1 is out of range"),
+    ("estimate-utilization-nan", ["--count", "8", "--hours", "10", "--utilization", "NaN"], "--utilization NaN is out of range"),
+    ("estimate-utilization-inf", ["--count", "8", "--hours", "10", "--utilization", "inf"], "--utilization inf is out of range"),
+    ("estimate-utilization-above-one", ["--count", "8", "--hours", "10", "--utilization", "2"], "--utilization 2 is out of range"),
+    ("estimate-pue-huge", ["--count", "8", "--hours", "10", "--pue", "1e300"], "--pue 1e300 is out of range"),
+    ("estimate-count-huge", ["--count", "1e12", "--hours", "10"], "--count 1e12 is out of range"),
+    ("estimate-hours-over-a-century", ["--count", "1", "--hours", "1082990"], "--hours 1082990 is out of range"),
+    ("estimate-device-hours-nan", ["--device-hours", "NaN"], "--device-hours NaN is out of range"),
+    ("estimate-implausible-energy", ["--count", "1e7", "--hours", "800000"], "`ingest` would refuse this estimate"),
+]:
+    case(name, {}, EST + args, expect)
+
+# --- Echoed text (issue #18, item 14) -----------------------------------------------------------
+case("text-run-id-bidi-override", {}, EST + ["--count", "8", "--hours", "10", "--run-id", "r1\u202egpj.exe"],
+     "holds control or invisible characters")
+case("text-run-id-zero-width", {}, EST + ["--count", "8", "--hours", "10", "--run-id", "r\u200b1"],
+     "holds control or invisible characters")
+
+
 def main():
     if os.path.isdir(OUT):
         shutil.rmtree(OUT)
