@@ -152,7 +152,9 @@ new_container "$image:runtime"
 rt=$container
 out=$(bh run "$rt" -- /carbon-gate --version)
 echo "$out"
-[ "$out" = "carbon-gate $version" ] || fail "--version said '$out', not 'carbon-gate $version'"
+commit=$(git rev-parse --short=12 HEAD 2> /dev/null || echo unknown)
+[ "$out" = "carbon-gate $version (commit $commit)" ] \
+  || fail "--version said '$out', not 'carbon-gate $version (commit $commit)'"
 
 step "run: carbon-gate check --policy policies/ --model-version 2.1.0 examples/runs/ (as 65532)"
 bh config --workingdir /data "$rt"
