@@ -1,7 +1,13 @@
-//! HTTP calls to external services (GitLab, MLflow) with one retry rule: 5xx, 429, timeouts and
-//! connection failures are retried with exponential backoff (honouring `Retry-After`) under a
-//! total time cap; every other answer is returned to the caller to judge. The caller's secret is
-//! redacted from every message this module writes.
+//! HTTP calls to external services (GitLab, MLflow, the forecast APIs) with one retry rule: 5xx,
+//! 429, timeouts and connection failures are retried with exponential backoff (honouring
+//! `Retry-After`) under a total time cap; every other answer is returned to the caller to judge.
+//! The caller's secrets are redacted from every message this module writes.
+//!
+//! Every client is built by [`client`]: a redirect is followed only on the origin (scheme, host
+//! and port) the request was sent to. reqwest drops `Authorization` on a redirect to another
+//! host, but not custom credential headers (Electricity Maps' `auth-token`, GitLab's
+//! `PRIVATE-TOKEN`), so a redirect off the server named is not followed at all: [`send`] turns it
+//! into an error naming where it pointed (issue #18, item 7).
 
 use std::time::{Duration, Instant};
 
@@ -58,12 +64,114 @@ impl Retry {
     }
 }
 
+/// Redirects followed on one origin (at most this many).
+pub const MAX_REDIRECTS: usize = 10;
+
+/// The HTTP client for external services: the tool's user agent, `timeout` per response (10 s at
+/// most to connect), redirects followed only on the origin the request was sent to.
+pub fn client(timeout: Duration) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .user_agent(concat!("carbon-gate/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(10).min(timeout))
+        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::custom(|attempt| {
+            let off_origin = attempt
+                .previous()
+                .first()
+                .is_some_and(|first| first.origin() != attempt.url().origin());
+            if off_origin || attempt.previous().len() > MAX_REDIRECTS {
+                // The 3xx comes back to `send`, which says why it stopped there.
+                attempt.stop()
+            } else {
+                attempt.follow()
+            }
+        }))
+        .build()
+}
+
 /// Redact a secret from a message, in case a server echoes it.
 pub fn redact(message: &str, secret: &str) -> String {
     if secret.len() >= 4 {
         message.replace(secret, "***")
     } else {
         message.to_owned()
+    }
+}
+
+/// What a message must never show: configured secrets, by value, in the forms they travel in
+/// (as given, JSON-escaped, and `user:password` in base64 for Basic authentication). Values
+/// shorter than 4 characters are not redacted (they would garble every message).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Secrets(Vec<String>);
+
+impl Secrets {
+    /// No secret.
+    pub fn new() -> Secrets {
+        Secrets::default()
+    }
+
+    /// Add a secret (a key, token or password).
+    pub fn add(&mut self, secret: &str) {
+        let mut forms = vec![secret.to_owned()];
+        if let Ok(json) = serde_json::to_string(secret) {
+            forms.push(json.trim_matches('"').to_owned());
+        }
+        for form in forms {
+            if form.len() >= 4 && !self.0.contains(&form) {
+                self.0.push(form);
+            }
+        }
+        // Longest first, so that no secret is left half-replaced by a shorter one inside it.
+        self.0.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    }
+
+    /// Add Basic credentials: the password, and the header's base64 of `user:password`.
+    pub fn add_basic(&mut self, user: &str, password: &str) {
+        use base64::Engine as _;
+        self.add(password);
+        self.add(&base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")));
+    }
+
+    /// Add every secret of `other`.
+    pub fn extend(&mut self, other: &Secrets) {
+        for s in &other.0 {
+            self.add(s);
+        }
+    }
+
+    /// `text` with every secret replaced by `***`.
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for s in &self.0 {
+            if out.contains(s.as_str()) {
+                out = out.replace(s.as_str(), "***");
+            }
+        }
+        out
+    }
+}
+
+/// Something that redacts messages: one secret (`&str`, `String`) or [`Secrets`].
+pub trait Redact {
+    /// `text` without the secrets.
+    fn redact_in(&self, text: &str) -> String;
+}
+
+impl Redact for str {
+    fn redact_in(&self, text: &str) -> String {
+        redact(text, self)
+    }
+}
+
+impl Redact for String {
+    fn redact_in(&self, text: &str) -> String {
+        redact(text, self)
+    }
+}
+
+impl Redact for Secrets {
+    fn redact_in(&self, text: &str) -> String {
+        self.redact(text)
     }
 }
 
@@ -106,7 +214,10 @@ pub struct Exhausted {
 
 impl std::fmt::Display for Exhausted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.status == 0 {
+        if (300..400).contains(&self.status) {
+            // A redirect not followed: never retried, the attempt count says nothing.
+            write!(f, "answered {}: {}", self.status, self.detail)
+        } else if self.status == 0 {
             write!(
                 f,
                 "no answer after {} attempts: {}",
@@ -124,11 +235,12 @@ impl std::fmt::Display for Exhausted {
 
 /// Send the request `build` makes, retrying what is worth retrying. `build` is called once per
 /// attempt (a request body cannot be replayed otherwise).
-pub async fn send(
+pub async fn send<S: Redact + ?Sized>(
     retry: &Retry,
-    secret: &str,
+    secret: &S,
     build: impl Fn() -> reqwest::RequestBuilder,
 ) -> Result<Reply, Exhausted> {
+    let redact = |text: &str| secret.redact_in(text);
     let start = Instant::now();
     let mut attempt: u32 = 0;
     loop {
@@ -136,6 +248,13 @@ pub async fn send(
             Ok(resp) => {
                 let status = resp.status().as_u16();
                 let headers = resp.headers().clone();
+                if let Some(why) = redirect_refused(&resp) {
+                    return Err(Exhausted {
+                        attempts: attempt + 1,
+                        status,
+                        detail: redact(&why),
+                    });
+                }
                 let retry_after = headers
                     .get("retry-after")
                     .and_then(|v| v.to_str().ok())
@@ -148,7 +267,7 @@ pub async fn send(
                             headers,
                             body: body.to_vec(),
                         };
-                        let detail = redact(&reply.snippet(200), secret);
+                        let detail = redact(&reply.snippet(200));
                         (
                             status >= 500 || status == 429,
                             retry_after,
@@ -158,16 +277,10 @@ pub async fn send(
                         )
                     }
                     // The body broke off: as good as no answer.
-                    Err(err) => (
-                        true,
-                        None,
-                        0,
-                        redact(&err.without_url().to_string(), secret),
-                        None,
-                    ),
+                    Err(err) => (true, None, 0, redact(&err.without_url().to_string()), None),
                 }
             }
-            Err(err) => (true, None, 0, redact(&describe(&err), secret), None),
+            Err(err) => (true, None, 0, redact(&describe(&err)), None),
         };
         attempt += 1;
         if !retryable && let Some(reply) = reply {
@@ -218,6 +331,13 @@ pub async fn download(
         let (retry_after, status, detail) = match build().send().await {
             Ok(mut resp) => {
                 let status = resp.status().as_u16();
+                if let Some(why) = redirect_refused(&resp) {
+                    return Err(DownloadFailure::Exhausted(Exhausted {
+                        attempts: attempt + 1,
+                        status,
+                        detail: redact(&why, secret),
+                    }));
+                }
                 let retry_after = resp
                     .headers()
                     .get("retry-after")
@@ -295,6 +415,25 @@ pub async fn download(
     }
 }
 
+/// Why a 3xx answer with a `Location` was not followed (the policy of [`client`] stopped there):
+/// another origin, or too many redirects. Only the target's origin is named (its path or query
+/// may carry anything).
+fn redirect_refused(resp: &reqwest::Response) -> Option<String> {
+    if !resp.status().is_redirection() {
+        return None;
+    }
+    let location = resp.headers().get("location")?.to_str().ok()?;
+    let here = resp.url();
+    Some(match here.join(location.trim()) {
+        Ok(next) if next.origin() != here.origin() => format!(
+            "redirected to another origin ({}), which carbon-gate does not follow (credentials stay with the server named): give the final address instead",
+            next.origin().ascii_serialization()
+        ),
+        Ok(_) => format!("redirected more than {MAX_REDIRECTS} times"),
+        Err(_) => "redirected to an address that is not a URL".to_owned(),
+    })
+}
+
 /// A transport error in words, without the URL (it may carry a query with a secret).
 fn describe(err: &reqwest::Error) -> String {
     let kind = if err.is_timeout() {
@@ -350,5 +489,13 @@ mod tests {
             "token *** refused"
         );
         assert_eq!(redact("short ab", "ab"), "short ab");
+        let mut s = Secrets::new();
+        s.add("k\"ey-1234");
+        s.add_basic("carbon", "hunter22");
+        s.add("abc");
+        assert_eq!(
+            s.redact("k\"ey-1234 / k\\\"ey-1234 / Basic Y2FyYm9uOmh1bnRlcjIy / hunter22 / abc"),
+            "*** / *** / Basic *** / *** / abc"
+        );
     }
 }

@@ -237,3 +237,37 @@ async fn a_refused_token_is_a_warning_not_a_verdict() {
     );
     assert!(!stderr.contains(TOKEN));
 }
+
+/// Issue #18, item 7: `PRIVATE-TOKEN` is a custom header, which reqwest keeps on a redirect to
+/// another host. A redirect off the GitLab server named is refused before anything is sent.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_token_never_follows_a_redirect_to_another_host() {
+    let server = MockServer::start().await;
+    let thief = MockServer::start().await;
+    let fake = FakeGitLab(Arc::new(Mutex::new(State::default())));
+    Mock::given(wiremock::matchers::path("/api/v4/user"))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("location", format!("{}/api/v4/user", thief.uri())),
+        )
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(any())
+        .respond_with(fake.clone())
+        .mount(&server)
+        .await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": ME})))
+        .mount(&thief)
+        .await;
+    let (code, stderr) = run(&server, 1, "examples/runs/").await;
+    assert_eq!(code, 0, "{stderr}");
+    let stolen = thief.received_requests().await.unwrap();
+    assert!(
+        stolen.is_empty(),
+        "{:?}",
+        stolen.iter().map(|r| r.headers.clone()).collect::<Vec<_>>()
+    );
+    assert!(!stderr.contains(TOKEN));
+}

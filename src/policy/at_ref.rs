@@ -73,11 +73,8 @@ async fn via_github(
     reference: &str,
 ) -> Result<Vec<(String, String)>, String> {
     use base64::Engine as _;
-    let client = reqwest::Client::builder()
-        .user_agent(concat!("carbon-gate/", env!("CARGO_PKG_VERSION")))
-        .timeout(std::time::Duration::from_secs(30))
-        .build()
-        .map_err(|e| e.to_string())?;
+    let client =
+        crate::http::client(std::time::Duration::from_secs(30)).map_err(|e| e.to_string())?;
     let get = |p: String| {
         let url = format!(
             "{}/repos/{repo}/contents/{}?ref={reference}",

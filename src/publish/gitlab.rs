@@ -5,8 +5,6 @@
 //! `--gitlab-token` or `GITLAB_TOKEN` (a project or personal access token with `api` scope; the
 //! CI job token cannot write notes).
 
-use std::time::Duration;
-
 use serde::Deserialize;
 
 use super::{Action, Forge, Note, PublishError, Retry, redact};
@@ -84,11 +82,7 @@ struct Reply {
 impl GitLab {
     /// A client for `ctx`, authenticated with `token`.
     pub fn new(ctx: Context, token: &str, retry: Retry) -> Result<GitLab, PublishError> {
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("carbon-gate/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(retry.timeout)
-            .build()
+        let http = crate::http::client(retry.timeout)
             .map_err(|e| PublishError::Service(format!("cannot build the GitLab client: {e}")))?;
         Ok(GitLab {
             http,

@@ -8,8 +8,6 @@
 //! token from `MLFLOW_TRACKING_TOKEN`, else basic auth from `MLFLOW_TRACKING_USERNAME` and
 //! `MLFLOW_TRACKING_PASSWORD`.
 
-use std::time::Duration;
-
 use serde::Deserialize;
 
 use crate::http::{self, Retry};
@@ -243,11 +241,7 @@ impl Mlflow {
                 "tracking URI `{uri}` is not an http(s) URL: promotion talks to an MLflow tracking server (e.g. http://127.0.0.1:5000), not to a local `mlruns` store or a `databricks` profile"
             )));
         }
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("carbon-gate/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(10).min(retry.timeout))
-            .timeout(retry.timeout)
-            .build()
+        let http = http::client(retry.timeout)
             .map_err(|e| RegistryError::Service(format!("cannot build the HTTP client: {e}")))?;
         Ok(Mlflow {
             http,

@@ -19,8 +19,8 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{Forecast, Point, Source, SourceError};
-use crate::http::{self, Retry};
+use super::{Answer, RawPoint, Source, SourceError};
+use crate::http::{self, Retry, Secrets};
 use crate::reference::Reference;
 
 /// 1 lb/MWh in g/kWh (453.59237 g per lb ÷ 1000 kWh per MWh).
@@ -32,28 +32,6 @@ fn parse_time(text: &str) -> Option<OffsetDateTime> {
 
 fn fmt_time(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
-}
-
-/// Intervals from (start, value) pairs: each lasts until the next; the last one as long as the
-/// one before it (or `default_seconds`).
-fn intervals(mut raw: Vec<(OffsetDateTime, f64)>, default_seconds: i64) -> Vec<Point> {
-    raw.sort_by_key(|(t, _)| *t);
-    raw.dedup_by_key(|(t, _)| *t);
-    let mut points = Vec::with_capacity(raw.len());
-    for i in 0..raw.len() {
-        let seconds = match raw.get(i + 1) {
-            Some((next, _)) => (*next - raw[i].0).whole_seconds(),
-            None => points.last().map_or(default_seconds, |p: &Point| p.seconds),
-        };
-        if seconds > 0 {
-            points.push(Point {
-                start: raw[i].0,
-                seconds,
-                g_per_kwh: raw[i].1,
-            });
-        }
-    }
-    points
 }
 
 /// ` (did you mean a, b?)`, or nothing without suggestions.
@@ -89,7 +67,7 @@ impl Source for Static {
         location: &str,
         from: OffsetDateTime,
         to: OffsetDateTime,
-    ) -> Result<Forecast, SourceError> {
+    ) -> Result<Answer, SourceError> {
         let (g, signal) = if location.contains(':') {
             let r = self.reference.region(location).map_err(|close| {
                 SourceError::Location(format!(
@@ -125,16 +103,19 @@ impl Source for Static {
                 ),
             )
         };
-        Ok(Forecast {
+        let seconds = (to - from).whole_seconds().max(1);
+        Ok(Answer {
             location: location.to_owned(),
             source_location: None,
-            points: vec![Point {
-                start: from,
-                seconds: (to - from).whole_seconds().max(1),
-                g_per_kwh: g,
-            }],
             signal,
             generated_at: None,
+            period: None,
+            default_seconds: seconds,
+            points: vec![RawPoint {
+                start: from,
+                seconds: Some(seconds),
+                g_per_kwh: serde_json::Value::from(g),
+            }],
         })
     }
 }
@@ -144,22 +125,24 @@ struct Api {
     http: reqwest::Client,
     base: String,
     retry: Retry,
-    secret: String,
+    secrets: Secrets,
     name: &'static str,
 }
 
 impl Api {
-    fn new(base: &str, retry: Retry, secret: &str, name: &'static str) -> Result<Api, SourceError> {
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("carbon-gate/", env!("CARGO_PKG_VERSION")))
-            .timeout(retry.timeout)
-            .build()
+    fn new(
+        base: &str,
+        retry: Retry,
+        secrets: Secrets,
+        name: &'static str,
+    ) -> Result<Api, SourceError> {
+        let http = http::client(retry.timeout)
             .map_err(|e| SourceError::Service(format!("cannot build the HTTP client: {e}")))?;
         Ok(Api {
             http,
             base: base.trim_end_matches('/').to_owned(),
             retry,
-            secret: secret.to_owned(),
+            secrets,
             name,
         })
     }
@@ -171,12 +154,12 @@ impl Api {
         auth: impl Fn(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
     ) -> Result<http::Reply, SourceError> {
         let url = format!("{}{path}", self.base);
-        let reply = http::send(&self.retry, &self.secret, || {
+        let reply = http::send(&self.retry, &self.secrets, || {
             auth(self.http.get(&url).query(query))
         })
         .await
         .map_err(|e| SourceError::Service(format!("{} GET {path}: {e}", self.name)))?;
-        let body = http::redact(&reply.snippet(300), &self.secret);
+        let body = self.secrets.redact(&reply.snippet(300));
         match reply.status {
             200 => Ok(reply),
             204 => Err(SourceError::Empty(format!(
@@ -204,11 +187,11 @@ impl Api {
         what: &str,
     ) -> Result<T, SourceError> {
         serde_json::from_slice(&reply.body).map_err(|e| {
-            SourceError::Service(format!(
+            SourceError::Service(self.secrets.redact(&format!(
                 "{}: the {what} answer is not in the documented shape ({e}): {}",
                 self.name,
                 reply.snippet(120)
-            ))
+            )))
         })
     }
 }
@@ -222,7 +205,7 @@ impl CarbonAwareSdk {
     /// A client for the Web API at `base`.
     pub fn new(base: &str, retry: Retry) -> Result<CarbonAwareSdk, SourceError> {
         Ok(CarbonAwareSdk {
-            api: Api::new(base, retry, "", "Carbon Aware SDK")?,
+            api: Api::new(base, retry, Secrets::new(), "Carbon Aware SDK")?,
         })
     }
 }
@@ -235,7 +218,8 @@ struct SdkPoint {
     timestamp: String,
     #[serde(default)]
     duration: Option<f64>,
-    value: f64,
+    #[serde(default)]
+    value: serde_json::Value,
 }
 
 #[derive(Deserialize)]
@@ -254,12 +238,16 @@ impl Source for CarbonAwareSdk {
         "Carbon Aware SDK"
     }
 
+    fn cache_key(&self) -> String {
+        format!("{}|{}", self.name(), self.api.base)
+    }
+
     async fn forecast(
         &self,
         location: &str,
         from: OffsetDateTime,
         to: OffsetDateTime,
-    ) -> Result<Forecast, SourceError> {
+    ) -> Result<Answer, SourceError> {
         // The code binds `location` (the docs' `locations` is not read); one location per call
         // keeps the answer unambiguous.
         let reply = self
@@ -283,8 +271,7 @@ impl Source for CarbonAwareSdk {
                     .is_none_or(|l| l.eq_ignore_ascii_case(location))
             })
             .ok_or_else(|| SourceError::Empty(format!("no forecast for {location}")))?;
-        let mut raw = Vec::new();
-        let mut minutes = None;
+        let mut points = Vec::with_capacity(f.forecast_data.len());
         for p in &f.forecast_data {
             let Some(t) = parse_time(&p.timestamp) else {
                 return Err(SourceError::Service(format!(
@@ -292,27 +279,35 @@ impl Source for CarbonAwareSdk {
                     p.timestamp
                 )));
             };
-            if !(p.value.is_finite() && p.value >= 0.0) {
-                continue;
-            }
-            minutes = minutes.or(p.duration);
             let _ = &p.location;
-            raw.push((t, p.value));
+            points.push(RawPoint {
+                start: t,
+                // Minutes; a length that is not a number (or not positive) refuses the point.
+                seconds: p.duration.map(|m| (m * 60.0).round() as i64),
+                g_per_kwh: p.value.clone(),
+            });
         }
-        let points = intervals(raw, (minutes.unwrap_or(5.0) * 60.0) as i64);
         if points.is_empty() {
             return Err(SourceError::Empty(format!(
                 "the Carbon Aware SDK returned an empty forecast for {location}"
             )));
         }
-        Ok(Forecast {
+        Ok(Answer {
             location: location.to_owned(),
             source_location: f.location,
-            points,
             signal: "Carbon Aware SDK forecast (marginal or average as its data source provides; WattTime: marginal, Electricity Maps: average)".to_owned(),
             generated_at: f.generated_at,
+            period: None,
+            default_seconds: 300,
+            points,
         })
     }
+}
+
+fn em_secrets(key: &str) -> Secrets {
+    let mut s = Secrets::new();
+    s.add(key);
+    s
 }
 
 /// Electricity Maps.
@@ -326,7 +321,7 @@ impl ElectricityMaps {
     /// A client for `base` (e.g. the v3 API root) with `key`.
     pub fn new(base: &str, key: &str, retry: Retry) -> Result<ElectricityMaps, SourceError> {
         Ok(ElectricityMaps {
-            api: Api::new(base, retry, key, "Electricity Maps")?,
+            api: Api::new(base, retry, em_secrets(key), "Electricity Maps")?,
             key: key.to_owned(),
             reference: Reference::embedded().map_err(|e| SourceError::Service(e.to_string()))?,
         })
@@ -347,7 +342,8 @@ impl ElectricityMaps {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct EmPoint {
-    carbon_intensity: Option<f64>,
+    #[serde(default)]
+    carbon_intensity: serde_json::Value,
     datetime: String,
 }
 
@@ -367,12 +363,20 @@ impl Source for ElectricityMaps {
         "Electricity Maps"
     }
 
+    fn cache_key(&self) -> String {
+        format!("{}|{}", self.name(), self.api.base)
+    }
+
+    fn secrets(&self) -> Secrets {
+        self.api.secrets.clone()
+    }
+
     async fn forecast(
         &self,
         location: &str,
         _from: OffsetDateTime,
         _to: OffsetDateTime,
-    ) -> Result<Forecast, SourceError> {
+    ) -> Result<Answer, SourceError> {
         let zone = self.zone(location);
         let key = self.key.clone();
         let reply = self
@@ -384,7 +388,7 @@ impl Source for ElectricityMaps {
             )
             .await?;
         let f: EmForecast = self.api.decode(&reply, "carbon-intensity/forecast")?;
-        let mut raw = Vec::new();
+        let mut points = Vec::with_capacity(f.forecast.len());
         for p in &f.forecast {
             let Some(t) = parse_time(&p.datetime) else {
                 return Err(SourceError::Service(format!(
@@ -392,22 +396,25 @@ impl Source for ElectricityMaps {
                     p.datetime
                 )));
             };
-            if let Some(v) = p.carbon_intensity.filter(|v| v.is_finite() && *v >= 0.0) {
-                raw.push((t, v));
-            }
+            points.push(RawPoint {
+                start: t,
+                seconds: None,
+                g_per_kwh: p.carbon_intensity.clone(),
+            });
         }
-        let points = intervals(raw, 3600);
         if points.is_empty() {
             return Err(SourceError::Empty(format!(
                 "Electricity Maps returned an empty forecast for zone {zone}"
             )));
         }
-        Ok(Forecast {
+        Ok(Answer {
             location: location.to_owned(),
             source_location: Some(f.zone.unwrap_or(zone)),
-            points,
             signal: "Electricity Maps forecast: average carbon intensity (lifecycle unless the account is set otherwise)".to_owned(),
             generated_at: f.updated_at,
+            period: None,
+            default_seconds: 3600,
+            points,
         })
     }
 }
@@ -422,7 +429,8 @@ pub struct WattTime {
 #[derive(Deserialize)]
 struct WtPoint {
     point_time: String,
-    value: f64,
+    #[serde(default)]
+    value: serde_json::Value,
 }
 
 #[derive(Deserialize, Default)]
@@ -461,10 +469,17 @@ impl WattTime {
         signal: &str,
         retry: Retry,
     ) -> Result<WattTime, SourceError> {
+        let mut secrets = Secrets::new();
+        if let Some(t) = &token {
+            secrets.add(t);
+        }
+        if let Some((u, p)) = &user {
+            secrets.add_basic(u, p);
+        }
         let token = match (token, user) {
             (Some(t), _) => t,
             (None, Some((u, p))) => {
-                let api = Api::new(login_url, retry, &p, "WattTime login")?;
+                let api = Api::new(login_url, retry, secrets.clone(), "WattTime login")?;
                 let reply = api.get("", &[], |r| r.basic_auth(&u, Some(&p))).await?;
                 #[derive(Deserialize)]
                 struct Login {
@@ -479,8 +494,9 @@ impl WattTime {
                 ));
             }
         };
+        secrets.add(&token);
         Ok(WattTime {
-            api: Api::new(base, retry, &token, "WattTime")?,
+            api: Api::new(base, retry, secrets, "WattTime")?,
             token,
             signal: signal.to_owned(),
         })
@@ -492,12 +508,20 @@ impl Source for WattTime {
         "WattTime v3"
     }
 
+    fn cache_key(&self) -> String {
+        format!("{}|{}|{}", self.name(), self.api.base, self.signal)
+    }
+
+    fn secrets(&self) -> Secrets {
+        self.api.secrets.clone()
+    }
+
     async fn forecast(
         &self,
         location: &str,
         _from: OffsetDateTime,
         _to: OffsetDateTime,
-    ) -> Result<Forecast, SourceError> {
+    ) -> Result<Answer, SourceError> {
         let token = self.token.clone();
         let reply = self
             .api
@@ -520,7 +544,7 @@ impl Source for WattTime {
                 )));
             }
         };
-        let mut raw = Vec::new();
+        let mut points = Vec::with_capacity(f.data.len());
         for p in &f.data {
             let Some(t) = parse_time(&p.point_time) else {
                 return Err(SourceError::Service(format!(
@@ -528,24 +552,30 @@ impl Source for WattTime {
                     p.point_time
                 )));
             };
-            if p.value.is_finite() && p.value >= 0.0 {
-                raw.push((t, p.value * factor));
-            }
+            let value = match p.value.as_f64() {
+                Some(v) => serde_json::Value::from(v * factor),
+                None => p.value.clone(),
+            };
+            points.push(RawPoint {
+                start: t,
+                seconds: None,
+                g_per_kwh: value,
+            });
         }
         let period = f
             .meta
             .data_point_period_seconds
-            .or(f.meta.data_point_periods_second)
-            .unwrap_or(300);
-        let points = intervals(raw, period);
+            .or(f.meta.data_point_periods_second);
         if points.is_empty() {
             return Err(SourceError::Empty(format!(
                 "WattTime returned an empty forecast for {location}"
             )));
         }
-        Ok(Forecast {
+        Ok(Answer {
             location: location.to_owned(),
             source_location: f.meta.region.clone(),
+            period,
+            default_seconds: 300,
             points,
             signal: format!(
                 "WattTime {} (marginal: for shifting load, not an inventory figure), converted from {} at 0.45359237 g/kWh per lb/MWh",
@@ -560,24 +590,6 @@ impl Source for WattTime {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::macros::datetime;
-
-    #[test]
-    fn intervals_last_until_the_next_point() {
-        let t = datetime!(2026-11-28 00:00 UTC);
-        let p = intervals(
-            vec![
-                (t + time::Duration::hours(1), 2.0),
-                (t, 1.0),
-                (t + time::Duration::hours(2), 3.0),
-            ],
-            300,
-        );
-        assert_eq!(p.len(), 3);
-        assert_eq!(p[0].seconds, 3600);
-        assert_eq!(p[2].seconds, 3600);
-        assert_eq!(intervals(vec![(t, 1.0)], 300)[0].seconds, 300);
-    }
 
     #[test]
     fn pounds_per_megawatt_hour() {

@@ -313,6 +313,27 @@ case("cli-missing-log", {"policy.yaml": POLICY_OK},
      ["check", "--policy", "{case}/policy.yaml", "--format", "json", "{case}/missing.csv"], "missing.csv")
 case("cli-estimate-unit-typo", {}, ["estimate", "--power", "300 Wattz", "--hours", "1", "--country", "FR"], "300 Wattz")
 
+# --- schedule (issue #18, items 9-10): a file at --cache that is not a forecast cache is refused,
+# not overwritten; it is read before any API is asked (the address below is never contacted).
+SCHEDULE_API = ["schedule", "--source", "carbon-aware-sdk", "--api-url", "http://127.0.0.1:9",
+                "--location", "westeurope", "--energy", "1 kWh", "--duration", "1 h",
+                "--cache", "{case}/cache.json"]
+for name, text in [
+    ("schedule-cache-not-json", "#!/bin/sh\necho this is a script, not a cache\n"),
+    ("schedule-cache-other-json", '{"name": "carbon-gate", "version": "1.0.0"}\n'),
+    ("schedule-cache-entries-not-a-list", '{"entries": {"key": "x"}}\n'),
+]:
+    case(name, {"cache.json": text}, SCHEDULE_API,
+         "cache.json: it is not a carbon-gate forecast cache")
+case("schedule-cache-minutes-out-of-range", {}, SCHEDULE_API + ["--cache-minutes", "9223372036854775807"],
+     "--cache-minutes 9223372036854775807 is out of range")
+case("schedule-now-past-9999", {},
+     ["schedule", "--location", "FR", "--energy", "1 kWh", "--duration", "2 h",
+      "--now", "9999-12-31T23:00:00Z"], "past the year 9999")
+case("schedule-energy-implausible", {},
+     ["schedule", "--location", "FR", "--energy", "1e300 kWh", "--duration", "2 h"],
+     "is not plausible")
+
 
 # --- Model card export (issue #18, item 12) -----------------------------------------------------
 RUN_TEXT_GEN = '{"run_id": "r1", "model": "text-gen", "co2e_kg": 1}\n'
