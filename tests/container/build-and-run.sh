@@ -183,6 +183,34 @@ bh run "$ac" -- /carbon-gate check --policy policies/ --model-version 2.1.0 exam
   || fail "action: check --output into /data failed as root"
 echo "action: $(bh run "$ac" -- /carbon-gate --version)"
 
+step "the release image: tests/container/Containerfile.prebuilt + the Dockerfile's runtime stage"
+# As .github/workflows/release.yml assembles it, for this machine's architecture only (the
+# workflow builds linux/amd64 and linux/arm64 with BuildKit, which sets TARGETARCH).
+case $(uname -m) in
+  x86_64) goarch=amd64 ;;
+  aarch64) goarch=arm64 ;;
+  *) fail "no release image for $(uname -m)" ;;
+esac
+rm -rf "$work/release"
+mkdir -p "$work/release/linux-$goarch"
+cp "$bin" "$work/release/linux-$goarch/carbon-gate"
+cp -L /etc/ssl/certs/ca-certificates.crt "$work/release/"
+{
+  cat tests/container/Containerfile.prebuilt
+  echo
+  sed -n '/^FROM scratch AS runtime$/,$p' Dockerfile
+} > "$work/release/Containerfile"
+bh rmi --force "$image:release" > /dev/null 2>&1 || true
+bh bud --quiet --isolation chroot --layers=false --target runtime --platform "linux/$goarch" \
+  --build-arg TARGETARCH="$goarch" --build-arg VERSION="$version" \
+  -t "$image:release" "$work/release" > /dev/null
+new_container "$image:release"
+out=$(bh run "$container" -- /carbon-gate --version)
+[ "$out" = "carbon-gate $version (commit $commit)" ] || fail "release image: --version said '$out'"
+[ "$(inspect "$image:release" '{{.OCIv1.Config.User}}')" = "65532:65532" ] \
+  || fail "release image: user is not 65532:65532"
+echo "release image (linux/$goarch): $out, user 65532"
+
 step "image size"
 size_of() { # image -> uncompressed bytes of its layers and config
   inspect "$1" '{{.Manifest}}' | python3 -c '
