@@ -8,9 +8,10 @@
 #            no clang, no bindgen, no OpenSSL.
 #   runtime  FROM scratch: /carbon-gate, /etc/ssl/certs/ca-certificates.crt, non-root user 65532.
 #            `docker build --target runtime -t carbon-gate .` gives this image.
-#   action   The last stage, so what GitHub builds for action.yml (`runs.using: docker`,
-#            `image: Dockerfile`, which builds without --target): the runtime image run as root.
-#            See the note at that stage.
+#   action   The last stage (what a build without --target gives): the runtime image run as
+#            root, for `docker://` steps and Docker container actions that write into the
+#            workspace. See the note at that stage. (action.yml itself is a composite action
+#            that installs the release binary: docs/github-action.md.)
 #
 # tests/container/build-and-run.sh builds the runtime and action stages of this file with buildah
 # (no Docker daemon, no registry) from a binary built on the host by the same recipe, and runs it.
@@ -65,7 +66,7 @@ ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
 USER 65532:65532
 ENTRYPOINT ["/carbon-gate"]
 
-# GitHub runs a Docker container action as the image's user with the workspace and the files
+# GitHub runs a Docker container action (or a `docker://` step) as the image's user with the workspace and the files
 # behind $GITHUB_OUTPUT / $GITHUB_STEP_SUMMARY bind-mounted from the runner, owned by the runner's
 # uid (1001) and not writable by others; GitHub's "Dockerfile support for GitHub Actions" says
 # Docker actions must run as the default user (root) and not set USER. As 65532 the step outputs,
