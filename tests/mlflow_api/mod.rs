@@ -84,27 +84,12 @@ impl Api {
             json!({"experiment_id": "0", "run_name": "train", "start_time": 0}),
         );
         let id = v["run"]["info"]["run_id"].as_str().unwrap().to_owned();
-        let root = v["run"]["info"]["artifact_uri"]
-            .as_str()
-            .unwrap()
-            .to_owned();
         if let Some(file) = artifact {
-            let rel = root.strip_prefix("mlflow-artifacts:/").unwrap();
-            let bytes = std::fs::read(file).unwrap();
-            let status = self.rt.block_on(async {
-                self.http
-                    .put(format!(
-                        "{}/api/2.0/mlflow-artifacts/artifacts/{rel}/codecarbon/emissions.csv",
-                        self.base
-                    ))
-                    .body(bytes)
-                    .send()
-                    .await
-                    .unwrap()
-                    .status()
-                    .as_u16()
-            });
-            assert_eq!(status, 200, "artifact upload");
+            self.upload(
+                &id,
+                "codecarbon/emissions.csv",
+                &std::fs::read(file).unwrap(),
+            );
         }
         for (k, val) in metrics {
             self.post(
