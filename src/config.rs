@@ -230,14 +230,14 @@ impl Resolver<'_> {
 
 /// Read and resolve `carbon-gate.yaml`.
 pub fn load(file: &Path) -> Result<Config, Error> {
-    let text =
-        crate::ingest::bounded::read_named_text(file, crate::ingest::bounded::MAX_SMALL_DOCUMENT)
-            .map_err(|err| {
+    let text = crate::bounded::read_named_text(file, crate::bounded::MAX_SMALL_DOCUMENT).map_err(
+        |err| {
             Error::input(Problem::new(
                 Location::file(file),
                 format!("cannot read configuration: {err}"),
             ))
-        })?;
+        },
+    )?;
     parse(file, &text)
 }
 

@@ -40,7 +40,7 @@ fn cannot_read(path: &Path, err: &dyn std::fmt::Display) -> Error {
 /// Open `path` when it is a regular file (links followed).
 fn open_regular(path: &Path) -> Result<std::fs::File, Error> {
     let meta = std::fs::metadata(path).map_err(|e| cannot_read(path, &e))?;
-    if let Some(kind) = crate::ingest::bounded::special_kind(meta.file_type()) {
+    if let Some(kind) = crate::bounded::special_kind(meta.file_type()) {
         return Err(cannot_read(
             path,
             &format!("{kind}, whose bytes were read once and cannot be read again; pass a file"),

@@ -42,15 +42,15 @@ fn flatten(prefix: &str, value: &serde_yaml::Value, out: &mut Metrics, bad: &mut
 
 /// Read a metrics file (JSON is YAML, so one reader serves both).
 pub fn load(path: &Path) -> Result<Metrics, Error> {
-    let text =
-        crate::ingest::bounded::read_named_text(path, crate::ingest::bounded::MAX_SMALL_DOCUMENT)
-            .map_err(|err| {
+    let text = crate::bounded::read_named_text(path, crate::bounded::MAX_SMALL_DOCUMENT).map_err(
+        |err| {
             Error::input(Problem::new(
                 Location::file(path),
                 format!("cannot read metrics: {err}"),
             ))
-        })?;
-    let text = crate::ingest::normalize(&text);
+        },
+    )?;
+    let text = crate::bounded::normalize(&text);
     crate::yaml::guard_depth(path, &text).map_err(Error::Input)?;
     crate::yaml::refuse_tags(path, &text).map_err(Error::Input)?;
     let value: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|err| {

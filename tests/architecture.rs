@@ -20,13 +20,32 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "foundation",
         &[
-            "error", "exit", "codes", "diagnostic", "units", "timestamp", "intern", "names",
-            "yaml", "digest", "outfile", "http", "run_key",
+            "error",
+            "exit",
+            "codes",
+            "diagnostic",
+            "units",
+            "timestamp",
+            "intern",
+            "names",
+            "yaml",
+            "digest",
+            "outfile",
+            "http",
+            "run_key",
+            "bounded",
         ],
     ),
     (
         "data model and reference data",
-        &["record", "metrics", "reference", "embodied", "estimate", "config"],
+        &[
+            "record",
+            "metrics",
+            "reference",
+            "embodied",
+            "estimate",
+            "config",
+        ],
     ),
     ("ingest", &["ingest"]),
     ("ledger", &["ledger"]),
@@ -161,7 +180,13 @@ fn edges(src: &Path) -> BTreeSet<(String, String)> {
                 continue;
             }
             let rel = path.strip_prefix(src).unwrap();
-            let first = rel.components().next().unwrap().as_os_str().to_str().unwrap();
+            let first = rel
+                .components()
+                .next()
+                .unwrap()
+                .as_os_str()
+                .to_str()
+                .unwrap();
             let top = first.trim_end_matches(".rs");
             let from = match top {
                 "main" => continue,
@@ -238,7 +263,10 @@ fn cycles(edges: &BTreeSet<(String, String)>) -> Vec<BTreeSet<String>> {
 #[test]
 fn modules_import_only_their_layer_and_earlier_ones() {
     let edges = edges(Path::new("src"));
-    assert!(edges.len() > 50, "the scan found too few imports: {edges:?}");
+    assert!(
+        edges.len() > 50,
+        "the scan found too few imports: {edges:?}"
+    );
     let now = violations(&edges);
     let listed: BTreeSet<String> =
         std::fs::read_to_string("tests/architecture/known-violations.txt")
@@ -279,15 +307,14 @@ fn the_scanner_reads_groups_and_paths() {
     let modules: BTreeSet<String> = ["ledger", "report", "cli"].map(String::from).into();
     let text = "use crate::{ledger::{self, Entry}, report::Verdict};\nfn f() { crate::cli::x(); }\n// crate::nothing\n#[cfg(test)]\nmod tests { use crate::later; }\n";
     let found = references(text, false, &modules);
+    assert_eq!(found, ["cli", "ledger", "report"].map(String::from).into());
     assert_eq!(
-        found,
-        ["cli", "ledger", "report"].map(String::from).into()
-    );
-    assert_eq!(
-        cycles(&[("a", "b"), ("b", "c"), ("c", "a"), ("c", "d")]
-            .iter()
-            .map(|(x, y)| ((*x).to_owned(), (*y).to_owned()))
-            .collect()),
+        cycles(
+            &[("a", "b"), ("b", "c"), ("c", "a"), ("c", "d")]
+                .iter()
+                .map(|(x, y)| ((*x).to_owned(), (*y).to_owned()))
+                .collect()
+        ),
         vec![["a", "b", "c"].map(String::from).into()]
     );
 }

@@ -5,7 +5,8 @@
 //! `emissions.csv_0.bak`, …) included; other files are skipped with a warning. A file named
 //! directly must be an emissions log. The format is detected from the content.
 
-pub mod bounded;
+pub use crate::bounded;
+pub use crate::bounded::normalize;
 pub mod carbontracker;
 pub mod codecarbon;
 pub mod eco2ai;
@@ -626,17 +627,6 @@ fn unknown_format(path: &Path, from_prefix: bool) -> Error {
         )
         .with_help("pass --input-format FORMAT if it is one of these and detection failed"),
     )
-}
-
-/// The text every parser reads: without a UTF-8 byte-order mark, and with CRLF line ends made LF
-/// (CodeCarbon 1.x writes CRLF, a file can mix both, and the csv crate miscounts lines after CRLF).
-pub fn normalize(text: &str) -> std::borrow::Cow<'_, str> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if text.contains("\r\n") {
-        std::borrow::Cow::Owned(text.replace("\r\n", "\n"))
-    } else {
-        std::borrow::Cow::Borrowed(text)
-    }
 }
 
 fn read_one(

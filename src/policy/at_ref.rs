@@ -162,7 +162,7 @@ pub fn read(
                     Location::file(path),
                     format!(
                         "cannot read the policy at {reference}: {}",
-                        crate::publish::redact(&why, match source {
+                        crate::http::redact(&why, match source {
                             Source::GitHub { token, .. } => token,
                             Source::Git => "",
                         })

@@ -307,6 +307,17 @@ fn text(bytes: Vec<u8>) -> Result<String, ReadError> {
     })
 }
 
+/// The text every parser reads: without a UTF-8 byte-order mark, and with CRLF line ends made LF
+/// (CodeCarbon 1.x writes CRLF, a file can mix both, and the csv crate miscounts lines after CRLF).
+pub fn normalize(text: &str) -> std::borrow::Cow<'_, str> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.contains("\r\n") {
+        std::borrow::Cow::Owned(text.replace("\r\n", "\n"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
