@@ -6,6 +6,7 @@
 //! verdict to the process status. [`run`] wires them for the command line; it never prints, it
 //! returns what to print.
 
+pub mod assessment;
 pub mod bounded;
 pub mod cli;
 pub mod codes;

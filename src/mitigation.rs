@@ -10,10 +10,10 @@
 
 use serde::Serialize;
 
+use crate::assessment::ModelReport;
 use crate::ledger::Contribution;
 use crate::policy::grid::{place_of, run_intensity};
 use crate::reference::Reference;
-use crate::report::ModelReport;
 use crate::units::{Intensity, Mass, exact_sum, format_significant};
 
 /// One alternative region.

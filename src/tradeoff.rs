@@ -10,10 +10,10 @@
 
 use serde::Serialize;
 
+use crate::assessment::{ModelReport, Role, Verdict};
 use crate::policy::eval::points;
 use crate::policy::model::Direction;
 use crate::policy::rules::Accuracy;
-use crate::report::{ModelReport, Role, Verdict};
 use crate::units::{Mass, format_significant};
 
 /// One row of the trade-off table.

@@ -49,6 +49,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     ("ingest", &["ingest"]),
     ("ledger", &["ledger"]),
+    ("assessment", &["assessment"]),
     ("policy", &["policy", "provenance"]),
     ("advice", &["predict", "tradeoff", "mitigation"]),
     ("report model", &["report"]),

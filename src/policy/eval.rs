@@ -14,6 +14,10 @@
 use super::model::{BlockOn, DecideOn, Direction, EmbodiedRule, Mode};
 use super::rules::{Efficiency, Exception, Regression};
 use super::validate::{Budget, Policy, Thresholds};
+use crate::assessment::{
+    AppliedLimits, BaselineRef, BudgetRef, Finding, LimitValues, Metric, ModelReport, Role,
+    Severity, Verdict, Waiver,
+};
 use crate::codes;
 use crate::diagnostic::Warning;
 use crate::embodied;
@@ -21,10 +25,6 @@ use crate::error::Location;
 use crate::ledger::Entry;
 use crate::metrics::Metrics;
 use crate::reference::Reference;
-use crate::report::{
-    AppliedLimits, BaselineRef, BudgetRef, Finding, LimitValues, Metric, ModelReport, Role,
-    Severity, Verdict, Waiver,
-};
 use crate::units::{Energy, Mass, format_significant};
 
 /// A model version to evaluate.

@@ -6,10 +6,10 @@
 
 use super::eval::{over, with_mode};
 use super::validate::Budget;
+use crate::assessment::{Finding, Metric, Severity};
 use crate::codes;
 use crate::ledger::{Contribution, Entry};
 use crate::reference::Reference;
-use crate::report::{Finding, Metric, Severity};
 use crate::units::Intensity;
 
 /// Where a run ran: `provider:region` (normalised through the reference when it knows the
