@@ -98,7 +98,8 @@ echo "context: $(cd "$work/ctx" && find . -type f | wc -l) files, $(du -sk "$wor
 step "static binary: cargo build --release --locked --target $triple"
 # As in the Dockerfile's builder stage (keep these in step with it).
 # CARBON_GATE_COMMIT is what the Dockerfile's `--build-arg REVISION` sets (the context has no .git).
-CARBON_GATE_COMMIT=$(git rev-parse --short=12 HEAD 2> /dev/null || echo unknown) \
+commit=$(git rev-parse --short=12 HEAD 2> /dev/null || echo unknown)
+CARBON_GATE_COMMIT=$commit \
   CARGO_PROFILE_RELEASE_STRIP=symbols CARGO_TARGET_DIR="$target_dir" \
   cargo build --release --locked --target "$triple" --manifest-path "$work/ctx/Cargo.toml"
 bin="$target_dir/$triple/release/carbon-gate"
@@ -152,7 +153,6 @@ new_container "$image:runtime"
 rt=$container
 out=$(bh run "$rt" -- /carbon-gate --version)
 echo "$out"
-commit=$(git rev-parse --short=12 HEAD 2> /dev/null || echo unknown)
 [ "$out" = "carbon-gate $version (commit $commit)" ] \
   || fail "--version said '$out', not 'carbon-gate $version (commit $commit)'"
 
