@@ -327,14 +327,14 @@ fn subject_of(
     let kind = evidence.kind();
     let (entries, digest) = match evidence {
         Evidence::Artifacts { paths, root } => {
-            let read = crate::read_entries(&paths, input, attribution, false)?;
+            let read = crate::cmd::read::read_entries(&paths, input, attribution, false)?;
             let digest = files_digest(&read.inputs, Some(&root))?;
             inputs.extend(read.inputs);
             warnings.extend(read.warnings);
             (read.entries, Some(digest))
         }
         Evidence::Logs(paths) => {
-            let read = crate::read_entries(&paths, input, attribution, false)?;
+            let read = crate::cmd::read::read_entries(&paths, input, attribution, false)?;
             let digest = files_digest(&read.inputs, None)?;
             inputs.extend(read.inputs);
             warnings.extend(read.warnings);
@@ -357,7 +357,7 @@ fn subject_of(
         }
     };
     Ok(Counted {
-        entry: crate::take_entry(entries, &model),
+        entry: crate::cmd::read::take_entry(entries, &model),
         kind,
         digest,
     })
@@ -597,19 +597,20 @@ async fn promote_with(
         baseline,
         alternatives: Vec::new(),
     }];
-    let report = crate::evaluate(
+    let report = crate::cmd::evaluate::evaluate(
         loaded,
         &groups,
-        crate::Evidence {
+        crate::cmd::evaluate::Evidence {
             inputs,
             warnings,
             policy_ref: None,
             policy_changes: Vec::new(),
             whatif: false,
         },
-        args.today.unwrap_or_else(crate::today),
+        args.today.unwrap_or_else(crate::cmd::today),
     )?;
-    let (buffer, mut stderr) = crate::render_check(&report, args.format, args.explain, &args.out)?;
+    let (buffer, mut stderr) =
+        crate::cmd::output::render_check(&report, args.format, args.explain, &args.out)?;
     let Some(candidate) = report.models.iter().find(|m| m.role == Role::Candidate) else {
         return Err(Error::Usage(format!(
             "no candidate was evaluated for {target}"
@@ -733,7 +734,7 @@ async fn promote_with(
             ));
         }
     }
-    let stdout = crate::deliver(buffer, args.out.output.as_deref())?;
+    let stdout = crate::cmd::output::deliver(buffer, args.out.output.as_deref())?;
     stderr.push(format!("carbon-gate: {}", report.summary));
     Ok(Outcome {
         stdout,

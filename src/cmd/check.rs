@@ -1,0 +1,228 @@
+//! `carbon-gate check`: read the logs, evaluate them against the policy, render, append to the
+//! history ledger and publish.
+
+use crate::cli::{self, CheckArgs};
+use crate::error::Error;
+use crate::exit::Exit;
+use crate::report::{self, CheckReport, SCHEMA_VERSION, Verdict};
+use crate::{config, outfile, policy, predict};
+
+use super::at_ref::{config_at_ref, evidence_provenance, policy_at_ref};
+use super::evaluate::{Evidence, evaluate};
+use super::groups::{groups_from_cli, groups_from_config};
+use super::output::{deliver, render_check};
+use super::publish::publish_report;
+use super::{Outcome, today};
+
+/// The policy files to read: `--policy`, else the configuration's, else `policies`.
+pub(crate) fn policy_paths(
+    eval: &cli::EvalArgs,
+    cfg: Option<&config::Config>,
+) -> Vec<std::path::PathBuf> {
+    if !eval.policy.is_empty() {
+        eval.policy.clone()
+    } else if let Some(c) = cfg.filter(|c| !c.policy.is_empty()) {
+        c.policy.clone()
+    } else {
+        vec!["policies".into()]
+    }
+}
+
+/// `check --predict`: project the candidates' runs to their planned end, judge the projection.
+fn predicted(
+    args: &CheckArgs,
+    loaded: &policy::Loaded,
+    policy_ref: Option<String>,
+    policy_changes: Vec<String>,
+) -> Result<CheckReport, Error> {
+    let plan = match (args.planned_epochs, args.planned_hours, args.planned_steps) {
+        (Some(planned), None, None) => predict::Plan::Epochs {
+            planned,
+            done: args.epochs_done,
+        },
+        (None, Some(h), None) => predict::Plan::Hours(h),
+        (None, None, Some(planned)) => predict::Plan::Steps {
+            planned,
+            done: args.steps_done.unwrap_or(0.0),
+        },
+        _ => {
+            return Err(Error::Usage(
+                "--predict needs one of --planned-epochs N, --planned-hours H or --planned-steps N --steps-done K".to_owned(),
+            ));
+        }
+    };
+    if args.eval.config.is_some() {
+        return Err(Error::Usage(
+            "--predict reads the partial logs given on the command line, not --config".to_owned(),
+        ));
+    }
+    let mut inputs = Vec::new();
+    let mut warnings = Vec::new();
+    let mut records = Vec::new();
+    let mut groups = groups_from_cli(
+        &args.eval,
+        loaded.policy.ledger_rules(),
+        &mut inputs,
+        &mut warnings,
+        Some(&mut records),
+    )?;
+    let mut projections = Vec::new();
+    for g in &mut groups {
+        let p = predict::project(&g.candidate.entry, &records, &plan)?;
+        predict::apply(&mut g.candidate.entry, &p);
+        projections.push(p);
+    }
+    let mut report = evaluate(
+        loaded,
+        &groups,
+        Evidence {
+            inputs,
+            warnings,
+            policy_ref,
+            policy_changes,
+            whatif: args.eval.whatif,
+        },
+        args.eval.today.unwrap_or_else(today),
+    )?;
+    for m in &mut report.models {
+        if projections.iter().any(|p| p.model == m.model) {
+            for f in &mut m.findings {
+                f.message = format!("projected: {}", f.message);
+            }
+        }
+    }
+    let (verdict, summary) = report::summarize(&report.models);
+    report.verdict = verdict;
+    report.summary = summary;
+    report.predictions = projections;
+    Ok(report)
+}
+
+/// Read what `eval` names and evaluate it against `loaded`.
+pub(crate) fn evaluate_args(
+    eval: &cli::EvalArgs,
+    cfg: Option<&config::Config>,
+    loaded: &policy::Loaded,
+    policy_ref: Option<String>,
+    policy_changes: Vec<String>,
+) -> Result<CheckReport, Error> {
+    let mut inputs = Vec::new();
+    let mut warnings = Vec::new();
+    let groups = match cfg {
+        Some(c) => groups_from_config(
+            c,
+            loaded.policy.ledger_rules(),
+            &eval.input,
+            &mut inputs,
+            &mut warnings,
+        )?,
+        None => groups_from_cli(
+            eval,
+            loaded.policy.ledger_rules(),
+            &mut inputs,
+            &mut warnings,
+            None,
+        )?,
+    };
+    evaluate(
+        loaded,
+        &groups,
+        Evidence {
+            inputs,
+            warnings,
+            policy_ref,
+            policy_changes,
+            whatif: eval.whatif,
+        },
+        eval.today.unwrap_or_else(today),
+    )
+}
+
+pub(crate) fn check(args: &CheckArgs) -> Result<Outcome, Error> {
+    // With `--policy-ref`, the configuration comes from the base too: it says which logs are the
+    // candidate, the baseline and the alternatives, and where the policy is.
+    let (cfg, config_changes) = match (&args.eval.config, &args.policy_ref) {
+        (Some(path), Some(reference)) => {
+            let (cfg, changes) = config_at_ref(args, path, reference)?;
+            (Some(cfg), changes)
+        }
+        (Some(path), None) => (Some(config::load(path)?), Vec::new()),
+        (None, _) => (None, Vec::new()),
+    };
+    let policy_paths = policy_paths(&args.eval, cfg.as_ref());
+    let (loaded, mut policy_changes) = match &args.policy_ref {
+        None => (policy::load(&policy_paths)?, Vec::new()),
+        Some(reference) => policy_at_ref(args, &policy_paths, reference)?,
+    };
+    policy_changes.extend(config_changes);
+    let evidence_rule = loaded.policy.evidence;
+    let report = if args.predict {
+        predicted(args, &loaded, args.policy_ref.clone(), policy_changes)?
+    } else {
+        evaluate_args(
+            &args.eval,
+            cfg.as_ref(),
+            &loaded,
+            args.policy_ref.clone(),
+            policy_changes,
+        )?
+    };
+    let mut report = report;
+    evidence_provenance(args, cfg.as_ref(), evidence_rule, &mut report)?;
+    if let Some(path) = &args.ledger {
+        append_ledger(path, &report, args.commit.as_deref())?;
+    }
+    let (buffer, mut stderr) = render_check(&report, args.format, args.explain, &args.out)?;
+    let mut stdout = deliver(buffer, args.out.output.as_deref())?;
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let published = publish_report(&report, &args.publish, &env, &mut stdout, &mut stderr)?;
+    stderr.push(format!("carbon-gate: {}", report.summary));
+    let exit = if report.verdict == Verdict::Fail {
+        Exit::BudgetExceeded
+    } else if !published && args.publish.require_comment {
+        Exit::ServiceFailed
+    } else {
+        Exit::Pass
+    };
+    Ok(Outcome {
+        stdout,
+        stderr,
+        exit,
+    })
+}
+
+/// Append one JSON line per evaluated candidate and alternative to the history ledger.
+fn append_ledger(
+    path: &std::path::Path,
+    report: &CheckReport,
+    commit: Option<&str>,
+) -> Result<(), Error> {
+    let time = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let mut lines = String::new();
+    for m in report
+        .models
+        .iter()
+        .filter(|m| m.role != report::Role::Baseline)
+    {
+        let line = serde_json::json!({
+            "schema_version": SCHEMA_VERSION,
+            "time": time,
+            "commit": commit,
+            "model": m.model,
+            "version": m.version,
+            "role": m.role,
+            "verdict": m.verdict,
+            "totals": m.totals,
+            "metrics": m.metrics,
+            "findings": m.findings.iter().map(|f| f.code).collect::<Vec<_>>(),
+        });
+        lines.push_str(&line.to_string());
+        lines.push('\n');
+    }
+    outfile::append(path, lines.as_bytes()).map_err(|source| Error::Output {
+        path: path.to_owned(),
+        source,
+    })
+}

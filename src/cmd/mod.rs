@@ -1,0 +1,68 @@
+//! The commands: one module per subcommand, each wiring the stages (reading, evaluating,
+//! rendering, publishing) for the command line, and the modules they share. [`run`] dispatches a
+//! parsed command line; no command prints, each returns an [`Outcome`].
+
+pub(crate) mod action;
+pub(crate) mod at_ref;
+pub(crate) mod check;
+pub(crate) mod estimate;
+pub(crate) mod evaluate;
+pub(crate) mod groups;
+pub(crate) mod ingest;
+pub(crate) mod output;
+pub(crate) mod policy;
+pub(crate) mod publish;
+pub(crate) mod read;
+pub(crate) mod reference;
+pub(crate) mod report;
+pub(crate) mod schema;
+
+use crate::cli::{Cli, Command, PolicyCommand};
+use crate::error::Error;
+use crate::exit::Exit;
+use crate::{registry, schedule};
+
+pub use action::action_command;
+
+/// What a command produced: what goes to standard output, the lines for standard error, and the
+/// exit status.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Bytes for standard output (empty when the report went to `--output`).
+    pub stdout: Vec<u8>,
+    /// Lines for standard error: warnings and the one-line verdict.
+    pub stderr: Vec<String>,
+    /// The exit status.
+    pub exit: Exit,
+}
+
+/// Run a parsed command line.
+pub fn run(cli: Cli) -> Result<Outcome, Error> {
+    match cli.command {
+        Command::Check(args) => check::check(&args),
+        Command::Ingest(args) => ingest::ingest_command(&args),
+        Command::Policy(PolicyCommand::Validate { paths }) => policy::policy_validate(&paths),
+        Command::Policy(PolicyCommand::Schema) => {
+            Ok(schema::schema_command(crate::cli::SchemaKind::Policy))
+        }
+        Command::Estimate(args) => estimate::estimate_command(&args),
+        Command::Promote(args) => {
+            registry::promote(&args, &|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        }
+        Command::Record(args) => {
+            registry::record(&args, &|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        }
+        Command::Action => action_command(&|k| std::env::var(k).ok()),
+        Command::Reference(cmd) => reference::reference_command(&cmd),
+        Command::Report(args) => report::report_command(&args),
+        Command::Schedule(args) => {
+            schedule::command(&args, &|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        }
+        Command::Schema { which } => Ok(schema::schema_command(which)),
+    }
+}
+
+/// Today, UTC.
+pub(crate) fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
