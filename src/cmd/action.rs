@@ -2,9 +2,10 @@
 
 use crate::error::Error;
 use crate::exit::Exit;
+use crate::report::Verdict;
 use crate::{cli, ingest, publish};
 
-use super::{Outcome, run};
+use super::{Outcome, check};
 
 /// The action's inputs (`INPUT_<NAME>`, as GitHub sets them for a Docker action) turned into a
 /// `check --github` command line, run in-process. `fail-on` maps the verdict to the exit code:
@@ -89,19 +90,17 @@ pub fn action_command(env: &dyn Fn(&str) -> Option<String>) -> Result<Outcome, E
             )));
         }
     };
-    let mut outcome = run(cli)?;
-    let fail_on = input("fail-on").unwrap_or_else(|| "fail".to_owned());
-    let verdict_of = |stderr: &[String]| {
-        stderr
-            .iter()
-            .rev()
-            .find_map(|l| l.strip_prefix("carbon-gate: "))
-            .map(|l| l.split(':').next().unwrap_or("").to_owned())
-            .unwrap_or_default()
+    let cli::Command::Check(args) = cli.command else {
+        return Err(Error::Usage(
+            "the action's inputs make a command other than `check`".to_owned(),
+        ));
     };
+    // The verdict travels as a value: never read back from the text the check printed.
+    let (mut outcome, verdict) = check::check_with_verdict(&args)?;
+    let fail_on = input("fail-on").unwrap_or_else(|| "fail".to_owned());
     match fail_on.as_str() {
         "fail" => {}
-        "warn" if outcome.exit == Exit::Pass && verdict_of(&outcome.stderr) == "WARN" => {
+        "warn" if outcome.exit == Exit::Pass && verdict == Verdict::Warn => {
             outcome.exit = Exit::BudgetExceeded;
         }
         "warn" => {}

@@ -139,6 +139,11 @@ pub(crate) fn evaluate_args(
 }
 
 pub(crate) fn check(args: &CheckArgs) -> Result<Outcome, Error> {
+    check_with_verdict(args).map(|(outcome, _)| outcome)
+}
+
+/// `check`, and the verdict it reached (the action maps it to its `fail-on` exit code).
+pub(crate) fn check_with_verdict(args: &CheckArgs) -> Result<(Outcome, Verdict), Error> {
     // With `--policy-ref`, the configuration comes from the base too: it says which logs are the
     // candidate, the baseline and the alternatives, and where the policy is.
     let (cfg, config_changes) = match (&args.eval.config, &args.policy_ref) {
@@ -184,11 +189,14 @@ pub(crate) fn check(args: &CheckArgs) -> Result<Outcome, Error> {
     } else {
         Exit::Pass
     };
-    Ok(Outcome {
-        stdout,
-        stderr,
-        exit,
-    })
+    Ok((
+        Outcome {
+            stdout,
+            stderr,
+            exit,
+        },
+        report.verdict,
+    ))
 }
 
 /// Append one JSON line per evaluated candidate and alternative to the history ledger.
