@@ -50,7 +50,12 @@ impl Api {
                 .enable_all()
                 .build()
                 .unwrap(),
-            http: reqwest::Client::new(),
+            // No idle connections kept: the server closes an idle one after a few seconds, and a
+            // request sent on it just then fails with "IncompleteMessage" (seen under load).
+            http: reqwest::Client::builder()
+                .pool_max_idle_per_host(0)
+                .build()
+                .unwrap(),
         }
     }
 
