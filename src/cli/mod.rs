@@ -355,6 +355,16 @@ pub enum HfUnits {
     Kg,
 }
 
+impl From<HfUnits> for crate::ingest::HfUnits {
+    fn from(units: HfUnits) -> Self {
+        match units {
+            HfUnits::Auto => Self::Auto,
+            HfUnits::G => Self::G,
+            HfUnits::Kg => Self::Kg,
+        }
+    }
+}
+
 /// The logs to read and how to read them (shared by `check` and `ingest`).
 #[derive(Debug, Args)]
 pub struct InputArgs {

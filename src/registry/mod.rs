@@ -985,7 +985,7 @@ async fn record_with(args: &RecordArgs, client: &Mlflow) -> Result<Outcome, Erro
         &paths,
         &ingest::Options {
             format: args.input.input_format,
-            hf_units: args.input.hf_units,
+            hf_units: args.input.hf_units.into(),
         },
     )?;
     crate::record::check_plausible(&records)?;
