@@ -556,6 +556,17 @@ pub enum IntensitySource {
     Watttime,
 }
 
+impl From<IntensitySource> for crate::schedule::SourceKind {
+    fn from(source: IntensitySource) -> Self {
+        match source {
+            IntensitySource::Static => Self::Static,
+            IntensitySource::CarbonAwareSdk => Self::CarbonAwareSdk,
+            IntensitySource::ElectricityMaps => Self::ElectricityMaps,
+            IntensitySource::Watttime => Self::Watttime,
+        }
+    }
+}
+
 /// `schedule` arguments.
 #[derive(Debug, Args)]
 pub struct ScheduleArgs {

@@ -15,12 +15,13 @@ pub(crate) mod publish;
 pub(crate) mod read;
 pub(crate) mod reference;
 pub(crate) mod report;
+pub(crate) mod schedule;
 pub(crate) mod schema;
 
 use crate::cli::{Cli, Command, PolicyCommand};
 use crate::error::Error;
 use crate::exit::Exit;
-use crate::{registry, schedule};
+use crate::registry;
 
 pub use action::action_command;
 
@@ -56,7 +57,7 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::Reference(cmd) => reference::reference_command(&cmd),
         Command::Report(args) => report::report_command(&args),
         Command::Schedule(args) => {
-            schedule::command(&args, &|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+            schedule::schedule_command(&args, &|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
         }
         Command::Schema { which } => Ok(schema::schema_command(which)),
     }
