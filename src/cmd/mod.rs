@@ -11,17 +11,19 @@ pub(crate) mod groups;
 pub(crate) mod ingest;
 pub(crate) mod output;
 pub(crate) mod policy;
+pub(crate) mod promote;
 pub(crate) mod publish;
 pub(crate) mod read;
+pub(crate) mod record;
 pub(crate) mod reference;
 pub(crate) mod report;
 pub(crate) mod schedule;
 pub(crate) mod schema;
+pub(crate) mod tracking;
 
 use crate::cli::{Cli, Command, PolicyCommand};
 use crate::error::Error;
 use crate::exit::Exit;
-use crate::registry;
 
 pub use action::action_command;
 
@@ -48,10 +50,10 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         }
         Command::Estimate(args) => estimate::estimate_command(&args),
         Command::Promote(args) => {
-            registry::promote(&args, &|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+            promote::promote(&args, &|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
         }
         Command::Record(args) => {
-            registry::record(&args, &|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+            record::record(&args, &|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
         }
         Command::Action => action_command(&|k| std::env::var(k).ok()),
         Command::Reference(cmd) => reference::reference_command(&cmd),
