@@ -2,8 +2,7 @@
 #![no_main]
 use std::path::Path;
 
-use carbon_gate::cli::HfUnits;
-use carbon_gate::ingest::hf_card;
+use carbon_gate::ingest::{HfUnits, hf_card};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -355,6 +355,16 @@ pub enum HfUnits {
     Kg,
 }
 
+impl From<HfUnits> for crate::ingest::HfUnits {
+    fn from(units: HfUnits) -> Self {
+        match units {
+            HfUnits::Auto => Self::Auto,
+            HfUnits::G => Self::G,
+            HfUnits::Kg => Self::Kg,
+        }
+    }
+}
+
 /// The logs to read and how to read them (shared by `check` and `ingest`).
 #[derive(Debug, Args)]
 pub struct InputArgs {
@@ -544,6 +554,17 @@ pub enum IntensitySource {
     ElectricityMaps,
     /// WattTime v3 (`WATTTIME_TOKEN`, or `WATTTIME_USERNAME` and `WATTTIME_PASSWORD`).
     Watttime,
+}
+
+impl From<IntensitySource> for crate::schedule::SourceKind {
+    fn from(source: IntensitySource) -> Self {
+        match source {
+            IntensitySource::Static => Self::Static,
+            IntensitySource::CarbonAwareSdk => Self::CarbonAwareSdk,
+            IntensitySource::ElectricityMaps => Self::ElectricityMaps,
+            IntensitySource::Watttime => Self::Watttime,
+        }
+    }
 }
 
 /// `schedule` arguments.

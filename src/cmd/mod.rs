@@ -11,16 +11,19 @@ pub(crate) mod groups;
 pub(crate) mod ingest;
 pub(crate) mod output;
 pub(crate) mod policy;
+pub(crate) mod promote;
 pub(crate) mod publish;
 pub(crate) mod read;
+pub(crate) mod record;
 pub(crate) mod reference;
 pub(crate) mod report;
+pub(crate) mod schedule;
 pub(crate) mod schema;
+pub(crate) mod tracking;
 
 use crate::cli::{Cli, Command, PolicyCommand};
 use crate::error::Error;
 use crate::exit::Exit;
-use crate::{registry, schedule};
 
 pub use action::action_command;
 
@@ -47,16 +50,16 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         }
         Command::Estimate(args) => estimate::estimate_command(&args),
         Command::Promote(args) => {
-            registry::promote(&args, &|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+            promote::promote(&args, &|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
         }
         Command::Record(args) => {
-            registry::record(&args, &|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+            record::record(&args, &|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
         }
         Command::Action => action_command(&|k| std::env::var(k).ok()),
         Command::Reference(cmd) => reference::reference_command(&cmd),
         Command::Report(args) => report::report_command(&args),
         Command::Schedule(args) => {
-            schedule::command(&args, &|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+            schedule::schedule_command(&args, &|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
         }
         Command::Schema { which } => Ok(schema::schema_command(which)),
     }

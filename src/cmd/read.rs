@@ -10,7 +10,7 @@ pub(crate) fn read_logs(
 ) -> Result<(Reconciled, Vec<ingest::InputFile>, Vec<diagnostic::Warning>), Error> {
     let options = ingest::Options {
         format: input.input_format,
-        hf_units: input.hf_units,
+        hf_units: input.hf_units.into(),
     };
     let ingested = ingest::ingest(&input.logs, &options)?;
     let mut warnings = ingested.warnings;
@@ -36,7 +36,7 @@ pub(crate) fn read_entries(
 ) -> Result<Read, Error> {
     let options = ingest::Options {
         format: input.input_format,
-        hf_units: input.hf_units,
+        hf_units: input.hf_units.into(),
     };
     if !keep_records {
         // The records are folded into the ledger as they are read: memory grows with the

@@ -17,7 +17,6 @@ use std::path::Path;
 use serde_yaml::Value;
 
 use super::Parsed;
-use crate::cli::HfUnits;
 use crate::codes;
 use crate::diagnostic::Warning;
 use crate::error::{Error, Location, Problem};
@@ -107,6 +106,18 @@ fn body_says_kg(body: &str, literal: &str) -> bool {
 fn looks_like_kg(value: f64, literal: &str) -> bool {
     let decimals = literal.split_once('.').map_or(0, |(_, d)| d.len());
     value < 10.0 && (1..=2).contains(&decimals)
+}
+
+/// How a model card's `co2_eq_emissions` is read (`--hf-units`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HfUnits {
+    /// Grams, as the Hub's spec says, unless the card's own text says kilograms.
+    #[default]
+    Auto,
+    /// Always grams.
+    G,
+    /// Always kilograms (for cards known to have written kg into the grams field).
+    Kg,
 }
 
 /// Read the card at `file`.

@@ -15,12 +15,13 @@ pub mod impact_framework;
 pub mod native;
 pub mod stream;
 
+pub use hf_card::HfUnits;
+
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::cli::HfUnits;
 use crate::codes;
 use crate::diagnostic::Warning;
 use crate::error::{Error, Location, Problem, display_path};

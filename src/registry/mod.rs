@@ -1,5 +1,7 @@
-//! Model registries: gate a promotion on the carbon budget (`promote`) and log a run's totals on
-//! its tracking server (`record`). MLflow is the registry supported today ([`mlflow`]).
+//! Model registries: what `promote` (gate a promotion on the carbon budget) and `record` (log a
+//! run's totals on its tracking server) do on the registry — a run's evidence, the figures a
+//! promotion recorded, the verdict tags, the alias. MLflow is the registry supported today
+//! ([`mlflow`]); the commands are `cmd/promote.rs` and `cmd/record.rs`.
 //!
 //! `promote` fails closed. Everything is read first (the version, its run, the evidence, the
 //! alias holder); the verdict is reached exactly as `check` reaches it; then the verdict tags
@@ -12,17 +14,13 @@ pub mod mlflow;
 
 use std::path::{Path, PathBuf};
 
-use crate::cli::{InputArgs, PromoteArgs, RecordArgs, RegistryArgs};
-use crate::diagnostic::Warning;
 use crate::error::{Error, Location};
-use crate::exit::Exit;
-use crate::ledger::{self, Attribution};
-use crate::policy::eval::{BaselineInput, GroupInput, ReportedBaseline, Subject};
-use crate::record::{Format, Method, RunRecord};
-use crate::report::{ModelReport, Role, Verdict};
+use crate::ingest;
+use crate::ledger;
+use crate::record::{Format, RunRecord};
+use crate::report::{ModelReport, Verdict};
 use crate::units::{Duration, Energy, Mass};
-use crate::{Outcome, codes, ingest};
-use mlflow::{Auth, Mlflow, ModelVersion, Run, Tag};
+use mlflow::{Mlflow, ModelVersion, Run, Tag};
 
 /// Prefix of every tag and metric carbon-gate writes.
 pub const PREFIX: &str = "carbon_gate.";
@@ -35,7 +33,7 @@ const TAG_VALUE_MAX: usize = 5000;
 const MAX_ARTIFACTS: usize = 10_000;
 
 /// What a run (or the command line) gives as emissions evidence.
-enum Evidence {
+pub(crate) enum Evidence {
     /// Log files downloaded from the run's artifacts into `root`.
     Artifacts { paths: Vec<PathBuf>, root: PathBuf },
     /// Log files named on the command line.
@@ -49,7 +47,7 @@ enum Evidence {
 
 impl Evidence {
     /// The word written in the `carbon_gate.evidence` tag.
-    fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Evidence::Artifacts { .. } => "artifacts",
             Evidence::Logs(_) => "logs",
@@ -60,13 +58,13 @@ impl Evidence {
 }
 
 /// A model's totals from its evidence, with what they were taken from.
-struct Counted {
-    entry: ledger::Entry,
+pub(crate) struct Counted {
+    pub(crate) entry: ledger::Entry,
     /// `artifacts`, `logs`, `metrics` or `none`.
-    kind: &'static str,
+    pub(crate) kind: &'static str,
     /// Digest of the evidence counted: the files read (their names relative to the artifact
     /// root, or as given, and their SHA-256), or the metrics; `None` when there was nothing.
-    digest: Option<String>,
+    pub(crate) digest: Option<String>,
 }
 
 /// One digest over named parts: SHA-256 of `name NUL sha256 LF` lines in name order.
@@ -83,7 +81,10 @@ fn parts_digest(mut parts: Vec<(String, String)>) -> String {
 }
 
 /// The digest of the files a read took its records from.
-fn files_digest(files: &[ingest::InputFile], root: Option<&Path>) -> Result<String, Error> {
+pub(crate) fn files_digest(
+    files: &[ingest::InputFile],
+    root: Option<&Path>,
+) -> Result<String, Error> {
     let mut parts = Vec::with_capacity(files.len());
     for f in files {
         let name = root
@@ -97,26 +98,27 @@ fn files_digest(files: &[ingest::InputFile], root: Option<&Path>) -> Result<Stri
     Ok(parts_digest(parts))
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Error> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::Service(format!("cannot start the HTTP runtime: {e}")))
 }
 
-fn client(args: &RegistryArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<Mlflow, Error> {
-    match args.registry {
-        crate::cli::Registry::Mlflow => Ok(Mlflow::new(
-            &args.tracking_uri,
-            Auth::from_env(env),
-            crate::http::Retry::from_env(env),
-        )?),
-    }
+/// Which of a run's artifacts are its emissions evidence, and how they are downloaded.
+#[derive(Debug, Clone)]
+pub struct ArtifactOptions {
+    /// Globs of the artifact paths that are emissions logs (`--artifact-glob`).
+    pub globs: Vec<String>,
+    /// Where artifacts are downloaded (default: `carbon-gate/mlflow` in the temporary directory).
+    pub download_dir: Option<PathBuf>,
+    /// The largest artifact downloaded, in MiB (`--max-artifact-mib`).
+    pub max_mib: u64,
 }
 
 /// Where a run's artifacts are downloaded: `<dir>/<run id>`, emptied first so an artifact deleted
 /// since an earlier download is not read again.
-fn download_dir(args: &RegistryArgs, run_id: &str) -> Result<PathBuf, Error> {
+fn download_dir(args: &ArtifactOptions, run_id: &str) -> Result<PathBuf, Error> {
     let safe: String = run_id
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
@@ -171,9 +173,13 @@ async fn list_files(client: &Mlflow, run_id: &str) -> Result<Vec<(String, Option
 }
 
 /// The emissions evidence of a run: its log artifacts, else the metrics `record` logged.
-async fn run_evidence(client: &Mlflow, run: &Run, args: &RegistryArgs) -> Result<Evidence, Error> {
+pub(crate) async fn run_evidence(
+    client: &Mlflow,
+    run: &Run,
+    args: &ArtifactOptions,
+) -> Result<Evidence, Error> {
     let mut globs = globset::GlobSetBuilder::new();
-    for g in &args.artifact_globs {
+    for g in &args.globs {
         let glob = globset::GlobBuilder::new(g)
             .literal_separator(false)
             .build()
@@ -190,7 +196,7 @@ async fn run_evidence(client: &Mlflow, run: &Run, args: &RegistryArgs) -> Result
         .filter(|(p, _)| globs.is_match(p))
         .collect();
     if !wanted.is_empty() {
-        let cap = args.max_artifact_mib.saturating_mul(1024 * 1024);
+        let cap = args.max_mib.saturating_mul(1024 * 1024);
         let dir = download_dir(args, id)?;
         let mut paths = Vec::new();
         for (artifact, size) in &wanted {
@@ -202,7 +208,7 @@ async fn run_evidence(client: &Mlflow, run: &Run, args: &RegistryArgs) -> Result
             let too_large = || {
                 Error::Usage(format!(
                     "artifact `{artifact}` of run {id} is larger than the {} MiB carbon-gate downloads as evidence (--max-artifact-mib): download it yourself and pass it on the command line",
-                    args.max_artifact_mib
+                    args.max_mib
                 ))
             };
             if size.is_some_and(|s| s > cap) {
@@ -235,7 +241,7 @@ async fn run_evidence(client: &Mlflow, run: &Run, args: &RegistryArgs) -> Result
     }
     Ok(Evidence::Nothing(format!(
         "run {id} has no artifact matching {} and no {PREFIX}* metrics (log them with `carbon-gate record`)",
-        args.artifact_globs.join(", ")
+        args.globs.join(", ")
     )))
 }
 
@@ -315,56 +321,8 @@ fn record_from_metrics(run: &Run) -> Result<Option<(RunRecord, String)>, Error> 
     Ok(Some((record, digest)))
 }
 
-/// Totals and contributions of one model from evidence.
-fn subject_of(
-    evidence: Evidence,
-    input: &InputArgs,
-    attribution: &Attribution,
-    inputs: &mut Vec<ingest::InputFile>,
-    warnings: &mut Vec<Warning>,
-) -> Result<Counted, Error> {
-    let model = attribution.model.clone().unwrap_or_default();
-    let kind = evidence.kind();
-    let (entries, digest) = match evidence {
-        Evidence::Artifacts { paths, root } => {
-            let read = crate::cmd::read::read_entries(&paths, input, attribution, false)?;
-            let digest = files_digest(&read.inputs, Some(&root))?;
-            inputs.extend(read.inputs);
-            warnings.extend(read.warnings);
-            (read.entries, Some(digest))
-        }
-        Evidence::Logs(paths) => {
-            let read = crate::cmd::read::read_entries(&paths, input, attribution, false)?;
-            let digest = files_digest(&read.inputs, None)?;
-            inputs.extend(read.inputs);
-            warnings.extend(read.warnings);
-            (read.entries, Some(digest))
-        }
-        Evidence::Metrics(record, digest) => {
-            warnings.push(Warning::at(
-                codes::REGISTRY_RUN_METRICS,
-                record.source.clone(),
-                "no emissions log among the run's artifacts: its totals are the carbon_gate.* metrics logged on the run (reported, not measured here)",
-            ));
-            let mut reconciled = ledger::reconcile_with(vec![*record], attribution.rules)?;
-            let (entries, more) = ledger::aggregate(&mut reconciled, attribution)?;
-            warnings.extend(more);
-            (entries, Some(digest))
-        }
-        Evidence::Nothing(why) => {
-            warnings.push(Warning::general(codes::REGISTRY_NO_EVIDENCE, why));
-            (Vec::new(), None)
-        }
-    };
-    Ok(Counted {
-        entry: crate::cmd::read::take_entry(entries, &model),
-        kind,
-        digest,
-    })
-}
-
 /// Metrics the run logged, without carbon-gate's own.
-fn quality_metrics(run: Option<&Run>) -> crate::metrics::Metrics {
+pub(crate) fn quality_metrics(run: Option<&Run>) -> crate::metrics::Metrics {
     run.map(Run::metrics)
         .unwrap_or_default()
         .into_iter()
@@ -373,7 +331,11 @@ fn quality_metrics(run: Option<&Run>) -> crate::metrics::Metrics {
 }
 
 /// The semantic version a model version's tag holds.
-fn semver_of(mv: &ModelVersion, tag: &str, strict: bool) -> Result<Option<semver::Version>, Error> {
+pub(crate) fn semver_of(
+    mv: &ModelVersion,
+    tag: &str,
+    strict: bool,
+) -> Result<Option<semver::Version>, Error> {
     let Some(text) = mv.tag(tag) else {
         return Ok(None);
     };
@@ -388,11 +350,11 @@ fn semver_of(mv: &ModelVersion, tag: &str, strict: bool) -> Result<Option<semver
 }
 
 /// A number as a tag value: the shortest text that reads back to the same f64.
-fn number(v: f64) -> String {
+pub(crate) fn number(v: f64) -> String {
     format!("{v}")
 }
 
-fn cut(value: String) -> String {
+pub(crate) fn cut(value: String) -> String {
     if value.chars().count() <= TAG_VALUE_MAX {
         value
     } else {
@@ -404,7 +366,7 @@ fn cut(value: String) -> String {
 
 /// The tags a promotion writes on the version.
 #[allow(clippy::too_many_arguments)]
-fn verdict_tags(
+pub(crate) fn verdict_tags(
     candidate: &ModelReport,
     verdict: Verdict,
     summary: &str,
@@ -467,286 +429,6 @@ fn verdict_tags(
         .collect()
 }
 
-/// `carbon-gate promote`.
-pub fn promote(args: &PromoteArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<Outcome, Error> {
-    // Everything local is checked before the registry is touched.
-    let policy_paths = if args.policy.is_empty() {
-        vec![PathBuf::from("policies")]
-    } else {
-        args.policy.clone()
-    };
-    let mut loaded = crate::policy::load(&policy_paths)?;
-    // A registry version without a semver tag must not escape its versioned budgets.
-    loaded.policy.version_required = true;
-    let digest = crate::digest::files_digest(&loaded.policy.files)?;
-    let file_metrics = args
-        .metrics
-        .as_deref()
-        .map(crate::metrics::load)
-        .transpose()?;
-    let client = client(&args.registry, env)?;
-    runtime()?.block_on(promote_with(args, &client, &loaded, &digest, file_metrics))
-}
-
-async fn promote_with(
-    args: &PromoteArgs,
-    client: &Mlflow,
-    loaded: &crate::policy::Loaded,
-    digest: &str,
-    file_metrics: Option<crate::metrics::Metrics>,
-) -> Result<Outcome, Error> {
-    use crate::policy::model::EvidenceRule;
-    let name = &args.model;
-    let target = format!("models:/{name}/{}", args.version);
-    let mv = client
-        .model_version(name, &args.version)
-        .await?
-        .ok_or_else(|| {
-            Error::Usage(format!(
-                "{target} not found in the MLflow registry at {}: check --model and --version (the registry's version number, e.g. 3)",
-                client.base()
-            ))
-        })?;
-    if mv.name != *name || mv.version != args.version {
-        return Err(Error::Service(format!(
-            "MLflow at {} answered the lookup of {target} with models:/{}/{}; nothing was moved",
-            client.base(),
-            mv.name,
-            mv.version
-        )));
-    }
-    if let Some(status) = mv.status.as_deref().filter(|s| *s != "READY") {
-        return Err(Error::Usage(format!(
-            "{target} is {status}, not READY: it cannot be promoted yet"
-        )));
-    }
-    let semver = match &args.model_version {
-        Some(v) => Some(v.clone()),
-        None => semver_of(&mv, &args.semver_tag, true)?,
-    };
-    let holder = client.alias(name, &args.alias).await?;
-    let run = match mv.run_id.as_deref().filter(|r| !r.is_empty()) {
-        Some(id) => Some(client.run(id).await.map_err(|e| match e {
-            mlflow::RegistryError::NotFound(m) => Error::Usage(format!(
-                "{target} names run {id}, which the tracking server does not have: {m}"
-            )),
-            other => other.into(),
-        })?),
-        None => None,
-    };
-    let rule = loaded.policy.evidence;
-    let mut inputs = Vec::new();
-    let mut warnings = Vec::new();
-    let evidence = if !args.input.logs.is_empty() {
-        if rule == EvidenceRule::Artifacts {
-            return Err(Error::Usage(format!(
-                "the policy says `evidence: artifacts`: {target} is judged on the emissions logs among its run's artifacts, not on logs named on the command line; leave them out"
-            )));
-        }
-        Evidence::Logs(args.input.logs.clone())
-    } else if let Some(run) = &run {
-        run_evidence(client, run, &args.registry).await?
-    } else {
-        Evidence::Nothing(format!(
-            "{target} was not registered from a run and no logs were given on the command line"
-        ))
-    };
-    if rule == EvidenceRule::Artifacts
-        && let Evidence::Metrics(record, _) = &evidence
-    {
-        return Err(Error::input(
-            crate::error::Problem::new(
-                record.source.clone(),
-                format!(
-                    "the policy says `evidence: artifacts`, but the run of {target} has no emissions log among its artifacts (looked for {}), only {PREFIX}* metrics, which anyone who can write to the run can log",
-                    args.registry.artifact_globs.join(", ")
-                ),
-            )
-            .with_help("log the tracker's emissions file as an artifact of the training run (mlflow.log_artifact)"),
-        ));
-    }
-    let attribution = Attribution {
-        model: Some(name.clone()),
-        version: semver.clone(),
-        phase: args.input.phase,
-        rules: loaded.policy.ledger_rules(),
-    };
-    let counted = subject_of(
-        evidence,
-        &args.input,
-        &attribution,
-        &mut inputs,
-        &mut warnings,
-    )?;
-    let mut metrics = quality_metrics(run.as_ref());
-    metrics.extend(counted.entry.metrics.clone());
-    if let Some(m) = &file_metrics {
-        metrics.extend(m.clone());
-    }
-    let candidate = Subject {
-        entry: counted.entry.clone(),
-        metrics,
-        kind: None,
-    };
-    let baseline = match holder.as_ref().filter(|h| h.version != mv.version) {
-        Some(h) => baseline_of(client, h, args, &loaded.policy, &mut inputs, &mut warnings).await?,
-        None => None,
-    };
-    let groups = vec![GroupInput {
-        candidate,
-        baseline,
-        alternatives: Vec::new(),
-    }];
-    let report = crate::cmd::evaluate::evaluate(
-        loaded,
-        &groups,
-        crate::cmd::evaluate::Evidence {
-            inputs,
-            warnings,
-            policy_ref: None,
-            policy_changes: Vec::new(),
-            whatif: false,
-        },
-        args.today.unwrap_or_else(crate::cmd::today),
-    )?;
-    let (buffer, mut stderr) =
-        crate::cmd::output::render_check(&report, args.format, args.explain, &args.out)?;
-    let Some(candidate) = report.models.iter().find(|m| m.role == Role::Candidate) else {
-        return Err(Error::Usage(format!(
-            "no candidate was evaluated for {target}"
-        )));
-    };
-    let tags = verdict_tags(
-        candidate,
-        report.verdict,
-        &report.summary,
-        digest,
-        &report.policy_files,
-        &args.alias,
-        holder.as_ref(),
-        &counted,
-    );
-    let extra: Vec<Tag> = args
-        .set_tags
-        .iter()
-        .map(|(k, v)| Tag {
-            key: k.clone(),
-            value: cut(v.clone()),
-        })
-        .collect();
-    let passes = report.verdict != Verdict::Fail;
-    let from = holder
-        .as_ref()
-        .map_or_else(|| "unset".to_owned(), |h| format!("version {}", h.version));
-    let mut say = |line: String| stderr.push(format!("carbon-gate: {line}"));
-    if args.registry.dry_run {
-        for t in &tags {
-            say(format!(
-                "dry run: would set tag {} = {} on {target}",
-                t.key, t.value
-            ));
-        }
-        if passes {
-            for t in &extra {
-                say(format!(
-                    "dry run: would set tag {} = {} on {target}",
-                    t.key, t.value
-                ));
-            }
-            say(format!(
-                "dry run: would move alias {} of `{name}` from {from} to version {}",
-                args.alias, mv.version
-            ));
-        } else {
-            say(format!(
-                "dry run: would leave alias {} of `{name}` as it is ({from}): the verdict is fail",
-                args.alias
-            ));
-        }
-    } else {
-        let written = |e: mlflow::RegistryError| -> Error {
-            Error::Service(format!("{e}; alias {} not moved", args.alias))
-        };
-        for t in &tags {
-            client
-                .set_version_tag(name, &mv.version, &t.key, &t.value)
-                .await
-                .map_err(written)?;
-        }
-        // Read back: the verdict tags are the record later promotions are judged against.
-        verify_tags(client, name, &mv.version, &tags)
-            .await
-            .map_err(|e| Error::Service(format!("{e}; alias {} not moved", args.alias)))?;
-        say(format!("set {} carbon_gate.* tags on {target}", tags.len()));
-        if passes {
-            // Optimistic check: the alias must still point where it pointed when we evaluated.
-            let now = client.alias(name, &args.alias).await.map_err(written)?;
-            if now.as_ref().map(|h| &h.version) != holder.as_ref().map(|h| &h.version) {
-                return Err(Error::Service(format!(
-                    "alias {} of `{name}` moved from {from} to {} while carbon-gate was evaluating; not moved again: re-run the promotion",
-                    args.alias,
-                    now.map_or_else(|| "unset".to_owned(), |h| format!("version {}", h.version))
-                )));
-            }
-            for t in &extra {
-                client
-                    .set_version_tag(name, &mv.version, &t.key, &t.value)
-                    .await
-                    .map_err(written)?;
-            }
-            client
-                .set_alias(name, &args.alias, &mv.version)
-                .await
-                .map_err(|e| Error::Service(format!("{e}; alias {} not moved", args.alias)))?;
-            // Read back: what the registry holds is what the message and the exit code say.
-            let holds = client.alias(name, &args.alias).await.map_err(|e| {
-                Error::Service(format!(
-                    "alias {} of `{name}` was written, but reading it back failed, so whether it moved is unknown: {e}",
-                    args.alias
-                ))
-            })?;
-            match holds {
-                Some(h) if h.version == mv.version => {}
-                other => {
-                    return Err(Error::Service(format!(
-                        "MLflow accepted moving alias {} of `{name}` to version {}, but the alias is {}: not promoted",
-                        args.alias,
-                        mv.version,
-                        other.map_or_else(
-                            || "unset".to_owned(),
-                            |h| format!("on version {}", h.version)
-                        )
-                    )));
-                }
-            }
-            say(format!(
-                "moved alias {} of `{name}` from {from} to version {}",
-                args.alias, mv.version
-            ));
-        } else {
-            say(format!(
-                "alias {} of `{name}` not moved: it stays {}",
-                args.alias,
-                holder.as_ref().map_or_else(
-                    || "unset".to_owned(),
-                    |h| format!("on version {}", h.version)
-                )
-            ));
-        }
-    }
-    let stdout = crate::cmd::output::deliver(buffer, args.out.output.as_deref())?;
-    stderr.push(format!("carbon-gate: {}", report.summary));
-    Ok(Outcome {
-        stdout,
-        stderr,
-        exit: if passes {
-            Exit::Pass
-        } else {
-            Exit::BudgetExceeded
-        },
-    })
-}
-
 /// Read a version's tags back and check they hold what was written.
 async fn verify_tags(
     client: &Mlflow,
@@ -781,17 +463,99 @@ async fn verify_tags(
     Ok(())
 }
 
-/// What a promotion recorded on the version: its totals and the digest of its evidence.
-struct Recorded {
-    co2e: f64,
-    energy: f64,
-    /// `None`: promoted by a carbon-gate that did not record digests.
-    digest: Option<String>,
-    /// `artifacts`, `logs`, `metrics` (`None`: not recorded).
-    kind: Option<String>,
+/// Write the verdict tags on a version and read them back: the record later promotions are
+/// judged against. A failure says the alias was not moved.
+pub(crate) async fn write_tags(
+    client: &Mlflow,
+    name: &str,
+    version: &str,
+    tags: &[Tag],
+    alias: &str,
+) -> Result<(), Error> {
+    let written = |e: mlflow::RegistryError| -> Error {
+        Error::Service(format!("{e}; alias {alias} not moved"))
+    };
+    for t in tags {
+        client
+            .set_version_tag(name, version, &t.key, &t.value)
+            .await
+            .map_err(written)?;
+    }
+    // Read back: the verdict tags are the record later promotions are judged against.
+    verify_tags(client, name, version, tags)
+        .await
+        .map_err(|e| Error::Service(format!("{e}; alias {alias} not moved")))?;
+    Ok(())
 }
 
-fn recorded(holder: &ModelVersion) -> Option<Recorded> {
+/// Move `alias` of `name` to `version` — only when it still is where it was when the promotion
+/// was evaluated (`holder`), after writing the `extra` tags — and read it back.
+pub(crate) async fn move_alias(
+    client: &Mlflow,
+    name: &str,
+    alias: &str,
+    version: &str,
+    holder: Option<&ModelVersion>,
+    extra: &[Tag],
+) -> Result<(), Error> {
+    let from = holder.map_or_else(|| "unset".to_owned(), |h| format!("version {}", h.version));
+    let written = |e: mlflow::RegistryError| -> Error {
+        Error::Service(format!("{e}; alias {alias} not moved"))
+    };
+    // Optimistic check: the alias must still point where it pointed when we evaluated.
+    let now = client.alias(name, alias).await.map_err(written)?;
+    if now.as_ref().map(|h| &h.version) != holder.map(|h| &h.version) {
+        return Err(Error::Service(format!(
+            "alias {} of `{name}` moved from {from} to {} while carbon-gate was evaluating; not moved again: re-run the promotion",
+            alias,
+            now.map_or_else(|| "unset".to_owned(), |h| format!("version {}", h.version))
+        )));
+    }
+    for t in extra {
+        client
+            .set_version_tag(name, version, &t.key, &t.value)
+            .await
+            .map_err(written)?;
+    }
+    client
+        .set_alias(name, alias, version)
+        .await
+        .map_err(|e| Error::Service(format!("{e}; alias {alias} not moved")))?;
+    // Read back: what the registry holds is what the message and the exit code say.
+    let holds = client.alias(name, alias).await.map_err(|e| {
+        Error::Service(format!(
+            "alias {alias} of `{name}` was written, but reading it back failed, so whether it moved is unknown: {e}"
+        ))
+    })?;
+    match holds {
+        Some(h) if h.version == version => {}
+        other => {
+            return Err(Error::Service(format!(
+                "MLflow accepted moving alias {} of `{name}` to version {}, but the alias is {}: not promoted",
+                alias,
+                version,
+                other.map_or_else(
+                    || "unset".to_owned(),
+                    |h| format!("on version {}", h.version)
+                )
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// What a promotion recorded on the version: its totals and the digest of its evidence.
+pub(crate) struct Recorded {
+    pub(crate) co2e: f64,
+    pub(crate) energy: f64,
+    /// `None`: promoted by a carbon-gate that did not record digests.
+    pub(crate) digest: Option<String>,
+    /// `artifacts`, `logs`, `metrics` (`None`: not recorded).
+    pub(crate) kind: Option<String>,
+}
+
+/// The totals and evidence digest a promotion recorded in the tags of `holder`, if it did.
+pub(crate) fn recorded(holder: &ModelVersion) -> Option<Recorded> {
     let number = |k: &str| {
         holder
             .tag(&format!("{PREFIX}{k}"))
@@ -809,277 +573,6 @@ fn recorded(holder: &ModelVersion) -> Option<Recorded> {
         energy: number("energy_kwh")?,
         digest: text("evidence_digest"),
         kind: text("evidence"),
-    })
-}
-
-/// The baseline: the version that holds the alias. Its run's evidence is used when it is what
-/// the holder's promotion counted (same digest); otherwise the figures that promotion recorded
-/// in its `carbon_gate.*` tags are — evidence added to a run later must not move the baseline.
-async fn baseline_of(
-    client: &Mlflow,
-    holder: &ModelVersion,
-    args: &PromoteArgs,
-    policy: &crate::policy::Policy,
-    inputs: &mut Vec<ingest::InputFile>,
-    warnings: &mut Vec<Warning>,
-) -> Result<Option<BaselineInput>, Error> {
-    let semver = semver_of(holder, &args.semver_tag, false)?;
-    let run = match holder.run_id.as_deref().filter(|r| !r.is_empty()) {
-        Some(id) => match client.run(id).await {
-            Ok(r) => Some(r),
-            Err(mlflow::RegistryError::NotFound(_)) => None,
-            Err(e) => return Err(e.into()),
-        },
-        None => None,
-    };
-    let label = format!(
-        "models:/{}/{} (alias {})",
-        holder.name, holder.version, args.alias
-    );
-    let recorded = recorded(holder);
-    let from_tags = |rec: &Recorded| {
-        Some(BaselineInput::Report(ReportedBaseline {
-            model: holder.name.clone(),
-            version: semver.as_ref().map(ToString::to_string),
-            source: label.clone(),
-            energy: Energy::kwh(rec.energy),
-            co2e: Mass::kg(rec.co2e),
-            metrics: quality_metrics(run.as_ref()),
-        }))
-    };
-    // The run's evidence, when it can be read. A baseline whose run now holds evidence that
-    // cannot be read (a negative metric, a broken artifact) falls back to what was recorded.
-    let evidence = match &run {
-        Some(r) => match run_evidence(client, r, &args.registry).await {
-            Ok(e) => e,
-            Err(e @ (Error::Service(_) | Error::Output { .. })) => return Err(e),
-            Err(e) => Evidence::Nothing(e.to_string()),
-        },
-        None => Evidence::Nothing(String::new()),
-    };
-    if let Evidence::Nothing(why) = &evidence {
-        if let Some(rec) = &recorded {
-            let because = if why.is_empty() {
-                "no evidence on its run".to_owned()
-            } else {
-                format!("its run's evidence cannot be used ({why})")
-            };
-            warnings.push(Warning::general(
-                codes::REGISTRY_BASELINE_TAGS,
-                format!(
-                    "{label}: {because}; its totals are the carbon_gate.* tags its promotion wrote"
-                ),
-            ));
-            return Ok(from_tags(rec));
-        }
-        warnings.push(Warning::general(
-            codes::REGISTRY_NO_EVIDENCE,
-            format!("{label}: no emissions evidence on its run nor carbon_gate.* tags on it: regression rules have no baseline"),
-        ));
-        return Ok(None);
-    }
-    let attribution = Attribution {
-        model: Some(holder.name.clone()),
-        version: semver.clone(),
-        phase: args.input.phase,
-        rules: policy.ledger_rules(),
-    };
-    let mut read_inputs = Vec::new();
-    let mut read_warnings = Vec::new();
-    let counted = match subject_of(
-        evidence,
-        &args.input,
-        &attribution,
-        &mut read_inputs,
-        &mut read_warnings,
-    ) {
-        Ok(c) => Some(c),
-        Err(e @ (Error::Service(_) | Error::Output { .. })) => return Err(e),
-        Err(_) if recorded.is_some() => None,
-        Err(e) => return Err(e),
-    };
-    if let Some(rec) = &recorded {
-        let now = counted.as_ref().and_then(|c| c.digest.clone());
-        let same = rec.digest.is_some() && rec.digest == now;
-        if !same {
-            let was = rec.kind.as_deref().unwrap_or("evidence");
-            let what = match (&rec.digest, &now) {
-                (None, _) => format!(
-                    "{label}: its promotion recorded no evidence digest (an older carbon-gate), so its run's evidence cannot be matched to what was counted"
-                ),
-                (Some(then), Some(now)) => format!(
-                    "{label}: its run's evidence is not what its promotion counted ({was} {then}, now {now}): an artifact or metric was added or changed since"
-                ),
-                (Some(then), None) => format!(
-                    "{label}: its run's evidence cannot be read any more (its promotion counted {was} {then})"
-                ),
-            };
-            if rec.digest.is_some()
-                && policy.changed_baseline == crate::policy::model::ChangedBaselineRule::Refuse
-            {
-                return Err(Error::Usage(format!(
-                    "{what}; the policy says `changed-baseline: refuse`, so nothing is promoted against it: restore the run's evidence, or promote the baseline again"
-                )));
-            }
-            let message = format!(
-                "{what}; judged against the figures it recorded ({} kg CO2e, {} kWh)",
-                number(rec.co2e),
-                number(rec.energy)
-            );
-            let code = if rec.digest.is_some() {
-                codes::BASELINE_EVIDENCE_CHANGED
-            } else {
-                codes::REGISTRY_BASELINE_TAGS
-            };
-            warnings.push(Warning::general(code, message));
-            return Ok(from_tags(rec));
-        }
-    }
-    let Some(counted) = counted else {
-        return Ok(None);
-    };
-    inputs.extend(read_inputs);
-    warnings.extend(read_warnings);
-    let mut metrics = quality_metrics(run.as_ref());
-    metrics.extend(counted.entry.metrics.clone());
-    Ok(Some(BaselineInput::Logs(Box::new(Subject {
-        entry: counted.entry,
-        metrics,
-        kind: None,
-    }))))
-}
-
-/// `carbon-gate record`: total a run's evidence and log it on the run as metrics and tags.
-pub fn record(args: &RecordArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<Outcome, Error> {
-    let client = client(&args.registry, env)?;
-    runtime()?.block_on(record_with(args, &client))
-}
-
-async fn record_with(args: &RecordArgs, client: &Mlflow) -> Result<Outcome, Error> {
-    let id = &args.run_id;
-    let run = client.run(id).await.map_err(|e| match e {
-        mlflow::RegistryError::NotFound(m) => {
-            Error::Usage(format!("run {id} not found on the tracking server: {m}"))
-        }
-        other => other.into(),
-    })?;
-    let (paths, origin) = if args.input.logs.is_empty() {
-        // Only logs: recording from the run's own carbon_gate.* metrics would copy them.
-        match run_evidence(client, &run, &args.registry).await? {
-            Evidence::Artifacts { paths, .. } => (paths, "the run's artifacts"),
-            _ => {
-                return Err(Error::Usage(format!(
-                    "run {id} has no emissions log among its artifacts (looked for {}): pass the logs on the command line",
-                    args.registry.artifact_globs.join(", ")
-                )));
-            }
-        }
-    } else {
-        (args.input.logs.clone(), "the command line")
-    };
-    let ingest::Ingested {
-        records,
-        warnings,
-        files,
-    } = ingest::ingest(
-        &paths,
-        &ingest::Options {
-            format: args.input.input_format,
-            hf_units: args.input.hf_units,
-        },
-    )?;
-    crate::record::check_plausible(&records)?;
-    let reconciled = ledger::reconcile(records)?;
-    let counted: Vec<usize> = (0..reconciled.records.len()).collect();
-    let totals = ledger::totals(&reconciled, counted);
-    let counted_records: Vec<&RunRecord> = reconciled
-        .records
-        .iter()
-        .zip(&reconciled.statuses)
-        .filter(|(_, s)| **s == ledger::Status::Counted)
-        .map(|(r, _)| r)
-        .collect();
-    let method = counted_records
-        .iter()
-        .map(|r| r.method)
-        .find(|m| *m != Method::Measured)
-        .unwrap_or(Method::Measured);
-    let method_name = serde_json::to_value(method)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
-    let mut metrics = vec![
-        (format!("{PREFIX}co2e_kg"), totals.emissions.value()),
-        (format!("{PREFIX}energy_kwh"), totals.energy.value()),
-        (
-            format!("{PREFIX}operational_co2e_kg"),
-            totals.operational.value(),
-        ),
-        (format!("{PREFIX}embodied_co2e_kg"), totals.embodied.value()),
-        (format!("{PREFIX}duration_s"), totals.duration.value()),
-    ];
-    if let Some(m) = totals.market {
-        metrics.push((format!("{PREFIX}market_co2e_kg"), m.value()));
-    }
-    let sources: Vec<String> = files
-        .iter()
-        .map(|f| {
-            f.path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        })
-        .collect();
-    let tags = vec![
-        Tag {
-            key: format!("{PREFIX}method"),
-            value: method_name,
-        },
-        Tag {
-            key: format!("{PREFIX}runs"),
-            value: totals.runs.to_string(),
-        },
-        Tag {
-            key: format!("{PREFIX}sources"),
-            value: cut(sources.join(", ")),
-        },
-        Tag {
-            key: format!("{PREFIX}tool_version"),
-            value: env!("CARGO_PKG_VERSION").to_owned(),
-        },
-    ];
-    let mut stderr: Vec<String> = warnings.iter().map(|w| format!("warning: {w}")).collect();
-    stderr.extend(reconciled.warnings.iter().map(|w| format!("warning: {w}")));
-    let mut out = String::new();
-    for (k, v) in &metrics {
-        out.push_str(&format!("{k} = {}\n", number(*v)));
-    }
-    for t in &tags {
-        out.push_str(&format!("{} = {}\n", t.key, t.value));
-    }
-    if args.registry.dry_run {
-        stderr.push(format!(
-            "carbon-gate: dry run: would log {} metrics and {} tags on run {id} (from {origin})",
-            metrics.len(),
-            tags.len()
-        ));
-    } else {
-        let now_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
-        client
-            .log_batch(id, &metrics, &tags, i64::try_from(now_ms).unwrap_or(0))
-            .await?;
-        stderr.push(format!(
-            "carbon-gate: logged {} metrics and {} tags on run {id} (from {origin}: {} files, {} runs)",
-            metrics.len(),
-            tags.len(),
-            files.len(),
-            totals.runs
-        ));
-    }
-    Ok(Outcome {
-        stdout: out.into_bytes(),
-        stderr,
-        exit: Exit::Pass,
     })
 }
 

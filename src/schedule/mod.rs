@@ -829,11 +829,73 @@ fn redact_error(error: crate::error::Error, secrets: &crate::http::Secrets) -> c
     }
 }
 
-/// `carbon-gate schedule`.
-pub fn command(
-    args: &crate::cli::ScheduleArgs,
+/// Where forecast intensities come from (`--source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SourceKind {
+    /// The embedded annual averages (offline, no key).
+    #[default]
+    Static,
+    /// The GSF Carbon Aware SDK Web API (`api_url` of your deployment).
+    CarbonAwareSdk,
+    /// Electricity Maps (`ELECTRICITY_MAPS_API_KEY`).
+    ElectricityMaps,
+    /// WattTime v3 (`WATTTIME_TOKEN`, or `WATTTIME_USERNAME` and `WATTTIME_PASSWORD`).
+    Watttime,
+}
+
+/// What to schedule and where to look (the `schedule` command's arguments, checked here).
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Candidate locations.
+    pub locations: Vec<String>,
+    /// The job's energy, or `power`.
+    pub energy: Option<crate::units::Energy>,
+    /// The job's average power draw (energy = power × duration).
+    pub power: Option<crate::units::Power>,
+    /// How long the job runs.
+    pub duration: crate::units::Duration,
+    /// The job must end by then (RFC 3339 text; default: now + duration).
+    pub deadline: Option<String>,
+    /// Earliest start (RFC 3339 text; default: now).
+    pub now: Option<String>,
+    /// The intensity source.
+    pub source: SourceKind,
+    /// The source's API root.
+    pub api_url: Option<String>,
+    /// WattTime signal type.
+    pub signal_type: String,
+    /// The forecast cache file (default with `RUNNER_TEMP`: in it).
+    pub cache: Option<std::path::PathBuf>,
+    /// How long cached forecasts are reused, in minutes.
+    pub cache_minutes: i64,
+}
+
+/// A plan, with the secrets its text must not show.
+#[derive(Debug)]
+pub struct Recommendation {
+    /// The plan.
+    pub plan: Plan,
+    secrets: crate::http::Secrets,
+}
+
+impl Recommendation {
+    /// The plan as pretty JSON and a newline, every secret redacted.
+    pub fn json(&self) -> String {
+        self.secrets
+            .redact(&(serde_json::to_string_pretty(&self.plan).unwrap_or_default() + "\n"))
+    }
+
+    /// The plan as sentences ([`lines`]), every secret redacted.
+    pub fn text(&self) -> String {
+        self.secrets.redact(&(lines(&self.plan).join("\n") + "\n"))
+    }
+}
+
+/// `carbon-gate schedule`: the plan for `args`, errors with every secret redacted.
+pub fn recommend(
+    args: &Options,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<crate::Outcome, crate::error::Error> {
+) -> Result<Recommendation, crate::error::Error> {
     // Every secret configured, by value: none may appear in what is shown, whatever a server
     // echoes. The token a login hands out is added when known.
     let mut secrets = crate::http::Secrets::new();
@@ -849,16 +911,17 @@ pub fn command(
     if let (Some(u), Some(p)) = (env("WATTTIME_USERNAME"), env("WATTTIME_PASSWORD")) {
         secrets.add_basic(&u, &p);
     }
-    run(args, env, &mut secrets).map_err(|e| redact_error(e, &secrets))
+    let plan = run(args, env, &mut secrets).map_err(|e| redact_error(e, &secrets))?;
+    Ok(Recommendation { plan, secrets })
 }
 
 fn run(
-    args: &crate::cli::ScheduleArgs,
+    args: &Options,
     env: &dyn Fn(&str) -> Option<String>,
     secrets: &mut crate::http::Secrets,
-) -> Result<crate::Outcome, crate::error::Error> {
-    use crate::cli::IntensitySource as S;
+) -> Result<Plan, crate::error::Error> {
     use crate::error::Error;
+    use SourceKind as S;
     let seconds = args.duration.value().round() as i64;
     if seconds <= 0 {
         return Err(Error::Usage("--duration must be positive".to_owned()));
@@ -1028,17 +1091,7 @@ fn run(
             reasons(&p.skipped)
         )));
     }
-    let stdout = match args.format {
-        crate::cli::ScheduleFormat::Json => {
-            serde_json::to_string_pretty(&p).unwrap_or_default() + "\n"
-        }
-        crate::cli::ScheduleFormat::Table => lines(&p).join("\n") + "\n",
-    };
-    Ok(crate::Outcome {
-        stdout: secrets.redact(&stdout).into_bytes(),
-        stderr: Vec::new(),
-        exit: crate::exit::Exit::Pass,
-    })
+    Ok(p)
 }
 
 #[cfg(test)]
