@@ -11,6 +11,7 @@
 //! Only candidates are gated: baselines and alternatives are evaluated against their budgets for
 //! the trade-off table, and their findings do not decide the verdict.
 
+use super::findings::{over, with_mode};
 use super::model::{BlockOn, DecideOn, Direction, EmbodiedRule, Mode};
 use super::rules::{Efficiency, Exception, Regression};
 use super::validate::{Budget, Policy, Thresholds};
@@ -392,18 +393,6 @@ fn evaluate(
     }
 }
 
-/// Report mode: never blocks.
-pub(super) fn with_mode(mut f: Finding, mode: Mode) -> Finding {
-    if mode == Mode::Report && f.severity == Severity::Fail {
-        f.severity = Severity::Warn;
-    }
-    if mode == Mode::Report {
-        f.mode = Some("report");
-        f.message.push_str(" [report mode: never blocks]");
-    }
-    f
-}
-
 fn absolute_limits(
     entry: &Entry,
     budget: &Budget,
@@ -531,17 +520,6 @@ fn show(metric: Metric, value: f64) -> String {
         Metric::Energy => Energy::kwh(value).to_string(),
         Metric::Accuracy => format_significant(value, 4),
         Metric::Intensity => crate::units::Intensity::g_per_kwh(value).to_string(),
-    }
-}
-
-pub(super) fn over(measured: f64, limit: f64) -> String {
-    if limit > 0.0 {
-        format!(
-            " (+{}%)",
-            format_significant((measured - limit) / limit * 100.0, 3)
-        )
-    } else {
-        String::new()
     }
 }
 

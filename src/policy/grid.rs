@@ -4,7 +4,7 @@
 //! A run's intensity is its operational (location-based) CO2e divided by its energy, so it is the
 //! factor the tracker or the estimate actually used, PUE included where the energy includes it.
 
-use super::eval::{over, with_mode};
+use super::findings::{over, with_mode};
 use super::validate::Budget;
 use crate::assessment::{Finding, Metric, Severity};
 use crate::codes;

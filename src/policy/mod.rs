@@ -5,8 +5,10 @@
 
 pub mod at_ref;
 pub mod eval;
+pub mod findings;
 pub mod grid;
 pub mod model;
+pub mod pattern;
 pub mod rules;
 pub mod validate;
 

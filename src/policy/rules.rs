@@ -8,7 +8,7 @@ use semver::VersionReq;
 use super::model::{
     Direction, Mode, RawBudget, RawEfficiencyLimit, RawException, RawQuantity, RawRegressionLimit,
 };
-use super::validate::ModelPattern;
+use super::pattern::ModelPattern;
 use crate::error::{Location, Problem};
 use crate::units::{Dimension, Energy, Mass, Quantity, Ratio, parse_quantity};
 use crate::yaml::Spans;
