@@ -298,6 +298,14 @@ pub async fn send<S: Redact + ?Sized>(
     }
 }
 
+/// The runtime every HTTP call of a command runs on: one thread, timers and I/O enabled (one
+/// command makes its calls one after another).
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+}
+
 /// Why [`download`] gave no file.
 #[derive(Debug)]
 pub enum DownloadFailure {

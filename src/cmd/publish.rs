@@ -193,10 +193,7 @@ pub(crate) fn publish_report(
         dry_run: args.dry_run,
         author: args.comment_author.clone(),
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match crate::http::runtime() {
         Ok(r) => r,
         Err(e) => {
             say(

@@ -150,9 +150,7 @@ pub fn read(
                 api_url,
                 repo,
                 token,
-            } => tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
+            } => crate::http::runtime()
                 .map_err(|e| e.to_string())
                 .and_then(|rt| rt.block_on(via_github(api_url, repo, token, path, reference))),
         }

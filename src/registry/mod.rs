@@ -99,9 +99,7 @@ pub(crate) fn files_digest(
 }
 
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Error> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
+    crate::http::runtime()
         .map_err(|e| Error::Service(format!("cannot start the HTTP runtime: {e}")))
 }
 

@@ -986,9 +986,7 @@ fn run(
     };
     let retry = crate::http::Retry::from_env(env);
     let url = |default: &str| args.api_url.clone().unwrap_or_else(|| default.to_owned());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
+    let runtime = crate::http::runtime()
         .map_err(|e| Error::Service(format!("cannot start the HTTP runtime: {e}")))?;
     let svc = |e: SourceError| match e {
         SourceError::Location(m) => Error::Usage(m),
