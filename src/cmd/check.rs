@@ -179,8 +179,13 @@ pub(crate) fn check_with_verdict(args: &CheckArgs) -> Result<(Outcome, Verdict),
     }
     let (buffer, mut stderr) = render_check(&report, args.format, args.explain, &args.out)?;
     let mut stdout = deliver(buffer, args.out.output.as_deref())?;
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    let published = publish_report(&report, &args.publish, &env, &mut stdout, &mut stderr)?;
+    let published = publish_report(
+        &report,
+        &args.publish,
+        &super::set_var,
+        &mut stdout,
+        &mut stderr,
+    )?;
     stderr.push(format!("carbon-gate: {}", report.summary));
     let exit = if report.verdict == Verdict::Fail {
         Exit::BudgetExceeded

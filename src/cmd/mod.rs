@@ -49,20 +49,21 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
             Ok(schema::schema_command(crate::cli::SchemaKind::Policy))
         }
         Command::Estimate(args) => estimate::estimate_command(&args),
-        Command::Promote(args) => {
-            promote::promote(&args, &|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
-        }
-        Command::Record(args) => {
-            record::record(&args, &|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
-        }
+        Command::Promote(args) => promote::promote(&args, &set_var),
+        Command::Record(args) => record::record(&args, &set_var),
         Command::Action => action_command(&|k| std::env::var(k).ok()),
         Command::Reference(cmd) => reference::reference_command(&cmd),
         Command::Report(args) => report::report_command(&args),
-        Command::Schedule(args) => {
-            schedule::schedule_command(&args, &|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
-        }
+        Command::Schedule(args) => schedule::schedule_command(&args, &set_var),
         Command::Schema { which } => Ok(schema::schema_command(which)),
     }
+}
+
+/// An environment variable that is set and not empty (an empty `MLFLOW_TRACKING_TOKEN=` or
+/// `GITHUB_TOKEN=` counts as unset). The action reads its inputs with `std::env::var` itself: an
+/// input left empty is GitHub's way of passing "not given".
+pub(crate) fn set_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 /// Today, UTC.
