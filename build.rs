@@ -23,16 +23,19 @@ fn main() {
         .filter(|c| !c.is_empty() && c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-'));
     let commit = from_env.or_else(|| {
         let head = git(&["rev-parse", "--short=12", "HEAD"])?;
-        // Re-run when HEAD moves: HEAD itself, the branch it points at, and the packed refs.
-        for path in ["HEAD", "packed-refs"] {
-            if let Some(p) = git(&["rev-parse", "--git-path", path]) {
+        // Re-run when HEAD moves: HEAD itself, the branch it points at, and the packed refs —
+        // only those that exist (cargo re-runs a build script on every build while a file it
+        // watches is missing, which would recompile the crate every time).
+        let mut watched = vec!["HEAD".to_owned(), "packed-refs".to_owned()];
+        if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
+            watched.push(branch);
+        }
+        for path in watched {
+            if let Some(p) = git(&["rev-parse", "--git-path", &path])
+                && std::path::Path::new(&p).exists()
+            {
                 println!("cargo:rerun-if-changed={p}");
             }
-        }
-        if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"])
-            && let Some(p) = git(&["rev-parse", "--git-path", &branch])
-        {
-            println!("cargo:rerun-if-changed={p}");
         }
         Some(head)
     });
