@@ -89,6 +89,18 @@ fn is_ident(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
 }
 
+/// A file's code before its first `#[cfg(test)]` line, without `//` comments.
+fn non_test_code(text: &str) -> String {
+    text.lines()
+        .take_while(|l| !l.starts_with("#[cfg(test)]"))
+        .map(|l| match l.find("//") {
+            Some(i) => &l[..i],
+            None => l,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// The first identifier of each item of a `{…}` group starting at `text[0] == '{'`.
 fn group_heads(text: &str) -> Vec<String> {
     let mut depth = 0;
@@ -129,28 +141,9 @@ fn group_heads(text: &str) -> Vec<String> {
 /// The top-level names a file's code refers to through `crate::` (and, in the crate root, through
 /// paths starting with a module's name).
 fn references(text: &str, root: bool, modules: &BTreeSet<String>) -> BTreeSet<String> {
-    let code: String = text
-        .lines()
-        .take_while(|l| !l.starts_with("#[cfg(test)]"))
-        .map(|l| match l.find("//") {
-            Some(i) => &l[..i],
-            None => l,
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    let mut found = BTreeSet::new();
-    for (i, _) in code.match_indices("crate::") {
-        let rest = &code[i + "crate::".len()..];
-        if rest.starts_with('{') {
-            found.extend(group_heads(rest));
-        } else {
-            let ident: String = rest.chars().take_while(|c| is_ident(*c)).collect();
-            if !ident.is_empty() {
-                found.insert(ident);
-            }
-        }
-    }
+    let mut found = references_after(text, "crate::");
     if root {
+        let code = non_test_code(text);
         for m in modules {
             let needle = format!("{m}::");
             for (i, _) in code.match_indices(&needle) {
@@ -305,15 +298,7 @@ fn every_cycle_goes_through_a_listed_violation() {
 
 /// The names a file refers to after `prefix` (`super::` or `crate::policy::`), groups included.
 fn references_after(text: &str, prefix: &str) -> BTreeSet<String> {
-    let code: String = text
-        .lines()
-        .take_while(|l| !l.starts_with("#[cfg(test)]"))
-        .map(|l| match l.find("//") {
-            Some(i) => &l[..i],
-            None => l,
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
+    let code = non_test_code(text);
     let mut found = BTreeSet::new();
     for (i, _) in code.match_indices(prefix) {
         if code[..i]

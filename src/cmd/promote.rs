@@ -15,7 +15,7 @@ use crate::ledger::{self, Attribution};
 use crate::policy::eval::{BaselineInput, GroupInput, ReportedBaseline, Subject};
 use crate::registry::mlflow::{self, Mlflow, ModelVersion, Tag};
 use crate::registry::{
-    self, Counted, Evidence, PREFIX, Recorded, cut, files_digest, number, quality_metrics,
+    self, Counted, Evidence, PREFIX, Recorded, cut, inputs_digest, number, quality_metrics,
     recorded, run_evidence, runtime, semver_of, verdict_tags,
 };
 use crate::report::{Role, Verdict};
@@ -275,14 +275,14 @@ fn subject_of(
     let (entries, digest) = match evidence {
         Evidence::Artifacts { paths, root } => {
             let read = crate::cmd::read::read_entries(&paths, input, attribution, false)?;
-            let digest = files_digest(&read.inputs, Some(&root))?;
+            let digest = inputs_digest(&read.inputs, Some(&root))?;
             inputs.extend(read.inputs);
             warnings.extend(read.warnings);
             (read.entries, Some(digest))
         }
         Evidence::Logs(paths) => {
             let read = crate::cmd::read::read_entries(&paths, input, attribution, false)?;
-            let digest = files_digest(&read.inputs, None)?;
+            let digest = inputs_digest(&read.inputs, None)?;
             inputs.extend(read.inputs);
             warnings.extend(read.warnings);
             (read.entries, Some(digest))

@@ -81,7 +81,7 @@ fn parts_digest(mut parts: Vec<(String, String)>) -> String {
 }
 
 /// The digest of the files a read took its records from.
-pub(crate) fn files_digest(
+pub(crate) fn inputs_digest(
     files: &[ingest::InputFile],
     root: Option<&Path>,
 ) -> Result<String, Error> {
