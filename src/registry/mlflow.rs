@@ -275,8 +275,21 @@ impl Mlflow {
         query: &[(&str, &str)],
         body: Option<&serde_json::Value>,
     ) -> Result<http::Reply, RegistryError> {
+        let reply = self.send(method.clone(), path, query, body).await?;
+        self.judge(method, path, reply)
+    }
+
+    /// Send a request (with its retries) and return the answer whatever its status: only a
+    /// call that got no usable answer is an error here.
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&serde_json::Value>,
+    ) -> Result<http::Reply, RegistryError> {
         let url = self.url(path);
-        let reply = http::send(&self.retry, self.auth.secret(), || {
+        http::send(&self.retry, self.auth.secret(), || {
             let request = self.authorized(self.http.request(method.clone(), &url).query(query));
             match body {
                 Some(b) => request.json(b),
@@ -289,8 +302,7 @@ impl Mlflow {
                 "MLflow at {} failed on {method} {path}: {e}",
                 self.base
             ))
-        })?;
-        self.judge(method, path, reply)
+        })
     }
 
     /// What an answer means: success, or the kind of failure.
@@ -402,31 +414,40 @@ impl Mlflow {
                 self.base
             ))
         };
-        match self
-            .get_json::<Answer>(path, &[("name", name), ("alias", alias)])
+        let reply = self
+            .send(
+                reqwest::Method::GET,
+                path,
+                &[("name", name), ("alias", alias)],
+                None,
+            )
             .await
+            .map_err(|e| failed(e.to_string()))?;
+        if reply.status == 400 && missing_alias(&reply.body, alias) {
+            // Re-check: the registered model lists its aliases.
+            return match self.aliases(name).await? {
+                Some(list) if !list.iter().any(|(a, _)| a == alias) => Ok(None),
+                Some(list) => Err(failed(format!(
+                    "the alias lookup said it is not set, but the model lists it ({})",
+                    list.iter()
+                        .map(|(a, v)| format!("{a} -> {v}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))),
+                None => Err(failed(format!(
+                    "the alias lookup said it is not set, but the model `{name}` itself was not found"
+                ))),
+            };
+        }
+        match self
+            .judge(reqwest::Method::GET, path, reply)
+            .and_then(|r| self.decode::<Answer>(&r, path))
         {
             Ok(a) if a.model_version.name == name => Ok(Some(a.model_version)),
             Ok(a) => Err(failed(format!(
                 "the answer names model `{}`",
                 a.model_version.name
             ))),
-            Err(RegistryError::Invalid(text)) if missing_alias(&text, alias) => {
-                // Re-check: the registered model lists its aliases.
-                match self.aliases(name).await? {
-                    Some(list) if !list.iter().any(|(a, _)| a == alias) => Ok(None),
-                    Some(list) => Err(failed(format!(
-                        "the alias lookup said it is not set, but the model lists it ({})",
-                        list.iter()
-                            .map(|(a, v)| format!("{a} -> {v}"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ))),
-                    None => Err(failed(format!(
-                        "the alias lookup said it is not set, but the model `{name}` itself was not found"
-                    ))),
-                }
-            }
             Err(RegistryError::Auth(m)) => Err(RegistryError::Auth(m)),
             Err(e) => Err(failed(e.to_string())),
         }
@@ -679,9 +700,11 @@ fn error_code_of(body: &[u8]) -> String {
 
 /// Whether a 400 answer is MLflow's for an alias that is not set (3.x: `INVALID_PARAMETER_VALUE`,
 /// "Registered model alias <alias> not found.").
-fn missing_alias(text: &str, alias: &str) -> bool {
-    text.contains(&format!("Registered model alias {alias} not found"))
-        && text.contains("(INVALID_PARAMETER_VALUE)")
+fn missing_alias(body: &[u8], alias: &str) -> bool {
+    serde_json::from_slice::<ApiError>(body).is_ok_and(|e| {
+        e.error_code == "INVALID_PARAMETER_VALUE"
+            && e.message.trim() == format!("Registered model alias {alias} not found.")
+    })
 }
 
 /// Why an artifact was not downloaded.
