@@ -164,12 +164,15 @@ fi
 
 mkdir -p "$to"
 # One rename into place: a reader sees the old binary or the new one, never half of one.
-if ! cp "$bin" "$to/.$exe.tmp.$$"; then
-  rm -f "$to/.$exe.tmp.$$"
+# The temporary file is created exclusively (mktemp), so a link planted under a predictable name
+# cannot redirect the copy; the rename replaces a link at $to/$exe rather than writing through it.
+staged=$(mktemp "$to/.$exe.XXXXXX") || die "cannot write into $to"
+if ! cp "$bin" "$staged" || ! chmod 0755 "$staged"; then
+  rm -f "$staged"
   die "cannot write into $to"
 fi
-if ! mv -f "$to/.$exe.tmp.$$" "$to/$exe"; then
-  rm -f "$to/.$exe.tmp.$$"
+if ! mv -f "$staged" "$to/$exe"; then
+  rm -f "$staged"
   die "cannot move the binary into $to"
 fi
 say "installed $installed at $to/$exe"
