@@ -485,3 +485,29 @@ fn a_download_that_is_not_the_artifact_is_a_service_failure() {
         assert_eq!(api.alias(&name, "champion"), None, "{what}");
     }
 }
+
+/// A holder that was never promoted through carbon-gate (no recorded figures) whose run is given
+/// an impossible metric: its evidence cannot be read, so there is no baseline to fall back on.
+/// The promotion used to go on without one (regression unchecked, alias moved); it stops now.
+#[test]
+fn an_unreadable_baseline_without_recorded_figures_stops_the_promotion() {
+    let api = Api::new();
+    let name = unique("reg-broken");
+    api.model(&name);
+    let run = api.run(None, &[("carbon_gate.co2e_kg", V332_CO2E)]);
+    let base = api.version(&name, &run, "2.0.0");
+    // Set by hand, not by `carbon-gate promote`: no carbon_gate.* tags on the holder.
+    api.post(
+        "/api/2.0/mlflow/registered-models/alias",
+        json!({"name": name, "alias": "champion", "version": base}),
+    );
+    api.log_metric(&run, "carbon_gate.co2e_kg", json!(-1.0));
+    let worse = api.register(&name, "v2.8.4/emissions.csv", "2.1.0");
+    let (code, _, stderr) = promote(&api.base, &name, &worse, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("metric carbon_gate.co2e_kg is -1.0"),
+        "{stderr}"
+    );
+    assert_eq!(api.alias(&name, "champion").as_deref(), Some(base.as_str()));
+}

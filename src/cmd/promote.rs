@@ -346,11 +346,14 @@ async fn baseline_of(
         }))
     };
     // The run's evidence, when it can be read. A baseline whose run now holds evidence that
-    // cannot be read (a negative metric, a broken artifact) falls back to what was recorded.
+    // cannot be read (a negative metric, a broken artifact) falls back to what was recorded;
+    // with nothing recorded, the error stands: regression rules must not lose their baseline
+    // because someone broke its run.
     let evidence = match &run {
         Some(r) => match run_evidence(client, r, &tracking::artifacts(&args.registry)).await {
             Ok(e) => e,
             Err(e @ (Error::Service(_) | Error::Output { .. })) => return Err(e),
+            Err(e) if recorded.is_none() => return Err(e),
             Err(e) => Evidence::Nothing(e.to_string()),
         },
         None => Evidence::Nothing(String::new()),
