@@ -162,3 +162,32 @@ fn a_local_store_is_not_a_registry() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("is not an http(s) URL"), "{stderr}");
 }
+
+/// A server's error text is outside text: it reaches standard error escaped onto one line (no
+/// terminal escape sequences, no line of its own that the runner could read as a workflow
+/// command), with the token redacted.
+#[test]
+fn server_error_text_is_escaped_and_redacted() {
+    let rt = rt();
+    let server = rt.block_on(MockServer::start());
+    rt.block_on(
+        Mock::given(method("GET"))
+            .and(path("/api/2.0/mlflow/model-versions/get"))
+            .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+                "error_code": "INVALID_PARAMETER_VALUE",
+                "message": format!("bad\n::error::pwned \u{1b}[31mred {SECRET}")
+            })))
+            .mount(&server),
+    );
+    let (code, stderr) = promote(&server.uri(), &[("MLFLOW_TRACKING_TOKEN", SECRET)]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(r"bad\n::error::pwned \u{1b}[31mred ***"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains('\u{1b}') && !stderr.contains(SECRET),
+        "{stderr}"
+    );
+    assert!(!stderr.lines().any(|l| l.starts_with("::")), "{stderr}");
+}

@@ -320,17 +320,17 @@ impl Mlflow {
                 "MLflow at {} answered {} to {method} {path} with an error body: {}",
                 self.base,
                 reply.status,
-                http::redact(&error_message(&reply), self.auth.secret())
+                error_message(&reply, self.auth.secret())
             ))),
             401 | 403 => Err(RegistryError::Auth(format!(
                 "MLflow at {} refused {method} {path} ({}) {}: {}",
                 self.base,
                 reply.status,
                 self.auth.how(),
-                http::redact(&error_message(&reply), self.auth.secret())
+                error_message(&reply, self.auth.secret())
             ))),
             _ => {
-                let message = http::redact(&error_message(&reply), self.auth.secret());
+                let message = error_message(&reply, self.auth.secret());
                 let code = error_code(&reply);
                 let text = format!(
                     "MLflow at {} answered {} to {method} {path}: {message}",
@@ -363,7 +363,7 @@ impl Mlflow {
             RegistryError::Service(format!(
                 "MLflow at {} gave an answer to {path} that is not MLflow's ({e}): {}",
                 self.base,
-                reply.snippet(120)
+                server_text(&reply.snippet(120), self.auth.secret())
             ))
         })
     }
@@ -606,7 +606,7 @@ impl Mlflow {
         {
             return Err(service(format!(
                 "an error body under a success status: {}",
-                http::redact(&String::from_utf8_lossy(&bytes), self.auth.secret())
+                server_text(&String::from_utf8_lossy(&bytes), self.auth.secret())
             )));
         }
         Ok(written)
@@ -667,7 +667,17 @@ impl Mlflow {
     }
 }
 
-fn error_message(reply: &http::Reply) -> String {
+/// Outside text from the server, for a message: the secret redacted, then escaped onto one line.
+fn server_text(text: &str, secret: &str) -> String {
+    crate::error::escape_text(&http::redact(text, secret)).into_owned()
+}
+
+/// The server's error in words, made safe for a message ([`server_text`]).
+fn error_message(reply: &http::Reply, secret: &str) -> String {
+    server_text(&raw_error_message(reply), secret)
+}
+
+fn raw_error_message(reply: &http::Reply) -> String {
     match serde_json::from_slice::<ApiError>(&reply.body) {
         Ok(e) if !e.message.is_empty() => {
             if e.error_code.is_empty() {
