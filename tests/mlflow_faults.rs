@@ -163,9 +163,9 @@ fn a_local_store_is_not_a_registry() {
     assert!(stderr.contains("is not an http(s) URL"), "{stderr}");
 }
 
-/// A server's error text is outside text: it reaches standard error escaped onto one line (no
-/// terminal escape sequences, no line of its own that the runner could read as a workflow
-/// command), with the token redacted.
+/// A server's text is outside text: it reaches standard error escaped onto one line (no terminal
+/// escape sequences, no line of its own that the runner could read as a workflow command), with
+/// the token redacted — also when the answer is not MLflow's at all.
 #[test]
 fn server_error_text_is_escaped_and_redacted() {
     let rt = rt();
@@ -190,4 +190,19 @@ fn server_error_text_is_escaped_and_redacted() {
         "{stderr}"
     );
     assert!(!stderr.lines().any(|l| l.starts_with("::")), "{stderr}");
+
+    // An answer that is not MLflow's, echoing the token: it was quoted unredacted.
+    let server = rt.block_on(MockServer::start());
+    rt.block_on(
+        Mock::given(method("GET"))
+            .and(path("/api/2.0/mlflow/model-versions/get"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_string(format!("<html>hello {SECRET}</html>")),
+            )
+            .mount(&server),
+    );
+    let (code, stderr) = promote(&server.uri(), &[("MLFLOW_TRACKING_TOKEN", SECRET)]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("<html>hello ***</html>"), "{stderr}");
+    assert!(!stderr.contains(SECRET), "{stderr}");
 }

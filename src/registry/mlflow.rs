@@ -667,12 +667,13 @@ impl Mlflow {
     }
 }
 
-/// Outside text from the server, for a message: the secret redacted, then escaped onto one line.
+/// Text from the server, for a message: the secret redacted (escaping outside text onto one
+/// line is the output layer's job, `error::escape_text`, for every message alike).
 fn server_text(text: &str, secret: &str) -> String {
-    crate::error::escape_text(&http::redact(text, secret)).into_owned()
+    http::redact(text, secret)
 }
 
-/// The server's error in words, made safe for a message ([`server_text`]).
+/// The server's error in words, the secret redacted.
 fn error_message(reply: &http::Reply, secret: &str) -> String {
     server_text(&raw_error_message(reply), secret)
 }
