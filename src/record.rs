@@ -11,19 +11,7 @@ use crate::error::Location;
 use crate::units::{Duration, Energy, Mass};
 
 /// The input formats the tool reads.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Format {
     /// CodeCarbon `emissions.csv` (every released layout) and its per-task files.
@@ -88,7 +76,6 @@ impl Format {
     Ord,
     Serialize,
     Deserialize,
-    clap::ValueEnum,
     schemars::JsonSchema,
 )]
 #[serde(rename_all = "kebab-case")]

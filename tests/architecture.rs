@@ -1,11 +1,12 @@
 //! The shape of the crate (issue #20, docs/architecture.md): modules are layered in pipeline
 //! order, and a module may import only modules of its own layer or earlier ones; nothing but the
-//! command layer imports `cli` or the crate root; no two top-level modules import each other
-//! through any chain (no cycle).
+//! command layer imports `cli` or the crate root, nor the argument parser (clap); no two
+//! top-level modules import each other through any chain (no cycle), nor do the submodules of
+//! one module.
 //!
-//! The code does not have that shape yet: the edges that break it today are listed in
-//! `tests/architecture/known-violations.txt`, and this test fails when a new one appears **or**
-//! when a listed one is gone (so the list only shrinks, and says what is left to do).
+//! An edge that breaks the order must be listed, with its reason, in
+//! `tests/architecture/known-violations.txt` (empty today); the test fails when a new one appears
+//! **or** when a listed one is gone, so the list only shrinks.
 //!
 //! Imports are read from the source text (non-test code: everything before the first
 //! `#[cfg(test)]` at the start of a line), at the level of top-level modules.
@@ -389,6 +390,55 @@ fn submodules_of_one_module_form_no_cycle() {
         }
     }
     assert!(found.is_empty(), "submodule cycles: {found:?}");
+}
+
+/// The top-level modules of the command layer: the only ones that may name clap.
+const COMMAND_MODULES: &[&str] = &["cli", "cmd", "main", "lib"];
+
+/// Files outside the command layer whose non-test code names the argument parser.
+fn clap_outside_commands(src: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![src.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let rel = path.strip_prefix(src).unwrap();
+            let top = rel.components().next().unwrap().as_os_str().to_str().unwrap();
+            if COMMAND_MODULES.contains(&top.trim_end_matches(".rs")) {
+                continue;
+            }
+            let code = non_test_code(&std::fs::read_to_string(&path).unwrap());
+            let names_clap = code.match_indices("clap").any(|(i, _)| {
+                let before = code[..i].chars().next_back();
+                let after = code[i + 4..].chars().next();
+                before.is_none_or(|c| !is_ident(c)) && after.is_none_or(|c| !is_ident(c))
+            });
+            if names_clap {
+                found.push(rel.display().to_string());
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn only_the_command_layer_knows_the_argument_parser() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let found = clap_outside_commands(&src);
+    assert!(
+        found.is_empty(),
+        "clap is named outside src/cli, src/cmd, main.rs and lib.rs (give the type its \
+         `ValueEnum` in src/cli/values.rs, or turn the arguments into the stage's options in \
+         src/cmd): {found:?}"
+    );
 }
 
 #[test]

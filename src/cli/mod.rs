@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod values;
+
 /// What `carbon-gate --version` prints after the name: the crate's version and the git commit the
 /// binary was built from (build.rs; `unknown` when built outside a git checkout).
 pub const VERSION: &str = concat!(

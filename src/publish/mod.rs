@@ -14,7 +14,7 @@ pub mod gitlab;
 use std::fmt;
 
 /// How to treat an existing comment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Behavior {
     /// Edit the existing comment in place (quietest: followers are notified once).
     Update,
@@ -29,7 +29,7 @@ pub enum Behavior {
 }
 
 /// When to comment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CommentOn {
     /// Every run.
     Always,
