@@ -410,7 +410,13 @@ fn clap_outside_commands(src: &Path) -> Vec<String> {
                 continue;
             }
             let rel = path.strip_prefix(src).unwrap();
-            let top = rel.components().next().unwrap().as_os_str().to_str().unwrap();
+            let top = rel
+                .components()
+                .next()
+                .unwrap()
+                .as_os_str()
+                .to_str()
+                .unwrap();
             if COMMAND_MODULES.contains(&top.trim_end_matches(".rs")) {
                 continue;
             }

@@ -269,13 +269,19 @@ pub trait Source {
     fn secrets(&self) -> crate::http::Secrets {
         crate::http::Secrets::new()
     }
-    /// The answer for `location` covering `[from, to)` as far as the source can.
-    async fn forecast(
-        &self,
-        location: &str,
-        from: OffsetDateTime,
-        to: OffsetDateTime,
-    ) -> Result<Answer, SourceError>;
+    /// The answer for the asked location covering `[from, to)` as far as the source can.
+    async fn forecast(&self, ask: Ask<'_>) -> Result<Answer, SourceError>;
+}
+
+/// What a source is asked: one location over one window.
+#[derive(Debug, Clone, Copy)]
+pub struct Ask<'a> {
+    /// A country, zone, grid region or `provider:region`, as the source names them.
+    pub location: &'a str,
+    /// The window's start.
+    pub from: OffsetDateTime,
+    /// The window's end (exclusive).
+    pub to: OffsetDateTime,
 }
 
 /// The job.
@@ -793,7 +799,14 @@ async fn fetch_all<S: Source>(
             forecasts.push(validate(e.forecast.clone()));
             continue;
         }
-        match source.forecast(l, from, to).await {
+        match source
+            .forecast(Ask {
+                location: l,
+                from,
+                to,
+            })
+            .await
+        {
             Ok(answer) => {
                 if let Some(c) = cache.as_mut() {
                     c.cache.entries.retain(|e| e.key != key);

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{Answer, RawPoint, Source, SourceError};
+use super::{Answer, Ask, RawPoint, Source, SourceError};
 use crate::http::{self, Retry, Secrets};
 use crate::reference::Reference;
 
@@ -32,6 +32,32 @@ fn parse_time(text: &str) -> Option<OffsetDateTime> {
 
 fn fmt_time(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
+}
+
+/// The points of a forecast answer, in order: each item's start time read as RFC 3339 (an item
+/// with another time refuses the whole answer: its neighbours' lengths would be wrong), its
+/// length and its intensity as written (checked later, point by point). No point is an error.
+fn points<T>(
+    items: &[T],
+    what: &str,
+    empty: impl FnOnce() -> String,
+    start: impl Fn(&T) -> &str,
+    point: impl Fn(&T, OffsetDateTime) -> RawPoint,
+) -> Result<Vec<RawPoint>, SourceError> {
+    let mut points = Vec::with_capacity(items.len());
+    for item in items {
+        let text = start(item);
+        let Some(t) = parse_time(text) else {
+            return Err(SourceError::Service(format!(
+                "{what} `{text}` is not RFC 3339"
+            )));
+        };
+        points.push(point(item, t));
+    }
+    if points.is_empty() {
+        return Err(SourceError::Empty(empty()));
+    }
+    Ok(points)
 }
 
 /// ` (did you mean a, b?)`, or nothing without suggestions.
@@ -62,12 +88,8 @@ impl Source for Static {
         "static (embedded annual averages)"
     }
 
-    async fn forecast(
-        &self,
-        location: &str,
-        from: OffsetDateTime,
-        to: OffsetDateTime,
-    ) -> Result<Answer, SourceError> {
+    async fn forecast(&self, ask: Ask<'_>) -> Result<Answer, SourceError> {
+        let Ask { location, from, to } = ask;
         let (g, signal) = if location.contains(':') {
             let r = self.reference.region(location).map_err(|close| {
                 SourceError::Location(format!(
@@ -213,8 +235,6 @@ impl CarbonAwareSdk {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct SdkPoint {
-    #[serde(default)]
-    location: Option<String>,
     timestamp: String,
     #[serde(default)]
     duration: Option<f64>,
@@ -222,14 +242,12 @@ struct SdkPoint {
     value: serde_json::Value,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// All fields optional: what is missing is said where it matters.
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct SdkForecast {
-    #[serde(default)]
     generated_at: Option<String>,
-    #[serde(default)]
     location: Option<String>,
-    #[serde(default)]
     forecast_data: Vec<SdkPoint>,
 }
 
@@ -242,12 +260,8 @@ impl Source for CarbonAwareSdk {
         format!("{}|{}", self.name(), self.api.base)
     }
 
-    async fn forecast(
-        &self,
-        location: &str,
-        from: OffsetDateTime,
-        to: OffsetDateTime,
-    ) -> Result<Answer, SourceError> {
+    async fn forecast(&self, ask: Ask<'_>) -> Result<Answer, SourceError> {
+        let Ask { location, from, to } = ask;
         // The code binds `location` (the docs' `locations` is not read); one location per call
         // keeps the answer unambiguous.
         let reply = self
@@ -271,27 +285,18 @@ impl Source for CarbonAwareSdk {
                     .is_none_or(|l| l.eq_ignore_ascii_case(location))
             })
             .ok_or_else(|| SourceError::Empty(format!("no forecast for {location}")))?;
-        let mut points = Vec::with_capacity(f.forecast_data.len());
-        for p in &f.forecast_data {
-            let Some(t) = parse_time(&p.timestamp) else {
-                return Err(SourceError::Service(format!(
-                    "Carbon Aware SDK: forecast timestamp `{}` is not RFC 3339",
-                    p.timestamp
-                )));
-            };
-            let _ = &p.location;
-            points.push(RawPoint {
-                start: t,
+        let points = points(
+            &f.forecast_data,
+            "Carbon Aware SDK: forecast timestamp",
+            || format!("the Carbon Aware SDK returned an empty forecast for {location}"),
+            |p| &p.timestamp,
+            |p, start| RawPoint {
+                start,
                 // Minutes; a length that is not a number (or not positive) refuses the point.
                 seconds: p.duration.map(|m| (m * 60.0).round() as i64),
                 g_per_kwh: p.value.clone(),
-            });
-        }
-        if points.is_empty() {
-            return Err(SourceError::Empty(format!(
-                "the Carbon Aware SDK returned an empty forecast for {location}"
-            )));
-        }
+            },
+        )?;
         Ok(Answer {
             location: location.to_owned(),
             source_location: f.location,
@@ -347,14 +352,12 @@ struct EmPoint {
     datetime: String,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// All fields optional: what is missing is said where it matters.
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 struct EmForecast {
-    #[serde(default)]
     zone: Option<String>,
-    #[serde(default)]
     forecast: Vec<EmPoint>,
-    #[serde(default)]
     updated_at: Option<String>,
 }
 
@@ -371,12 +374,8 @@ impl Source for ElectricityMaps {
         self.api.secrets.clone()
     }
 
-    async fn forecast(
-        &self,
-        location: &str,
-        _from: OffsetDateTime,
-        _to: OffsetDateTime,
-    ) -> Result<Answer, SourceError> {
+    async fn forecast(&self, ask: Ask<'_>) -> Result<Answer, SourceError> {
+        let location = ask.location;
         let zone = self.zone(location);
         let key = self.key.clone();
         let reply = self
@@ -388,25 +387,17 @@ impl Source for ElectricityMaps {
             )
             .await?;
         let f: EmForecast = self.api.decode(&reply, "carbon-intensity/forecast")?;
-        let mut points = Vec::with_capacity(f.forecast.len());
-        for p in &f.forecast {
-            let Some(t) = parse_time(&p.datetime) else {
-                return Err(SourceError::Service(format!(
-                    "Electricity Maps: forecast datetime `{}` is not RFC 3339",
-                    p.datetime
-                )));
-            };
-            points.push(RawPoint {
-                start: t,
+        let points = points(
+            &f.forecast,
+            "Electricity Maps: forecast datetime",
+            || format!("Electricity Maps returned an empty forecast for zone {zone}"),
+            |p| &p.datetime,
+            |p, start| RawPoint {
+                start,
                 seconds: None,
                 g_per_kwh: p.carbon_intensity.clone(),
-            });
-        }
-        if points.is_empty() {
-            return Err(SourceError::Empty(format!(
-                "Electricity Maps returned an empty forecast for zone {zone}"
-            )));
-        }
+            },
+        )?;
         Ok(Answer {
             location: location.to_owned(),
             source_location: Some(f.zone.unwrap_or(zone)),
@@ -516,12 +507,8 @@ impl Source for WattTime {
         self.api.secrets.clone()
     }
 
-    async fn forecast(
-        &self,
-        location: &str,
-        _from: OffsetDateTime,
-        _to: OffsetDateTime,
-    ) -> Result<Answer, SourceError> {
+    async fn forecast(&self, ask: Ask<'_>) -> Result<Answer, SourceError> {
+        let location = ask.location;
         let token = self.token.clone();
         let reply = self
             .api
@@ -544,33 +531,24 @@ impl Source for WattTime {
                 )));
             }
         };
-        let mut points = Vec::with_capacity(f.data.len());
-        for p in &f.data {
-            let Some(t) = parse_time(&p.point_time) else {
-                return Err(SourceError::Service(format!(
-                    "WattTime: point_time `{}` is not RFC 3339",
-                    p.point_time
-                )));
-            };
-            let value = match p.value.as_f64() {
-                Some(v) => serde_json::Value::from(v * factor),
-                None => p.value.clone(),
-            };
-            points.push(RawPoint {
-                start: t,
+        let points = points(
+            &f.data,
+            "WattTime: point_time",
+            || format!("WattTime returned an empty forecast for {location}"),
+            |p| &p.point_time,
+            |p, start| RawPoint {
+                start,
                 seconds: None,
-                g_per_kwh: value,
-            });
-        }
+                g_per_kwh: match p.value.as_f64() {
+                    Some(v) => serde_json::Value::from(v * factor),
+                    None => p.value.clone(),
+                },
+            },
+        )?;
         let period = f
             .meta
             .data_point_period_seconds
             .or(f.meta.data_point_periods_second);
-        if points.is_empty() {
-            return Err(SourceError::Empty(format!(
-                "WattTime returned an empty forecast for {location}"
-            )));
-        }
         Ok(Answer {
             location: location.to_owned(),
             source_location: f.meta.region.clone(),
