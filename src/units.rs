@@ -339,6 +339,48 @@ pub enum QuantityError {
     },
 }
 
+/// A quantity type that a written quantity can be read as: its dimension, and the way out of
+/// [`Quantity`]. [`parse_as`] reads text straight into it.
+pub trait Typed: Sized {
+    /// The dimension whose units it accepts.
+    const DIMENSION: Dimension;
+    /// The value, when `q` is of this type.
+    fn from_quantity(q: Quantity) -> Option<Self>;
+}
+
+macro_rules! typed {
+    ($($ty:ident => $variant:ident),* $(,)?) => {$(
+        impl Typed for $ty {
+            const DIMENSION: Dimension = Dimension::$variant;
+            fn from_quantity(q: Quantity) -> Option<Self> {
+                match q {
+                    Quantity::$variant(v) => Some(v),
+                    _ => None,
+                }
+            }
+        }
+    )*};
+}
+
+typed!(
+    Mass => Mass,
+    Energy => Energy,
+    Intensity => Intensity,
+    Ratio => Percent,
+    Power => Power,
+    Duration => Duration,
+);
+
+/// Parse a quantity string into the type asked for (`parse_as::<Energy>("0.4 MWh")`).
+pub fn parse_as<T: Typed>(text: &str) -> Result<T, QuantityError> {
+    let q = parse_quantity(text, T::DIMENSION)?;
+    // `parse_quantity` returns only quantities of the dimension asked for.
+    T::from_quantity(q).ok_or_else(|| QuantityError::NotANumber {
+        text: text.to_owned(),
+        expected: T::DIMENSION,
+    })
+}
+
 /// Parse a quantity string such as `"120 kg"`, `"0.4 MWh"`, `"10%"` or `"200 g/kWh"`, requiring
 /// the given dimension.
 ///
@@ -557,6 +599,23 @@ impl fmt::Display for Ratio {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_text_as_the_type_asked_for() {
+        assert_eq!(parse_as::<Energy>("0.4 MWh"), Ok(Energy::kwh(400.0)));
+        assert_eq!(parse_as::<Mass>("30 kg"), Ok(Mass::kg(30.0)));
+        assert!(matches!(
+            parse_as::<Power>("30 kg"),
+            Err(QuantityError::WrongUnit {
+                expected: Dimension::Power,
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse_as::<Duration>("2"),
+            Err(QuantityError::MissingUnit { .. })
+        ));
+    }
 
     fn mass(text: &str) -> Mass {
         match parse_quantity(text, Dimension::Mass) {

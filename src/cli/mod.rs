@@ -139,7 +139,7 @@ pub struct EstimateArgs {
     #[arg(long, value_name = "NAME")]
     pub accelerator: Option<String>,
     /// Measured average power per device, e.g. "330 W" (beats the TDP).
-    #[arg(long, value_name = "POWER", value_parser = parse_power)]
+    #[arg(long, value_name = "POWER", value_parser = parse_quantity::<crate::units::Power>)]
     pub power: Option<crate::units::Power>,
     /// Number of devices (up to 10 million).
     #[arg(long, value_name = "N", value_parser = |s: &str| crate::estimate::COUNT.parse(s))]
@@ -169,25 +169,25 @@ pub struct EstimateArgs {
     #[arg(long, value_name = "CODE")]
     pub country: Option<String>,
     /// Grid intensity you know, e.g. "56 g/kWh" (beats region and country).
-    #[arg(long, value_name = "INTENSITY", value_parser = parse_intensity)]
+    #[arg(long, value_name = "INTENSITY", value_parser = parse_quantity::<crate::units::Intensity>)]
     pub intensity: Option<crate::units::Intensity>,
     /// Contractual (market-based) factor, e.g. "20 g/kWh": reported beside, never subtracted.
-    #[arg(long, value_name = "INTENSITY", value_parser = parse_intensity)]
+    #[arg(long, value_name = "INTENSITY", value_parser = parse_quantity::<crate::units::Intensity>)]
     pub market_factor: Option<crate::units::Intensity>,
     /// PUE of the facility, from 1 to 3 (default: the provider's, else the industry average).
     #[arg(long, value_name = "RATIO", value_parser = |s: &str| crate::estimate::PUE.parse(s))]
     pub pue: Option<f64>,
     /// Hardware lifetime for embodied carbon, e.g. "4 years".
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_quantity::<crate::units::Duration>)]
     pub lifetime: Option<crate::units::Duration>,
     /// Devices per host server, 1 to 1024 (default 8).
     #[arg(long, value_name = "N", value_parser = |s: &str| crate::estimate::DEVICES_PER_SERVER.parse(s))]
     pub devices_per_server: Option<f64>,
     /// Embodied CO2e per accelerator, e.g. "164 kg" (default: the reference row).
-    #[arg(long, value_name = "MASS", value_parser = parse_mass)]
+    #[arg(long, value_name = "MASS", value_parser = parse_quantity::<crate::units::Mass>)]
     pub accelerator_embodied: Option<crate::units::Mass>,
     /// Embodied CO2e per host server, e.g. "2500 kg".
-    #[arg(long, value_name = "MASS", value_parser = parse_mass)]
+    #[arg(long, value_name = "MASS", value_parser = parse_quantity::<crate::units::Mass>)]
     pub server_embodied: Option<crate::units::Mass>,
     /// Model the run trained.
     #[arg(long, value_name = "NAME", value_parser = parse_model_name)]
@@ -216,16 +216,9 @@ pub struct EstimateArgs {
     pub out: OutputArgs,
 }
 
-fn quantity<T>(
-    text: &str,
-    dimension: crate::units::Dimension,
-    pick: impl Fn(crate::units::Quantity) -> Option<T>,
-) -> Result<T, String> {
-    crate::units::parse_quantity(text, dimension)
-        .map_err(|e| e.to_string())
-        .and_then(|q| {
-            pick(q).ok_or_else(|| format!("\"{text}\" is not the expected kind of quantity"))
-        })
+/// A command-line quantity read as the type the option holds (`--power 330W`, `--budget 30kg`).
+fn parse_quantity<T: crate::units::Typed>(text: &str) -> Result<T, String> {
+    crate::units::parse_as(text).map_err(|e| e.to_string())
 }
 
 fn parse_date(text: &str) -> Result<time::Date, String> {
@@ -236,40 +229,12 @@ fn parse_date(text: &str) -> Result<time::Date, String> {
     .map_err(|_| format!("\"{text}\" is not a date: write YYYY-MM-DD"))
 }
 
-fn parse_power(text: &str) -> Result<crate::units::Power, String> {
-    quantity(text, crate::units::Dimension::Power, |q| match q {
-        crate::units::Quantity::Power(p) => Some(p),
-        _ => None,
-    })
-}
-
-fn parse_intensity(text: &str) -> Result<crate::units::Intensity, String> {
-    quantity(text, crate::units::Dimension::Intensity, |q| match q {
-        crate::units::Quantity::Intensity(i) => Some(i),
-        _ => None,
-    })
-}
-
 /// A model name as the ledger compares it (trimmed, NFC; no invisible or control characters).
 fn parse_model_name(s: &str) -> Result<String, String> {
     crate::names::normalize(s).map_err(|bad| {
         format!(
             "model name cannot be used: {bad}; write it without invisible or control characters"
         )
-    })
-}
-
-fn parse_mass(text: &str) -> Result<crate::units::Mass, String> {
-    quantity(text, crate::units::Dimension::Mass, |q| match q {
-        crate::units::Quantity::Mass(m) => Some(m),
-        _ => None,
-    })
-}
-
-fn parse_duration(text: &str) -> Result<crate::units::Duration, String> {
-    quantity(text, crate::units::Dimension::Duration, |q| match q {
-        crate::units::Quantity::Duration(d) => Some(d),
-        _ => None,
     })
 }
 
@@ -578,13 +543,13 @@ pub struct ScheduleArgs {
     #[arg(long = "location", value_name = "LOCATION", required = true)]
     pub locations: Vec<String>,
     /// The job's energy (`"300 kWh"`), or give --power.
-    #[arg(long, value_parser = parse_energy, value_name = "ENERGY", required_unless_present = "power")]
+    #[arg(long, value_parser = parse_quantity::<crate::units::Energy>, value_name = "ENERGY", required_unless_present = "power")]
     pub energy: Option<crate::units::Energy>,
     /// The job's average power draw (`"3.2 kW"`); energy = power × duration.
-    #[arg(long, value_parser = parse_power, value_name = "POWER", conflicts_with = "energy")]
+    #[arg(long, value_parser = parse_quantity::<crate::units::Power>, value_name = "POWER", conflicts_with = "energy")]
     pub power: Option<crate::units::Power>,
     /// How long the job runs (`"8 h"`, `"90 min"`).
-    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, value_parser = parse_quantity::<crate::units::Duration>, value_name = "DURATION")]
     pub duration: crate::units::Duration,
     /// The job must end by then (RFC 3339, e.g. 2026-11-29T18:00:00Z). Default: now + duration
     /// (no shifting in time).
@@ -612,13 +577,6 @@ pub struct ScheduleArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ScheduleFormat::Table)]
     pub format: ScheduleFormat,
-}
-
-fn parse_energy(text: &str) -> Result<crate::units::Energy, String> {
-    quantity(text, crate::units::Dimension::Energy, |q| match q {
-        crate::units::Quantity::Energy(e) => Some(e),
-        _ => None,
-    })
 }
 
 /// Formats of `schedule`.
