@@ -56,34 +56,15 @@ fn predicted(
             "--predict reads the partial logs given on the command line, not --config".to_owned(),
         ));
     }
-    let mut inputs = Vec::new();
-    let mut warnings = Vec::new();
     let mut records = Vec::new();
-    let mut groups = groups_from_cli(
-        &args.eval,
-        loaded.policy.ledger_rules(),
-        &mut inputs,
-        &mut warnings,
-        Some(&mut records),
-    )?;
+    let mut read = read_groups(&args.eval, None, loaded, Some(&mut records))?;
     let mut projections = Vec::new();
-    for g in &mut groups {
+    for g in &mut read.groups {
         let p = predict::project(&g.candidate.entry, &records, &plan)?;
         predict::apply(&mut g.candidate.entry, &p);
         projections.push(p);
     }
-    let mut report = evaluate(
-        loaded,
-        &groups,
-        Evidence {
-            inputs,
-            warnings,
-            policy_ref,
-            policy_changes,
-            whatif: args.eval.whatif,
-        },
-        args.eval.today.unwrap_or_else(today),
-    )?;
+    let mut report = judge(loaded, read, &args.eval, policy_ref, policy_changes)?;
     for m in &mut report.models {
         if projections.iter().any(|p| p.model == m.model) {
             for f in &mut m.findings {
@@ -98,6 +79,57 @@ fn predicted(
     Ok(report)
 }
 
+/// The candidate groups a check judges, with the files read and the warnings so far.
+struct Read {
+    groups: Vec<policy::eval::GroupInput>,
+    inputs: Vec<crate::ingest::InputFile>,
+    warnings: Vec<crate::diagnostic::Warning>,
+}
+
+/// Read the groups `eval` names: the configuration's when there is one, else the logs on the
+/// command line (keeping their records in `records` when asked, for `--predict`).
+fn read_groups(
+    eval: &cli::EvalArgs,
+    cfg: Option<&config::Config>,
+    loaded: &policy::Loaded,
+    records: Option<&mut Vec<crate::record::RunRecord>>,
+) -> Result<Read, Error> {
+    let mut inputs = Vec::new();
+    let mut warnings = Vec::new();
+    let rules = loaded.policy.ledger_rules();
+    let groups = match cfg {
+        Some(c) => groups_from_config(c, rules, &eval.input, &mut inputs, &mut warnings)?,
+        None => groups_from_cli(eval, rules, &mut inputs, &mut warnings, records)?,
+    };
+    Ok(Read {
+        groups,
+        inputs,
+        warnings,
+    })
+}
+
+/// Judge what was read against `loaded`.
+fn judge(
+    loaded: &policy::Loaded,
+    read: Read,
+    eval: &cli::EvalArgs,
+    policy_ref: Option<String>,
+    policy_changes: Vec<String>,
+) -> Result<CheckReport, Error> {
+    evaluate(
+        loaded,
+        &read.groups,
+        Evidence {
+            inputs: read.inputs,
+            warnings: read.warnings,
+            policy_ref,
+            policy_changes,
+            whatif: eval.whatif,
+        },
+        eval.today.unwrap_or_else(today),
+    )
+}
+
 /// Read what `eval` names and evaluate it against `loaded`.
 pub(crate) fn evaluate_args(
     eval: &cli::EvalArgs,
@@ -106,36 +138,8 @@ pub(crate) fn evaluate_args(
     policy_ref: Option<String>,
     policy_changes: Vec<String>,
 ) -> Result<CheckReport, Error> {
-    let mut inputs = Vec::new();
-    let mut warnings = Vec::new();
-    let groups = match cfg {
-        Some(c) => groups_from_config(
-            c,
-            loaded.policy.ledger_rules(),
-            &eval.input,
-            &mut inputs,
-            &mut warnings,
-        )?,
-        None => groups_from_cli(
-            eval,
-            loaded.policy.ledger_rules(),
-            &mut inputs,
-            &mut warnings,
-            None,
-        )?,
-    };
-    evaluate(
-        loaded,
-        &groups,
-        Evidence {
-            inputs,
-            warnings,
-            policy_ref,
-            policy_changes,
-            whatif: eval.whatif,
-        },
-        eval.today.unwrap_or_else(today),
-    )
+    let read = read_groups(eval, cfg, loaded, None)?;
+    judge(loaded, read, eval, policy_ref, policy_changes)
 }
 
 pub(crate) fn check(args: &CheckArgs) -> Result<Outcome, Error> {

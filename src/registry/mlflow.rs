@@ -105,6 +105,11 @@ pub struct Tag {
     pub value: String,
 }
 
+/// The value of the tag `key` among `tags` (MLflow keeps one value per key).
+fn tag_value<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
+    tags.iter().find(|t| t.key == key).map(|t| t.value.as_str())
+}
+
 /// A model version as the registry returns it.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct ModelVersion {
@@ -132,10 +137,7 @@ pub struct ModelVersion {
 impl ModelVersion {
     /// A tag's value.
     pub fn tag(&self, key: &str) -> Option<&str> {
-        self.tags
-            .iter()
-            .find(|t| t.key == key)
-            .map(|t| t.value.as_str())
+        tag_value(&self.tags, key)
     }
 }
 
@@ -195,11 +197,7 @@ impl Run {
 
     /// A tag's value.
     pub fn tag(&self, key: &str) -> Option<&str> {
-        self.data
-            .tags
-            .iter()
-            .find(|t| t.key == key)
-            .map(|t| t.value.as_str())
+        tag_value(&self.data.tags, key)
     }
 }
 
@@ -268,19 +266,9 @@ impl Mlflow {
         }
     }
 
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        query: &[(&str, &str)],
-        body: Option<&serde_json::Value>,
-    ) -> Result<http::Reply, RegistryError> {
-        let reply = self.send(method.clone(), path, query, body).await?;
-        self.judge(method, path, reply)
-    }
-
     /// Send a request (with its retries) and return the answer whatever its status: only a
-    /// call that got no usable answer is an error here.
+    /// call that got no usable answer is an error here; [`Mlflow::judge`] says what the answer
+    /// means.
     async fn send(
         &self,
         method: reqwest::Method,
@@ -350,7 +338,8 @@ impl Mlflow {
         path: &str,
         query: &[(&str, &str)],
     ) -> Result<T, RegistryError> {
-        let reply = self.call(reqwest::Method::GET, path, query, None).await?;
+        let reply = self.send(reqwest::Method::GET, path, query, None).await?;
+        let reply = self.judge(reqwest::Method::GET, path, reply)?;
         self.decode(&reply, path)
     }
 
@@ -613,9 +602,10 @@ impl Mlflow {
     }
 
     async fn post(&self, path: &str, body: serde_json::Value) -> Result<(), RegistryError> {
-        self.call(reqwest::Method::POST, path, &[], Some(&body))
-            .await
-            .map(|_| ())
+        let reply = self
+            .send(reqwest::Method::POST, path, &[], Some(&body))
+            .await?;
+        self.judge(reqwest::Method::POST, path, reply).map(|_| ())
     }
 
     /// Set a tag on a model version.
