@@ -19,6 +19,7 @@ pub mod embodied;
 pub mod error;
 pub mod estimate;
 pub mod exit;
+pub mod git;
 pub mod http;
 pub mod ingest;
 pub mod intern;

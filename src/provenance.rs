@@ -8,7 +8,6 @@
 //! step) is not part of the change.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// A log the change added or modified.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,17 +47,8 @@ pub fn changed_since(
     if logs.is_empty() {
         return Ok(Vec::new());
     }
-    let run = |args: &[&str]| -> Result<Vec<u8>, String> {
-        let mut cmd = Command::new("git");
-        cmd.args(args);
-        let out = cmd.output().map_err(|e| format!("cannot run git: {e}"))?;
-        if !out.status.success() {
-            return Err(String::from_utf8_lossy(&out.stderr).trim().to_owned());
-        }
-        Ok(out.stdout)
-    };
     // Logs outside the work tree are not the change's (git would refuse them as pathspecs).
-    let top = run(&["rev-parse", "--show-toplevel"])?;
+    let top = crate::git::run(&["rev-parse", "--show-toplevel"])?;
     let top = PathBuf::from(String::from_utf8_lossy(&top).trim());
     let top = std::fs::canonicalize(&top).unwrap_or(top);
     let logs: Vec<&PathBuf> = logs
@@ -82,7 +72,7 @@ pub fn changed_since(
     .collect();
     args.extend(logs.iter().map(|p| crate::error::path_text(p)));
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-    let numstat = run(&argv)?;
+    let numstat = crate::git::run(&argv)?;
     let mut added_args: Vec<String> = [
         "diff",
         "--name-only",
@@ -98,7 +88,7 @@ pub fn changed_since(
     .collect();
     added_args.extend(logs.iter().map(|p| crate::error::path_text(p)));
     let argv: Vec<&str> = added_args.iter().map(String::as_str).collect();
-    let added_list = run(&argv)?;
+    let added_list = crate::git::run(&argv)?;
     let added: std::collections::HashSet<PathBuf> = added_list
         .split(|&b| b == 0)
         .filter(|n| !n.is_empty())

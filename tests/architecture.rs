@@ -33,6 +33,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "digest",
             "outfile",
             "http",
+            "git",
             "run_key",
             "bounded",
         ],

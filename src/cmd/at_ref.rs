@@ -26,7 +26,8 @@ pub(crate) fn policy_at_ref(
                 let same_text = head.policy.files.len() == base.policy.files.len()
                     && head.policy.files.iter().all(|f| {
                         let name = error::path_text(f);
-                        git_show(reference, &name)
+                        crate::git::show(reference, &name)
+                            .ok()
                             .is_none_or(|t| std::fs::read(f).is_ok_and(|w| w == t))
                     });
                 if !same_text {
@@ -136,15 +137,7 @@ impl RefSource {
 }
 
 fn ref_source(args: &CheckArgs, reference: &str) -> RefSource {
-    let git_has_ref = std::process::Command::new("git")
-        .args([
-            "rev-parse",
-            "--verify",
-            "--quiet",
-            &format!("{reference}^{{commit}}"),
-        ])
-        .output()
-        .is_ok_and(|o| o.status.success());
+    let git_has_ref = crate::git::has_commit(reference);
     RefSource {
         git_has_ref,
         token: args.publish.github_token.clone().unwrap_or_default(),
@@ -204,14 +197,4 @@ pub(crate) fn config_at_ref(
         )),
     }
     Ok((base, changes))
-}
-
-/// A file's bytes at a git ref, if git has them.
-fn git_show(reference: &str, name: &str) -> Option<Vec<u8>> {
-    std::process::Command::new("git")
-        .args(["show", &format!("{reference}:{name}")])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| o.stdout)
 }

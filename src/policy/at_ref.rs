@@ -8,10 +8,10 @@
 //! its own budget.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use super::validate::{Budget, Policy};
 use crate::error::{Error, Location, Problem};
+use crate::git;
 
 /// Where to read files at a ref from.
 pub enum Source<'a> {
@@ -28,17 +28,6 @@ pub enum Source<'a> {
     },
 }
 
-fn git(args: &[&str]) -> Result<String, String> {
-    let out = Command::new("git")
-        .args(args)
-        .output()
-        .map_err(|e| format!("cannot run git: {e}"))?;
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).trim().to_owned());
-    }
-    String::from_utf8(out.stdout).map_err(|_| "git printed non-UTF-8 text".to_owned())
-}
-
 fn is_yaml(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     lower.ends_with(".yaml") || lower.ends_with(".yml")
@@ -47,10 +36,10 @@ fn is_yaml(name: &str) -> bool {
 /// The policy files under `path` at `reference`, as (path, text), via git.
 fn via_git(path: &Path, reference: &str) -> Result<Vec<(String, String)>, String> {
     let spec = path.to_string_lossy().trim_end_matches('/').to_owned();
-    let kind = git(&["cat-file", "-t", &format!("{reference}:{spec}")])
+    let kind = git::text(&["cat-file", "-t", &format!("{reference}:{spec}")])
         .map_err(|e| format!("{spec} at {reference}: {e}"))?;
     let files: Vec<String> = if kind.trim() == "tree" {
-        git(&["ls-tree", "--name-only", reference, &format!("{spec}/")])?
+        git::text(&["ls-tree", "--name-only", reference, &format!("{spec}/")])?
             .lines()
             .filter(|l| is_yaml(l))
             .map(str::to_owned)
@@ -60,7 +49,12 @@ fn via_git(path: &Path, reference: &str) -> Result<Vec<(String, String)>, String
     };
     files
         .into_iter()
-        .map(|f| git(&["show", &format!("{reference}:{f}")]).map(|t| (f, t)))
+        .map(|f| {
+            let bytes = git::show(reference, &f)?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| format!("{f} at {reference} is not UTF-8 text"))?;
+            Ok((f, text))
+        })
         .collect()
 }
 
