@@ -36,6 +36,15 @@ impl Warning {
     }
 }
 
+/// The lines the warnings are printed as on standard error: `warning: <location>: <message>
+/// [<code>]`.
+pub fn warning_lines<'a>(warnings: impl IntoIterator<Item = &'a Warning>) -> Vec<String> {
+    warnings
+        .into_iter()
+        .map(|w| format!("warning: {w}"))
+        .collect()
+}
+
 impl std::fmt::Display for Warning {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.location {

@@ -4,6 +4,28 @@
 //! CodeCarbon writes `2026-11-28T18:23:02` (local time, no zone), eco2AI `2026-11-28 18:43:18`;
 //! a fraction of a second and a zone (`Z`, `+01:00`) are read where present. Rows of one run are
 //! written by one process, so comparing times without a zone compares like with like.
+//!
+//! Instants carbon-gate writes or reads from services (report times, forecast points) are RFC 3339
+//! and go through [`rfc3339`], [`now_rfc3339`] and [`parse_rfc3339`].
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// An instant as RFC 3339 (`2026-11-29T18:00:00Z`).
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    // Formatting fails only for years outside 0000–9999, which no clock or service gives.
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+/// Now (UTC) as RFC 3339.
+pub fn now_rfc3339() -> String {
+    rfc3339(OffsetDateTime::now_utc())
+}
+
+/// An RFC 3339 instant (surrounding white space ignored); `None` for anything else.
+pub fn parse_rfc3339(text: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(text.trim(), &Rfc3339).ok()
+}
 
 /// Days from 1970-01-01 to the given civil date (proleptic Gregorian).
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {

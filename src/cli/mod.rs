@@ -322,6 +322,15 @@ pub enum HfUnits {
     Kg,
 }
 
+impl From<&InputArgs> for crate::ingest::Options {
+    fn from(input: &InputArgs) -> Self {
+        crate::ingest::Options {
+            format: input.input_format,
+            hf_units: input.hf_units.into(),
+        }
+    }
+}
+
 impl From<HfUnits> for crate::ingest::HfUnits {
     fn from(units: HfUnits) -> Self {
         match units {

@@ -214,9 +214,7 @@ fn append_ledger(
     report: &CheckReport,
     commit: Option<&str>,
 ) -> Result<(), Error> {
-    let time = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
+    let time = crate::timestamp::now_rfc3339();
     let mut lines = String::new();
     for m in report
         .models

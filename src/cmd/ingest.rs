@@ -63,7 +63,7 @@ pub(crate) fn ingest_command(args: &IngestArgs) -> Result<Outcome, Error> {
         })?;
     let mut stderr = Vec::new();
     if args.format != IngestFormat::Table || to_file {
-        stderr.extend(report.warnings.iter().map(|w| format!("warning: {w}")));
+        stderr.extend(crate::diagnostic::warning_lines(&report.warnings));
     }
     Ok(Outcome {
         stdout: deliver(buffer, args.out.output.as_deref())?,

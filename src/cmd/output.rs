@@ -48,7 +48,7 @@ pub(crate) fn render_check(
         })?;
     let mut stderr = Vec::new();
     if format != CheckFormat::Table || to_file {
-        stderr.extend(report.warnings.iter().map(|w| format!("warning: {w}")));
+        stderr.extend(crate::diagnostic::warning_lines(&report.warnings));
     }
     Ok((buffer, stderr))
 }

@@ -8,11 +8,7 @@ use super::Outcome;
 
 pub(crate) fn policy_validate(paths: &[std::path::PathBuf]) -> Result<Outcome, Error> {
     let loaded = policy::load(paths)?;
-    let mut stderr: Vec<String> = loaded
-        .warnings
-        .iter()
-        .map(|w| format!("warning: {w}"))
-        .collect();
+    let mut stderr = crate::diagnostic::warning_lines(&loaded.warnings);
     let n = loaded.policy.budgets.len();
     stderr.push(format!(
         "carbon-gate: policy OK: {n} budget{} in {} file{}",

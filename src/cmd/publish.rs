@@ -175,9 +175,7 @@ pub(crate) fn publish_report(
     if args.comment_behavior == publish::Behavior::Off {
         return Ok(true);
     }
-    let now = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
+    let now = crate::timestamp::now_rfc3339();
     let request = |run: Option<u64>, attempt: u64| publish::Request {
         body: body.clone(),
         tag: args.tag.clone(),

@@ -8,10 +8,7 @@ use crate::{cli, diagnostic, ingest, metrics, record};
 pub(crate) fn read_logs(
     input: &cli::InputArgs,
 ) -> Result<(Reconciled, Vec<ingest::InputFile>, Vec<diagnostic::Warning>), Error> {
-    let options = ingest::Options {
-        format: input.input_format,
-        hf_units: input.hf_units.into(),
-    };
+    let options = ingest::Options::from(input);
     let ingested = ingest::ingest(&input.logs, &options)?;
     let mut warnings = ingested.warnings;
     let reconciled = ledger::reconcile(ingested.records)?;
@@ -34,10 +31,7 @@ pub(crate) fn read_entries(
     attribution: &Attribution,
     keep_records: bool,
 ) -> Result<Read, Error> {
-    let options = ingest::Options {
-        format: input.input_format,
-        hf_units: input.hf_units.into(),
-    };
+    let options = ingest::Options::from(input);
     if !keep_records {
         // The records are folded into the ledger as they are read: memory grows with the
         // number of runs, not of rows.

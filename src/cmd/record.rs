@@ -45,13 +45,7 @@ async fn record_with(args: &RecordArgs, client: &Mlflow) -> Result<Outcome, Erro
         records,
         warnings,
         files,
-    } = ingest::ingest(
-        &paths,
-        &ingest::Options {
-            format: args.input.input_format,
-            hf_units: args.input.hf_units.into(),
-        },
-    )?;
+    } = ingest::ingest(&paths, &ingest::Options::from(&args.input))?;
     crate::record::check_plausible(&records)?;
     let reconciled = ledger::reconcile(records)?;
     let counted: Vec<usize> = (0..reconciled.records.len()).collect();
@@ -112,8 +106,7 @@ async fn record_with(args: &RecordArgs, client: &Mlflow) -> Result<Outcome, Erro
             value: env!("CARGO_PKG_VERSION").to_owned(),
         },
     ];
-    let mut stderr: Vec<String> = warnings.iter().map(|w| format!("warning: {w}")).collect();
-    stderr.extend(reconciled.warnings.iter().map(|w| format!("warning: {w}")));
+    let mut stderr = crate::diagnostic::warning_lines(warnings.iter().chain(&reconciled.warnings));
     let mut out = String::new();
     for (k, v) in &metrics {
         out.push_str(&format!("{k} = {}\n", number(*v)));

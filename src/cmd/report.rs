@@ -73,11 +73,7 @@ pub(crate) fn report_command(args: &cli::ReportArgs) -> Result<Outcome, Error> {
         .transpose()?
         .unwrap_or_default();
     let report = evaluate_args(&args.eval, cfg.as_ref(), &loaded, None, Vec::new())?;
-    let mut stderr: Vec<String> = report
-        .warnings
-        .iter()
-        .map(|w| format!("warning: {w}"))
-        .collect();
+    let mut stderr = crate::diagnostic::warning_lines(&report.warnings);
     if args.format == cli::ReportFormat::HfCard {
         let candidates: Vec<&report::ModelReport> = report
             .models

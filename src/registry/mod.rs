@@ -408,12 +408,7 @@ pub(crate) fn verdict_tags(
             "baseline_version",
             holder.map_or_else(|| "none".to_owned(), |h| h.version.clone()),
         ),
-        (
-            "checked_at",
-            time::OffsetDateTime::now_utc()
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default(),
-        ),
+        ("checked_at", crate::timestamp::now_rfc3339()),
         ("tool_version", env!("CARGO_PKG_VERSION").to_owned()),
     ];
     if let Some(m) = t.market {

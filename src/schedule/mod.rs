@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::escape_text;
+use crate::timestamp::rfc3339;
 use crate::units::{Intensity, Mass, format_significant};
 
 /// One forecast interval (valid: its intensity passed [`validate`]).
@@ -576,11 +577,6 @@ pub fn plan(
     }
 }
 
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
 /// The plan as text lines.
 pub fn lines(p: &Plan) -> Vec<String> {
     let mut out = Vec::new();
@@ -730,13 +726,11 @@ fn read_cache(path: &std::path::Path) -> Result<Cache, crate::error::Error> {
 }
 
 fn parse_instant(text: &str, flag: &str) -> Result<OffsetDateTime, crate::error::Error> {
-    OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc3339).map_err(
-        |_| {
-            crate::error::Error::Usage(format!(
-                "{flag} `{text}` is not an RFC 3339 time: write e.g. 2026-11-29T18:00:00Z"
-            ))
-        },
-    )
+    crate::timestamp::parse_rfc3339(text).ok_or_else(|| {
+        crate::error::Error::Usage(format!(
+            "{flag} `{text}` is not an RFC 3339 time: write e.g. 2026-11-29T18:00:00Z"
+        ))
+    })
 }
 
 /// The cache in use: the file, its entries, how long they last.

@@ -17,22 +17,14 @@
 
 use serde::Deserialize;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use super::{Answer, Ask, RawPoint, Source, SourceError};
 use crate::http::{self, Retry, Secrets};
 use crate::reference::Reference;
+use crate::timestamp::{parse_rfc3339, rfc3339};
 
 /// 1 lb/MWh in g/kWh (453.59237 g per lb ÷ 1000 kWh per MWh).
 pub const LB_PER_MWH_TO_G_PER_KWH: f64 = 0.453_592_37;
-
-fn parse_time(text: &str) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(text.trim(), &Rfc3339).ok()
-}
-
-fn fmt_time(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
-}
 
 /// The points of a forecast answer, in order: each item's start time read as RFC 3339 (an item
 /// with another time refuses the whole answer: its neighbours' lengths would be wrong), its
@@ -47,7 +39,7 @@ fn points<T>(
     let mut points = Vec::with_capacity(items.len());
     for item in items {
         let text = start(item);
-        let Some(t) = parse_time(text) else {
+        let Some(t) = parse_rfc3339(text) else {
             return Err(SourceError::Service(format!(
                 "{what} `{text}` is not RFC 3339"
             )));
@@ -270,8 +262,8 @@ impl Source for CarbonAwareSdk {
                 "/emissions/forecasts/current",
                 &[
                     ("location", location.to_owned()),
-                    ("dataStartAt", fmt_time(from)),
-                    ("dataEndAt", fmt_time(to)),
+                    ("dataStartAt", rfc3339(from)),
+                    ("dataEndAt", rfc3339(to)),
                 ],
                 |r| r,
             )
