@@ -6,7 +6,7 @@
 //! aggregate report of a command (`report::CheckReport`) and its JSON schema version live in
 //! `report`, which re-exports these types.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::Location;
 use crate::ledger::{Contribution, Totals};
@@ -56,7 +56,7 @@ impl From<Severity> for Verdict {
 }
 
 /// The part a model version plays in a check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// The model version this one replaces: shown and compared with, never gated.

@@ -14,15 +14,15 @@ use std::fmt;
 use std::iter::Sum;
 use std::ops::{Add, AddAssign, Mul, Sub};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A mass of CO2-equivalent, stored in kilograms.
-#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Mass(f64);
 
 /// An amount of energy, stored in kilowatt-hours.
-#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Energy(f64);
 
@@ -32,7 +32,7 @@ pub struct Energy(f64);
 pub struct Intensity(f64);
 
 /// A length of time, stored in seconds.
-#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Duration(f64);
 

@@ -357,3 +357,58 @@ fn metrics_from_records_and_cli_baselines() {
     );
     assert_eq!(num(&candidate["baseline"]["delta_co2e_kg"]), 1.0);
 }
+
+/// A baseline report needs only each model version's `energy_kwh` and `co2e_kg` (a hand-written
+/// or older report); a role carbon-gate does not write is refused rather than guessed.
+#[test]
+fn minimal_baseline_reports_and_unknown_roles() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cand = common::write(
+        tmp.path(),
+        "cand.ndjson",
+        "{\"run_id\": \"c\", \"model\": \"m\", \"version\": \"1.1.0\", \"co2e_kg\": 11, \"energy_kwh\": 40}\n",
+    );
+    let minimal = common::write(
+        tmp.path(),
+        "minimal.json",
+        "{\"schema_version\": 1, \"models\": [{\"model\": \"m\", \"version\": \"1.0.0\", \"totals\": {\"energy_kwh\": 40, \"co2e_kg\": 10}}]}",
+    );
+    let policy = "version: 1\nbudgets:\n  - model: m\n    limits:\n      regression:\n        co2e: { fail: \"5%\" }\n";
+    let report = common::check_json(
+        policy,
+        &[
+            cand.to_str().unwrap(),
+            "--baseline",
+            minimal.to_str().unwrap(),
+        ],
+        1,
+    );
+    let candidate = report["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["role"] == "candidate")
+        .unwrap();
+    assert_eq!(num(&candidate["baseline"]["delta_co2e_kg"]), 1.0);
+    assert_eq!(candidate["findings"][0]["code"], "regression-exceeded");
+
+    let odd = common::write(
+        tmp.path(),
+        "odd-role.json",
+        "{\"schema_version\": 1, \"models\": [{\"model\": \"m\", \"version\": \"1.0.0\", \"role\": \"judge\", \"totals\": {\"energy_kwh\": 40, \"co2e_kg\": 10}}]}",
+    );
+    let policy_file = common::write(tmp.path(), "policy.yaml", policy);
+    let (code, _, stderr) = run(&[
+        "check",
+        "--policy",
+        policy_file.to_str().unwrap(),
+        cand.to_str().unwrap(),
+        "--baseline",
+        odd.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("not a carbon-gate check report"),
+        "{stderr}"
+    );
+}

@@ -3,87 +3,122 @@
 
 use crate::error::{self, Error, display_path};
 use crate::ledger::{self, Attribution};
-use crate::{cli, config, diagnostic, ingest, metrics, policy, record, units};
+use crate::{cli, config, diagnostic, ingest, metrics, policy, record};
 
 use super::read::{metrics_for, read_entries, take_entry};
+
+/// Whether text is a carbon-gate `check --format json` report (rather than an emissions log).
+fn looks_like_report(text: &str) -> bool {
+    let t = text.trim_start();
+    t.starts_with('{') && t.contains("\"schema_version\"") && t.contains("\"models\"")
+}
 
 /// Whether a file is a carbon-gate `check --format json` report.
 pub(crate) fn is_check_report(path: &std::path::Path) -> bool {
     path.is_file()
-        && ingest::bounded::read_regular_text(path, ingest::bounded::MAX_DOCUMENT).is_ok_and(|t| {
-            let t = t.trim_start();
-            t.starts_with('{') && t.contains("\"schema_version\"") && t.contains("\"models\"")
-        })
+        && ingest::bounded::read_regular_text(path, ingest::bounded::MAX_DOCUMENT)
+            .is_ok_and(|t| looks_like_report(&t))
 }
 
-/// A baseline taken from a `check --format json` report.
-fn reported_baseline(
-    path: &std::path::Path,
-    model: &str,
-    version: Option<&semver::Version>,
-) -> Result<policy::eval::ReportedBaseline, Error> {
-    #[derive(serde::Deserialize)]
-    struct Report {
-        models: Vec<Model>,
+/// A `check --format json` report given as a baseline, read once: the model versions it judged,
+/// their totals and metrics, in the report's own types.
+pub(crate) struct BaselineReport {
+    path: std::path::PathBuf,
+    models: Vec<ReportedModel>,
+}
+
+/// What a baseline needs of one model version of a check report (`ModelReport` as written).
+#[derive(serde::Deserialize)]
+struct ReportedModel {
+    model: String,
+    version: Option<String>,
+    #[serde(default)]
+    role: Option<crate::report::Role>,
+    totals: ledger::Totals,
+    #[serde(default)]
+    metrics: metrics::Metrics,
+}
+
+impl BaselineReport {
+    /// The report at `path`; `None` when the file is not a check report (an emissions log).
+    pub(crate) fn open(path: &std::path::Path) -> Result<Option<BaselineReport>, Error> {
+        if !path.is_file() {
+            return Ok(None);
+        }
+        let Ok(text) = ingest::bounded::read_regular_text(path, ingest::bounded::MAX_DOCUMENT)
+        else {
+            return Ok(None);
+        };
+        if !looks_like_report(&text) {
+            return Ok(None);
+        }
+        #[derive(serde::Deserialize)]
+        struct Report {
+            models: Vec<ReportedModel>,
+        }
+        let report: Report = serde_json::from_str(&text)
+            .map_err(|e| bad_report(path, format!("not a carbon-gate check report: {e}")))?;
+        Ok(Some(BaselineReport {
+            path: path.to_owned(),
+            models: report.models,
+        }))
     }
-    #[derive(serde::Deserialize)]
-    struct Model {
-        model: String,
-        version: Option<String>,
-        #[serde(default)]
-        role: Option<String>,
-        totals: Totals,
-        #[serde(default)]
-        metrics: metrics::Metrics,
+
+    /// The baseline for `model` (at `version`, when given): the report's candidate of that name.
+    fn baseline(
+        &self,
+        model: &str,
+        version: Option<&semver::Version>,
+    ) -> Result<policy::eval::ReportedBaseline, Error> {
+        let wanted = version.map(ToString::to_string);
+        let m = self
+            .models
+            .iter()
+            .filter(|m| m.role.is_none_or(|r| r == crate::report::Role::Candidate))
+            .find(|m| m.model == model && (wanted.is_none() || m.version == wanted))
+            .ok_or_else(|| {
+                let names: Vec<String> = self
+                    .models
+                    .iter()
+                    .map(|m| format!("{} {}", m.model, m.version.as_deref().unwrap_or("-")))
+                    .collect();
+                bad_report(
+                    &self.path,
+                    format!(
+                        "the report has no candidate {model}{}; it holds: {}",
+                        wanted
+                            .as_deref()
+                            .map(|v| format!(" {v}"))
+                            .unwrap_or_default(),
+                        names.join(", ")
+                    ),
+                )
+            })?;
+        let (energy, co2e) = (m.totals.energy, m.totals.emissions);
+        if !(co2e.value().is_finite() && energy.value().is_finite()) {
+            return Err(bad_report(
+                &self.path,
+                "the report's totals are not finite numbers".to_owned(),
+            ));
+        }
+        Ok(policy::eval::ReportedBaseline {
+            model: m.model.clone(),
+            version: m.version.clone(),
+            source: display_path(&self.path),
+            energy,
+            co2e,
+            metrics: m.metrics.clone(),
+        })
     }
-    #[derive(serde::Deserialize)]
-    struct Totals {
-        energy_kwh: f64,
-        co2e_kg: f64,
-    }
-    let bad = |message: String| {
-        Error::input(
-            error::Problem::new(error::Location::file(path), message).with_help(
-                "pass the JSON that `carbon-gate check --format json` wrote on the base branch",
-            ),
-        )
-    };
-    let text = ingest::bounded::read_named_text(path, ingest::bounded::MAX_DOCUMENT)
-        .map_err(|e| bad(format!("cannot read: {e}")))?;
-    let report: Report = serde_json::from_str(&text)
-        .map_err(|e| bad(format!("not a carbon-gate check report: {e}")))?;
-    let wanted = version.map(ToString::to_string);
-    let names: Vec<String> = report
-        .models
-        .iter()
-        .map(|m| format!("{} {}", m.model, m.version.as_deref().unwrap_or("-")))
-        .collect();
-    let m = report
-        .models
-        .into_iter()
-        .filter(|m| m.role.as_deref().is_none_or(|r| r == "candidate"))
-        .find(|m| m.model == model && (wanted.is_none() || m.version == wanted))
-        .ok_or_else(|| {
-            bad(format!(
-                "the report has no candidate {model}{}; it holds: {}",
-                wanted
-                    .as_deref()
-                    .map(|v| format!(" {v}"))
-                    .unwrap_or_default(),
-                names.join(", ")
-            ))
-        })?;
-    if !(m.totals.co2e_kg.is_finite() && m.totals.energy_kwh.is_finite()) {
-        return Err(bad("the report's totals are not finite numbers".to_owned()));
-    }
-    Ok(policy::eval::ReportedBaseline {
-        model: m.model,
-        version: m.version,
-        source: display_path(path),
-        energy: units::Energy::kwh(m.totals.energy_kwh),
-        co2e: units::Mass::kg(m.totals.co2e_kg),
-        metrics: m.metrics,
-    })
+}
+
+/// A baseline report that cannot serve, with what to pass instead.
+fn bad_report(path: &std::path::Path, message: String) -> Error {
+    Error::input(
+        error::Problem::new(error::Location::file(path), message).with_help(
+            "pass the JSON that `carbon-gate check --format json` wrote on the base branch",
+        ),
+    )
 }
 
 /// Candidate groups from `carbon-gate.yaml`.
@@ -123,11 +158,17 @@ pub(crate) fn groups_from_config(
                 path,
                 model,
                 version,
-            }) => Some(policy::eval::BaselineInput::Report(reported_baseline(
-                path,
-                model,
-                version.as_ref(),
-            )?)),
+            }) => {
+                let report = BaselineReport::open(path)?.ok_or_else(|| {
+                    bad_report(
+                        path,
+                        "cannot read it as a carbon-gate check report".to_owned(),
+                    )
+                })?;
+                Some(policy::eval::BaselineInput::Report(
+                    report.baseline(model, version.as_ref())?,
+                ))
+            }
         };
         let alternatives = g
             .alternatives
@@ -175,11 +216,14 @@ pub(crate) fn groups_from_cli(
         records.extend(read.records);
     }
     let file_metrics = args.metrics.as_deref().map(metrics::load).transpose()?;
-    let (reports, logs): (Vec<_>, Vec<_>) = args
-        .baseline
-        .iter()
-        .cloned()
-        .partition(|p| is_check_report(p));
+    let mut reports = Vec::new();
+    let mut logs = Vec::new();
+    for path in &args.baseline {
+        match BaselineReport::open(path)? {
+            Some(report) => reports.push(report),
+            None => logs.push(path.clone()),
+        }
+    }
     let mut baseline_entries = Vec::new();
     if !logs.is_empty() {
         let b = read_entries(
@@ -220,11 +264,9 @@ pub(crate) fn groups_from_cli(
                 },
             )))
         } else if let Some(report) = reports.first() {
-            Some(policy::eval::BaselineInput::Report(reported_baseline(
-                report,
-                &entry.model,
-                args.baseline_version.as_ref(),
-            )?))
+            Some(policy::eval::BaselineInput::Report(
+                report.baseline(&entry.model, args.baseline_version.as_ref())?,
+            ))
         } else {
             None
         };

@@ -22,7 +22,7 @@ pub mod reduce;
 use std::collections::{BTreeMap, HashMap};
 
 use semver::Version;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::codes;
 use crate::diagnostic::Warning;
@@ -482,7 +482,7 @@ fn distinct_parts(
 }
 
 /// CO2e by GHG Protocol scope, for the user's inventory (see `docs/methodology.md`).
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct Scopes {
     /// Electricity of own or controlled hardware, location-based: Scope 2.
     #[serde(rename = "scope2_location_kg")]
@@ -496,47 +496,52 @@ pub struct Scopes {
     pub embodied: Mass,
 }
 
-/// Totals over counted records.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+/// Totals over counted records. Read back (a baseline's `check --format json` report) it needs
+/// only `energy_kwh` and `co2e_kg`; what else is missing is zero.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct Totals {
     /// Energy, kWh, over the records that report energy.
     #[serde(rename = "energy_kwh")]
     pub energy: Energy,
     /// Operational (location-based) CO2e, kg.
-    #[serde(rename = "operational_co2e_kg")]
+    #[serde(rename = "operational_co2e_kg", default)]
     pub operational: Mass,
     /// Embodied CO2e, kg, over the records that carry it.
-    #[serde(rename = "embodied_co2e_kg")]
+    #[serde(rename = "embodied_co2e_kg", default)]
     pub embodied: Mass,
     /// Total CO2e, kg: operational + embodied.
     #[serde(rename = "co2e_kg")]
     pub emissions: Mass,
     /// Market-based operational CO2e, kg, over the records with a contractual factor (`null`:
     /// none has one). Reported beside the location-based figure, never subtracted.
-    #[serde(rename = "market_co2e_kg")]
+    #[serde(rename = "market_co2e_kg", default)]
     pub market: Option<Mass>,
     /// Lowest energy within the stated ranges of the estimates (measured records at their value).
-    #[serde(rename = "energy_low_kwh")]
+    #[serde(rename = "energy_low_kwh", default)]
     pub energy_low: Energy,
     /// Highest energy within the stated ranges.
-    #[serde(rename = "energy_high_kwh")]
+    #[serde(rename = "energy_high_kwh", default)]
     pub energy_high: Energy,
     /// Lowest total CO2e within the stated ranges.
-    #[serde(rename = "co2e_low_kg")]
+    #[serde(rename = "co2e_low_kg", default)]
     pub emissions_low: Mass,
     /// Highest total CO2e within the stated ranges.
-    #[serde(rename = "co2e_high_kg")]
+    #[serde(rename = "co2e_high_kg", default)]
     pub emissions_high: Mass,
     /// CO2e by scope.
+    #[serde(default)]
     pub scopes: Scopes,
     /// Duration summed over the records that report one, seconds.
-    #[serde(rename = "duration_s")]
+    #[serde(rename = "duration_s", default)]
     pub duration: Duration,
     /// Distinct runs counted.
+    #[serde(default)]
     pub runs: usize,
     /// Runs with at least one counted record that has no energy figure (e.g. a model card).
+    #[serde(default)]
     pub runs_without_energy: usize,
     /// Runs with at least one estimated record.
+    #[serde(default)]
     pub estimated_runs: usize,
 }
 
