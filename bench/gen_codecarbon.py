@@ -1,16 +1,21 @@
 #!/usr/bin/env python3
 """Generate a deterministic CodeCarbon 3.3.x emissions.csv (38 columns) for benchmarks.
 
-usage: gen_codecarbon.py ROWS OUT.csv [--seed N] [--snapshots K] [--template tests/fixtures/codecarbon/v3.3.2/emissions.csv]
+usage: gen_codecarbon.py ROWS OUT.csv [--seed N] [--snapshots K] [--models M [--zipf S]]
+                         [--template tests/fixtures/codecarbon/v3.3.2/emissions.csv]
 
 The header and the constant columns are copied from a real CodeCarbon 3.3.2 row. Each run gets
 a distinct run_id (a UUID drawn from a seeded RNG) and writes 1 to 3 rows: `flush()` snapshots
 (cumulative: later rows have more energy) and the final row, as CodeCarbon does, so a reader
 must keep one row per run_id (the one with the most energy). Runs belong to a few projects.
 `--snapshots K` makes every run write exactly K rows instead (few runs, many snapshots: the shape
-of a long job that flushes often). Same arguments: byte-identical output.
+of a long job that flushes often; `--snapshots 1`: one row per run). `--models M` spreads the runs
+over M projects (`model-000`…) instead of the four default ones, uniformly or, with `--zipf S`,
+Zipf-skewed (project k drawn with weight 1/(k+1)^S: a few busy models and a long tail, as in a
+monorepo). Same arguments: byte-identical output.
 """
 import argparse
+import bisect
 import csv
 import os
 import random
@@ -28,6 +33,8 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--seed", type=int, default=20260101)
     ap.add_argument("--snapshots", type=int, default=0, help="rows per run (default: 1 to 3)")
+    ap.add_argument("--models", type=int, default=0, help="number of projects (default: 4 named ones)")
+    ap.add_argument("--zipf", type=float, default=0.0, help="Zipf exponent of the project draw (0: uniform)")
     here = os.path.dirname(os.path.abspath(__file__))
     ap.add_argument(
         "--template",
@@ -42,6 +49,14 @@ def main():
         sys.exit(f"template header has {len(header)} columns, expected 38 (CodeCarbon 3.2.1-3.3.2)")
     col = {name: i for i, name in enumerate(header)}
     rng = random.Random(args.seed)
+    projects = PROJECTS if args.models <= 0 else ["model-%03d" % k for k in range(args.models)]
+    cumulative = None
+    if args.zipf > 0:
+        weights = [1.0 / (k + 1) ** args.zipf for k in range(len(projects))]
+        total, acc, cumulative = sum(weights), 0.0, []
+        for wgt in weights:
+            acc += wgt / total
+            cumulative.append(acc)
     written = 0
     t0 = 1_767_225_600  # 2026-01-01T00:00:00Z
     with open(args.out, "w", newline="") as f:
@@ -52,7 +67,10 @@ def main():
                 rng.getrandbits(32), rng.getrandbits(16), rng.getrandbits(12),
                 0x8000 | rng.getrandbits(14), rng.getrandbits(48),
             )
-            project = PROJECTS[rng.randrange(len(PROJECTS))]
+            if cumulative is None:
+                project = projects[rng.randrange(len(projects))]
+            else:
+                project = projects[min(bisect.bisect_left(cumulative, rng.random()), len(projects) - 1)]
             country, iso, intensity = GRIDS[rng.randrange(len(GRIDS))]
             snapshots = args.snapshots or rng.randint(1, 3)
             snapshots = min(snapshots, args.rows - written)
