@@ -217,6 +217,105 @@ pub struct Hardware {
     pub gpu_count: Option<f64>,
 }
 
+/// What the rows of one run share, borrowed from where they were read (a CodeCarbon row's
+/// *profile*): the model, the tool version, the place, the hardware and the PUE. Records and
+/// contributions are built from it ([`RunRecord::from_profile`]), so that its names reach both
+/// the same way.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Profile<'a> {
+    /// The texts, in this order: `project_name`, `codecarbon_version`, `country_name`,
+    /// `country_iso_code`, `region`, `cloud_provider`, `cloud_region`, `cpu_model`, `gpu_model`.
+    pub names: [Option<&'a str>; 9],
+    /// `pue`.
+    pub pue: Option<f64>,
+    /// `gpu_count`.
+    pub gpu_count: Option<f64>,
+}
+
+impl<'a> Profile<'a> {
+    /// The profile of a record: its names, place, hardware and PUE.
+    pub fn of(r: &'a RunRecord) -> Profile<'a> {
+        let (p, h) = (&r.place, &r.hardware);
+        Profile {
+            names: [
+                r.model.as_deref(),
+                r.tool_version.as_deref(),
+                p.country.as_deref(),
+                p.country_iso.as_deref(),
+                p.region.as_deref(),
+                p.cloud_provider.as_deref(),
+                p.cloud_region.as_deref(),
+                h.cpu.as_deref(),
+                h.gpu.as_deref(),
+            ],
+            pue: r.pue,
+            gpu_count: h.gpu_count,
+        }
+    }
+
+    /// The model (`project_name`).
+    pub fn model(&self) -> Option<&'a str> {
+        self.names[0]
+    }
+
+    /// The version of the tool that wrote the rows.
+    pub fn tool_version(&self) -> Option<&'a str> {
+        self.names[1]
+    }
+
+    /// Where the run took place.
+    pub fn place(&self) -> Place {
+        let name = |i: usize| self.names[i].map(str::to_owned);
+        Place {
+            country: name(2),
+            country_iso: name(3),
+            region: name(4),
+            cloud_provider: name(5),
+            cloud_region: name(6),
+        }
+    }
+
+    /// The hardware.
+    pub fn hardware(&self) -> Hardware {
+        Hardware {
+            cpu: self.names[7].map(str::to_owned),
+            gpu: self.names[8].map(str::to_owned),
+            gpu_count: self.gpu_count,
+        }
+    }
+}
+
+/// The energy, CO2e and duration of one row (or of a sum of rows).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Amounts {
+    /// Energy, when the source has an energy figure.
+    pub energy: Option<Energy>,
+    /// Total CO2e.
+    pub emissions: Mass,
+    /// Duration, when recorded.
+    pub duration: Option<Duration>,
+}
+
+impl Amounts {
+    /// A measured row's: energy, CO2e and duration all known.
+    pub fn measured(energy: Energy, emissions: Mass, duration: Duration) -> Amounts {
+        Amounts {
+            energy: Some(energy),
+            emissions,
+            duration: Some(duration),
+        }
+    }
+
+    /// A record's.
+    pub fn of(r: &RunRecord) -> Amounts {
+        Amounts {
+            energy: r.energy,
+            emissions: r.emissions,
+            duration: r.duration,
+        }
+    }
+}
+
 /// One run (or one part of a run) as read from a log.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunRecord {
@@ -307,6 +406,28 @@ impl RunRecord {
             assumptions: Vec::new(),
             metrics: crate::metrics::Metrics::new(),
         }
+    }
+
+    /// A CodeCarbon whole-run row of `profile` (no task, timestamp or per-component energies:
+    /// the caller adds those it has) — the one way a record is built from a profile, whether
+    /// the row is parsed whole, kept whole by the stream, or turned back from a ledger slot.
+    pub fn from_profile(
+        source: Location,
+        layout: &str,
+        run_id: String,
+        profile: &Profile<'_>,
+        amounts: Amounts,
+    ) -> Self {
+        let mut r = RunRecord::new(source, Format::Codecarbon, run_id, amounts.emissions);
+        r.layout = layout.to_owned();
+        r.model = profile.model().map(str::to_owned);
+        r.tool_version = profile.tool_version().map(str::to_owned);
+        r.duration = amounts.duration;
+        r.energy = amounts.energy;
+        r.place = profile.place();
+        r.hardware = profile.hardware();
+        r.pue = profile.pue;
+        r
     }
 
     /// The operational (location-based) part of `emissions`.
