@@ -206,6 +206,57 @@ pub struct Place {
     pub cloud_region: Option<String>,
 }
 
+/// Where a run took place, in one word: the cloud region it ran in, else its country.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Site<'a> {
+    /// A cloud provider's region, both as recorded (trimmed).
+    Cloud {
+        /// The provider (`aws`, `gcp`…).
+        provider: &'a str,
+        /// The region (`us-east-1`…).
+        region: &'a str,
+    },
+    /// A country: its ISO code, else its name, as recorded (trimmed).
+    Country(&'a str),
+}
+
+/// A text as recorded, trimmed; blank is not given.
+fn given(text: Option<&str>) -> Option<&str> {
+    text.map(str::trim).filter(|t| !t.is_empty())
+}
+
+impl Place {
+    /// The cloud provider, when the run used one (a blank provider is none).
+    pub fn provider(&self) -> Option<&str> {
+        given(self.cloud_provider.as_deref())
+    }
+
+    /// The cloud region, when recorded (a blank one is none).
+    pub fn cloud_region_given(&self) -> Option<&str> {
+        given(self.cloud_region.as_deref())
+    }
+
+    /// Whether the run used a cloud service (its electricity is then Scope 3 cat. 1 of the user).
+    pub fn on_cloud(&self) -> bool {
+        self.provider().is_some()
+    }
+
+    /// The country: its ISO code, else its name (blank ones are none).
+    pub fn country_given(&self) -> Option<&str> {
+        given(self.country_iso.as_deref()).or_else(|| given(self.country.as_deref()))
+    }
+
+    /// Where the run took place: its cloud region when both the provider and the region are
+    /// recorded, else its country ([`Place::country_given`]) — the one rule every message,
+    /// advice and disclosure that names the place of a run follows.
+    pub fn site(&self) -> Option<Site<'_>> {
+        match (self.provider(), self.cloud_region_given()) {
+            (Some(provider), Some(region)) => Some(Site::Cloud { provider, region }),
+            _ => self.country_given().map(Site::Country),
+        }
+    }
+}
+
 /// The hardware a run used, as the tool recorded it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Hardware {
@@ -273,6 +324,11 @@ impl<'a> Profile<'a> {
             cloud_provider: name(5),
             cloud_region: name(6),
         }
+    }
+
+    /// Whether the run used a cloud service, by the rule of [`Place::on_cloud`].
+    pub fn on_cloud(&self) -> bool {
+        given(self.names[5]).is_some()
     }
 
     /// The hardware.
@@ -435,12 +491,9 @@ impl RunRecord {
         self.emissions - self.embodied.unwrap_or(Mass::ZERO)
     }
 
-    /// Whether the run used a cloud service (its electricity is then Scope 3 cat. 1 of the user).
+    /// Whether the run used a cloud service ([`Place::on_cloud`]).
     pub fn on_cloud(&self) -> bool {
-        self.place
-            .cloud_provider
-            .as_deref()
-            .is_some_and(|p| !p.trim().is_empty())
+        self.place.on_cloud()
     }
 
     /// The task name, for a task row.
@@ -541,7 +594,67 @@ pub fn check_figures(
 
 #[cfg(test)]
 mod tests {
-    use super::Phase;
+    use super::{Phase, Place, Profile, Site};
+
+    fn place(names: [&str; 5]) -> Place {
+        let text = |t: &str| (!t.is_empty()).then(|| t.to_owned());
+        Place {
+            country: text(names[0]),
+            country_iso: text(names[1]),
+            region: text(names[2]),
+            cloud_provider: text(names[3]),
+            cloud_region: text(names[4]),
+        }
+    }
+
+    /// Issue #20: one rule for the place of a run. The cloud region when provider and region
+    /// are both recorded; else the country's ISO code, else its name; blanks are not given and
+    /// texts are trimmed. (The model card's `geographical_location` used the name before the
+    /// code and did not trim; the grid rule skipped the name when the code was blank.)
+    #[test]
+    fn the_site_of_a_run() {
+        let site = |n| place(n).site().map(|s| format!("{s:?}"));
+        assert_eq!(
+            site(["France", "FRA", "", " aws ", "eu-west-3"]).as_deref(),
+            Some("Cloud { provider: \"aws\", region: \"eu-west-3\" }")
+        );
+        assert_eq!(
+            place(["France", "FRA", "", "aws", " "]).site(),
+            Some(Site::Country("FRA"))
+        );
+        assert_eq!(
+            place(["France", " ", "", "", ""]).site(),
+            Some(Site::Country("France"))
+        );
+        assert_eq!(
+            place([" FRA ", "", "", "", ""]).site(),
+            Some(Site::Country("FRA"))
+        );
+        assert_eq!(place(["", "", "Bavaria", "", ""]).site(), None);
+    }
+
+    #[test]
+    fn on_cloud_is_one_rule_for_records_and_profiles() {
+        for provider in ["", " ", "aws", " gcp "] {
+            let p = place(["", "", "", provider, ""]);
+            let profile = Profile {
+                names: [
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    p.cloud_provider.as_deref(),
+                    None,
+                    None,
+                    None,
+                ],
+                ..Profile::default()
+            };
+            assert_eq!(p.on_cloud(), profile.on_cloud(), "{provider:?}");
+            assert_eq!(p.on_cloud(), !provider.trim().is_empty(), "{provider:?}");
+        }
+    }
 
     #[test]
     fn phases_as_tools_write_them() {

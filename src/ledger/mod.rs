@@ -807,6 +807,13 @@ impl Contribution {
         }
     }
 
+    /// The counted rows `contributions` stand for: one each, and a roll-up as many as the runs
+    /// it rolls up. (A run read as several parts — tasks without their run row, the components
+    /// of a manifest — is several rows; [`Totals::runs`] counts distinct runs.)
+    pub fn rows<'a>(contributions: impl IntoIterator<Item = &'a Contribution>) -> usize {
+        contributions.into_iter().map(|c| c.runs).sum()
+    }
+
     /// Which run it is, for a message: `run ID`, or for a roll-up `a run among N`.
     pub fn who(&self) -> String {
         if self.runs > 1 {
@@ -845,6 +852,19 @@ pub struct Entry {
     pub contributions: Vec<Contribution>,
     /// Metrics the counted records carry (later records win).
     pub metrics: crate::metrics::Metrics,
+}
+
+impl Entry {
+    /// The distinct runs counted ([`Totals::runs`]): what "no run" and "runs" of a model
+    /// version mean.
+    pub fn runs(&self) -> usize {
+        self.totals.runs
+    }
+
+    /// The counted rows ([`Contribution::rows`]): what per-row findings count against.
+    pub fn counted_rows(&self) -> usize {
+        Contribution::rows(&self.contributions)
+    }
 }
 
 /// Records of one model version, before totalling.

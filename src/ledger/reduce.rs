@@ -165,12 +165,6 @@ impl Profile {
             ("cloud region", n(6)),
         ]
     }
-
-    fn on_cloud(&self) -> bool {
-        self.names[5]
-            .as_deref()
-            .is_some_and(|p| !p.trim().is_empty())
-    }
 }
 
 impl Hashed for Profile {
@@ -753,14 +747,15 @@ impl Folded {
                 &s.emissions,
                 &s.duration,
                 s.runs,
-                self.profiles[p].on_cloud(),
+                self.profiles[p].borrowed().on_cloud(),
             );
         }
         let mut contributions: Vec<Contribution> = counted
             .iter()
             .map(|&i| Contribution::of(&reconciled.records[i]))
             .collect();
-        if counted.len() + slot_runs <= CONTRIBUTION_LIMIT {
+        // The counted rows the model version would list one by one: its records' and its slots'.
+        if Contribution::rows(&contributions) + slot_runs <= CONTRIBUTION_LIMIT {
             let wanted: std::collections::HashSet<usize> = profiles.iter().copied().collect();
             for (k, shard) in self.shards.iter().enumerate() {
                 for s in shard.each() {

@@ -227,7 +227,7 @@ fn fill_embodied(
             format!(
                 "embodied carbon could not be computed for {} of {} counted rows: {}",
                 missing.iter().map(|(runs, _)| runs).sum::<usize>(),
-                entry.contributions.iter().map(|c| c.runs).sum::<usize>(),
+                entry.counted_rows(),
                 missing
                     .iter()
                     .map(|(_, place)| place.as_str())
@@ -253,7 +253,7 @@ fn evaluate(
     let mut limits = AppliedLimits::default();
     match budget {
         None => {
-            if entry.totals.runs > 0 {
+            if entry.runs() > 0 {
                 let own: Vec<&crate::policy::Budget> = ctx.policy.matching(&entry.model).collect();
                 if let Some(first) = own.first() {
                     // The model has budgets, but none for this version: a gate must not pass
@@ -292,7 +292,7 @@ fn evaluate(
                 }
             }
         }
-        Some(budget) if entry.totals.runs == 0 => {
+        Some(budget) if entry.runs() == 0 => {
             limits = applied(budget);
             findings.push(Finding {
                 source: Some(budget.origin.clone()),
