@@ -10,6 +10,33 @@ use serde::{Deserialize, Serialize};
 use crate::error::Location;
 use crate::units::{Duration, Energy, Mass};
 
+/// A model version as every output names it: `text-gen 2.1.0`, or `text-gen` when it has no
+/// version — the one formatter of that label (the version a semver or its text, `V`).
+#[derive(Debug, Clone, Copy)]
+pub struct ModelVersion<'a, V: ?Sized = str> {
+    /// The model name.
+    pub model: &'a str,
+    /// Its version, when known.
+    pub version: Option<&'a V>,
+}
+
+impl<'a, V: ?Sized> ModelVersion<'a, V> {
+    /// The label of `model` at `version`.
+    pub fn new(model: &'a str, version: Option<&'a V>) -> Self {
+        ModelVersion { model, version }
+    }
+}
+
+impl<V: std::fmt::Display + ?Sized> std::fmt::Display for ModelVersion<'_, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.model)?;
+        match self.version {
+            Some(v) => write!(f, " {v}"),
+            None => Ok(()),
+        }
+    }
+}
+
 /// The input formats the tool reads.
 #[derive(
     Debug,

@@ -1321,9 +1321,8 @@ fn memos(report: &CheckReport, facts: &Facts) -> Vec<Memo> {
             continue;
         };
         let cand = &t.rows[ci];
-        let label = |model: &str, version: &Option<String>| match version {
-            Some(v) => format!("{model} {v}"),
-            None => model.to_owned(),
+        let label = |model: &str, version: &Option<String>| {
+            crate::record::ModelVersion::new(model, version.as_deref()).to_string()
         };
         let rows: Vec<MemoRow> = t
             .rows

@@ -171,10 +171,7 @@ pub fn evaluate_groups(
 
 /// `text-gen 2.1.0`.
 fn label(entry: &Entry) -> String {
-    match &entry.version {
-        Some(v) => format!("{} {v}", entry.model),
-        None => entry.model.clone(),
-    }
+    crate::record::ModelVersion::new(&entry.model, entry.version.as_ref()).to_string()
 }
 
 /// Add embodied carbon to the contributions that lack it; report those where it cannot be
@@ -480,9 +477,7 @@ fn absolute_limits(
                 f.message = format!(
                     "{} (block-on: new) — the baseline {} already exceeded it with {}; not worse, so not blocking",
                     f.message,
-                    b.version
-                        .as_deref()
-                        .map_or(b.model.clone(), |v| format!("{} {v}", b.model)),
+                    crate::record::ModelVersion::new(&b.model, b.version.as_deref()),
                     show(metric, base)
                 );
             } else if base > limit {
