@@ -267,9 +267,6 @@ pub struct ModelReport {
 impl ModelReport {
     /// `text-gen 2.1.0` or `text-gen`.
     pub fn label(&self) -> String {
-        match &self.version {
-            Some(v) => format!("{} {v}", self.model),
-            None => self.model.clone(),
-        }
+        crate::record::ModelVersion::new(&self.model, self.version.as_deref()).to_string()
     }
 }

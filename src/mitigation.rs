@@ -68,13 +68,7 @@ pub fn what_if(
     count: usize,
 ) -> Vec<WhatIf> {
     let mut providers: Vec<String> = Vec::new();
-    let on_cloud = |c: &Contribution| {
-        c.place
-            .cloud_provider
-            .as_deref()
-            .filter(|p| !p.trim().is_empty())
-            .map(|p| p.trim().to_ascii_lowercase())
-    };
+    let on_cloud = |c: &Contribution| c.place.provider().map(str::to_ascii_lowercase);
     for c in &m.contributions {
         if let Some(p) = on_cloud(c)
             && run_intensity(c).is_some()

@@ -10,6 +10,33 @@ use serde::{Deserialize, Serialize};
 use crate::error::Location;
 use crate::units::{Duration, Energy, Mass};
 
+/// A model version as every output names it: `text-gen 2.1.0`, or `text-gen` when it has no
+/// version — the one formatter of that label (the version a semver or its text, `V`).
+#[derive(Debug, Clone, Copy)]
+pub struct ModelVersion<'a, V: ?Sized = str> {
+    /// The model name.
+    pub model: &'a str,
+    /// Its version, when known.
+    pub version: Option<&'a V>,
+}
+
+impl<'a, V: ?Sized> ModelVersion<'a, V> {
+    /// The label of `model` at `version`.
+    pub fn new(model: &'a str, version: Option<&'a V>) -> Self {
+        ModelVersion { model, version }
+    }
+}
+
+impl<V: std::fmt::Display + ?Sized> std::fmt::Display for ModelVersion<'_, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.model)?;
+        match self.version {
+            Some(v) => write!(f, " {v}"),
+            None => Ok(()),
+        }
+    }
+}
+
 /// The input formats the tool reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -193,6 +220,57 @@ pub struct Place {
     pub cloud_region: Option<String>,
 }
 
+/// Where a run took place, in one word: the cloud region it ran in, else its country.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Site<'a> {
+    /// A cloud provider's region, both as recorded (trimmed).
+    Cloud {
+        /// The provider (`aws`, `gcp`…).
+        provider: &'a str,
+        /// The region (`us-east-1`…).
+        region: &'a str,
+    },
+    /// A country: its ISO code, else its name, as recorded (trimmed).
+    Country(&'a str),
+}
+
+/// A text as recorded, trimmed; blank is not given.
+fn given(text: Option<&str>) -> Option<&str> {
+    text.map(str::trim).filter(|t| !t.is_empty())
+}
+
+impl Place {
+    /// The cloud provider, when the run used one (a blank provider is none).
+    pub fn provider(&self) -> Option<&str> {
+        given(self.cloud_provider.as_deref())
+    }
+
+    /// The cloud region, when recorded (a blank one is none).
+    pub fn cloud_region_given(&self) -> Option<&str> {
+        given(self.cloud_region.as_deref())
+    }
+
+    /// Whether the run used a cloud service (its electricity is then Scope 3 cat. 1 of the user).
+    pub fn on_cloud(&self) -> bool {
+        self.provider().is_some()
+    }
+
+    /// The country: its ISO code, else its name (blank ones are none).
+    pub fn country_given(&self) -> Option<&str> {
+        given(self.country_iso.as_deref()).or_else(|| given(self.country.as_deref()))
+    }
+
+    /// Where the run took place: its cloud region when both the provider and the region are
+    /// recorded, else its country ([`Place::country_given`]) — the one rule every message,
+    /// advice and disclosure that names the place of a run follows.
+    pub fn site(&self) -> Option<Site<'_>> {
+        match (self.provider(), self.cloud_region_given()) {
+            (Some(provider), Some(region)) => Some(Site::Cloud { provider, region }),
+            _ => self.country_given().map(Site::Country),
+        }
+    }
+}
+
 /// The hardware a run used, as the tool recorded it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Hardware {
@@ -202,6 +280,110 @@ pub struct Hardware {
     pub gpu: Option<String>,
     /// Number of GPUs.
     pub gpu_count: Option<f64>,
+}
+
+/// What the rows of one run share, borrowed from where they were read (a CodeCarbon row's
+/// *profile*): the model, the tool version, the place, the hardware and the PUE. Records and
+/// contributions are built from it ([`RunRecord::from_profile`]), so that its names reach both
+/// the same way.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Profile<'a> {
+    /// The texts, in this order: `project_name`, `codecarbon_version`, `country_name`,
+    /// `country_iso_code`, `region`, `cloud_provider`, `cloud_region`, `cpu_model`, `gpu_model`.
+    pub names: [Option<&'a str>; 9],
+    /// `pue`.
+    pub pue: Option<f64>,
+    /// `gpu_count`.
+    pub gpu_count: Option<f64>,
+}
+
+impl<'a> Profile<'a> {
+    /// The profile of a record: its names, place, hardware and PUE.
+    pub fn of(r: &'a RunRecord) -> Profile<'a> {
+        let (p, h) = (&r.place, &r.hardware);
+        Profile {
+            names: [
+                r.model.as_deref(),
+                r.tool_version.as_deref(),
+                p.country.as_deref(),
+                p.country_iso.as_deref(),
+                p.region.as_deref(),
+                p.cloud_provider.as_deref(),
+                p.cloud_region.as_deref(),
+                h.cpu.as_deref(),
+                h.gpu.as_deref(),
+            ],
+            pue: r.pue,
+            gpu_count: h.gpu_count,
+        }
+    }
+
+    /// The model (`project_name`).
+    pub fn model(&self) -> Option<&'a str> {
+        self.names[0]
+    }
+
+    /// The version of the tool that wrote the rows.
+    pub fn tool_version(&self) -> Option<&'a str> {
+        self.names[1]
+    }
+
+    /// Where the run took place.
+    pub fn place(&self) -> Place {
+        let name = |i: usize| self.names[i].map(str::to_owned);
+        Place {
+            country: name(2),
+            country_iso: name(3),
+            region: name(4),
+            cloud_provider: name(5),
+            cloud_region: name(6),
+        }
+    }
+
+    /// Whether the run used a cloud service, by the rule of [`Place::on_cloud`].
+    pub fn on_cloud(&self) -> bool {
+        given(self.names[5]).is_some()
+    }
+
+    /// The hardware.
+    pub fn hardware(&self) -> Hardware {
+        Hardware {
+            cpu: self.names[7].map(str::to_owned),
+            gpu: self.names[8].map(str::to_owned),
+            gpu_count: self.gpu_count,
+        }
+    }
+}
+
+/// The energy, CO2e and duration of one row (or of a sum of rows).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Amounts {
+    /// Energy, when the source has an energy figure.
+    pub energy: Option<Energy>,
+    /// Total CO2e.
+    pub emissions: Mass,
+    /// Duration, when recorded.
+    pub duration: Option<Duration>,
+}
+
+impl Amounts {
+    /// A measured row's: energy, CO2e and duration all known.
+    pub fn measured(energy: Energy, emissions: Mass, duration: Duration) -> Amounts {
+        Amounts {
+            energy: Some(energy),
+            emissions,
+            duration: Some(duration),
+        }
+    }
+
+    /// A record's.
+    pub fn of(r: &RunRecord) -> Amounts {
+        Amounts {
+            energy: r.energy,
+            emissions: r.emissions,
+            duration: r.duration,
+        }
+    }
 }
 
 /// One run (or one part of a run) as read from a log.
@@ -296,17 +478,36 @@ impl RunRecord {
         }
     }
 
+    /// A CodeCarbon whole-run row of `profile` (no task, timestamp or per-component energies:
+    /// the caller adds those it has) — the one way a record is built from a profile, whether
+    /// the row is parsed whole, kept whole by the stream, or turned back from a ledger slot.
+    pub fn from_profile(
+        source: Location,
+        layout: &str,
+        run_id: String,
+        profile: &Profile<'_>,
+        amounts: Amounts,
+    ) -> Self {
+        let mut r = RunRecord::new(source, Format::Codecarbon, run_id, amounts.emissions);
+        r.layout = layout.to_owned();
+        r.model = profile.model().map(str::to_owned);
+        r.tool_version = profile.tool_version().map(str::to_owned);
+        r.duration = amounts.duration;
+        r.energy = amounts.energy;
+        r.place = profile.place();
+        r.hardware = profile.hardware();
+        r.pue = profile.pue;
+        r
+    }
+
     /// The operational (location-based) part of `emissions`.
     pub fn operational(&self) -> Mass {
         self.emissions - self.embodied.unwrap_or(Mass::ZERO)
     }
 
-    /// Whether the run used a cloud service (its electricity is then Scope 3 cat. 1 of the user).
+    /// Whether the run used a cloud service ([`Place::on_cloud`]).
     pub fn on_cloud(&self) -> bool {
-        self.place
-            .cloud_provider
-            .as_deref()
-            .is_some_and(|p| !p.trim().is_empty())
+        self.place.on_cloud()
     }
 
     /// The task name, for a task row.
@@ -407,7 +608,67 @@ pub fn check_figures(
 
 #[cfg(test)]
 mod tests {
-    use super::Phase;
+    use super::{Phase, Place, Profile, Site};
+
+    fn place(names: [&str; 5]) -> Place {
+        let text = |t: &str| (!t.is_empty()).then(|| t.to_owned());
+        Place {
+            country: text(names[0]),
+            country_iso: text(names[1]),
+            region: text(names[2]),
+            cloud_provider: text(names[3]),
+            cloud_region: text(names[4]),
+        }
+    }
+
+    /// Issue #20: one rule for the place of a run. The cloud region when provider and region
+    /// are both recorded; else the country's ISO code, else its name; blanks are not given and
+    /// texts are trimmed. (The model card's `geographical_location` used the name before the
+    /// code and did not trim; the grid rule skipped the name when the code was blank.)
+    #[test]
+    fn the_site_of_a_run() {
+        let site = |n| place(n).site().map(|s| format!("{s:?}"));
+        assert_eq!(
+            site(["France", "FRA", "", " aws ", "eu-west-3"]).as_deref(),
+            Some("Cloud { provider: \"aws\", region: \"eu-west-3\" }")
+        );
+        assert_eq!(
+            place(["France", "FRA", "", "aws", " "]).site(),
+            Some(Site::Country("FRA"))
+        );
+        assert_eq!(
+            place(["France", " ", "", "", ""]).site(),
+            Some(Site::Country("France"))
+        );
+        assert_eq!(
+            place([" FRA ", "", "", "", ""]).site(),
+            Some(Site::Country("FRA"))
+        );
+        assert_eq!(place(["", "", "Bavaria", "", ""]).site(), None);
+    }
+
+    #[test]
+    fn on_cloud_is_one_rule_for_records_and_profiles() {
+        for provider in ["", " ", "aws", " gcp "] {
+            let p = place(["", "", "", provider, ""]);
+            let profile = Profile {
+                names: [
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    p.cloud_provider.as_deref(),
+                    None,
+                    None,
+                    None,
+                ],
+                ..Profile::default()
+            };
+            assert_eq!(p.on_cloud(), profile.on_cloud(), "{provider:?}");
+            assert_eq!(p.on_cloud(), !provider.trim().is_empty(), "{provider:?}");
+        }
+    }
 
     #[test]
     fn phases_as_tools_write_them() {

@@ -56,10 +56,7 @@ pub struct Row {
 impl Row {
     /// `text-gen-distilled 1.0.0`.
     pub fn label(&self) -> String {
-        match &self.version {
-            Some(v) => format!("{} {v}", self.model),
-            None => self.model.clone(),
-        }
+        crate::record::ModelVersion::new(&self.model, self.version.as_deref()).to_string()
     }
 }
 

@@ -59,13 +59,9 @@ pub(crate) fn evaluate(
         if !(whatif_always || m.verdict != Verdict::Pass) {
             continue;
         }
-        let version = m
-            .version
-            .as_deref()
-            .and_then(|v| semver::Version::parse(v).ok());
         let preferred = loaded
             .policy
-            .budget_for(&m.model, version.as_ref())
+            .budget_of(m)
             .and_then(|b| b.preferred_regions.as_ref())
             .map(|(list, _)| list.clone())
             .unwrap_or_default();
@@ -116,12 +112,8 @@ fn group_tradeoffs(
             if members.len() < 2 && candidate.metrics.is_empty() {
                 return None;
             }
-            let version = candidate
-                .version
-                .as_deref()
-                .and_then(|v| semver::Version::parse(v).ok());
             let rule = policy
-                .budget_for(&candidate.model, version.as_ref())
+                .budget_of(candidate)
                 .and_then(|b| b.rules.accuracy.as_ref());
             tradeoff::build(&members, rule)
         })

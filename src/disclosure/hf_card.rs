@@ -63,18 +63,10 @@ pub fn block(m: &ModelReport) -> Co2Block {
         Some(Phase::FineTuning) => Some("fine-tuning".to_owned()),
         _ => None,
     }));
-    let places = distinct(m.contributions.iter().map(|c| {
-        let p = &c.place;
-        match (&p.cloud_provider, &p.cloud_region) {
-            (Some(prov), Some(reg)) if !prov.is_empty() && !reg.is_empty() => {
-                format!("{prov} {reg}")
-            }
-            _ => p
-                .country
-                .clone()
-                .or_else(|| p.country_iso.clone())
-                .unwrap_or_default(),
-        }
+    let places = distinct(m.contributions.iter().map(|c| match c.place.site() {
+        Some(crate::record::Site::Cloud { provider, region }) => format!("{provider} {region}"),
+        Some(crate::record::Site::Country(country)) => country.to_owned(),
+        None => String::new(),
     }));
     let hardware = distinct(m.contributions.iter().map(|c| {
         let h = &c.hardware;

@@ -930,12 +930,7 @@ fn emissions(m: &ModelReport, f: &ModelFacts) -> Section {
             let note = if c.format == crate::record::Format::HfCard {
                 "as reported by the model card (factor not stated)".to_owned()
             } else if c.method == Method::Measured {
-                let place = c
-                    .place
-                    .country_iso
-                    .clone()
-                    .or_else(|| c.place.country.clone())
-                    .unwrap_or_else(|| "location not recorded".to_owned());
+                let place = c.place.country_given().unwrap_or("location not recorded");
                 format!("the tracker's own grid factor for {place}")
             } else {
                 match c.assumptions.iter().find(|a| a.name == "grid intensity") {
@@ -1326,9 +1321,8 @@ fn memos(report: &CheckReport, facts: &Facts) -> Vec<Memo> {
             continue;
         };
         let cand = &t.rows[ci];
-        let label = |model: &str, version: &Option<String>| match version {
-            Some(v) => format!("{model} {v}"),
-            None => model.to_owned(),
+        let label = |model: &str, version: &Option<String>| {
+            crate::record::ModelVersion::new(model, version.as_deref()).to_string()
         };
         let rows: Vec<MemoRow> = t
             .rows

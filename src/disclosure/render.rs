@@ -111,10 +111,7 @@ fn cites(d: &Disclosure, f: &Field) -> Vec<String> {
 }
 
 fn title(m: &ModelDisclosure) -> String {
-    match &m.version {
-        Some(v) => format!("{} {v}", m.model),
-        None => m.model.clone(),
-    }
+    crate::record::ModelVersion::new(&m.model, m.version.as_deref()).to_string()
 }
 
 /// JSON, pretty, with a trailing newline.
@@ -202,10 +199,10 @@ pub fn markdown(d: &Disclosure) -> String {
                     o,
                     "| {} | {} | {} | {} | {} | {} |",
                     md(&option),
-                    md(&match &r.version {
-                        Some(v) => format!("{} {v}", r.model),
-                        None => r.model.clone(),
-                    }),
+                    md(
+                        &crate::record::ModelVersion::new(&r.model, r.version.as_deref())
+                            .to_string()
+                    ),
                     r.accuracy.map_or_else(
                         || "—".to_owned(),
                         |a| crate::units::format_significant(a, 4)
@@ -415,10 +412,10 @@ pub fn html_document(d: &Disclosure) -> String {
                         Some(k) => format!("{} ({k})", r.role),
                         None => r.role.clone(),
                     }),
-                    html(&match &r.version {
-                        Some(v) => format!("{} {v}", r.model),
-                        None => r.model.clone(),
-                    }),
+                    html(
+                        &crate::record::ModelVersion::new(&r.model, r.version.as_deref())
+                            .to_string()
+                    ),
                     r.accuracy.map_or_else(
                         || "—".to_owned(),
                         |a| crate::units::format_significant(a, 4)

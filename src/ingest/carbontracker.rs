@@ -400,11 +400,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Parsed, Error> {
         if measured { "actual" } else { "predicted" },
         standard.epochs
     );
-    Ok(Parsed {
-        layout: record.layout.clone(),
-        records: vec![record],
-        warnings,
-    })
+    Ok(Parsed::one(record, warnings))
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use super::Parsed;
 use crate::codes;
 use crate::diagnostic::Warning;
 use crate::error::{Error, Location, Problem};
-use crate::record::{Components, Format, Hardware, Part, Place, RunRecord};
+use crate::record::{Amounts, Components, Part, Profile, RunRecord};
 use crate::units::{Duration, Energy, Mass};
 
 /// The 1.x layout (1.0.0 – 1.2.0).
@@ -486,7 +486,7 @@ pub struct RowData<'a> {
     pub gpu_count: Option<f64>,
 }
 
-impl RowData<'_> {
+impl<'a> RowData<'a> {
     /// CPU, GPU and RAM energy, when all three are present.
     pub fn components(&self) -> Option<Components> {
         let [cpu, gpu, ram] = self.component_texts?;
@@ -517,31 +517,37 @@ impl RowData<'_> {
                 made
             }
         };
-        let owned = |s: Option<&str>| s.map(str::to_owned);
-        let [country, country_iso, region, cloud_provider, cloud_region] = self.place;
-        let mut record = RunRecord::new(location, Format::Codecarbon, run_id, self.emissions);
-        record.layout = layout.to_owned();
-        record.tool_version = owned(self.tool_version);
+        let mut record = RunRecord::from_profile(
+            location,
+            layout,
+            run_id,
+            &self.profile(),
+            Amounts::measured(self.energy, self.emissions, self.duration),
+        );
         record.part = self.task.map(|t| Part::Task(t.to_owned()));
-        record.model = owned(self.model);
-        record.timestamp = owned(self.timestamp);
-        record.duration = Some(self.duration);
-        record.energy = Some(self.energy);
+        record.timestamp = self.timestamp.map(str::to_owned);
         record.components = self.components();
-        record.place = Place {
-            country: owned(country),
-            country_iso: owned(country_iso),
-            region: owned(region),
-            cloud_provider: owned(cloud_provider),
-            cloud_region: owned(cloud_region),
-        };
-        record.hardware = Hardware {
-            cpu: owned(self.cpu),
-            gpu: owned(self.gpu),
-            gpu_count: self.gpu_count,
-        };
-        record.pue = self.pue;
         record
+    }
+
+    /// What the row shares with the other rows of its run: names, place, hardware, PUE.
+    pub fn profile(&self) -> Profile<'a> {
+        let [country, country_iso, region, cloud_provider, cloud_region] = self.place;
+        Profile {
+            names: [
+                self.model,
+                self.tool_version,
+                country,
+                country_iso,
+                region,
+                cloud_provider,
+                cloud_region,
+                self.cpu,
+                self.gpu,
+            ],
+            pue: self.pue,
+            gpu_count: self.gpu_count,
+        }
     }
 }
 

@@ -246,11 +246,7 @@ pub fn parse(file: &Path, text: &str, units: HfUnits) -> Result<Parsed, Error> {
             ..Hardware::default()
         };
     }
-    Ok(Parsed {
-        layout: record.layout.clone(),
-        records: vec![record],
-        warnings,
-    })
+    Ok(Parsed::one(record, warnings))
 }
 
 #[cfg(test)]

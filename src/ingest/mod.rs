@@ -615,6 +615,18 @@ pub struct Parsed {
     pub layout: String,
 }
 
+impl Parsed {
+    /// A file that holds one record (a carbontracker log, a model card): its layout is the
+    /// record's.
+    pub fn one(record: RunRecord, warnings: Vec<Warning>) -> Parsed {
+        Parsed {
+            layout: record.layout.clone(),
+            records: vec![record],
+            warnings,
+        }
+    }
+}
+
 fn unknown_format(path: &Path, from_prefix: bool) -> Error {
     let seen = if from_prefix {
         " (decided from its first 64 KiB; the rest was not read)"

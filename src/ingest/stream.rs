@@ -19,7 +19,7 @@ use super::{Sink, is_not_utf8, not_utf8};
 use crate::diagnostic::Warning;
 use crate::error::{Error, Location, Problem};
 use crate::intern::{Hashed, Interner};
-use crate::record::RunRecord;
+use crate::record::{Amounts, Profile, RunRecord};
 use crate::run_key::RunKey;
 use crate::units::{Duration, Energy, Mass};
 
@@ -48,10 +48,9 @@ impl Span {
     }
 }
 
-/// What plain rows of a chunk share (a profile): the texts of `project_name`,
-/// `codecarbon_version`, `country_name`, `country_iso_code`, `region`, `cloud_provider`,
-/// `cloud_region`, `cpu_model` and `gpu_model` (in this order), the PUE and the GPU count. A
-/// worker lists each distinct one once per chunk.
+/// What plain rows of a chunk share (a profile, [`Profile`], its texts left in the chunk): the
+/// texts in the order of [`Profile::names`], the PUE and the GPU count. A worker lists each
+/// distinct one once per chunk.
 #[derive(Debug, Clone)]
 pub struct Names {
     /// The texts, in the chunk.
@@ -74,6 +73,15 @@ impl Names {
     /// The text of name `i`.
     pub fn text<'t>(&self, text: &'t str, i: usize) -> Option<&'t str> {
         self.names[i].map(|s| s.of(text))
+    }
+
+    /// The profile these names are, their texts in `text`.
+    pub fn profile<'t>(&self, text: &'t str) -> Profile<'t> {
+        Profile {
+            names: self.names.map(|n| n.map(|s| s.of(text))),
+            pue: self.pue,
+            gpu_count: self.gpu_count,
+        }
     }
 }
 
@@ -104,32 +112,14 @@ pub struct Plain {
 impl Plain {
     /// The row as a record (without the per-component energies).
     pub fn record(&self, text: &str, names: &Names, file: &Path, layout: &str) -> RunRecord {
-        let name = |i: usize| names.text(text, i).map(str::to_owned);
-        let mut r = RunRecord::new(
+        let mut r = RunRecord::from_profile(
             Location::line(file, self.line),
-            crate::record::Format::Codecarbon,
+            layout,
             self.run_id.of(text).to_owned(),
-            self.emissions,
+            &names.profile(text),
+            Amounts::measured(self.energy, self.emissions, self.duration),
         );
-        r.layout = layout.to_owned();
         r.timestamp = self.timestamp.map(|t| t.of(text).to_owned());
-        r.model = name(0);
-        r.tool_version = name(1);
-        r.duration = Some(self.duration);
-        r.energy = Some(self.energy);
-        r.place = crate::record::Place {
-            country: name(2),
-            country_iso: name(3),
-            region: name(4),
-            cloud_provider: name(5),
-            cloud_region: name(6),
-        };
-        r.hardware = crate::record::Hardware {
-            cpu: name(7),
-            gpu: name(8),
-            gpu_count: names.gpu_count,
-        };
-        r.pue = names.pue;
         r
     }
 }
@@ -159,17 +149,7 @@ impl PlainRows {
         let Some(run_id) = row.run_id.and_then(span) else {
             return false;
         };
-        let texts = [
-            row.model,
-            row.tool_version,
-            row.place[0],
-            row.place[1],
-            row.place[2],
-            row.place[3],
-            row.place[4],
-            row.cpu,
-            row.gpu,
-        ];
+        let texts = row.profile().names;
         let bits = |v: Option<f64>| v.map(f64::to_bits);
         let same = |n: &Names| {
             bits(n.pue) == bits(row.pue)

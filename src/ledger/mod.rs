@@ -761,6 +761,64 @@ pub struct Contribution {
 }
 
 impl Contribution {
+    /// A measured whole run (or a roll-up of runs, once `runs`, `last_line` and
+    /// `worst_intensity` are set) of `profile`: the one constructor of a contribution.
+    pub fn new(
+        source: Location,
+        format: Format,
+        run_id: String,
+        phase: Option<Phase>,
+        profile: &crate::record::Profile<'_>,
+        amounts: crate::record::Amounts,
+    ) -> Contribution {
+        Contribution {
+            source,
+            format,
+            run_id,
+            part: None,
+            phase,
+            energy: amounts.energy,
+            emissions: amounts.emissions,
+            embodied: None,
+            duration: amounts.duration,
+            method: crate::record::Method::Measured,
+            embodied_basis: None,
+            runs: 1,
+            last_line: None,
+            worst_intensity: None,
+            hardware: profile.hardware(),
+            place: profile.place(),
+            pue: profile.pue,
+            tool_version: profile.tool_version().map(str::to_owned),
+            assumptions: Vec::new(),
+        }
+    }
+
+    /// A counted record's contribution.
+    pub fn of(r: &RunRecord) -> Contribution {
+        Contribution {
+            part: r.part.clone(),
+            embodied: r.embodied,
+            method: r.method,
+            assumptions: r.assumptions.clone(),
+            ..Contribution::new(
+                r.source.clone(),
+                r.format,
+                r.run_id.clone(),
+                r.phase,
+                &crate::record::Profile::of(r),
+                crate::record::Amounts::of(r),
+            )
+        }
+    }
+
+    /// The counted rows `contributions` stand for: one each, and a roll-up as many as the runs
+    /// it rolls up. (A run read as several parts — tasks without their run row, the components
+    /// of a manifest — is several rows; [`Totals::runs`] counts distinct runs.)
+    pub fn rows<'a>(contributions: impl IntoIterator<Item = &'a Contribution>) -> usize {
+        contributions.into_iter().map(|c| c.runs).sum()
+    }
+
     /// Which run it is, for a message: `run ID`, or for a roll-up `a run among N`.
     pub fn who(&self) -> String {
         if self.runs > 1 {
@@ -799,6 +857,19 @@ pub struct Entry {
     pub contributions: Vec<Contribution>,
     /// Metrics the counted records carry (later records win).
     pub metrics: crate::metrics::Metrics,
+}
+
+impl Entry {
+    /// The distinct runs counted ([`Totals::runs`]): what "no run" and "runs" of a model
+    /// version mean.
+    pub fn runs(&self) -> usize {
+        self.totals.runs
+    }
+
+    /// The counted rows ([`Contribution::rows`]): what per-row findings count against.
+    pub fn counted_rows(&self) -> usize {
+        Contribution::rows(&self.contributions)
+    }
 }
 
 /// Records of one model version, before totalling.
@@ -935,31 +1006,6 @@ pub fn group(
     Ok((groups, warnings))
 }
 
-/// A counted record's contribution.
-pub fn contribution(r: &RunRecord) -> Contribution {
-    Contribution {
-        source: r.source.clone(),
-        format: r.format,
-        run_id: r.run_id.clone(),
-        part: r.part.clone(),
-        phase: r.phase,
-        energy: r.energy,
-        emissions: r.emissions,
-        embodied: r.embodied,
-        duration: r.duration,
-        method: r.method,
-        embodied_basis: None,
-        runs: 1,
-        last_line: None,
-        worst_intensity: None,
-        hardware: r.hardware.clone(),
-        place: r.place.clone(),
-        pue: r.pue,
-        tool_version: r.tool_version.clone(),
-        assumptions: r.assumptions.clone(),
-    }
-}
-
 /// Attribute records to models and versions and total them, sorted by model then version.
 /// A model named by `attribution.model` always has an entry, with zero runs when no record was
 /// read. A version a record names that is not semver is reported and the record is counted
@@ -980,7 +1026,7 @@ pub fn aggregate(
                 .collect();
             Entry {
                 totals: sum(&counted),
-                contributions: counted.iter().map(|r| contribution(r)).collect(),
+                contributions: counted.iter().map(|r| Contribution::of(r)).collect(),
                 metrics: counted.iter().flat_map(|r| r.metrics.clone()).collect(),
                 model: g.model,
                 version: g.version,

@@ -37,7 +37,7 @@ use crate::error::{Error, Location};
 use crate::ingest::Sink;
 use crate::ingest::stream::{Fold, Names, PlainRow, shard_of};
 use crate::intern::{Hashed, Interner};
-use crate::record::{Format, Hardware, Method, Place, RunRecord};
+use crate::record::{self, Amounts, Format, RunRecord};
 use crate::run_key::{self, RunKey};
 use crate::units::{Duration, Energy, ExactSum, Intensity, Mass};
 
@@ -109,6 +109,14 @@ impl Slot {
     fn profile(&self) -> usize {
         (self.meta & PROFILE_MASK) as usize
     }
+
+    fn amounts(&self) -> Amounts {
+        Amounts::measured(
+            Energy::kwh(self.energy),
+            Mass::kg(self.emissions),
+            Duration::seconds(self.duration),
+        )
+    }
 }
 
 /// What rows of one file share.
@@ -133,28 +141,11 @@ impl Profile {
                 .all(|(i, a)| a.as_deref() == names.text(text, i))
     }
 
-    fn name(&self, i: usize) -> Option<String> {
-        self.names[i].as_deref().map(str::to_owned)
-    }
-
-    fn model(&self) -> Option<&str> {
-        self.names[0].as_deref()
-    }
-
-    fn place(&self) -> Place {
-        Place {
-            country: self.name(2),
-            country_iso: self.name(3),
-            region: self.name(4),
-            cloud_provider: self.name(5),
-            cloud_region: self.name(6),
-        }
-    }
-
-    fn hardware(&self) -> Hardware {
-        Hardware {
-            cpu: self.name(7),
-            gpu: self.name(8),
+    /// The profile, borrowed.
+    fn borrowed(&self) -> record::Profile<'_> {
+        record::Profile {
+            names: self.names.each_ref().map(|n| n.as_deref()),
+            pue: self.pue,
             gpu_count: self.gpu_count,
         }
     }
@@ -173,12 +164,6 @@ impl Profile {
             ("cloud provider", n(5)),
             ("cloud region", n(6)),
         ]
-    }
-
-    fn on_cloud(&self) -> bool {
-        self.names[5]
-            .as_deref()
-            .is_some_and(|p| !p.trim().is_empty())
     }
 }
 
@@ -660,7 +645,7 @@ impl Reducer {
         for (p, profile) in folded.profiles.iter().enumerate() {
             // A profile whose rows were all superseded still names its model, as in `aggregate`
             // (which groups every record, counted or not).
-            let model = match (&attribution.model, profile.model()) {
+            let model = match (&attribution.model, profile.borrowed().model()) {
                 (Some(m), _) => m.clone(),
                 (None, Some(m)) => crate::names::normalize(m).unwrap_or_else(|_| m.to_owned()),
                 (None, None) => UNNAMED_MODEL.to_owned(),
@@ -702,33 +687,16 @@ impl Folded {
 
     /// A record of what a row of `profile` says (without the per-component energies and the
     /// timestamp).
-    #[allow(clippy::too_many_arguments)]
-    fn record(
-        &self,
-        profile: usize,
-        line: u64,
-        run_id: String,
-        energy: f64,
-        emissions: f64,
-        duration: f64,
-    ) -> RunRecord {
+    fn record(&self, profile: usize, line: u64, run_id: String, amounts: Amounts) -> RunRecord {
         let p = &self.profiles[profile];
         let f = &self.files[p.file as usize];
-        let mut r = RunRecord::new(
+        RunRecord::from_profile(
             Location::line(&f.path, line),
-            Format::Codecarbon,
+            &f.layout,
             run_id,
-            Mass::kg(emissions),
-        );
-        r.layout = f.layout.clone();
-        r.model = p.name(0);
-        r.tool_version = p.name(1);
-        r.duration = Some(Duration::seconds(duration));
-        r.energy = Some(Energy::kwh(energy));
-        r.place = p.place();
-        r.hardware = p.hardware();
-        r.pue = p.pue;
-        r
+            &p.borrowed(),
+            amounts,
+        )
     }
 
     fn record_of(&self, shard: usize, s: &Slot) -> RunRecord {
@@ -736,9 +704,7 @@ impl Folded {
             s.profile(),
             u64::from(s.line),
             self.shards[shard].slot_id(s),
-            s.energy,
-            s.emissions,
-            s.duration,
+            s.amounts(),
         )
     }
 
@@ -751,9 +717,7 @@ impl Folded {
             row.profile as usize,
             row.line,
             id,
-            row.energy.value(),
-            row.emissions.value(),
-            row.duration.value(),
+            Amounts::measured(row.energy, row.emissions, row.duration),
         )
     }
 
@@ -783,14 +747,15 @@ impl Folded {
                 &s.emissions,
                 &s.duration,
                 s.runs,
-                self.profiles[p].on_cloud(),
+                self.profiles[p].borrowed().on_cloud(),
             );
         }
         let mut contributions: Vec<Contribution> = counted
             .iter()
-            .map(|&i| super::contribution(&reconciled.records[i]))
+            .map(|&i| Contribution::of(&reconciled.records[i]))
             .collect();
-        if counted.len() + slot_runs <= CONTRIBUTION_LIMIT {
+        // The counted rows the model version would list one by one: its records' and its slots'.
+        if Contribution::rows(&contributions) + slot_runs <= CONTRIBUTION_LIMIT {
             let wanted: std::collections::HashSet<usize> = profiles.iter().copied().collect();
             for (k, shard) in self.shards.iter().enumerate() {
                 for s in shard.each() {
@@ -827,28 +792,14 @@ impl Folded {
     }
 
     fn contribution(&self, shard: usize, s: &Slot, attribution: &Attribution) -> Contribution {
-        let p = &self.profiles[s.profile()];
-        Contribution {
-            source: self.slot_place(s),
-            format: Format::Codecarbon,
-            run_id: self.shards[shard].slot_id(s),
-            part: None,
-            phase: attribution.phase,
-            energy: Some(Energy::kwh(s.energy)),
-            emissions: Mass::kg(s.emissions),
-            embodied: None,
-            duration: Some(Duration::seconds(s.duration)),
-            method: Method::Measured,
-            embodied_basis: None,
-            runs: 1,
-            last_line: None,
-            worst_intensity: None,
-            hardware: p.hardware(),
-            place: p.place(),
-            pue: p.pue,
-            tool_version: p.name(1),
-            assumptions: Vec::new(),
-        }
+        Contribution::new(
+            self.slot_place(s),
+            Format::Codecarbon,
+            self.shards[shard].slot_id(s),
+            attribution.phase,
+            &self.profiles[s.profile()].borrowed(),
+            s.amounts(),
+        )
     }
 
     /// The runs of one profile as rolled-up contributions: those with a duration, and those
@@ -867,25 +818,21 @@ impl Folded {
                 continue;
             }
             out.push(Contribution {
-                source: Location::line(&file.path, part.first_line),
-                format: Format::Codecarbon,
-                run_id: format!("{} runs", part.runs),
-                part: None,
-                phase: attribution.phase,
-                energy: Some(Energy::kwh(part.energy.value())),
-                emissions: Mass::kg(part.emissions.value()),
-                embodied: None,
-                duration: Some(Duration::seconds(part.duration.value())),
-                method: Method::Measured,
-                embodied_basis: None,
                 runs: part.runs,
                 last_line: Some(part.last_line),
                 worst_intensity: part.worst,
-                hardware: profile.hardware(),
-                place: profile.place(),
-                pue: profile.pue,
-                tool_version: profile.name(1),
-                assumptions: Vec::new(),
+                ..Contribution::new(
+                    Location::line(&file.path, part.first_line),
+                    Format::Codecarbon,
+                    format!("{} runs", part.runs),
+                    attribution.phase,
+                    &profile.borrowed(),
+                    Amounts::measured(
+                        Energy::kwh(part.energy.value()),
+                        Mass::kg(part.emissions.value()),
+                        Duration::seconds(part.duration.value()),
+                    ),
+                )
             });
         }
         out

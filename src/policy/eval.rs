@@ -171,10 +171,7 @@ pub fn evaluate_groups(
 
 /// `text-gen 2.1.0`.
 fn label(entry: &Entry) -> String {
-    match &entry.version {
-        Some(v) => format!("{} {v}", entry.model),
-        None => entry.model.clone(),
-    }
+    crate::record::ModelVersion::new(&entry.model, entry.version.as_ref()).to_string()
 }
 
 /// Add embodied carbon to the contributions that lack it; report those where it cannot be
@@ -227,7 +224,7 @@ fn fill_embodied(
             format!(
                 "embodied carbon could not be computed for {} of {} counted rows: {}",
                 missing.iter().map(|(runs, _)| runs).sum::<usize>(),
-                entry.contributions.iter().map(|c| c.runs).sum::<usize>(),
+                entry.counted_rows(),
                 missing
                     .iter()
                     .map(|(_, place)| place.as_str())
@@ -253,7 +250,7 @@ fn evaluate(
     let mut limits = AppliedLimits::default();
     match budget {
         None => {
-            if entry.totals.runs > 0 {
+            if entry.runs() > 0 {
                 let own: Vec<&crate::policy::Budget> = ctx.policy.matching(&entry.model).collect();
                 if let Some(first) = own.first() {
                     // The model has budgets, but none for this version: a gate must not pass
@@ -292,7 +289,7 @@ fn evaluate(
                 }
             }
         }
-        Some(budget) if entry.totals.runs == 0 => {
+        Some(budget) if entry.runs() == 0 => {
             limits = applied(budget);
             findings.push(Finding {
                 source: Some(budget.origin.clone()),
@@ -480,9 +477,7 @@ fn absolute_limits(
                 f.message = format!(
                     "{} (block-on: new) — the baseline {} already exceeded it with {}; not worse, so not blocking",
                     f.message,
-                    b.version
-                        .as_deref()
-                        .map_or(b.model.clone(), |v| format!("{} {v}", b.model)),
+                    crate::record::ModelVersion::new(&b.model, b.version.as_deref()),
                     show(metric, base)
                 );
             } else if base > limit {

@@ -9,27 +9,23 @@ use super::validate::Budget;
 use crate::assessment::{Finding, Metric, Severity};
 use crate::codes;
 use crate::ledger::{Contribution, Entry};
+use crate::record::Site;
 use crate::reference::Reference;
 use crate::units::Intensity;
 
-/// Where a run ran: `provider:region` (normalised through the reference when it knows the
-/// region), else the country, else `None`.
+/// Where a run ran ([`crate::record::Place::site`]): `provider:region` (normalised through the
+/// reference when it knows the region), else the country, else `None`.
 pub fn place_of(c: &Contribution, reference: &Reference) -> Option<String> {
-    let p = &c.place;
-    match (p.cloud_provider.as_deref(), p.cloud_region.as_deref()) {
-        (Some(prov), Some(reg)) if !prov.trim().is_empty() && !reg.trim().is_empty() => {
-            let spec = format!("{}:{}", prov.trim(), reg.trim());
-            Some(match reference.region(&spec) {
+    Some(match c.place.site()? {
+        Site::Cloud { provider, region } => {
+            let spec = format!("{provider}:{region}");
+            match reference.region(&spec) {
                 Ok(r) => format!("{}:{}", r.provider, r.region),
                 Err(_) => spec.to_ascii_lowercase(),
-            })
+            }
         }
-        _ => p
-            .country_iso
-            .clone()
-            .or_else(|| p.country.clone())
-            .filter(|c| !c.trim().is_empty()),
-    }
+        Site::Country(country) => country.to_owned(),
+    })
 }
 
 /// The grid intensity a run ran at, when it has energy and operational CO2e.
@@ -95,20 +91,19 @@ pub fn intensity(
         .filter(|(_, v)| *v > lim.value())
         .map(|(c, _)| *c)
         .collect();
-    let above_runs: usize = over_limit.iter().map(|c| c.runs).sum();
+    let above_runs = Contribution::rows(over_limit.iter().copied());
     let above = if over_limit.iter().any(|c| c.runs > 1) {
         format!("up to {above_runs}")
     } else {
         above_runs.to_string()
     };
-    let total_runs: usize = runs.iter().map(|(c, _)| c.runs).sum();
+    let total_runs = Contribution::rows(runs.iter().map(|&(c, _)| c));
     let place_text = place_of(worst, reference)
         .map(|p| format!(" in {p}"))
         .unwrap_or_default();
     let hint = worst
         .place
-        .cloud_provider
-        .as_deref()
+        .provider()
         .and_then(|p| cleanest(p, reference))
         .map(|(r, g)| {
             format!(
@@ -153,21 +148,17 @@ pub fn preferred(
         return;
     };
     let mut outside: Vec<String> = Vec::new();
-    let mut cloud_runs = 0;
-    let mut outside_runs = 0;
-    for c in &entry.contributions {
-        if c.place
-            .cloud_region
-            .as_deref()
-            .is_none_or(|r| r.trim().is_empty())
-        {
-            continue;
-        }
-        cloud_runs += c.runs;
+    let cloud: Vec<&Contribution> = entry
+        .contributions
+        .iter()
+        .filter(|c| c.place.cloud_region_given().is_some())
+        .collect();
+    let mut outside_rows: Vec<&Contribution> = Vec::new();
+    for &c in &cloud {
         if let Some(p) = place_of(c, reference)
             && !list.contains(&p)
         {
-            outside_runs += c.runs;
+            outside_rows.push(c);
             let line = format!("{p} ({})", c.who());
             if !outside.contains(&line) {
                 outside.push(line);
@@ -177,6 +168,7 @@ pub fn preferred(
     if outside.is_empty() {
         return;
     }
+    let (outside_runs, cloud_runs) = (Contribution::rows(outside_rows), Contribution::rows(cloud));
     findings.push(Finding {
         source: Some(origin.clone()),
         ..Finding::plain(

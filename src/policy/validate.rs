@@ -14,6 +14,7 @@ use super::model::{
     BlockOn, DecideOn, EmbodiedRule, Mode, PolicyFile, RawBudget, RawQuantity, RawReference,
     RawThresholds,
 };
+use crate::assessment::ModelReport;
 use crate::codes;
 use crate::diagnostic::Warning;
 use crate::embodied::Overrides;
@@ -182,6 +183,15 @@ impl Policy {
     /// match ([`Budget::applies_to`]).
     pub fn budget_for(&self, model: &str, version: Option<&Version>) -> Option<&Budget> {
         self.matching(model).find(|b| b.applies_to(model, version))
+    }
+
+    /// The budget that applied to a model version this policy evaluated (the one
+    /// [`Policy::budget_for`] chose then, recorded in [`ModelReport::budget`]): found again by
+    /// where it is written, without parsing the version again.
+    pub fn budget_of(&self, report: &ModelReport) -> Option<&Budget> {
+        let applied = report.budget.as_ref()?;
+        self.matching(&report.model)
+            .find(|b| b.origin == applied.source)
     }
 }
 

@@ -452,10 +452,7 @@ fn whatif_section(report: &CheckReport, out: &mut String) {
     }
     out.push_str("\n### Where it would have emitted less\n\n");
     for w in &report.whatif {
-        let label = match &w.version {
-            Some(v) => format!("{} {v}", w.model),
-            None => w.model.clone(),
-        };
+        let label = crate::record::ModelVersion::new(&w.model, w.version.as_deref()).to_string();
         if w.options.is_empty() {
             out.push_str(&format!(
                 "- {}: ran in {} — no cleaner {} region in the reference\n",
