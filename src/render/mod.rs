@@ -3,9 +3,11 @@
 //! Renderers write to a `Write` they are given and never print. They are the only place where
 //! numbers are rounded (4 significant digits with an adapted unit in text; raw in JSON).
 
+pub mod escape;
 pub mod estimate;
 mod json;
 pub(crate) mod markdown;
+pub mod markup;
 mod table;
 
 use std::io::{self, Write};
