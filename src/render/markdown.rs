@@ -315,26 +315,13 @@ fn findings_section(report: &CheckReport, limit_per_group: usize, out: &mut Stri
 }
 
 fn equivalence(report: &CheckReport, out: &mut String) {
-    let total: Mass = report
-        .models
-        .iter()
-        .filter(|m| m.role == Role::Candidate)
-        .map(|m| m.totals.emissions)
-        .sum();
-    let Ok(reference) = crate::reference::Reference::embedded() else {
+    let Some(e) = &report.equivalence else {
         return;
     };
-    let Some(car) = reference.default_value("car-km") else {
-        return;
-    };
-    if car.value <= 0.0 || total.value() <= 0.0 {
-        return;
-    }
-    let km = total.value() / car.value;
     out.push_str(&format!(
         "\n🌱 The candidates' {} CO2e is about as much as driving a typical passenger car {} km (US EPA: about 400 g CO2 per mile).\n",
-        total,
-        format_significant(km, 3)
+        e.co2e,
+        format_significant(e.car_km, 3)
     ));
 }
 
@@ -357,8 +344,8 @@ fn whatif_section(report: &CheckReport, out: &mut String) {
                 esc(&w.provider)
             ));
         }
-        for s in crate::mitigation::sentences(w) {
-            out.push_str(&format!("- {}: {}\n", esc(&label), esc(&s)));
+        for s in &w.sentences {
+            out.push_str(&format!("- {}: {}\n", esc(&label), esc(s)));
         }
     }
     out.push_str("\n<sub>Same energy × each region's location-based intensity (embedded reference data). Hypothetical avoided emissions: never subtracted from the totals above.</sub>\n");
@@ -414,7 +401,7 @@ impl Markdown {
                 out.push_str(&format!(
                     "- **{}**: {}\n  <sub>{}</sub>\n",
                     esc(&p.model),
-                    esc(&crate::predict::sentence(p)),
+                    esc(&p.sentence),
                     esc(&p.method)
                 ));
             }

@@ -139,7 +139,7 @@ pub fn explain_lines(report: &CheckReport, limit: usize) -> Vec<String> {
                 "{}: {} runs, more than {} to list one by one: the runs of each file, project, place and hardware are rolled up into {} lines, summed exactly:",
                 m.label(),
                 t.runs,
-                crate::ledger::reduce::CONTRIBUTION_LIMIT,
+                crate::report::CONTRIBUTION_LIMIT,
                 m.contributions.len(),
             )
         });

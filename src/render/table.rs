@@ -151,7 +151,7 @@ impl Render for Table {
         if !report.predictions.is_empty() {
             writeln!(out, "\nPredicted (the verdict judges these projections):")?;
             for p in &report.predictions {
-                writeln!(out, "  {}: {}", p.model, crate::predict::sentence(p))?;
+                writeln!(out, "  {}: {}", p.model, p.sentence)?;
                 writeln!(out, "    how: {}", p.method)?;
             }
         }
@@ -161,7 +161,7 @@ impl Render for Table {
                 "\nWhere it would have emitted less (same energy × the region's intensity; avoided emissions, not subtracted):"
             )?;
             for w in &report.whatif {
-                for s in crate::mitigation::sentences(w) {
+                for s in &w.sentences {
                     writeln!(out, "  {}: {s}", w.model)?;
                 }
                 if w.options.is_empty() {
