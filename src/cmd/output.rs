@@ -32,7 +32,7 @@ pub(crate) fn render_check(
 ) -> Result<(Vec<u8>, Vec<String>), Error> {
     let to_file = out.output.is_some();
     let mut buffer = Vec::new();
-    let renderer: Box<dyn Render> = match format {
+    let renderer: Box<dyn Render<CheckReport>> = match format {
         CheckFormat::Table => Box::new(render::Table {
             color: use_color(out.color, to_file),
             explain,
@@ -41,7 +41,7 @@ pub(crate) fn render_check(
         CheckFormat::Markdown => Box::new(render::Markdown::default()),
     };
     renderer
-        .check(report, &mut buffer)
+        .render(report, &mut buffer)
         .map_err(|source| Error::Output {
             path: "<report>".into(),
             source,

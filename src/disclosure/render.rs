@@ -2,14 +2,16 @@
 //! SVG chart, print styles). Every field shows the provisions it serves; the provisions are
 //! listed with their citation under the fields.
 //!
-//! Markdown and HTML share one layout ([`layout`]), written through [`crate::render::markup`]:
+//! Markdown and HTML share one layout (`layout`), written through [`crate::render::markup`]:
 //! the walk decides what the document says, each language how it is marked up and escaped.
 
 use std::fmt::Write as _;
+use std::io::{self, Write};
 
 use super::{Disclosure, Field, ModelDisclosure, Status};
 use crate::render::escape::html;
 use crate::render::markup::{self, Align, Cell, Head, Inline, Markup, code, link, strong, text};
+use crate::render::{self, Render};
 use crate::units::{Energy, Mass, format_significant};
 
 /// The provisions some field serves, in table order.
@@ -49,18 +51,24 @@ fn title(m: &ModelDisclosure) -> String {
 }
 
 /// JSON, pretty, with a trailing newline.
-pub fn json(d: &Disclosure) -> String {
-    serde_json::to_string_pretty(d).unwrap_or_default() + "\n"
+impl Render<Disclosure> for render::Json {
+    fn render(&self, d: &Disclosure, out: &mut dyn Write) -> io::Result<()> {
+        render::json::write_json(d, out)
+    }
 }
 
-/// Markdown.
-pub fn markdown(d: &Disclosure) -> String {
-    layout(d, markup::Markdown::default())
+/// Markdown (whole: the comment limit of the check report does not apply).
+impl Render<Disclosure> for render::Markdown {
+    fn render(&self, d: &Disclosure, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(layout(d, markup::Markdown::default()).as_bytes())
+    }
 }
 
 /// One self-contained HTML file.
-pub fn html_document(d: &Disclosure) -> String {
-    layout(d, markup::Html::default())
+impl Render<Disclosure> for render::Html {
+    fn render(&self, d: &Disclosure, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(layout(d, markup::Html::default()).as_bytes())
+    }
 }
 
 /// The one layout of the disclosure, in any markup language.

@@ -488,8 +488,8 @@ pub fn fit(body: &str, limit: usize) -> String {
     kept
 }
 
-impl Render for Markdown {
-    fn check(&self, report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
+impl Render<CheckReport> for Markdown {
+    fn render(&self, report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
         // Shrink the details first, then the lists, then cut.
         let mut body = self.body(report, 20, 50);
         for (rows, findings) in [(5, 20), (1, 10)] {
@@ -500,8 +500,10 @@ impl Render for Markdown {
         }
         out.write_all(fit(&body, self.limit).as_bytes())
     }
+}
 
-    fn ingest(&self, report: &IngestReport, out: &mut dyn Write) -> io::Result<()> {
+impl Render<IngestReport> for Markdown {
+    fn render(&self, report: &IngestReport, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
             "| Source | Model | Run | Part | Duration | Energy | CO2e | Counted |"

@@ -73,8 +73,8 @@ fn right(text: impl ToString) -> Cell {
     Cell::new(text).set_alignment(CellAlignment::Right)
 }
 
-impl Render for Table {
-    fn check(&self, report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
+impl Render<CheckReport> for Table {
+    fn render(&self, report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
         if !report.policy_changes.is_empty() {
             writeln!(
                 out,
@@ -187,8 +187,10 @@ impl Render for Table {
         }
         Ok(())
     }
+}
 
-    fn ingest(&self, report: &IngestReport, out: &mut dyn Write) -> io::Result<()> {
+impl Render<IngestReport> for Table {
+    fn render(&self, report: &IngestReport, out: &mut dyn Write) -> io::Result<()> {
         let mut t = self.new_table();
         t.set_header(vec![
             Cell::new("Source"),
