@@ -39,7 +39,6 @@ pub(crate) fn estimate_command(args: &cli::EstimateArgs) -> Result<Outcome, Erro
         },
     };
     let estimate = estimate::estimate(&input, reference)?;
-    let mut buffer = Vec::new();
     let renderer: Box<dyn render::Render<estimate::Estimate>> = match args.format {
         cli::EstimateFormat::Record => Box::new(render::Record),
         cli::EstimateFormat::Json => Box::new(render::Json),
@@ -48,12 +47,7 @@ pub(crate) fn estimate_command(args: &cli::EstimateArgs) -> Result<Outcome, Erro
             explain: args.explain,
         }),
     };
-    renderer
-        .render(&estimate, &mut buffer)
-        .map_err(|source| Error::Output {
-            path: "<report>".into(),
-            source,
-        })?;
+    let buffer = super::output::render(renderer.as_ref(), &estimate)?;
     let t = render::estimate::totals(&estimate);
     Ok(Outcome {
         stdout: deliver(buffer, args.out.output.as_deref())?,

@@ -54,13 +54,7 @@ pub(crate) fn ingest_command(args: &IngestArgs) -> Result<Outcome, Error> {
         IngestFormat::Json => Box::new(render::Json),
         IngestFormat::Markdown => Box::new(render::Markdown::default()),
     };
-    let mut buffer = Vec::new();
-    renderer
-        .render(&report, &mut buffer)
-        .map_err(|source| Error::Output {
-            path: "<report>".into(),
-            source,
-        })?;
+    let buffer = super::output::render(renderer.as_ref(), &report)?;
     let mut stderr = Vec::new();
     if args.format != IngestFormat::Table || to_file {
         stderr.extend(report.warnings.iter().map(|w| format!("warning: {w}")));

@@ -144,13 +144,7 @@ pub(crate) fn report_command(args: &cli::ReportArgs) -> Result<Outcome, Error> {
         cli::ReportFormat::Html => Box::new(render::Html),
         _ => Box::new(render::Markdown::default()),
     };
-    let mut text = Vec::new();
-    renderer
-        .render(&d, &mut text)
-        .map_err(|source| Error::Output {
-            path: "<report>".into(),
-            source,
-        })?;
+    let text = super::output::render(renderer.as_ref(), &d)?;
     let nulls = d
         .models
         .iter()

@@ -154,15 +154,7 @@ fn model<M: Markup>(d: &Disclosure, m: &ModelDisclosure, o: &mut M) {
                 ]
             })
             .collect();
-        o.table(
-            &[
-                ("Field", Align::Left),
-                ("Value", Align::Left),
-                ("Note", Align::Left),
-                ("Serves", Align::Left),
-            ],
-            &rows,
-        );
+        o.table(&text_columns(&["Field", "Value", "Note", "Serves"]), &rows);
     }
     if !o.draws_figures() {
         let split = &m.split;
@@ -238,14 +230,7 @@ fn provisions<M: Markup>(d: &Disclosure, o: &mut M) {
         .into_iter()
         .map(|p| vec![vec![text(&p.id)], vec![text(&p.cite)], vec![text(&p.about)]])
         .collect();
-    o.table(
-        &[
-            ("Id", Align::Left),
-            ("Citation", Align::Left),
-            ("What it asks", Align::Left),
-        ],
-        &cited,
-    );
+    o.table(&text_columns(&["Id", "Citation", "What it asks"]), &cited);
     let dates: Vec<Vec<Cell<'_>>> = r
         .dates
         .iter()
@@ -257,14 +242,12 @@ fn provisions<M: Markup>(d: &Disclosure, o: &mut M) {
             ]
         })
         .collect();
-    o.table(
-        &[
-            ("Date", Align::Left),
-            ("What applies", Align::Left),
-            ("Basis", Align::Left),
-        ],
-        &dates,
-    );
+    o.table(&text_columns(&["Date", "What applies", "Basis"]), &dates);
+}
+
+/// Columns of text, left-aligned.
+fn text_columns<'a>(headers: &[&'a str]) -> Vec<(&'a str, Align)> {
+    headers.iter().map(|h| (*h, Align::Left)).collect()
 }
 
 /// What the disclosure was made from: tool, data, policy, every input's digest, the command.
@@ -292,14 +275,7 @@ fn audit<M: Markup>(d: &Disclosure, o: &mut M) {
             ]
         })
         .collect();
-    o.table(
-        &[
-            ("File", Align::Left),
-            ("Role", Align::Left),
-            ("SHA-256", Align::Left),
-        ],
-        &files,
-    );
+    o.table(&text_columns(&["File", "Role", "SHA-256"]), &files);
     o.paragraph(&[text("Re-run: "), code(&a.command)]);
 }
 
