@@ -58,6 +58,9 @@ pub struct WhatIf {
     pub options: Vec<RegionOption>,
     /// Runs of the model with no cloud region, which got no alternative.
     pub runs_without_region: usize,
+    /// One sentence per option ([`sentences`]), as the renderers show them (not in the JSON).
+    #[serde(skip)]
+    pub sentences: Vec<String>,
 }
 
 /// The what-ifs of one model: one per cloud provider its runs used.
@@ -142,7 +145,7 @@ pub fn what_if(
         });
         let preferred_count = options.iter().filter(|o| o.preferred).count();
         options.truncate(count.max(preferred_count));
-        out.push(WhatIf {
+        let mut w = WhatIf {
             model: m.model.clone(),
             version: m.version.clone(),
             provider,
@@ -152,7 +155,10 @@ pub fn what_if(
             g_per_kwh: operational * 1000.0 / energy,
             options,
             runs_without_region: without,
-        });
+            sentences: Vec::new(),
+        };
+        w.sentences = sentences(&w);
+        out.push(w);
     }
     out
 }

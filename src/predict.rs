@@ -77,6 +77,9 @@ pub struct Projection {
     pub observations: usize,
     /// How done, the rates and the interval were obtained.
     pub method: String,
+    /// The projection in one sentence ([`sentence`]), as the renderers show it (not in the JSON).
+    #[serde(skip)]
+    pub sentence: String,
 }
 
 /// Cumulative progress of one run, in `unit`.
@@ -234,7 +237,7 @@ pub fn project(entry: &Entry, records: &[RunRecord], plan: &Plan) -> Result<Proj
         0.0
     };
     let co2e_so_far = energy_done * per_kwh;
-    Ok(Projection {
+    let mut projection = Projection {
         model: entry.model.clone(),
         version: entry.version.as_ref().map(ToString::to_string),
         unit,
@@ -257,7 +260,10 @@ pub fn project(entry: &Entry, records: &[RunRecord], plan: &Plan) -> Result<Proj
             format_significant(done, 6),
             Mass::kg(per_kwh)
         ),
-    })
+        sentence: String::new(),
+    };
+    projection.sentence = sentence(&projection);
+    Ok(projection)
 }
 
 /// Replace an entry's totals with the projection (central figures; the band becomes the

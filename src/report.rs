@@ -11,8 +11,11 @@ pub use crate::assessment::{
 };
 use crate::diagnostic::Warning;
 use crate::ingest::InputFile;
+pub use crate::ledger::reduce::CONTRIBUTION_LIMIT;
 use crate::ledger::{Status, Totals};
 use crate::record::{Format, RunRecord};
+use crate::reference::Reference;
+use crate::units::Mass;
 
 /// The version of the JSON output. Bumped only on an incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -51,6 +54,36 @@ pub struct CheckReport {
     pub warnings: Vec<Warning>,
     /// Files read.
     pub inputs: Vec<InputFile>,
+    /// The candidates' CO2e in everyday terms ([`car_equivalence`]; not in the JSON).
+    #[serde(skip)]
+    pub equivalence: Option<CarEquivalence>,
+}
+
+/// The candidates' CO2e as the distance a typical passenger car drives for the same CO2.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CarEquivalence {
+    /// The candidates' CO2e.
+    pub co2e: Mass,
+    /// Kilometres a typical passenger car drives for it (US EPA: about 400 g CO2 per mile).
+    pub car_km: f64,
+}
+
+/// The candidates' CO2e in car-kilometres (the reference's `car-km` default); none when there is
+/// no CO2e or no such default.
+pub fn car_equivalence(models: &[ModelReport], reference: &Reference) -> Option<CarEquivalence> {
+    let co2e: Mass = models
+        .iter()
+        .filter(|m| m.role == Role::Candidate)
+        .map(|m| m.totals.emissions)
+        .sum();
+    let car = reference.default_value("car-km")?;
+    if car.value <= 0.0 || co2e.value() <= 0.0 {
+        return None;
+    }
+    Some(CarEquivalence {
+        co2e,
+        car_km: co2e.value() / car.value,
+    })
 }
 
 /// One record in the `ingest` report, with whether it was counted.

@@ -538,8 +538,9 @@ fn rerun_line_holds_any_argument() {
 }
 
 /// Issue #18, item 14: URLs in the facts are shown as text (GitHub does not link
-/// `https\://` or `www\.`), and a right-to-left override is shown as `\u{202e}`, in Markdown and
-/// HTML.
+/// `https&#58;//` or `www&#46;`), and a right-to-left override is shown as `\u{202e}`, in Markdown
+/// and HTML. Issue #20: the disclosure's Markdown escapes with the check report's one escaper
+/// (numeric character references, which also hold inside raw HTML; it used backslashes).
 #[test]
 fn facts_urls_and_bidi_controls_are_shown_as_text() {
     let tmp = tempfile::tempdir().unwrap();
@@ -561,11 +562,11 @@ fn facts_urls_and_bidi_controls_are_shown_as_text() {
     assert_eq!(code, 0, "{stderr}");
     assert!(
         md.contains(
-            "| Provider | ACME https\\://evil.example/login www\\.evil.example \\\\u\\{202e\\}exe.txt |\n"
+            "| Provider | ACME https&#58;//evil.example/login www&#46;evil.example &#92;u&#123;202e&#125;exe.txt |\n"
         ),
         "{md}"
     );
-    assert!(md.contains("https\\://huggingface.co/x"), "{md}");
+    assert!(md.contains("https&#58;//huggingface.co/x"), "{md}");
     assert!(!md.contains("https://evil") && !md.contains("https://huggingface"));
     assert!(!md.contains('\u{202e}'));
     let (code, html, stderr) = report("html", &args);

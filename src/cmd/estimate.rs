@@ -39,16 +39,15 @@ pub(crate) fn estimate_command(args: &cli::EstimateArgs) -> Result<Outcome, Erro
         },
     };
     let estimate = estimate::estimate(&input, reference)?;
-    let mut buffer = Vec::new();
-    let written = match args.format {
-        cli::EstimateFormat::Record => render::estimate::record(&estimate, &mut buffer),
-        cli::EstimateFormat::Json => render::estimate::json(&estimate, &mut buffer),
-        cli::EstimateFormat::Table => render::estimate::text(&estimate, args.explain, &mut buffer),
+    let renderer: Box<dyn render::Render<estimate::Estimate>> = match args.format {
+        cli::EstimateFormat::Record => Box::new(render::Record),
+        cli::EstimateFormat::Json => Box::new(render::Json),
+        cli::EstimateFormat::Table => Box::new(render::Table {
+            color: false,
+            explain: args.explain,
+        }),
     };
-    written.map_err(|source| Error::Output {
-        path: "<report>".into(),
-        source,
-    })?;
+    let buffer = super::output::render(renderer.as_ref(), &estimate)?;
     let t = render::estimate::totals(&estimate);
     Ok(Outcome {
         stdout: deliver(buffer, args.out.output.as_deref())?,

@@ -80,6 +80,7 @@ pub(crate) fn evaluate(
         policy_ref,
         policy_changes,
         evidence_changes: Vec::new(),
+        equivalence: report::car_equivalence(&models, ctx.reference),
         models,
         tradeoffs,
         whatif,

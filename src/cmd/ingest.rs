@@ -46,7 +46,7 @@ pub(crate) fn ingest_command(args: &IngestArgs) -> Result<Outcome, Error> {
         inputs,
     };
     let to_file = args.out.output.is_some();
-    let renderer: Box<dyn Render> = match args.format {
+    let renderer: Box<dyn Render<crate::report::IngestReport>> = match args.format {
         IngestFormat::Table => Box::new(render::Table {
             color: use_color(args.out.color, to_file),
             explain: false,
@@ -54,13 +54,7 @@ pub(crate) fn ingest_command(args: &IngestArgs) -> Result<Outcome, Error> {
         IngestFormat::Json => Box::new(render::Json),
         IngestFormat::Markdown => Box::new(render::Markdown::default()),
     };
-    let mut buffer = Vec::new();
-    renderer
-        .ingest(&report, &mut buffer)
-        .map_err(|source| Error::Output {
-            path: "<report>".into(),
-            source,
-        })?;
+    let buffer = super::output::render(renderer.as_ref(), &report)?;
     let mut stderr = Vec::new();
     if args.format != IngestFormat::Table || to_file {
         stderr.extend(crate::diagnostic::warning_lines(&report.warnings));

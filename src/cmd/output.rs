@@ -22,6 +22,18 @@ pub(crate) fn use_color(choice: ColorChoice, to_file: bool) -> bool {
     }
 }
 
+/// `doc` rendered by `renderer`, as bytes.
+pub(crate) fn render<D: ?Sized>(renderer: &dyn Render<D>, doc: &D) -> Result<Vec<u8>, Error> {
+    let mut buffer = Vec::new();
+    renderer
+        .render(doc, &mut buffer)
+        .map_err(|source| Error::Output {
+            path: "<report>".into(),
+            source,
+        })?;
+    Ok(buffer)
+}
+
 /// Render a report in `format`; returns the bytes and the warning lines for standard error
 /// (a table shows its warnings itself, unless it goes to a file).
 pub(crate) fn render_check(
@@ -31,8 +43,7 @@ pub(crate) fn render_check(
     out: &cli::OutputArgs,
 ) -> Result<(Vec<u8>, Vec<String>), Error> {
     let to_file = out.output.is_some();
-    let mut buffer = Vec::new();
-    let renderer: Box<dyn Render> = match format {
+    let renderer: Box<dyn Render<CheckReport>> = match format {
         CheckFormat::Table => Box::new(render::Table {
             color: use_color(out.color, to_file),
             explain,
@@ -40,12 +51,7 @@ pub(crate) fn render_check(
         CheckFormat::Json => Box::new(render::Json),
         CheckFormat::Markdown => Box::new(render::Markdown::default()),
     };
-    renderer
-        .check(report, &mut buffer)
-        .map_err(|source| Error::Output {
-            path: "<report>".into(),
-            source,
-        })?;
+    let buffer = render(renderer.as_ref(), report)?;
     let mut stderr = Vec::new();
     if format != CheckFormat::Table || to_file {
         stderr.extend(crate::diagnostic::warning_lines(&report.warnings));

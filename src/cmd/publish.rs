@@ -12,7 +12,7 @@ use super::output::deliver;
 fn write_json_report(report: &CheckReport, path: &std::path::Path) -> Result<(), Error> {
     let mut json = Vec::new();
     render::Json
-        .check(report, &mut json)
+        .render(report, &mut json)
         .map_err(|source| Error::Output {
             path: path.to_owned(),
             source,
@@ -49,7 +49,7 @@ fn write_fresh_json_report(report: &CheckReport) -> Result<std::path::PathBuf, E
         source,
     };
     let mut json = Vec::new();
-    render::Json.check(report, &mut json).map_err(fail)?;
+    render::Json.render(report, &mut json).map_err(fail)?;
     use std::io::Write as _;
     let mut file = tempfile::Builder::new()
         .prefix("carbon-gate-report-")
@@ -82,7 +82,7 @@ pub(crate) fn publish_report(
     render::Markdown {
         limit: render::GITHUB_COMMENT_LIMIT - marker_room,
     }
-    .check(report, &mut body)
+    .render(report, &mut body)
     .map_err(|source| Error::Output {
         path: "<comment>".into(),
         source,

@@ -2,7 +2,7 @@
 
 use crate::error::{self, Error};
 use crate::exit::Exit;
-use crate::{cli, config, disclosure, policy, report, units};
+use crate::{cli, config, disclosure, policy, render, report, units};
 
 use super::check::{evaluate_args, policy_paths};
 use super::groups::is_check_report;
@@ -135,11 +135,12 @@ pub(crate) fn report_command(args: &cli::ReportArgs) -> Result<Outcome, Error> {
             date: args.eval.today.unwrap_or_else(today),
         },
     )?;
-    let text = match args.format {
-        cli::ReportFormat::Json => disclosure::render::json(&d),
-        cli::ReportFormat::Html => disclosure::render::html_document(&d),
-        _ => disclosure::render::markdown(&d),
+    let renderer: Box<dyn render::Render<disclosure::Disclosure>> = match args.format {
+        cli::ReportFormat::Json => Box::new(render::Json),
+        cli::ReportFormat::Html => Box::new(render::Html),
+        _ => Box::new(render::Markdown::default()),
     };
+    let text = super::output::render(renderer.as_ref(), &d)?;
     let nulls = d
         .models
         .iter()
@@ -152,7 +153,7 @@ pub(crate) fn report_command(args: &cli::ReportArgs) -> Result<Outcome, Error> {
         d.models.len(),
         report.verdict.word()
     ));
-    let stdout = deliver(text.into_bytes(), args.out.output.as_deref())?;
+    let stdout = deliver(text, args.out.output.as_deref())?;
     Ok(Outcome {
         stdout,
         stderr,

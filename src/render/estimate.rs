@@ -1,9 +1,12 @@
-//! Rendering of `estimate` (table, JSON, record) and `reference` (table, JSON).
+//! An estimate as a table ([`Table`]), JSON ([`Json`]) or the record `ingest` reads ([`Record`]),
+//! and the units of the reference tables.
 
 use std::io::{self, Write};
 
 use comfy_table::{Cell, CellAlignment, presets};
 use serde::Serialize;
+
+use super::{Json, Render, Table};
 
 use crate::estimate::Estimate;
 use crate::ledger::{self, Totals};
@@ -36,26 +39,39 @@ pub fn totals(e: &Estimate) -> Totals {
     ledger::sum(&[&e.record])
 }
 
-/// One NDJSON line: the record as `ingest` and `check` read it back.
-pub fn record(e: &Estimate, out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, &e.record)?;
-    writeln!(out)
+/// The record renderer: one NDJSON line, the record as `ingest` and `check` read it back.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Record;
+
+impl Render<Estimate> for Record {
+    fn render(&self, e: &Estimate, out: &mut dyn Write) -> io::Result<()> {
+        serde_json::to_writer(&mut *out, &e.record)?;
+        writeln!(out)
+    }
 }
 
 /// JSON with the record, totals and formulas.
-pub fn json(e: &Estimate, out: &mut dyn Write) -> io::Result<()> {
-    let doc = EstimateJson {
-        schema_version: SCHEMA_VERSION,
-        record: &e.record,
-        totals: totals(e),
-        formulas: &e.steps,
-    };
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
-    writeln!(out)
+impl Render<Estimate> for Json {
+    fn render(&self, e: &Estimate, out: &mut dyn Write) -> io::Result<()> {
+        let doc = EstimateJson {
+            schema_version: SCHEMA_VERSION,
+            record: &e.record,
+            totals: totals(e),
+            formulas: &e.steps,
+        };
+        super::json::write_json(&doc, out)
+    }
 }
 
-/// A table of the figures; with `explain`, then the assumptions and the formulas.
-pub fn text(e: &Estimate, explain: bool, out: &mut dyn Write) -> io::Result<()> {
+/// A table of the figures (plain, whatever the colour setting); with `explain`, then the
+/// assumptions and the formulas.
+impl Render<Estimate> for Table {
+    fn render(&self, e: &Estimate, out: &mut dyn Write) -> io::Result<()> {
+        text(e, self.explain, out)
+    }
+}
+
+fn text(e: &Estimate, explain: bool, out: &mut dyn Write) -> io::Result<()> {
     let t = totals(e);
     let r = &e.record;
     let label = [r.model.as_deref(), r.version.as_deref()]

@@ -9,17 +9,23 @@ use crate::report::{CheckReport, IngestReport};
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Json;
 
-fn write_json<T: serde::Serialize>(value: &T, out: &mut dyn Write) -> io::Result<()> {
+/// `value` as pretty JSON and a newline.
+pub(crate) fn write_json<T: serde::Serialize + ?Sized>(
+    value: &T,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, value)?;
     writeln!(out)
 }
 
-impl Render for Json {
-    fn check(&self, report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
+impl Render<CheckReport> for Json {
+    fn render(&self, report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
         write_json(report, out)
     }
+}
 
-    fn ingest(&self, report: &IngestReport, out: &mut dyn Write) -> io::Result<()> {
+impl Render<IngestReport> for Json {
+    fn render(&self, report: &IngestReport, out: &mut dyn Write) -> io::Result<()> {
         write_json(report, out)
     }
 }

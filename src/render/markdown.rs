@@ -13,6 +13,7 @@
 use std::io::{self, Write};
 
 use super::Render;
+use super::escape::{code_cell as code, markdown as esc};
 use crate::ledger::Status;
 use crate::report::{CheckReport, Finding, IngestReport, ModelReport, Role, Severity, Verdict};
 use crate::tradeoff::TradeOff;
@@ -42,114 +43,6 @@ fn icon(v: Verdict) -> &'static str {
         Verdict::Warn => "⚠️",
         Verdict::Fail => "❌",
     }
-}
-
-/// Outside text with nothing hidden: a line break (`\r\n`, `\n`, `\r`) becomes a visible `⏎`,
-/// a tab a space, and every other control or invisible character ([`crate::error::is_unsafe_char`]:
-/// bidi overrides such as U+202E, zero-width spaces and joiners) its `\u{…}` form. Echoed text
-/// (arguments, file names, facts) goes through this before any Markdown or HTML escaping.
-pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(crate::error::is_unsafe_char) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\r' => {
-                if chars.peek() == Some(&'\n') {
-                    chars.next();
-                }
-                out.push('⏎');
-            }
-            '\n' => out.push('⏎'),
-            '\t' => out.push(' '),
-            c if crate::error::is_unsafe_char(c) => {
-                out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
-            }
-            c => out.push(c),
-        }
-    }
-    std::borrow::Cow::Owned(out)
-}
-
-/// Whether the `:` or `.` at byte `at` of `text` would let GitHub turn what is around it into a
-/// link: `scheme://` (GFM autolinks `http://`, `https://`, `ftp://`; every `://` is treated the
-/// same) or `www.` at the start of a word.
-pub fn autolink_at(text: &str, at: usize) -> bool {
-    let rest = &text[at..];
-    if rest.starts_with("://") {
-        return true;
-    }
-    if rest.starts_with('.') {
-        let before = &text[..at];
-        if before.len() >= 3 && before.is_char_boundary(before.len() - 3) {
-            let www = &before[before.len() - 3..];
-            let start = before.len() - 3;
-            return www.eq_ignore_ascii_case("www")
-                && before[..start]
-                    .chars()
-                    .last()
-                    .is_none_or(|p| !p.is_alphanumeric());
-        }
-    }
-    false
-}
-
-/// Escape text from input for Markdown inline text or a table cell: characters that could start
-/// markup, HTML, a mention or an issue link become numeric character references, and so do the
-/// `:` of `https://` and the `.` of `www.`, which GitHub would otherwise turn into a link (a URL
-/// from input is shown as text). Line breaks become spaces; control and invisible characters are
-/// shown as `\u{…}` ([`visible`]).
-pub fn esc(text: &str) -> String {
-    let text = visible(text);
-    let text = text.replace('⏎', " ");
-    let mut out = String::with_capacity(text.len());
-    for (at, c) in text.char_indices() {
-        match c {
-            '|' | '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '@' | '&' | '~' | '!'
-            | '$' | '{' | '}' | '"' | '\'' => {
-                out.push_str(&format!("&#{};", c as u32));
-            }
-            ':' | '.' if autolink_at(&text, at) => out.push_str(&format!("&#{};", c as u32)),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-/// Outside text as a Markdown code span that holds it whole: the text made [`visible`] (a blank
-/// line would end the span and let what follows render as live HTML), fenced by a run of
-/// backticks longer than any inside it, with a space inside each end when the text starts or
-/// ends with a backtick or a space (CommonMark strips one). Not for table cells ([`code`]).
-pub fn code_span(text: &str) -> String {
-    let text = visible(text);
-    let mut longest = 0;
-    let mut run = 0;
-    for c in text.chars() {
-        if c == '`' {
-            run += 1;
-            longest = longest.max(run);
-        } else {
-            run = 0;
-        }
-    }
-    let fence = "`".repeat(longest + 1);
-    let pad = text.starts_with('`')
-        || text.ends_with('`')
-        || (text.starts_with(' ') && text.ends_with(' '));
-    if text.is_empty() {
-        // A span of one space: CommonMark keeps a content of spaces only as it is.
-        return "` `".to_owned();
-    }
-    let pad = if pad { " " } else { "" };
-    format!("{fence}{pad}{text}{pad}{fence}")
-}
-
-/// Input text as a code span inside a table cell: [`code_span`], with `|` escaped (GFM removes
-/// the backslash inside a table cell, even in a code span).
-fn code(text: &str) -> String {
-    code_span(text).replace('|', "\\|")
 }
 
 /// A name safe inside a Mermaid chart: ASCII letters, digits, space, `. - _`; at most 40 chars.
@@ -422,26 +315,13 @@ fn findings_section(report: &CheckReport, limit_per_group: usize, out: &mut Stri
 }
 
 fn equivalence(report: &CheckReport, out: &mut String) {
-    let total: Mass = report
-        .models
-        .iter()
-        .filter(|m| m.role == Role::Candidate)
-        .map(|m| m.totals.emissions)
-        .sum();
-    let Ok(reference) = crate::reference::Reference::embedded() else {
+    let Some(e) = &report.equivalence else {
         return;
     };
-    let Some(car) = reference.default_value("car-km") else {
-        return;
-    };
-    if car.value <= 0.0 || total.value() <= 0.0 {
-        return;
-    }
-    let km = total.value() / car.value;
     out.push_str(&format!(
         "\n🌱 The candidates' {} CO2e is about as much as driving a typical passenger car {} km (US EPA: about 400 g CO2 per mile).\n",
-        total,
-        format_significant(km, 3)
+        e.co2e,
+        format_significant(e.car_km, 3)
     ));
 }
 
@@ -461,8 +341,8 @@ fn whatif_section(report: &CheckReport, out: &mut String) {
                 esc(&w.provider)
             ));
         }
-        for s in crate::mitigation::sentences(w) {
-            out.push_str(&format!("- {}: {}\n", esc(&label), esc(&s)));
+        for s in &w.sentences {
+            out.push_str(&format!("- {}: {}\n", esc(&label), esc(s)));
         }
     }
     out.push_str("\n<sub>Same energy × each region's location-based intensity (embedded reference data). Hypothetical avoided emissions: never subtracted from the totals above.</sub>\n");
@@ -518,7 +398,7 @@ impl Markdown {
                 out.push_str(&format!(
                     "- **{}**: {}\n  <sub>{}</sub>\n",
                     esc(&p.model),
-                    esc(&crate::predict::sentence(p)),
+                    esc(&p.sentence),
                     esc(&p.method)
                 ));
             }
@@ -605,8 +485,8 @@ pub fn fit(body: &str, limit: usize) -> String {
     kept
 }
 
-impl Render for Markdown {
-    fn check(&self, report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
+impl Render<CheckReport> for Markdown {
+    fn render(&self, report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
         // Shrink the details first, then the lists, then cut.
         let mut body = self.body(report, 20, 50);
         for (rows, findings) in [(5, 20), (1, 10)] {
@@ -617,8 +497,10 @@ impl Render for Markdown {
         }
         out.write_all(fit(&body, self.limit).as_bytes())
     }
+}
 
-    fn ingest(&self, report: &IngestReport, out: &mut dyn Write) -> io::Result<()> {
+impl Render<IngestReport> for Markdown {
+    fn render(&self, report: &IngestReport, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
             "| Source | Model | Run | Part | Duration | Energy | CO2e | Counted |"
@@ -665,40 +547,6 @@ impl Render for Markdown {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escapes_table_breakers_mentions_and_html() {
-        assert_eq!(esc("a|b*c"), "a&#124;b&#42;c");
-        assert_eq!(esc("@org/team"), "&#64;org/team");
-        assert_eq!(esc("<img src=x>"), "&#60;img src=x&#62;");
-        assert_eq!(esc("`x`"), "&#96;x&#96;");
-        assert_eq!(code("x`y|z"), "``x`y\\|z``");
-    }
-
-    #[test]
-    fn code_spans_hold_any_text() {
-        assert_eq!(code_span("a b"), "`a b`");
-        assert_eq!(code_span("a ``b`` c"), "```a ``b`` c```");
-        assert_eq!(code_span("`x"), "`` `x ``");
-        assert_eq!(code_span(" x "), "`  x  `");
-        assert_eq!(code_span(""), "` `");
-        assert_eq!(
-            code_span("x\n\n<img src=x onerror=alert(1)>\r\n"),
-            "`x⏎⏎<img src=x onerror=alert(1)>⏎`"
-        );
-        assert_eq!(code_span("a\u{202e}b\u{200b}"), "`a\\u{202e}b\\u{200b}`");
-    }
-
-    #[test]
-    fn urls_and_invisible_characters_are_shown_as_text() {
-        assert_eq!(
-            esc("see https://evil.example and www.evil.example"),
-            "see https&#58;//evil.example and www&#46;evil.example"
-        );
-        // Not a link: a word that ends in "www", a dotted name.
-        assert_eq!(esc("awww.x v1.2"), "awww.x v1.2");
-        assert_eq!(esc("a\u{202e}b"), "a&#92;u&#123;202e&#125;b");
-    }
 
     #[test]
     fn mermaid_names_and_coordinates() {

@@ -1,21 +1,25 @@
-//! Renderers: one type per output format, all reading the same report model.
+//! Renderers: one type per output format, all reading the same report model, behind one trait
+//! ([`Render`]).
 //!
 //! Renderers write to a `Write` they are given and never print. They are the only place where
 //! numbers are rounded (4 significant digits with an adapted unit in text; raw in JSON).
 
+pub mod escape;
 pub mod estimate;
-mod json;
+pub(crate) mod json;
 pub(crate) mod markdown;
+pub mod markup;
 mod table;
 
 use std::io::{self, Write};
 
+pub use estimate::Record;
 pub use json::Json;
 pub use markdown::{GITHUB_COMMENT_LIMIT, Markdown};
 pub use table::Table;
 
 use crate::record::Part;
-use crate::report::{CheckReport, IngestReport};
+use crate::report::CheckReport;
 use crate::units::format_significant;
 
 /// One column of the check table: its header, whether it is numeric (right-aligned), and a cell
@@ -137,7 +141,7 @@ pub fn explain_lines(report: &CheckReport, limit: usize) -> Vec<String> {
                 "{}: {} runs, more than {} to list one by one: the runs of each file, project, place and hardware are rolled up into {} lines, summed exactly:",
                 m.label(),
                 t.runs,
-                crate::ledger::reduce::CONTRIBUTION_LIMIT,
+                crate::report::CONTRIBUTION_LIMIT,
                 m.contributions.len(),
             )
         });
@@ -233,10 +237,15 @@ pub fn explain_lines(report: &CheckReport, limit: usize) -> Vec<String> {
     lines
 }
 
-/// An output format.
-pub trait Render {
-    /// Render a `check` report.
-    fn check(&self, report: &CheckReport, out: &mut dyn Write) -> io::Result<()>;
-    /// Render an `ingest` report.
-    fn ingest(&self, report: &IngestReport, out: &mut dyn Write) -> io::Result<()>;
+/// An output format, for each kind of document it can show: a `check` or `ingest` report
+/// ([`Table`], [`Json`], [`Markdown`]), an estimate ([`Table`], [`Json`], [`Record`]), the
+/// disclosure ([`Markdown`], [`Html`], [`Json`]; implemented in `disclosure::render`). Commands
+/// choose the format and call [`Render::render`]; the format decides nothing about the content.
+pub trait Render<D: ?Sized> {
+    /// Render `doc` to `out`.
+    fn render(&self, doc: &D, out: &mut dyn Write) -> io::Result<()>;
 }
+
+/// The HTML renderer: one self-contained file (the disclosure).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Html;

@@ -73,8 +73,8 @@ fn right(text: impl ToString) -> Cell {
     Cell::new(text).set_alignment(CellAlignment::Right)
 }
 
-impl Render for Table {
-    fn check(&self, report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
+impl Render<CheckReport> for Table {
+    fn render(&self, report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
         if !report.policy_changes.is_empty() {
             writeln!(
                 out,
@@ -151,7 +151,7 @@ impl Render for Table {
         if !report.predictions.is_empty() {
             writeln!(out, "\nPredicted (the verdict judges these projections):")?;
             for p in &report.predictions {
-                writeln!(out, "  {}: {}", p.model, crate::predict::sentence(p))?;
+                writeln!(out, "  {}: {}", p.model, p.sentence)?;
                 writeln!(out, "    how: {}", p.method)?;
             }
         }
@@ -161,7 +161,7 @@ impl Render for Table {
                 "\nWhere it would have emitted less (same energy × the region's intensity; avoided emissions, not subtracted):"
             )?;
             for w in &report.whatif {
-                for s in crate::mitigation::sentences(w) {
+                for s in &w.sentences {
                     writeln!(out, "  {}: {s}", w.model)?;
                 }
                 if w.options.is_empty() {
@@ -187,8 +187,10 @@ impl Render for Table {
         }
         Ok(())
     }
+}
 
-    fn ingest(&self, report: &IngestReport, out: &mut dyn Write) -> io::Result<()> {
+impl Render<IngestReport> for Table {
+    fn render(&self, report: &IngestReport, out: &mut dyn Write) -> io::Result<()> {
         let mut t = self.new_table();
         t.set_header(vec![
             Cell::new("Source"),
