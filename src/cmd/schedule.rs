@@ -1,10 +1,11 @@
 //! `carbon-gate schedule`: the arguments as the scheduler's options, its plan as text or JSON.
 
 use super::Outcome;
+use super::output::render;
 use crate::cli::{ScheduleArgs, ScheduleFormat};
 use crate::error::Error;
 use crate::exit::Exit;
-use crate::schedule;
+use crate::{render, schedule};
 
 /// `carbon-gate schedule`.
 pub(crate) fn schedule_command(
@@ -26,11 +27,11 @@ pub(crate) fn schedule_command(
     };
     let recommendation = schedule::recommend(&options, env)?;
     let stdout = match args.format {
-        ScheduleFormat::Json => recommendation.json(),
-        ScheduleFormat::Table => recommendation.text(),
+        ScheduleFormat::Json => render(&render::Json, &recommendation)?,
+        ScheduleFormat::Table => render(&render::Table::default(), &recommendation)?,
     };
     Ok(Outcome {
-        stdout: stdout.into_bytes(),
+        stdout,
         stderr: Vec::new(),
         exit: Exit::Pass,
     })

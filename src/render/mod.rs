@@ -9,6 +9,7 @@ pub mod estimate;
 pub(crate) mod json;
 pub(crate) mod markdown;
 pub mod markup;
+pub mod reference;
 mod table;
 
 use std::io::{self, Write};

@@ -885,16 +885,22 @@ pub struct Recommendation {
     secrets: crate::http::Secrets,
 }
 
-impl Recommendation {
-    /// The plan as pretty JSON and a newline, every secret redacted.
-    pub fn json(&self) -> String {
-        self.secrets
-            .redact(&(serde_json::to_string_pretty(&self.plan).unwrap_or_default() + "\n"))
+/// The plan as pretty JSON and a newline, every secret redacted.
+impl crate::render::Render<Recommendation> for crate::render::Json {
+    fn render(&self, r: &Recommendation, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let json = serde_json::to_string_pretty(&r.plan).map_err(std::io::Error::other)?;
+        out.write_all(r.secrets.redact(&(json + "\n")).as_bytes())
     }
+}
 
-    /// The plan as sentences ([`lines`]), every secret redacted.
-    pub fn text(&self) -> String {
-        self.secrets.redact(&(lines(&self.plan).join("\n") + "\n"))
+/// The plan as sentences ([`lines`]), every secret redacted.
+impl crate::render::Render<Recommendation> for crate::render::Table {
+    fn render(&self, r: &Recommendation, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        out.write_all(
+            r.secrets
+                .redact(&(lines(&r.plan).join("\n") + "\n"))
+                .as_bytes(),
+        )
     }
 }
 
