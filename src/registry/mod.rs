@@ -45,14 +45,39 @@ pub(crate) enum Evidence {
     Nothing(String),
 }
 
-impl Evidence {
+/// What a model version's totals were taken from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EvidenceKind {
+    /// Emissions logs among the run's artifacts.
+    Artifacts,
+    /// Emissions logs given on the command line.
+    Logs,
+    /// The `carbon_gate.*` metrics logged on the run.
+    Metrics,
+    /// Nothing.
+    None,
+}
+
+impl EvidenceKind {
     /// The word written in the `carbon_gate.evidence` tag.
-    pub(crate) fn kind(&self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
-            Evidence::Artifacts { .. } => "artifacts",
-            Evidence::Logs(_) => "logs",
-            Evidence::Metrics(..) => "metrics",
-            Evidence::Nothing(_) => "none",
+            EvidenceKind::Artifacts => "artifacts",
+            EvidenceKind::Logs => "logs",
+            EvidenceKind::Metrics => "metrics",
+            EvidenceKind::None => "none",
+        }
+    }
+}
+
+impl Evidence {
+    /// What kind of evidence it is.
+    pub(crate) fn kind(&self) -> EvidenceKind {
+        match self {
+            Evidence::Artifacts { .. } => EvidenceKind::Artifacts,
+            Evidence::Logs(_) => EvidenceKind::Logs,
+            Evidence::Metrics(..) => EvidenceKind::Metrics,
+            Evidence::Nothing(_) => EvidenceKind::None,
         }
     }
 }
@@ -60,8 +85,8 @@ impl Evidence {
 /// A model's totals from its evidence, with what they were taken from.
 pub(crate) struct Counted {
     pub(crate) entry: ledger::Entry,
-    /// `artifacts`, `logs`, `metrics` or `none`.
-    pub(crate) kind: &'static str,
+    /// What the totals were taken from.
+    pub(crate) kind: EvidenceKind,
     /// Digest of the evidence counted: the files read (their names relative to the artifact
     /// root, or as given, and their SHA-256), or the metrics; `None` when there was nothing.
     pub(crate) digest: Option<String>,
@@ -384,7 +409,7 @@ pub(crate) fn verdict_tags(
         ("embodied_co2e_kg", number(t.embodied.value())),
         (
             "method",
-            if t.runs > 0 && counted.kind == "metrics" {
+            if t.runs > 0 && counted.kind == EvidenceKind::Metrics {
                 // Numbers logged on the run, not a tracker's log read here.
                 "reported".to_owned()
             } else if t.estimated_runs > 0 {
@@ -396,7 +421,7 @@ pub(crate) fn verdict_tags(
             },
         ),
         ("runs", t.runs.to_string()),
-        ("evidence", counted.kind.to_owned()),
+        ("evidence", counted.kind.name().to_owned()),
         (
             "evidence_digest",
             counted.digest.clone().unwrap_or_else(|| "none".to_owned()),
