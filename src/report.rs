@@ -165,3 +165,20 @@ pub fn summarize(models: &[ModelReport]) -> (Verdict, String) {
     };
     (verdict, summary)
 }
+
+/// An estimate with its totals: what `carbon-gate estimate` prints.
+#[derive(Debug, Clone)]
+pub struct EstimateReport {
+    /// The estimate: its record, assumptions and formulas.
+    pub estimate: crate::estimate::Estimate,
+    /// The record's totals (central figure and range), as a check would count them.
+    pub totals: Totals,
+}
+
+impl EstimateReport {
+    /// The report of `estimate`.
+    pub fn new(estimate: crate::estimate::Estimate) -> EstimateReport {
+        let totals = crate::ledger::sum(&[&estimate.record]);
+        EstimateReport { estimate, totals }
+    }
+}

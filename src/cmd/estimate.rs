@@ -38,8 +38,8 @@ pub(crate) fn estimate_command(args: &cli::EstimateArgs) -> Result<Outcome, Erro
             policy::load(&args.policy)?.policy.overrides
         },
     };
-    let estimate = estimate::estimate(&input, reference)?;
-    let renderer: Box<dyn render::Render<estimate::Estimate>> = match args.format {
+    let report = crate::report::EstimateReport::new(estimate::estimate(&input, reference)?);
+    let renderer: Box<dyn render::Render<crate::report::EstimateReport>> = match args.format {
         cli::EstimateFormat::Record => Box::new(render::Record),
         cli::EstimateFormat::Json => Box::new(render::Json),
         cli::EstimateFormat::Table => Box::new(render::Table {
@@ -47,8 +47,8 @@ pub(crate) fn estimate_command(args: &cli::EstimateArgs) -> Result<Outcome, Erro
             explain: args.explain,
         }),
     };
-    let buffer = super::output::render(renderer.as_ref(), &estimate)?;
-    let t = render::estimate::totals(&estimate);
+    let buffer = super::output::render(renderer.as_ref(), &report)?;
+    let t = &report.totals;
     Ok(Outcome {
         stdout: deliver(buffer, args.out.output.as_deref())?,
         stderr: vec![format!(

@@ -8,9 +8,9 @@ use serde::Serialize;
 
 use super::{Json, Render, Table};
 
-use crate::estimate::Estimate;
-use crate::ledger::{self, Totals};
+use crate::ledger::Totals;
 use crate::record::RunRecord;
+use crate::report::EstimateReport;
 use crate::report::SCHEMA_VERSION;
 use crate::units::{Energy, Mass};
 
@@ -34,30 +34,25 @@ struct EstimateJson<'a> {
     formulas: &'a [String],
 }
 
-/// The totals of one estimate.
-pub fn totals(e: &Estimate) -> Totals {
-    ledger::sum(&[&e.record])
-}
-
 /// The record renderer: one NDJSON line, the record as `ingest` and `check` read it back.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Record;
 
-impl Render<Estimate> for Record {
-    fn render(&self, e: &Estimate, out: &mut dyn Write) -> io::Result<()> {
-        serde_json::to_writer(&mut *out, &e.record)?;
+impl Render<EstimateReport> for Record {
+    fn render(&self, r: &EstimateReport, out: &mut dyn Write) -> io::Result<()> {
+        serde_json::to_writer(&mut *out, &r.estimate.record)?;
         writeln!(out)
     }
 }
 
 /// JSON with the record, totals and formulas.
-impl Render<Estimate> for Json {
-    fn render(&self, e: &Estimate, out: &mut dyn Write) -> io::Result<()> {
+impl Render<EstimateReport> for Json {
+    fn render(&self, r: &EstimateReport, out: &mut dyn Write) -> io::Result<()> {
         let doc = EstimateJson {
             schema_version: SCHEMA_VERSION,
-            record: &e.record,
-            totals: totals(e),
-            formulas: &e.steps,
+            record: &r.estimate.record,
+            totals: r.totals,
+            formulas: &r.estimate.steps,
         };
         super::json::write_json(&doc, out)
     }
@@ -65,14 +60,14 @@ impl Render<Estimate> for Json {
 
 /// A table of the figures (plain, whatever the colour setting); with `explain`, then the
 /// assumptions and the formulas.
-impl Render<Estimate> for Table {
-    fn render(&self, e: &Estimate, out: &mut dyn Write) -> io::Result<()> {
-        text(e, self.explain, out)
+impl Render<EstimateReport> for Table {
+    fn render(&self, r: &EstimateReport, out: &mut dyn Write) -> io::Result<()> {
+        text(r, self.explain, out)
     }
 }
 
-fn text(e: &Estimate, explain: bool, out: &mut dyn Write) -> io::Result<()> {
-    let t = totals(e);
+fn text(report: &EstimateReport, explain: bool, out: &mut dyn Write) -> io::Result<()> {
+    let (e, t) = (&report.estimate, &report.totals);
     let r = &e.record;
     let label = [r.model.as_deref(), r.version.as_deref()]
         .into_iter()
