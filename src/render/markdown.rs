@@ -114,7 +114,7 @@ fn role_name(role: Role, kind: Option<&str>) -> String {
     }
 }
 
-fn tradeoff_section(t: &TradeOff, models: &[&ModelReport], out: &mut String) {
+fn tradeoff_section(t: &TradeOff, out: &mut String) {
     let metric = t.metric.as_deref().unwrap_or("accuracy");
     out.push_str(&format!(
         "\n### {}: {} vs energy vs CO2e\n\n",
@@ -171,7 +171,6 @@ fn tradeoff_section(t: &TradeOff, models: &[&ModelReport], out: &mut String) {
         "\n◆ Pareto-efficient: no other row is at least as accurate with less CO2e · ★ recommended\n\n**{}**\n",
         esc(&t.recommendation)
     ));
-    let _ = models;
     mermaid(t, metric, out);
 }
 
@@ -229,7 +228,7 @@ fn mermaid(t: &TradeOff, metric: &str, out: &mut String) {
     out.push_str("```\n");
 }
 
-fn models_table(models: &[&ModelReport], report: &CheckReport, out: &mut String) {
+fn models_table(models: &[&ModelReport], out: &mut String) {
     let columns = super::check_columns_for(models);
     let header: Vec<&str> = columns.iter().map(|c| c.header).collect();
     out.push_str(&format!("\n| {} | Verdict |\n", header.join(" | ")));
@@ -247,7 +246,6 @@ fn models_table(models: &[&ModelReport], report: &CheckReport, out: &mut String)
             m.verdict.word().to_lowercase()
         ));
     }
-    let _ = report;
 }
 
 fn finding_line(m: &ModelReport, f: &Finding) -> String {
@@ -377,12 +375,7 @@ impl Markdown {
         }
         let in_group: Vec<&str> = report.tradeoffs.iter().map(|t| t.group.as_str()).collect();
         for t in &report.tradeoffs {
-            let members: Vec<&ModelReport> = report
-                .models
-                .iter()
-                .filter(|m| m.group == t.group)
-                .collect();
-            tradeoff_section(t, &members, &mut out);
+            tradeoff_section(t, &mut out);
         }
         let rest: Vec<&ModelReport> = report
             .models
@@ -390,7 +383,7 @@ impl Markdown {
             .filter(|m| !in_group.contains(&m.group.as_str()))
             .collect();
         if !rest.is_empty() {
-            models_table(&rest, report, &mut out);
+            models_table(&rest, &mut out);
         }
         if !report.predictions.is_empty() {
             out.push_str("\n### Projection (the verdict judges where the run is heading)\n\n");
