@@ -8,6 +8,8 @@
 #   LARGE=1 bash bench/compare.sh          # also: a >1 GB log streamed (generated, then deleted)
 #   MANY=1 bash bench/compare.sh           # also: a directory of 10,000 small logs
 #   FLAT=1 bash bench/compare.sh           # also: peak RSS by rows for few runs of many snapshots
+#   SHAPES=1 bash bench/compare.sh         # also: one row per run over 2-200 models (uniform and
+#                                          # Zipf-skewed), every output format: the monorepo shapes
 #
 # Needs: hyperfine and /usr/bin/time (Debian: apt-get install hyperfine time), python3 (venv).
 # Generated data, the pandas venv and results go to $CARBON_GATE_BENCH_DIR (/tmp/carbon-gate-bench),
@@ -125,6 +127,50 @@ if [ "${FLAT:-0}" = 1 ]; then
         [ -s "$f" ] || python3 "$ROOT/bench/gen_codecarbon.py" "$n" "$f" --snapshots 1000 --seed 5
         echo "peak RSS $n rows of $((n / 1000)) runs: $(rss_mb "$BIN" check --policy "$POLICY" --format markdown "$f") MB" | tee -a "$RESULTS/env.txt"
     done
+fi
+
+if [ "${SHAPES:-0}" = 1 ]; then
+    # One row per run (every run distinct) spread over few or many models: memory must not grow
+    # with runs or models. Time and peak RSS of check in each format, pandas and wc -l beside.
+    SHAPE_TABLE=$RESULTS/shapes.md
+    echo "| rows | models | tool | median | peak RSS |" > "$SHAPE_TABLE"
+    echo "|--:|--:|---|--:|--:|" >> "$SHAPE_TABLE"
+    for shape in "200000 2 0" "200000 10 0" "200000 50 0" "200000 200 0" "40000 5 0" "1000000 50 1.1" "1000000 200 1.1"; do
+        read -r n models zipf <<< "$shape"
+        f=$DATA/shape_${n}_${models}_${zipf}.csv
+        [ -s "$f" ] || python3 "$ROOT/bench/gen_codecarbon.py" "$n" "$f" --snapshots 1 --models "$models" --zipf "$zipf" --seed 13
+        cat "$f" > /dev/null
+        names=("check table" "check markdown" "check json" "ingest json" pandas "wc -l")
+        cmds=(
+            "$BIN check --policy $POLICY --format table $f"
+            "$BIN check --policy $POLICY --format markdown $f"
+            "$BIN check --policy $POLICY --format json $f"
+            "$BIN ingest --format json $f"
+            "$PY $ROOT/bench/pandas_check.py $f"
+            "wc -l $f"
+        )
+        echo "== $n rows, $models models (zipf $zipf)" >&2
+        args=()
+        for i in "${!cmds[@]}"; do args+=(--command-name "${names[$i]}" "${cmds[$i]}"); done
+        hyperfine -N -i --warmup 1 --runs 5 --export-json "$RESULTS/shape_${n}_${models}.json" "${args[@]}" >&2
+        rss=()
+        for c in "${cmds[@]}"; do
+            # shellcheck disable=SC2086 # the commands are word lists without quoting
+            rss+=("$(rss_mb $c)")
+        done
+        label=$models
+        [ "$zipf" = 0 ] || label="$models (Zipf $zipf)"
+        python3 - "$RESULTS/shape_${n}_${models}.json" "$n" "$label" "${rss[@]}" >> "$SHAPE_TABLE" <<'PY'
+import json, statistics, sys
+path, rows, models, *rss = sys.argv[1:]
+for r, mb in zip(json.load(open(path))["results"], rss):
+    med = statistics.median(r["times"])
+    t = f"{med * 1000:.0f} ms" if med < 1 else f"{med:.2f} s"
+    print(f"| {int(rows):,} | {models} | {r['command']} | {t} | {mb} MB |")
+PY
+    done
+    echo
+    cat "$SHAPE_TABLE"
 fi
 
 if [ "${LARGE:-0}" = 1 ]; then
