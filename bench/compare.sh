@@ -4,7 +4,7 @@
 # Medians from hyperfine, peak RSS from /usr/bin/time -v. See docs/performance.md.
 #
 #   bash bench/compare.sh                  # 100-row "small PR" file, 10k, 100k, 1M rows
-#   SIZES="100 10000" bash bench/compare.sh
+#   SIZES="100 10000" bash bench/compare.sh   # SIZES="" skips these (with SHAPES=1: shapes only)
 #   LARGE=1 bash bench/compare.sh          # also: a >1 GB log streamed (generated, then deleted)
 #   MANY=1 bash bench/compare.sh           # also: a directory of 10,000 small logs
 #   FLAT=1 bash bench/compare.sh           # also: peak RSS by rows for few runs of many snapshots
@@ -18,7 +18,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WORK=${CARBON_GATE_BENCH_DIR:-/tmp/carbon-gate-bench}
-SIZES=${SIZES:-"100 10000 100000 1000000"}
+SIZES=${SIZES-"100 10000 100000 1000000"}
 PANDAS_VERSION=2.2.3
 DATA=$WORK/data
 RESULTS=$WORK/results
