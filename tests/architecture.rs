@@ -159,11 +159,10 @@ fn references(text: &str, root: bool, modules: &BTreeSet<String>) -> BTreeSet<St
     found
 }
 
-/// Edges between top-level modules: (from, to). Names that are not modules are items of the
-/// crate root (`(root)`).
-fn edges(src: &Path) -> BTreeSet<(String, String)> {
-    let modules = modules(src);
-    let mut edges = BTreeSet::new();
+/// Every `.rs` file under `src`: its top-level module (`lib`, `main`, or the module's name), its
+/// path relative to `src`, and its text.
+fn rust_files(src: &Path) -> Vec<(String, String, String)> {
+    let mut files = Vec::new();
     let mut stack = vec![src.to_owned()];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).unwrap() {
@@ -183,22 +182,34 @@ fn edges(src: &Path) -> BTreeSet<(String, String)> {
                 .as_os_str()
                 .to_str()
                 .unwrap();
-            let top = first.trim_end_matches(".rs");
-            let from = match top {
-                "main" => continue,
-                "lib" => "(root)".to_owned(),
-                other => other.to_owned(),
-            };
+            let top = first.trim_end_matches(".rs").to_owned();
             let text = std::fs::read_to_string(&path).unwrap();
-            for name in references(&text, from == "(root)", &modules) {
-                let to = if modules.contains(&name) {
-                    name
-                } else {
-                    "(root)".to_owned()
-                };
-                if to != from {
-                    edges.insert((from.clone(), to));
-                }
+            files.push((top, rel.display().to_string(), text));
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Edges between top-level modules: (from, to). Names that are not modules are items of the
+/// crate root (`(root)`).
+fn edges(src: &Path) -> BTreeSet<(String, String)> {
+    let modules = modules(src);
+    let mut edges = BTreeSet::new();
+    for (top, _, text) in rust_files(src) {
+        let from = match top.as_str() {
+            "main" => continue,
+            "lib" => "(root)".to_owned(),
+            _ => top,
+        };
+        for name in references(&text, from == "(root)", &modules) {
+            let to = if modules.contains(&name) {
+                name
+            } else {
+                "(root)".to_owned()
+            };
+            if to != from {
+                edges.insert((from.clone(), to));
             }
         }
     }
@@ -398,42 +409,19 @@ const COMMAND_MODULES: &[&str] = &["cli", "cmd", "main", "lib"];
 
 /// Files outside the command layer whose non-test code names the argument parser.
 fn clap_outside_commands(src: &Path) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut stack = vec![src.to_owned()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            if path.extension().is_none_or(|e| e != "rs") {
-                continue;
-            }
-            let rel = path.strip_prefix(src).unwrap();
-            let top = rel
-                .components()
-                .next()
-                .unwrap()
-                .as_os_str()
-                .to_str()
-                .unwrap();
-            if COMMAND_MODULES.contains(&top.trim_end_matches(".rs")) {
-                continue;
-            }
-            let code = non_test_code(&std::fs::read_to_string(&path).unwrap());
-            let names_clap = code.match_indices("clap").any(|(i, _)| {
+    rust_files(src)
+        .into_iter()
+        .filter(|(top, _, _)| !COMMAND_MODULES.contains(&top.as_str()))
+        .filter(|(_, _, text)| {
+            let code = non_test_code(text);
+            code.match_indices("clap").any(|(i, _)| {
                 let before = code[..i].chars().next_back();
                 let after = code[i + 4..].chars().next();
                 before.is_none_or(|c| !is_ident(c)) && after.is_none_or(|c| !is_ident(c))
-            });
-            if names_clap {
-                found.push(rel.display().to_string());
-            }
-        }
-    }
-    found.sort();
-    found
+            })
+        })
+        .map(|(_, rel, _)| rel)
+        .collect()
 }
 
 #[test]
