@@ -160,12 +160,7 @@ fn json_carries_the_tradeoff_and_the_baseline() {
         ],
         1,
     );
-    let candidate = report["models"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["role"] == "candidate")
-        .unwrap();
+    let candidate = candidate_of(&report);
     let b = &candidate["baseline"];
     assert_eq!(b["version"], "2.0.0");
     assert_eq!(num(&b["delta_co2e_kg"]), 10.0);
@@ -345,12 +340,7 @@ fn metrics_from_records_and_cli_baselines() {
         ],
         1,
     );
-    let candidate = report["models"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["role"] == "candidate")
-        .unwrap();
+    let candidate = candidate_of(&report);
     assert_eq!(
         candidate["baseline"]["source"],
         base_report.to_str().unwrap()
@@ -383,12 +373,7 @@ fn minimal_baseline_reports_and_unknown_roles() {
         ],
         1,
     );
-    let candidate = report["models"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["role"] == "candidate")
-        .unwrap();
+    let candidate = candidate_of(&report);
     assert_eq!(num(&candidate["baseline"]["delta_co2e_kg"]), 1.0);
     assert_eq!(candidate["findings"][0]["code"], "regression-exceeded");
 
@@ -411,4 +396,14 @@ fn minimal_baseline_reports_and_unknown_roles() {
         stderr.contains("not a carbon-gate check report"),
         "{stderr}"
     );
+}
+
+/// The candidate model version of a check report.
+fn candidate_of(report: &serde_json::Value) -> &serde_json::Value {
+    report["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["role"] == "candidate")
+        .unwrap()
 }
