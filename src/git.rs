@@ -8,6 +8,22 @@ use std::process::Command;
 /// ([`crate::bounded::MAX_DOCUMENT`]).
 const MAX_BLOB: u64 = crate::bounded::MAX_DOCUMENT;
 
+/// `reference` when git can only read it as a revision: not empty, not starting with `-` (git
+/// would take it for an option), no white space or control character.
+pub fn revision(reference: &str) -> Result<&str, String> {
+    if reference.is_empty()
+        || reference.starts_with('-')
+        || reference
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(format!(
+            "`{reference}` is not a git revision carbon-gate passes to git (empty, starting with `-`, or with white space)"
+        ));
+    }
+    Ok(reference)
+}
+
 /// What git printed on standard output, or why it did not answer.
 pub fn run(args: &[&str]) -> Result<Vec<u8>, String> {
     let out = Command::new("git")
@@ -28,6 +44,9 @@ pub fn text(args: &[&str]) -> Result<String, String> {
 
 /// Whether `reference` names a commit git has.
 pub fn has_commit(reference: &str) -> bool {
+    let Ok(reference) = revision(reference) else {
+        return false;
+    };
     run(&[
         "rev-parse",
         "--verify",
@@ -39,7 +58,7 @@ pub fn has_commit(reference: &str) -> bool {
 
 /// The bytes of `path` at `reference`, refused above the document bound before git prints it.
 pub fn show(reference: &str, path: &str) -> Result<Vec<u8>, String> {
-    let object = format!("{reference}:{path}");
+    let object = format!("{}:{path}", revision(reference)?);
     let size = text(&["cat-file", "-s", &object])?;
     match size.trim().parse::<u64>() {
         Ok(n) if n <= MAX_BLOB => run(&["show", &object]),
@@ -48,5 +67,21 @@ pub fn show(reference: &str, path: &str) -> Result<Vec<u8>, String> {
             crate::bounded::MAX_DOCUMENT_TEXT
         )),
         Err(_) => Err(format!("git gave no size for {object}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_revisions_reach_git() {
+        assert_eq!(revision("origin/main"), Ok("origin/main"));
+        assert_eq!(revision("3f2a9c1"), Ok("3f2a9c1"));
+        for bad in ["", "--output=/tmp/x", "-c", "main extra", "main\n"] {
+            assert!(revision(bad).is_err(), "{bad:?}");
+        }
+        assert!(!has_commit("--all"));
+        assert!(show("--output=/tmp/x", "policies/p.yaml").is_err());
     }
 }

@@ -44,6 +44,7 @@ pub fn changed_since(
     logs: &[PathBuf],
     read: &[PathBuf],
 ) -> Result<Vec<Changed>, String> {
+    let base = crate::git::revision(base)?;
     if logs.is_empty() {
         return Ok(Vec::new());
     }

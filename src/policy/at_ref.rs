@@ -35,6 +35,7 @@ fn is_yaml(name: &str) -> bool {
 
 /// The policy files under `path` at `reference`, as (path, text), via git.
 fn via_git(path: &Path, reference: &str) -> Result<Vec<(String, String)>, String> {
+    let reference = git::revision(reference)?;
     let spec = path.to_string_lossy().trim_end_matches('/').to_owned();
     let kind = git::text(&["cat-file", "-t", &format!("{reference}:{spec}")])
         .map_err(|e| format!("{spec} at {reference}: {e}"))?;
