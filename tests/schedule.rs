@@ -395,17 +395,7 @@ fn the_offline_default_needs_no_network() {
 #[test]
 fn forecasts_are_cached_for_the_job() {
     let rt = rt();
-    let server = rt.block_on(MockServer::start());
-    rt.block_on(
-        Mock::given(method("GET"))
-            .and(query_param("zone", "FR"))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_json(fixture("electricity-maps-forecast-FR.json")),
-            )
-            .expect(1)
-            .mount(&server),
-    );
+    let server = rt.block_on(fr_forecast_server(1));
     let tmp = tempfile::tempdir().unwrap();
     let cache = tmp.path().join("cache.json");
     for _ in 0..2 {
@@ -815,6 +805,20 @@ fn duplicate_times_and_forecasts_outside_the_window_are_reported() {
     );
 }
 
+/// A server answering Electricity Maps' recorded forecast for zone FR, expecting `calls` requests.
+async fn fr_forecast_server(calls: u64) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(query_param("zone", "FR"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(fixture("electricity-maps-forecast-FR.json")),
+        )
+        .expect(calls)
+        .mount(&server)
+        .await;
+    server
+}
+
 fn read_json(path: &std::path::Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
@@ -825,17 +829,7 @@ fn read_json(path: &std::path::Path) -> Value {
 #[test]
 fn a_forged_cache_is_not_trusted() {
     let rt = rt();
-    let server = rt.block_on(MockServer::start());
-    rt.block_on(
-        Mock::given(method("GET"))
-            .and(query_param("zone", "FR"))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_json(fixture("electricity-maps-forecast-FR.json")),
-            )
-            .expect(2)
-            .mount(&server),
-    );
+    let server = rt.block_on(fr_forecast_server(2));
     let tmp = tempfile::tempdir().unwrap();
     let cache = tmp.path().join("cache.json");
     let run = || {
