@@ -11,7 +11,7 @@ pub use crate::assessment::{
 };
 use crate::diagnostic::Warning;
 use crate::ingest::InputFile;
-pub use crate::ledger::reduce::CONTRIBUTION_LIMIT;
+pub use crate::ledger::reduce::LISTED_RUNS;
 use crate::ledger::{Status, Totals};
 use crate::record::{Format, RunRecord};
 use crate::reference::Reference;

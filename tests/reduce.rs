@@ -275,9 +275,10 @@ fn many(dir: &std::path::Path, n: u32, snapshots: u32) -> Vec<PathBuf> {
 }
 
 #[test]
-fn many_runs_are_rolled_up_with_the_same_totals() {
+fn many_runs_list_the_largest_and_roll_up_the_rest_with_the_same_totals() {
     let dir = tempfile::tempdir().unwrap();
-    let runs = 2 * ledger::reduce::CONTRIBUTION_LIMIT as u32 + 10;
+    let listed = ledger::reduce::LISTED_RUNS;
+    let runs = 2_010u32;
     let paths = many(dir.path(), runs, 2);
     let (a, _) = full(&paths, &Attribution::default());
     let (b, warnings) = reduced(&paths, &Attribution::default());
@@ -285,13 +286,37 @@ fn many_runs_are_rolled_up_with_the_same_totals() {
     for (k, (x, y)) in a.iter().zip(&b).enumerate() {
         assert_eq!(x.totals, y.totals);
         assert_eq!(x.contributions.len(), x.totals.runs);
-        // One roll-up per file and profile: every run accounted for, the sums exact.
-        assert_eq!(y.contributions.len(), 1, "{:?}", y.contributions);
-        let c = &y.contributions[0];
-        assert_eq!(c.runs, y.totals.runs);
-        assert_eq!(c.energy, Some(y.totals.energy));
-        assert_eq!(c.emissions, y.totals.emissions);
-        // Project p0 has the even runs, p1 the odd ones; each run's second row counts.
+        // The largest runs one by one, then one roll-up for the file and profile: every run
+        // accounted for once.
+        assert_eq!(y.contributions.len(), listed + 1, "{:?}", y.contributions);
+        let (rolled, single): (Vec<_>, Vec<_>) = y.contributions.iter().partition(|c| c.runs > 1);
+        assert_eq!(rolled.len(), 1);
+        let c = rolled[0];
+        assert_eq!(c.runs + single.len(), y.totals.runs);
+        // The ones listed are the largest by CO2e, of equal ones the first read.
+        let mut all: Vec<_> = x.contributions.iter().collect();
+        all.sort_by(|p, q| {
+            q.emissions
+                .value()
+                .total_cmp(&p.emissions.value())
+                .then(p.source.line.cmp(&q.source.line))
+        });
+        let mut expected: Vec<&str> = all[..listed].iter().map(|c| c.run_id.as_str()).collect();
+        let mut got: Vec<&str> = single.iter().map(|c| c.run_id.as_str()).collect();
+        expected.sort_unstable();
+        got.sort_unstable();
+        assert_eq!(got, expected);
+        // The roll-up sums the others exactly.
+        let rest = |f: fn(&ledger::Contribution) -> f64| {
+            carbon_gate::units::exact_sum(all[listed..].iter().map(|c| f(c)))
+        };
+        assert_eq!(c.emissions.value(), rest(|c| c.emissions.value()));
+        assert_eq!(
+            c.energy.map(|e| e.value()),
+            Some(rest(|c| c.energy.map_or(0.0, |e| e.value())))
+        );
+        // Project p0 has the even runs, p1 the odd ones; each run's second row counts, and the
+        // first runs are small ones (run % 97 + 1).
         assert_eq!(c.source.line, Some(3 + 2 * k as u64));
         assert_eq!(c.last_line, Some(u64::from(runs) * 2 - 1 + 2 * k as u64));
     }
@@ -355,14 +380,19 @@ fn a_run_told_in_full_lists_its_first_50_rows() {
 #[test]
 fn the_intensity_limit_sees_the_dirtiest_run_of_a_roll_up() {
     let dir = tempfile::tempdir().unwrap();
-    let runs = ledger::reduce::CONTRIBUTION_LIMIT as u32 + 5;
+    let runs = 1_005u32;
+    let listed = ledger::reduce::LISTED_RUNS as u32;
     let mut text = format!("{HEADER}\n");
     for run in 0..runs {
-        // 50 g/kWh everywhere, but one run at 450 g/kWh.
-        let ratio = if run == 777 { 0.45 } else { 0.05 };
+        // 50 g/kWh everywhere, but one small run at 450 g/kWh: it is not among the largest, so
+        // it is in the roll-up.
+        let (emissions, energy) = if run == 777 {
+            (0.045, 0.1)
+        } else {
+            (0.05, 1.0)
+        };
         text.push_str(&format!(
-            "2026,p,{run:08x}-1111-4000-8000-000000000000,10,{:?},1.0,France,FRA,,,,cpu,,0,1.0\n",
-            ratio
+            "2026,p,{run:08x}-1111-4000-8000-000000000000,10,{emissions:?},{energy:?},France,FRA,,,,cpu,,0,1.0\n",
         ));
     }
     std::fs::write(dir.path().join("emissions.csv"), text).unwrap();
@@ -393,8 +423,11 @@ fn the_intensity_limit_sees_the_dirtiest_run_of_a_roll_up() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let model = &report["models"][0];
     assert_eq!(model["totals"]["runs"], runs);
-    assert_eq!(model["contributions"].as_array().unwrap().len(), 1);
-    assert_eq!(model["contributions"][0]["runs"], runs);
+    let contributions = model["contributions"].as_array().unwrap();
+    assert_eq!(contributions.len(), listed as usize + 1);
+    // Of equal runs, the first read are listed; the roll-up is the rest.
+    let rolled = runs - listed;
+    assert_eq!(contributions[listed as usize]["runs"], rolled);
     let finding = model["findings"]
         .as_array()
         .unwrap()
@@ -404,7 +437,8 @@ fn the_intensity_limit_sees_the_dirtiest_run_of_a_roll_up() {
     let message = finding["message"].as_str().unwrap();
     assert!(
         message.starts_with(&format!(
-            "a run among {runs} (emissions.csv:2–{} ({runs} runs)) ran at 450 g/kWh",
+            "a run among {rolled} (emissions.csv:{}–{} ({rolled} runs)) ran at 450 g/kWh",
+            listed + 2,
             runs + 1
         )),
         "{message}"

@@ -733,7 +733,7 @@ pub struct Contribution {
     /// How embodied carbon was added by the policy's `embodied:` rule, when it was.
     pub embodied_basis: Option<String>,
     /// How many runs it stands for: 1, or more for a roll-up of the runs of one file and
-    /// profile (a model version with more runs than [`reduce::CONTRIBUTION_LIMIT`]), whose
+    /// profile (the runs of a model version beyond its [`reduce::LISTED_RUNS`] largest), whose
     /// rows run from `source` to `last_line`.
     #[serde(skip_serializing_if = "is_one")]
     pub runs: usize,

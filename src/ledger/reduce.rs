@@ -17,11 +17,13 @@
 //! The result is what [`super::reconcile`] and [`super::aggregate`] give over every record:
 //! the same counted runs and exactly the same totals (sums are exact, so the order does not
 //! matter). What differs is the telling: snapshots superseded within slots are reported for the
-//! first [`DUPLICATE_EXAMPLES`] runs in full and then as one count, and a model version with more
-//! than [`CONTRIBUTION_LIMIT`] counted runs lists its slot runs rolled up, one contribution per
-//! file and profile, instead of one per run.
+//! first [`DUPLICATE_EXAMPLES`] runs in full and then as one count, and a model version lists its
+//! [`LISTED_RUNS`] largest slot runs one by one and the others rolled up, one contribution per
+//! file and profile, instead of one per run. What the check keeps is therefore bounded by the
+//! number of runs (a slot each) and of profiles, never a record per run.
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -47,9 +49,11 @@ pub const DUPLICATE_EXAMPLES: usize = 20;
 /// A run told in full lists the places of at most this many of its rows.
 const EXAMPLE_PLACES: usize = 50;
 
-/// A model version with more counted runs than this lists them rolled up (see the module
-/// documentation).
-pub const CONTRIBUTION_LIMIT: usize = 10_000;
+/// A model version lists this many of its slot runs one by one as contributions: the largest by
+/// CO2e (of equal ones, the first read). Its other slot runs are rolled up, one contribution per
+/// file and profile (see the module documentation). Runs kept whole (other formats, task rows,
+/// estimates) are each listed.
+pub const LISTED_RUNS: usize = 20;
 
 /// Runs are split into this many shards by the hash of their key, each folded under its own
 /// lock, so that the threads that parse a log also fold it. The result does not depend on it.
@@ -622,18 +626,6 @@ impl Reducer {
         let mut reconciled = super::reconcile_with(full, rules)?;
         warnings.append(&mut reconciled.warnings);
 
-        // Per profile: the sums of its slots.
-        let mut sums: Vec<ProfileSums> = vec![ProfileSums::default(); folded.profiles.len()];
-        for shard in &folded.shards {
-            for s in shard.each() {
-                if s.meta & MOVED == 0 {
-                    sums[s.profile()].add(s);
-                }
-            }
-        }
-        for s in &mut sums {
-            s.total();
-        }
         let (mut groups, more) = super::group(&mut reconciled, attribution)?;
         warnings.extend(more);
         let mut by_key: HashMap<(String, Option<semver::Version>), usize> = groups
@@ -642,7 +634,8 @@ impl Reducer {
             .map(|(i, g)| ((g.model.clone(), g.version.clone()), i))
             .collect();
         let mut profiles_of: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
-        for (p, profile) in folded.profiles.iter().enumerate() {
+        let mut group_of: Vec<usize> = Vec::with_capacity(folded.profiles.len());
+        for profile in &folded.profiles {
             // A profile whose rows were all superseded still names its model, as in `aggregate`
             // (which groups every record, counted or not).
             let model = match (&attribution.model, profile.borrowed().model()) {
@@ -660,12 +653,17 @@ impl Reducer {
                 profiles_of.push(Vec::new());
                 groups.len() - 1
             });
-            profiles_of[g].push(p);
+            profiles_of[g].push(group_of.len());
+            group_of.push(g);
         }
+        let (listed, sums) = folded.select(&group_of, groups.len());
         let mut entries: Vec<Entry> = groups
             .into_iter()
             .zip(profiles_of)
-            .map(|(g, profiles)| folded.entry(g, &profiles, &sums, &reconciled, attribution))
+            .zip(listed)
+            .map(|((g, profiles), listed)| {
+                folded.entry(g, &profiles, &listed, &sums, &reconciled, attribution)
+            })
             .collect();
         entries.sort_by(|a, b| (&a.model, &a.version).cmp(&(&b.model, &b.version)));
         warnings.extend(super::confusable_warnings(&entries));
@@ -721,10 +719,61 @@ impl Folded {
         )
     }
 
+    /// One pass over the slots: the [`LISTED_RUNS`] largest runs of each model version (`group_of`:
+    /// the group of each profile), and per profile the sums of its runs, listed and rolled up.
+    fn select(&self, group_of: &[usize], groups: usize) -> (Vec<Vec<Ranked>>, Vec<ProfileSums>) {
+        let mut tops: Vec<BinaryHeap<Reverse<Ranked>>> = vec![BinaryHeap::new(); groups];
+        for (k, shard) in self.shards.iter().enumerate() {
+            for (i, s) in shard.each().enumerate() {
+                if s.meta & MOVED != 0 {
+                    continue;
+                }
+                let at =
+                    (u64::from(self.profiles[s.profile()].file) << LINE_BITS) | u64::from(s.line);
+                let ranked = Ranked {
+                    emissions: s.emissions,
+                    at,
+                    shard: k as u32,
+                    slot: i as u32,
+                };
+                let top = &mut tops[group_of[s.profile()]];
+                if top.len() < LISTED_RUNS {
+                    top.push(Reverse(ranked));
+                } else if top.peek().is_some_and(|Reverse(least)| ranked > *least) {
+                    top.pop();
+                    top.push(Reverse(ranked));
+                }
+            }
+        }
+        let listed: Vec<Vec<Ranked>> = tops
+            .into_iter()
+            .map(|top| top.into_iter().map(|Reverse(r)| r).collect())
+            .collect();
+        // The listed slots of each shard, in slot order, to be passed over while summing.
+        let mut by_shard: Vec<Vec<u32>> = vec![Vec::new(); self.shards.len()];
+        for r in listed.iter().flatten() {
+            by_shard[r.shard as usize].push(r.slot);
+        }
+        let mut sums: Vec<ProfileSums> = vec![ProfileSums::default(); self.profiles.len()];
+        for (k, shard) in self.shards.iter().enumerate() {
+            let chosen = &mut by_shard[k];
+            chosen.sort_unstable();
+            let mut next = chosen.iter().copied().peekable();
+            for (i, s) in shard.each().enumerate() {
+                let is_listed = next.next_if_eq(&(i as u32)).is_some();
+                if s.meta & MOVED == 0 {
+                    sums[s.profile()].add(s, is_listed, (k as u32, i as u32));
+                }
+            }
+        }
+        (listed, sums)
+    }
+
     fn entry(
         &self,
         group: super::Group,
         profiles: &[usize],
+        listed: &[Ranked],
         sums: &[ProfileSums],
         reconciled: &Reconciled,
         attribution: &Attribution,
@@ -739,9 +788,8 @@ impl Folded {
         for &i in &counted {
             acc.add_record(&reconciled.records[i]);
         }
-        let slot_runs: usize = profiles.iter().map(|&p| sums[p].runs).sum();
         for &p in profiles {
-            let s = &sums[p];
+            let s = sums[p].total();
             acc.add_measured(
                 &s.energy,
                 &s.emissions,
@@ -754,20 +802,12 @@ impl Folded {
             .iter()
             .map(|&i| Contribution::of(&reconciled.records[i]))
             .collect();
-        // The counted rows the model version would list one by one: its records' and its slots'.
-        if Contribution::rows(&contributions) + slot_runs <= CONTRIBUTION_LIMIT {
-            let wanted: std::collections::HashSet<usize> = profiles.iter().copied().collect();
-            for (k, shard) in self.shards.iter().enumerate() {
-                for s in shard.each() {
-                    if s.meta & MOVED == 0 && wanted.contains(&s.profile()) {
-                        contributions.push(self.contribution(k, s, attribution));
-                    }
-                }
-            }
-        } else {
-            for &p in profiles {
-                contributions.extend(self.rollups(p, &sums[p], attribution));
-            }
+        for r in listed {
+            let (k, i) = (r.shard as usize, r.slot as usize);
+            contributions.push(self.contribution(k, &self.shards[k].slot(i), attribution));
+        }
+        for &p in profiles {
+            contributions.extend(self.rollups(p, &sums[p], attribution));
         }
         let order = |c: &Contribution| {
             (
@@ -802,8 +842,8 @@ impl Folded {
         )
     }
 
-    /// The runs of one profile as rolled-up contributions: those with a duration, and those
-    /// without one (embodied carbon cannot be allocated to them).
+    /// The runs of one profile not listed one by one, as rolled-up contributions: those with a
+    /// duration, and those without one (embodied carbon cannot be allocated to them).
     fn rollups(
         &self,
         p: usize,
@@ -815,6 +855,12 @@ impl Folded {
         let mut out = Vec::new();
         for part in [&sums.timed, &sums.untimed] {
             if part.runs == 0 {
+                continue;
+            }
+            if part.runs == 1 {
+                // One run left over is told as itself.
+                let (k, i) = (part.some.0 as usize, part.some.1 as usize);
+                out.push(self.contribution(k, &self.shards[k].slot(i), attribution));
                 continue;
             }
             out.push(Contribution {
@@ -973,17 +1019,49 @@ impl Folded {
     }
 }
 
-/// The slots of one profile, split by whether they have a duration.
+/// A slot run ranked by its CO2e, for the runs listed one by one: the larger first, and of equal
+/// ones the first read (`at`: its file and line).
+#[derive(Debug, Clone, Copy)]
+struct Ranked {
+    emissions: f64,
+    at: u64,
+    shard: u32,
+    slot: u32,
+}
+
+impl Ord for Ranked {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.emissions
+            .total_cmp(&other.emissions)
+            .then_with(|| other.at.cmp(&self.at))
+    }
+}
+
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Ranked {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for Ranked {}
+
+/// The slots of one profile: those listed one by one, and the others, rolled up by whether they
+/// have a duration.
 #[derive(Debug, Clone, Default)]
 struct ProfileSums {
-    energy: ExactSum,
-    emissions: ExactSum,
-    duration: ExactSum,
-    runs: usize,
+    listed: Part,
     timed: Part,
     untimed: Part,
 }
 
+/// Runs summed exactly, with the first and last line of their rows and the highest intensity
+/// among them.
 #[derive(Debug, Clone, Default)]
 struct Part {
     energy: ExactSum,
@@ -993,40 +1071,57 @@ struct Part {
     first_line: u64,
     last_line: u64,
     worst: Option<Intensity>,
+    /// A run among them (shard and slot): the only one, when `runs` is 1.
+    some: (u32, u32),
 }
 
-impl ProfileSums {
-    /// The profile's sums, from its parts.
-    fn total(&mut self) {
-        for part in [&self.timed, &self.untimed] {
-            self.energy.merge(&part.energy);
-            self.emissions.merge(&part.emissions);
-            self.duration.merge(&part.duration);
+impl Part {
+    fn add(&mut self, s: &Slot, at: (u32, u32)) {
+        self.energy.add(s.energy);
+        self.emissions.add(s.emissions);
+        self.duration.add(s.duration);
+        let line = u64::from(s.line);
+        if self.runs == 0 || line < self.first_line {
+            self.first_line = line;
+        }
+        self.last_line = self.last_line.max(line);
+        self.runs += 1;
+        self.some = at;
+        if s.energy > 0.0 {
+            let i = Intensity::g_per_kwh(s.emissions * 1000.0 / s.energy);
+            if self.worst.is_none_or(|w| i > w) {
+                self.worst = Some(i);
+            }
         }
     }
 
-    fn add(&mut self, s: &Slot) {
-        self.runs += 1;
-        let part = if s.duration > 0.0 {
+    fn merge(&mut self, other: &Part) {
+        self.energy.merge(&other.energy);
+        self.emissions.merge(&other.emissions);
+        self.duration.merge(&other.duration);
+        self.runs += other.runs;
+    }
+}
+
+impl ProfileSums {
+    /// Slot `s` (`at`: its shard and index), listed one by one or not.
+    fn add(&mut self, s: &Slot, listed: bool, at: (u32, u32)) {
+        let part = if listed {
+            &mut self.listed
+        } else if s.duration > 0.0 {
             &mut self.timed
         } else {
             &mut self.untimed
         };
-        part.energy.add(s.energy);
-        part.emissions.add(s.emissions);
-        part.duration.add(s.duration);
-        let line = u64::from(s.line);
-        if part.runs == 0 || line < part.first_line {
-            part.first_line = line;
-        }
-        part.last_line = part.last_line.max(line);
-        part.runs += 1;
-        if s.energy > 0.0 {
-            let i = Intensity::g_per_kwh(s.emissions * 1000.0 / s.energy);
-            if part.worst.is_none_or(|w| i > w) {
-                part.worst = Some(i);
-            }
-        }
+        part.add(s, at);
+    }
+
+    /// The sums of all the profile's runs (only the figures and the count are meaningful).
+    fn total(&self) -> Part {
+        let mut all = self.listed.clone();
+        all.merge(&self.timed);
+        all.merge(&self.untimed);
+        all
     }
 }
 

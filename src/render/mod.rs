@@ -138,12 +138,20 @@ pub fn explain_lines(report: &CheckReport, limit: usize) -> Vec<String> {
                 if m.contributions.len() == 1 { "" } else { "s" },
             )
         } else {
+            let rolled_runs: usize = m
+                .contributions
+                .iter()
+                .filter(|c| c.runs > 1)
+                .map(|c| c.runs)
+                .sum();
             format!(
-                "{}: {} runs, more than {} to list one by one: the runs of each file, project, place and hardware are rolled up into {} lines, summed exactly:",
+                "{}: {} runs, summed exactly: {} listed one by one (the largest by CO2e), the other {} rolled up per file, project, place and hardware into {} line{}:",
                 m.label(),
                 t.runs,
-                crate::report::CONTRIBUTION_LIMIT,
-                m.contributions.len(),
+                m.contributions.len() - rolled,
+                rolled_runs,
+                rolled,
+                if rolled == 1 { "" } else { "s" },
             )
         });
         for c in m.contributions.iter().take(limit) {
