@@ -17,11 +17,20 @@ use std::path::{Path, PathBuf};
 
 /// Write `bytes` as the whole content of `path` (see the module documentation).
 pub fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    replace_with(path, &mut |out| out.write_all(bytes))
+}
+
+/// Write the whole content of `path` as `produce` writes it, streamed (a report too large to
+/// hold in memory); the file appears at `path` only once all of it is written, as [`replace`].
+pub fn replace_with(
+    path: &Path,
+    produce: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
     let existing = std::fs::symlink_metadata(path).ok();
     if let Some(meta) = &existing
         && (is_special(&meta.file_type()) || (meta.file_type().is_symlink() && under_dev(path)))
     {
-        return write_directly(path, bytes);
+        return write_directly(path, produce);
     }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
@@ -42,7 +51,11 @@ pub fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
         // Rewriting a file (a model card) keeps its permissions.
         tmp.as_file().set_permissions(meta.permissions())?;
     }
-    tmp.write_all(bytes)?;
+    {
+        let mut out = io::BufWriter::new(tmp.as_file_mut());
+        produce(&mut out)?;
+        out.flush()?;
+    }
     tmp.as_file().sync_all()?;
     // On failure the temporary file is removed when `PersistError` drops it.
     tmp.persist(path).map_err(|e| e.error)?;
@@ -92,7 +105,10 @@ fn under_dev(path: &Path) -> bool {
 }
 
 /// Open an existing special file for writing (never creating one) and write to it.
-fn write_directly(path: &Path, bytes: &[u8]) -> io::Result<()> {
+fn write_directly(
+    path: &Path,
+    produce: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
     let mut options = OpenOptions::new();
     options.write(true);
     #[cfg(unix)]
@@ -101,13 +117,14 @@ fn write_directly(path: &Path, bytes: &[u8]) -> io::Result<()> {
         // It was not a link when looked at; it must not have become one since.
         options.custom_flags(libc::O_NOFOLLOW);
     }
-    let mut file: File = options.open(path)?;
+    let file: File = options.open(path)?;
     if file.metadata()?.is_file() {
         // `/dev/stdout` redirected to a file: rewrite it, as the shell's `>` would.
         file.set_len(0)?;
     }
-    file.write_all(bytes)?;
-    file.flush()
+    let mut out = io::BufWriter::new(file);
+    produce(&mut out)?;
+    out.flush()
 }
 
 #[cfg(test)]

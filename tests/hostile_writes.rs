@@ -432,6 +432,43 @@ fn file_names_and_field_values_cannot_inject_workflow_commands() {
     }
 }
 
+/// `ingest --format json` streams every row to standard output (it does not hold the report):
+/// the same defusing holds across the writes, and the report is the same JSON as the one written
+/// to `--output`.
+#[cfg(unix)]
+#[test]
+fn a_streamed_ingest_report_cannot_inject_workflow_commands() {
+    let (tmp, _, _) = setup();
+    let logs = tmp.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    std::fs::copy(LOG, logs.join(EVIL)).unwrap();
+    std::fs::write(
+        logs.join("runs.ndjson"),
+        "{\"run_id\": \"r1 ##[error]pwned ###[x ##\", \"model\": \"text-gen\", \"co2e_kg\": 0.001, \"energy_kwh\": 0.01}\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = common::run(&["ingest", "--format", "json", s(&logs)]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_no_command("ingest stdout", &stdout, &[]);
+    assert_no_command("ingest stderr", &stderr, &[]);
+    let streamed: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let out = tmp.path().join("ingest.json");
+    let (code, stdout, stderr) =
+        common::run(&["ingest", "--format", "json", "--output", s(&out), s(&logs)]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "");
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(streamed, written);
+    let ids: Vec<&str> = written["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["run_id"].as_str())
+        .collect();
+    assert!(ids.contains(&"r1 ##[error]pwned ###[x ##"), "{ids:?}");
+}
+
 #[cfg(unix)]
 #[test]
 fn an_error_naming_a_hostile_file_is_one_escaped_line() {

@@ -46,6 +46,17 @@ pub(crate) fn ingest_command(args: &IngestArgs) -> Result<Outcome, Error> {
         inputs,
     };
     let to_file = args.out.output.is_some();
+    if args.format == IngestFormat::Json {
+        // Every row of the logs: written as it is serialized, never held whole in memory.
+        super::output::deliver_json(args.out.output.as_deref(), &mut |out| {
+            render::Json.render(&report, out)
+        })?;
+        return Ok(Outcome {
+            stdout: Vec::new(),
+            stderr: crate::diagnostic::warning_lines(&report.warnings),
+            exit: Exit::Pass,
+        });
+    }
     let renderer: Box<dyn Render<crate::report::IngestReport>> = match args.format {
         IngestFormat::Table => Box::new(render::Table {
             color: use_color(args.out.color, to_file),

@@ -84,3 +84,120 @@ pub(crate) fn deliver(buffer: Vec<u8>, path: Option<&Path>) -> Result<Vec<u8>, E
     })?;
     Ok(Vec::new())
 }
+
+/// Write a JSON document as `produce` writes it, straight to `path` or to standard output,
+/// without holding it in memory (a report of every row of a large log). On standard output `##[`
+/// is written `#\u0023[`, as [`deliver`] does.
+pub(crate) fn deliver_json(
+    path: Option<&Path>,
+    produce: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<(), Error> {
+    use std::io::Write;
+    if let Some(path) = path {
+        return outfile::replace_with(path, produce).map_err(|source| Error::Output {
+            path: path.to_owned(),
+            source,
+        });
+    }
+    let stdout = std::io::stdout().lock();
+    let mut out = JsonDefused::new(std::io::BufWriter::new(stdout));
+    produce(&mut out)
+        .and_then(|()| out.finish())
+        .and_then(|mut inner| inner.flush())
+        .map_err(|source| Error::Output {
+            path: "standard output".into(),
+            source,
+        })
+}
+
+/// A JSON text on its way to the CI log, with every `##[` written `#\u0023[` (the same string in
+/// JSON, where `##[` can only be inside a string) as the bytes pass, across writes: a run of `#`
+/// waits for the byte after it.
+struct JsonDefused<W: std::io::Write> {
+    inner: W,
+    /// `#` bytes read and not yet written (at most 2).
+    hashes: usize,
+}
+
+impl<W: std::io::Write> JsonDefused<W> {
+    fn new(inner: W) -> Self {
+        JsonDefused { inner, hashes: 0 }
+    }
+
+    /// Write what waits, and hand back the writer.
+    fn finish(mut self) -> std::io::Result<W> {
+        let hashes = std::mem::take(&mut self.hashes);
+        self.inner.write_all(&b"##"[..hashes])?;
+        Ok(self.inner)
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for JsonDefused<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut rest = buf;
+        while let Some((&first, after)) = rest.split_first() {
+            if self.hashes > 0 {
+                match first {
+                    b'#' => {
+                        if self.hashes == 2 {
+                            self.inner.write_all(b"#")?;
+                        } else {
+                            self.hashes += 1;
+                        }
+                        rest = after;
+                    }
+                    b'[' if self.hashes == 2 => {
+                        self.inner.write_all(b"#\\u0023[")?;
+                        self.hashes = 0;
+                        rest = after;
+                    }
+                    _ => {
+                        self.inner.write_all(&b"##"[..self.hashes])?;
+                        self.hashes = 0;
+                    }
+                }
+                continue;
+            }
+            match memchr::memchr(b'#', rest) {
+                Some(at) => {
+                    self.inner.write_all(&rest[..at])?;
+                    self.hashes = 1;
+                    rest = &rest[at + 1..];
+                }
+                None => {
+                    self.inner.write_all(rest)?;
+                    rest = &[];
+                }
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        // What waits is not written: the byte after it decides how.
+        self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn json_is_defused_across_writes_as_it_is_whole() {
+        let text = "{\"a\": \"x##[error]y\", \"b\": \"###[z\", \"c\": \"#\", \"e\": \"# [\", \"f\": \"##\"}##";
+        let whole = text.replace("##[", "#\\u0023[");
+        let bytes = text.as_bytes();
+        for cut in 0..=bytes.len() {
+            for cut2 in cut..=bytes.len() {
+                let mut out = JsonDefused::new(Vec::new());
+                out.write_all(&bytes[..cut]).unwrap();
+                out.write_all(&bytes[cut..cut2]).unwrap();
+                out.write_all(&bytes[cut2..]).unwrap();
+                let got = String::from_utf8(out.finish().unwrap()).unwrap();
+                assert_eq!(got, whole, "cut at {cut} and {cut2}");
+            }
+        }
+    }
+}
