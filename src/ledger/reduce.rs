@@ -177,11 +177,20 @@ impl Hashed for Profile {
     }
 }
 
-/// A profile of `file`, interned.
+/// A profile of `file`, interned; `None` for one that names a model that cannot be used, or one
+/// too many.
 fn intern(profiles: &mut Interner<Profile>, file: u32, text: &str, names: &Names) -> Option<u32> {
     let hash = names.hash ^ u64::from(file).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     if let Some(p) = profiles.find(hash, |p| p.matches(file, text, names)) {
         return Some(p);
+    }
+    // Rows naming a model that cannot be used are kept whole, so that the error names the first
+    // such row (asked once per new profile, not per chunk).
+    if names
+        .text(text, 0)
+        .is_some_and(|m| crate::names::normalize(m).is_err())
+    {
+        return None;
     }
     let mut owned: [Option<Box<str>>; 9] = Default::default();
     for (i, n) in owned.iter_mut().enumerate() {
@@ -515,16 +524,7 @@ impl Fold for Reducer {
         let mut profiles = lock(&self.profiles);
         names
             .iter()
-            .map(|n| {
-                // Rows naming a model that cannot be used are kept whole, so that the error
-                // names the first such row.
-                if n.text(text, 0)
-                    .is_some_and(|m| crate::names::normalize(m).is_err())
-                {
-                    return None;
-                }
-                intern(&mut profiles, file, text, n)
-            })
+            .map(|n| intern(&mut profiles, file, text, n))
             .collect()
     }
 
