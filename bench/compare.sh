@@ -140,13 +140,14 @@ if [ "${SHAPES:-0}" = 1 ]; then
         f=$DATA/shape_${n}_${models}_${zipf}.csv
         [ -s "$f" ] || python3 "$ROOT/bench/gen_codecarbon.py" "$n" "$f" --snapshots 1 --models "$models" --zipf "$zipf" --seed 13
         cat "$f" > /dev/null
-        names=("check table" "check markdown" "check json" "ingest json" pandas "wc -l")
+        names=("check table" "check markdown" "check json" "ingest json" pandas python-csv "wc -l")
         cmds=(
             "$BIN check --policy $POLICY --format table $f"
             "$BIN check --policy $POLICY --format markdown $f"
             "$BIN check --policy $POLICY --format json $f"
             "$BIN ingest --format json $f"
             "$PY $ROOT/bench/pandas_check.py $f"
+            "$PY $ROOT/bench/csv_check.py $f"
             "wc -l $f"
         )
         echo "== $n rows, $models models (zipf $zipf)" >&2
