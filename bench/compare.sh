@@ -28,7 +28,8 @@ DATA=$WORK/data
 RESULTS=$WORK/results
 VENV=$WORK/venv
 POLICY=$ROOT/bench/policy.yaml
-BIN=$ROOT/target/release/carbon-gate
+# CARBON_GATE_BIN=path times that binary instead of building target/release/carbon-gate.
+BIN=${CARBON_GATE_BIN:-$ROOT/target/release/carbon-gate}
 
 for tool in hyperfine /usr/bin/time python3 cargo; do
     command -v "$tool" >/dev/null || { echo "missing $tool (Debian: apt-get install hyperfine time python3-venv)" >&2; exit 2; }
@@ -42,8 +43,10 @@ if ! "$VENV/bin/python" -c "import pandas; assert pandas.__version__ == '$PANDAS
 fi
 PY=$VENV/bin/python
 
-echo "== cargo build --release" >&2
-(cd "$ROOT" && cargo build --release --quiet)
+if [ -z "${CARBON_GATE_BIN:-}" ]; then
+    echo "== cargo build --release" >&2
+    (cd "$ROOT" && cargo build --release --quiet)
+fi
 
 gen() { # rows file
     [ -s "$2" ] || python3 "$ROOT/bench/gen_codecarbon.py" "$1" "$2"

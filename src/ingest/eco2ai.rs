@@ -131,7 +131,7 @@ pub fn stream(
 }
 
 /// What [`read_rows`] read besides the records.
-struct Read {
+struct RowsRead {
     layout: String,
     warnings: Vec<Warning>,
     records: usize,
@@ -148,7 +148,7 @@ fn read_rows<R: Pieces>(
     first: &str,
     input: &mut R,
     emit: &mut dyn FnMut(RunRecord),
-) -> Result<Read, Error> {
+) -> Result<RowsRead, Error> {
     let tabs = first.contains('\t') && !first.contains(',');
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -359,7 +359,7 @@ fn read_rows<R: Pieces>(
             "eco2AI header but no runs",
         ));
     }
-    Ok(Read {
+    Ok(RowsRead {
         layout,
         warnings,
         records,

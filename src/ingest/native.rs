@@ -284,20 +284,23 @@ pub enum Streamed {
 /// line that is not blank (with nothing but JSON white space before and after it) is, or if that
 /// line ends inside a value (an object over several lines). A first line that is a complete
 /// value, or that is no JSON at all, means NDJSON. Bytes that are not UTF-8 or hold a NUL byte
-/// are left to the whole read, which reports them.
-fn lines_or_whole(raw: &[u8], eof: bool) -> Option<bool> {
-    let bom = "\u{feff}".as_bytes();
-    let mut text = raw.strip_prefix(bom).unwrap_or(raw);
-    text = text.strip_prefix(bom).unwrap_or(text);
-    let mut lines = text.split_inclusive(|&b| b == b'\n');
+/// are left to the whole read, which reports them. `from` is where to look (after the lines
+/// found blank by an earlier call), moved past blank lines.
+fn lines_or_whole(raw: &[u8], from: &mut usize, eof: bool) -> Option<bool> {
+    if *from == 0 {
+        let bom = "\u{feff}".as_bytes();
+        let text = raw.strip_prefix(bom).unwrap_or(raw);
+        let text = text.strip_prefix(bom).unwrap_or(text);
+        *from = raw.len() - text.len();
+    }
     let line = loop {
-        let Some(line) = lines.next() else {
-            return eof.then_some(false);
-        };
-        if !line.ends_with(b"\n") {
+        let rest = raw.get(*from..).unwrap_or_default();
+        let Some(end) = memchr::memchr(b'\n', rest) else {
             // The first line that is not blank is not complete in what was read.
-            return (eof || raw.len() > super::checked::MAX_RECORD).then_some(false);
-        }
+            let cut = eof || raw.len() > super::checked::MAX_RECORD;
+            return (cut || memchr::memchr(0, rest).is_some()).then_some(false);
+        };
+        let line = &rest[..=end];
         if memchr::memchr(0, line).is_some() {
             return Some(false);
         }
@@ -307,6 +310,7 @@ fn lines_or_whole(raw: &[u8], eof: bool) -> Option<bool> {
         if !line.trim().is_empty() {
             break line;
         }
+        *from += end + 1;
     };
     if line.trim_start().starts_with('[') {
         return Some(false);
@@ -331,21 +335,31 @@ pub fn stream(
 ) -> Result<Streamed, Error> {
     use std::io::{BufRead, Read};
     let mut raw = first;
-    let mut eof = false;
+    let (mut eof, mut from) = (false, 0);
     let lines = loop {
-        if let Some(lines) = lines_or_whole(&raw, eof) {
+        if let Some(lines) = lines_or_whole(&raw, &mut from, eof) {
             break lines;
         }
-        let n = (&mut *rest)
-            .take(64 << 10)
-            .read_to_end(&mut raw)
-            .map_err(|err| {
-                Error::input(
-                    Problem::new(Location::file(file), format!("cannot read: {err}"))
-                        .with_help("check the path and its permissions"),
-                )
-            })?;
-        eof = n == 0;
+        // Read on to a line end or a NUL byte (then decide again), the end of the file, or
+        // `MAX_RECORD` bytes.
+        loop {
+            let at = raw.len();
+            const MORE: u64 = 64 << 10;
+            let n = (&mut *rest)
+                .take(MORE)
+                .read_to_end(&mut raw)
+                .map_err(|err| {
+                    Error::input(
+                        Problem::new(Location::file(file), format!("cannot read: {err}"))
+                            .with_help("check the path and its permissions"),
+                    )
+                })?;
+            eof = (n as u64) < MORE;
+            let news = memchr::memchr2(b'\n', 0, &raw[at..]).is_some();
+            if news || eof || raw.len() > super::checked::MAX_RECORD {
+                break;
+            }
+        }
     };
     if !lines {
         return Ok(Streamed::Whole(raw));
