@@ -10,6 +10,10 @@
 #   FLAT=1 bash bench/compare.sh           # also: peak RSS by rows for few runs of many snapshots
 #   SHAPES=1 bash bench/compare.sh         # also: one row per run over 2-200 models (uniform and
 #                                          # Zipf-skewed), every output format: the monorepo shapes
+#   ECO2AI=1 bash bench/compare.sh         # also: eco2AI 0.3.x CSV, one row per run, 100k and 1M rows
+#   RECORDS=1 bash bench/compare.sh        # also: carbon-gate NDJSON records, 100k and 1M rows
+#                                          # (ECO2AI/RECORDS: BASELINE_BIN=path also times an older
+#                                          # carbon-gate binary; FORMAT_SIZES="100000" for fewer rows)
 #
 # Needs: hyperfine and /usr/bin/time (Debian: apt-get install hyperfine time), python3 (venv).
 # Generated data, the pandas venv and results go to $CARBON_GATE_BENCH_DIR (/tmp/carbon-gate-bench),
@@ -24,7 +28,8 @@ DATA=$WORK/data
 RESULTS=$WORK/results
 VENV=$WORK/venv
 POLICY=$ROOT/bench/policy.yaml
-BIN=$ROOT/target/release/carbon-gate
+# CARBON_GATE_BIN=path times that binary instead of building target/release/carbon-gate.
+BIN=${CARBON_GATE_BIN:-$ROOT/target/release/carbon-gate}
 
 for tool in hyperfine /usr/bin/time python3 cargo; do
     command -v "$tool" >/dev/null || { echo "missing $tool (Debian: apt-get install hyperfine time python3-venv)" >&2; exit 2; }
@@ -38,8 +43,10 @@ if ! "$VENV/bin/python" -c "import pandas; assert pandas.__version__ == '$PANDAS
 fi
 PY=$VENV/bin/python
 
-echo "== cargo build --release" >&2
-(cd "$ROOT" && cargo build --release --quiet)
+if [ -z "${CARBON_GATE_BIN:-}" ]; then
+    echo "== cargo build --release" >&2
+    (cd "$ROOT" && cargo build --release --quiet)
+fi
 
 gen() { # rows file
     [ -s "$2" ] || python3 "$ROOT/bench/gen_codecarbon.py" "$1" "$2"
@@ -172,6 +179,61 @@ PY
     done
     echo
     cat "$SHAPE_TABLE"
+fi
+
+format_table() { # name generator pandas-script extension: eco2AI CSV or NDJSON records at scale
+    local name=$1 generator=$2 script=$3 ext=$4
+    local table=$RESULTS/$name.md
+    echo "| rows | file | tool | median | mean ± σ | peak RSS | × pandas | × wc -l |" > "$table"
+    echo "|--:|--:|---|--:|--:|--:|--:|--:|" >> "$table"
+    for n in ${FORMAT_SIZES:-100000 1000000}; do
+        f=$DATA/${name}_$n.$ext
+        [ -s "$f" ] || python3 "$ROOT/bench/$generator" "$n" "$f"
+        cat "$f" > /dev/null
+        names=(carbon-gate pandas "wc -l")
+        cmds=(
+            "$BIN check --policy $POLICY --format markdown $f"
+            "$PY $ROOT/bench/$script $f"
+            "wc -l $f"
+        )
+        if [ -n "${BASELINE_BIN:-}" ]; then
+            names+=("carbon-gate (baseline)")
+            cmds+=("$BASELINE_BIN check --policy $POLICY --format markdown $f")
+        fi
+        echo "== $name: $n rows ($(du -h "$f" | cut -f1))" >&2
+        args=()
+        for i in "${!cmds[@]}"; do args+=(--command-name "${names[$i]}" "${cmds[$i]}"); done
+        # -i: a baseline that refuses the file (exit 2) is timed too.
+        hyperfine -N -i --warmup 1 --runs 5 --export-json "$RESULTS/${name}_$n.json" "${args[@]}" >&2
+        rss=()
+        for c in "${cmds[@]}"; do
+            # shellcheck disable=SC2086 # the commands are word lists without quoting
+            rss+=("$(rss_mb $c)")
+        done
+        python3 - "$RESULTS/${name}_$n.json" "$n" "$(du -h "$f" | cut -f1)" "${rss[@]}" >> "$table" <<'PY'
+import json, statistics, sys
+path, rows, size, *rss = sys.argv[1:]
+results = json.load(open(path))["results"]
+meds = [statistics.median(r["times"]) for r in results]
+pandas, wc = meds[1], meds[2]
+def t(s):
+    return f"{s * 1000:.1f} ms" if s < 1 else f"{s:.2f} s"
+for r, med, mb in zip(results, meds, rss):
+    print(f"| {int(rows):,} | {size} | {r['command']} | {t(med)} | {t(r['mean'])} ± {t(r['stddev'] or 0)} | {mb} MB | {med / pandas:.2f} | {med / wc:.1f} |")
+PY
+    done
+    echo
+    cat "$table"
+}
+
+if [ "${ECO2AI:-0}" = 1 ]; then
+    # eco2AI 0.3.x CSV as eco2AI writes it, one row per run over four projects.
+    format_table eco2ai gen_eco2ai.py pandas_eco2ai.py csv
+fi
+
+if [ "${RECORDS:-0}" = 1 ]; then
+    # carbon-gate's own records, one JSON record per line, four models × three versions.
+    format_table records gen_records.py pandas_records.py ndjson
 fi
 
 if [ "${LARGE:-0}" = 1 ]; then

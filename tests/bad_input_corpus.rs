@@ -397,6 +397,79 @@ fn prepare_bounded(root: &Path) -> Vec<Case> {
         "runs.json",
         "runs.json: binary data (a NUL byte at offset 70058)",
     );
+    // Streamed formats (eco2AI CSV, NDJSON records) past the prefix: one row or line is bounded,
+    // and bad bytes anywhere are reported with their offset, a damaged row early or not.
+    let eco2ai_head = |rows: usize| {
+        let mut text = String::from(
+            "id,project_name,experiment_description,epoch,start_time,duration(s),power_consumption(kWh),CO2_emissions(kg),CPU_name,GPU_name,OS,region/country,cost\n",
+        );
+        for n in 0..rows {
+            text.push_str(&format!(
+                "id-{n},text-gen,d,N/A,2026-11-28 18:43:18,1.5,0.5,0.25,\"AMD EPYC/1 device(s), TDP:500.0\", 0 device(s),Linux,FR,0\n"
+            ));
+        }
+        text.into_bytes()
+    };
+    let ndjson_head = |rows: usize| {
+        let mut text = String::new();
+        for n in 0..rows {
+            text.push_str(&format!(
+                "{{\"run_id\": \"r{n}\", \"model\": \"text-gen\", \"co2e_kg\": 0.001}}\n"
+            ));
+        }
+        text.into_bytes()
+    };
+    add(
+        "bounded-eco2ai-quote-never-closed",
+        &|d| {
+            let mut text = eco2ai_head(2);
+            text.extend_from_slice(b"id-x,\"");
+            text.resize(text.len() + (65 << 20), b'x');
+            std::fs::write(d.join("emission.csv"), text).unwrap();
+        },
+        "emission.csv",
+        "emission.csv:4: the row starting here runs on for more than 64 MiB",
+    );
+    add(
+        "bounded-ndjson-line-never-ends",
+        &|d| {
+            let mut text = ndjson_head(2);
+            text.extend_from_slice(b"{\"run_id\": \"");
+            text.resize(text.len() + (65 << 20), b'x');
+            std::fs::write(d.join("runs.ndjson"), text).unwrap();
+        },
+        "runs.ndjson",
+        "runs.ndjson:3: the line starting here runs on for more than 64 MiB",
+    );
+    add(
+        "bounded-eco2ai-late-nul-after-a-damaged-row",
+        &|d| {
+            let mut text = eco2ai_head(2000);
+            text.extend_from_slice(b"id-y,text-gen,d,N/A,2026,x,1,1,,,,,0\n");
+            text.extend(eco2ai_head(2000).iter().skip(200));
+            let at = text.len() - 10;
+            text[at] = 0;
+            std::fs::write(d.join("emission.csv"), text).unwrap();
+        },
+        "emission.csv",
+        "emission.csv: binary data (a NUL byte at offset",
+    );
+    add(
+        "bounded-ndjson-not-utf8-after-the-prefix",
+        &|d| {
+            let mut text = ndjson_head(3000);
+            text.extend_from_slice(b"{\"run_id\": \"\xff\", \"co2e_kg\": 1}\n");
+            std::fs::write(d.join("runs.ndjson"), text).unwrap();
+        },
+        "runs.ndjson",
+        "runs.ndjson: not UTF-8 text (invalid byte at offset 175902)",
+    );
+    add(
+        "bounded-eco2ai-3gb-of-zeros-after-the-rows",
+        &|d| sparse(&d.join("emission.csv"), &eco2ai_head(1000), 3 << 30),
+        "emission.csv",
+        "emission.csv: binary data (a NUL byte at offset",
+    );
     cases.push({
         let dir = root.join("bounded-policy-over-the-cap");
         std::fs::create_dir_all(&dir).unwrap();

@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::Parsed;
+use super::checked::{MAX_RECORD, Pieces};
 use crate::codes;
 use crate::diagnostic::Warning;
 use crate::error::{Error, Location, Problem};
@@ -88,22 +89,103 @@ struct Row {
 /// Read an eco2AI CSV file.
 pub fn parse(file: &Path, text: &str) -> Result<Parsed, Error> {
     let first = text.lines().next().unwrap_or_default();
+    let mut records = Vec::new();
+    let read = read_rows(file, first, &mut text.as_bytes(), &mut |r| records.push(r))?;
+    Ok(Parsed {
+        records,
+        warnings: read.warnings,
+        layout: read.layout,
+    })
+}
+
+/// Read an eco2AI CSV file of any size, its rows handed to `sink` as they are read: `first` is
+/// its first bytes (read already), `rest` the others. Returns the layout and how many records
+/// were read. Records, warnings and errors are those of [`parse`] on the whole file (the
+/// plausibility checks of [`crate::record::check_plausible`] included), bad bytes included.
+pub fn stream(
+    file: &Path,
+    first: Vec<u8>,
+    rest: &mut (dyn std::io::Read + Send),
+    sink: &mut dyn super::Sink,
+    warnings: &mut Vec<Warning>,
+) -> Result<(String, usize), Error> {
+    let mut input = super::checked::Checked::new(first, rest);
+    let first = input.first_line();
+    // As when read whole, damaged rows outrank an implausible one: the first implausible record
+    // is kept, nothing more is handed over, and the rest is read for a damaged row.
+    let mut implausible = None;
+    let read = read_rows(file, &first, &mut input, &mut |r| {
+        if implausible.is_none() {
+            match crate::record::check_plausible(std::slice::from_ref(&r)) {
+                Ok(()) => sink.record(r),
+                Err(err) => implausible = Some(err),
+            }
+        }
+    })
+    .map_err(|err| input.conclude(file, err))?;
+    if let Some(err) = implausible {
+        return Err(err);
+    }
+    warnings.extend(read.warnings);
+    Ok((read.layout, read.records))
+}
+
+/// What [`read_rows`] read besides the records.
+struct RowsRead {
+    layout: String,
+    warnings: Vec<Warning>,
+    records: usize,
+}
+
+/// Read the rows of an eco2AI CSV file whose first line is `first`, from `input`, handing each
+/// record to `emit` in file order as soon as it is known: a row at once, except the rows of
+/// training runs (with an `epoch`), whose parts are known only at the end of the file (a 0.3.0
+/// summary row changes its epochs from components to tasks): from the first of them on, rows
+/// are held until the end of the file (at most [`crate::bounded::MAX_DOCUMENT`] bytes of them,
+/// the most of a file read whole).
+fn read_rows<R: Pieces>(
+    file: &Path,
+    first: &str,
+    input: &mut R,
+    emit: &mut dyn FnMut(RunRecord),
+) -> Result<RowsRead, Error> {
     let tabs = first.contains('\t') && !first.contains(',');
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(if tabs { b'\t' } else { b',' })
-        .from_reader(text.as_bytes());
-    let mut rows = reader.records();
-    let header: Vec<String> = match rows.next() {
-        Some(Ok(h)) => h.iter().map(|c| c.trim().to_owned()).collect(),
-        Some(Err(err)) => {
+        .from_reader(&mut *input);
+    let csv_error = |reader: &csv::Reader<&mut R>, err: csv::Error| {
+        let at = reader.position().line();
+        if reader.get_ref().too_long() {
+            return Error::input(
+                Problem::new(
+                    Location::line(file, at),
+                    format!(
+                        "the row starting here runs on for more than {} MiB: a quote is probably not closed",
+                        MAX_RECORD >> 20
+                    ),
+                )
+                .with_help("fix the row's quotes or remove it"),
+            );
+        }
+        Error::input(Problem::new(
+            err.position()
+                .map_or(Location::file(file), |p| Location::line(file, p.line())),
+            format!("cannot read as CSV: {err}"),
+        ))
+    };
+    let mut row = csv::StringRecord::new();
+    let header: Vec<String> = match reader.read_record(&mut row) {
+        Ok(true) => row.iter().map(|c| c.trim().to_owned()).collect(),
+        Err(err) if !reader.get_ref().too_long() => {
             return Err(Error::input(Problem::new(
                 Location::line(file, 1),
                 format!("cannot read as CSV: {err}"),
             )));
         }
-        None => {
+        Err(err) => return Err(csv_error(&reader, err)),
+        Ok(false) => {
             return Err(Error::input(Problem::new(
                 Location::file(file),
                 "file is empty: expected an eco2AI CSV header",
@@ -138,15 +220,18 @@ pub fn parse(file: &Path, text: &str) -> Result<Parsed, Error> {
     };
     let layout = format!("eco2ai {version} ({} columns)", header.len());
 
-    let mut parsed_rows = Vec::new();
-    for row in rows {
-        let row = row.map_err(|err| {
-            Error::input(Problem::new(
-                err.position()
-                    .map_or(Location::file(file), |p| Location::line(file, p.line())),
-                format!("cannot read as CSV: {err}"),
-            ))
-        })?;
+    let mut records = 0;
+    // The rows from the first training row on, and the offset where that row starts.
+    let mut held: Vec<Row> = Vec::new();
+    let mut held_from = None;
+    loop {
+        let at = reader.position().byte();
+        reader.get_mut().mark(at);
+        match reader.read_record(&mut row) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(err) => return Err(csv_error(&reader, err)),
+        }
         let line = row.position().map_or(0, |p| p.line());
         if row.len() == 1 && row.get(0).is_some_and(|f| f.trim().is_empty()) {
             continue;
@@ -201,17 +286,37 @@ pub fn parse(file: &Path, text: &str) -> Result<Parsed, Error> {
             gpu: row.get(gpu_at.unwrap_or(usize::MAX)).and_then(device),
             gpu_count: None,
         };
-        parsed_rows.push(Row {
+        let epoch = get(epoch_at);
+        records += 1;
+        if held_from.is_none() && !(id.is_some() && epoch.is_some()) {
+            // Not a training row, and none before it: its record is final.
+            emit(record);
+            continue;
+        }
+        let from = *held_from.get_or_insert(at);
+        if reader.position().byte() - from > crate::bounded::MAX_DOCUMENT {
+            return Err(Error::input(
+                Problem::new(
+                    Location::line(file, line),
+                    format!(
+                        "more than {} of rows from the first training row (with an `epoch`) on: training runs are read whole, to tell epochs from eco2AI 0.3.0's summary row",
+                        crate::bounded::MAX_DOCUMENT_TEXT
+                    ),
+                )
+                .with_help("split the file (a training run's rows stay together), then pass the directory"),
+            ));
+        }
+        held.push(Row {
             line,
             id,
-            epoch: get(epoch_at),
+            epoch,
             record,
         });
     }
 
     // Training-mode rows: group the epoch rows of each tracker id.
     let mut by_id: HashMap<String, Vec<usize>> = HashMap::new();
-    for (i, r) in parsed_rows.iter().enumerate() {
+    for (i, r) in held.iter().enumerate() {
         if let (Some(id), Some(_)) = (&r.id, &r.epoch) {
             by_id.entry(id.clone()).or_default().push(i);
         }
@@ -221,15 +326,13 @@ pub fn parse(file: &Path, text: &str) -> Result<Parsed, Error> {
     ids.sort_by_key(|(_, rows)| rows[0]);
     for (id, members) in ids {
         let summary = match members.as_slice() {
-            [.., before, last] if parsed_rows[*last].epoch == parsed_rows[*before].epoch => {
-                Some(*last)
-            }
+            [.., before, last] if held[*last].epoch == held[*before].epoch => Some(*last),
             _ => None,
         };
         for &i in &members {
-            let label = parsed_rows[i].epoch.clone().unwrap_or_default();
+            let label = held[i].epoch.clone().unwrap_or_default();
             let name = label.split(',').next().unwrap_or(&label).trim().to_owned();
-            parsed_rows[i].record.part = match summary {
+            held[i].record.part = match summary {
                 Some(s) if s == i => None,
                 Some(_) => Some(Part::Task(name)),
                 None => Some(Part::Component(name)),
@@ -238,7 +341,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Parsed, Error> {
         if let Some(s) = summary {
             warnings.push(Warning::at(
                 codes::ECO2AI_SUMMARY_ROW,
-                Location::line(file, parsed_rows[s].line),
+                Location::line(file, held[s].line),
                 format!(
                     "training run {id}: this row repeats the previous epoch label, as eco2AI 0.3.0 writes its summary row at stop_training(); counted it, which includes the {} epoch rows before it",
                     members.len() - 1
@@ -246,17 +349,20 @@ pub fn parse(file: &Path, text: &str) -> Result<Parsed, Error> {
             ));
         }
     }
-    if parsed_rows.is_empty() {
+    for r in held {
+        emit(r.record);
+    }
+    if records == 0 {
         warnings.push(Warning::at(
             codes::EMPTY_LOG,
             Location::file(file),
             "eco2AI header but no runs",
         ));
     }
-    Ok(Parsed {
-        records: parsed_rows.into_iter().map(|r| r.record).collect(),
-        warnings,
+    Ok(RowsRead {
         layout,
+        warnings,
+        records,
     })
 }
 

@@ -8,6 +8,7 @@
 pub use crate::bounded;
 pub use crate::bounded::normalize;
 pub mod carbontracker;
+pub mod checked;
 pub mod codecarbon;
 pub mod eco2ai;
 pub mod hf_card;
@@ -297,6 +298,9 @@ enum Opened {
     Whole(String, Option<Format>),
     /// A file longer than the prefix whose first bytes are no known format: not read further.
     Unknown,
+    /// An eco2AI CSV or carbon-gate records file longer than the prefix, streamed (see
+    /// [`read_streamed`]): its format, its first bytes, and the rest.
+    Stream(Format, Vec<u8>, bounded::Source),
 }
 
 /// Open `path` (a FIFO or device when `special`) and read its first
@@ -340,13 +344,39 @@ fn open(path: &Path, special: bool, options: &Options) -> Result<Opened, Error> 
     if format == Format::Codecarbon {
         return Ok(Opened::CodeCarbon(prefix, bounded::Source { reader, size }));
     }
+    if matches!(format, Format::Eco2ai | Format::Native) {
+        return Ok(Opened::Stream(
+            format,
+            prefix,
+            bounded::Source { reader, size },
+        ));
+    }
+    read_whole(path, format, prefix, reader, size).map(|text| Opened::Whole(text, Some(format)))
+}
+
+/// The rest of a file of `format` read whole after its first `bytes`, at most
+/// [`bounded::MAX_DOCUMENT`] bytes in all, refused when it holds a NUL byte or is not UTF-8.
+fn read_whole(
+    path: &Path,
+    format: Format,
+    bytes: Vec<u8>,
+    reader: Box<dyn std::io::Read + Send>,
+    size: Option<u64>,
+) -> Result<String, Error> {
+    use std::io::Read;
+    let cannot_read = |err: std::io::Error| {
+        Error::input(
+            Problem::new(Location::file(path), format!("cannot read: {err}"))
+                .with_help("check the path and its permissions"),
+        )
+    };
     let cap = bounded::MAX_DOCUMENT;
     if size.is_some_and(|s| s > cap) {
         return Err(too_big(path, format));
     }
-    let mut bytes = prefix;
+    let mut bytes = bytes;
     reader
-        .take(cap + 1 - bytes.len() as u64)
+        .take((cap + 1).saturating_sub(bytes.len() as u64))
         .read_to_end(&mut bytes)
         .map_err(cannot_read)?;
     if bytes.len() as u64 > cap {
@@ -355,7 +385,7 @@ fn open(path: &Path, special: bool, options: &Options) -> Result<Opened, Error> 
     if let Some(at) = memchr::memchr(0, &bytes) {
         return Err(binary(path, at));
     }
-    utf8(path, bytes).map(|text| Opened::Whole(text, Some(format)))
+    utf8(path, bytes)
 }
 
 /// The text of a file's first bytes, refused when they are not UTF-8 or hold a NUL byte (a
@@ -413,6 +443,39 @@ fn read_codecarbon(
         format: Format::Codecarbon,
         layout: read.layout,
         records: read.rows,
+    });
+    Ok(())
+}
+
+/// Read an eco2AI CSV or carbon-gate records file longer than the prefix (its first bytes and
+/// the rest) into the sink, row by row (or line by line), in memory bounded by one row: the
+/// records, warnings and errors are those of reading it whole ([`read_one`]). A records file
+/// that is not NDJSON (a JSON array or document) is read whole.
+fn read_streamed(
+    path: &Path,
+    format: Format,
+    prefix: Vec<u8>,
+    rest: bounded::Source,
+    options: &Options,
+    in_directory: bool,
+    out: &mut Reading<'_>,
+) -> Result<(), Error> {
+    let bounded::Source { mut reader, size } = rest;
+    let (layout, records) = match format {
+        Format::Eco2ai => eco2ai::stream(path, prefix, &mut *reader, out.sink, &mut out.warnings)?,
+        _ => match native::stream(path, prefix, &mut *reader, out.sink)? {
+            native::Streamed::Lines(layout, records) => (layout, records),
+            native::Streamed::Whole(bytes) => {
+                let text = read_whole(path, format, bytes, reader, size)?;
+                return read_one(path, text, format, options, in_directory, out);
+            }
+        },
+    };
+    out.files.push(InputFile {
+        path: path.to_owned(),
+        format,
+        layout,
+        records,
     });
     Ok(())
 }
@@ -539,6 +602,10 @@ pub fn ingest_into(
                         continue;
                     }
                     Opened::Whole(text, format) => (text, format),
+                    Opened::Stream(format, prefix, rest) => {
+                        read_streamed(&file, format, prefix, rest, options, true, &mut out)?;
+                        continue;
+                    }
                     Opened::Unknown => (String::new(), None),
                 };
                 match format {
@@ -584,6 +651,9 @@ pub fn ingest_into(
                         return Err(unknown_format(path, false));
                     };
                     read_one(path, text, format, options, false, &mut out)?;
+                }
+                Opened::Stream(format, prefix, rest) => {
+                    read_streamed(path, format, prefix, rest, options, false, &mut out)?;
                 }
                 Opened::Unknown => return Err(unknown_format(path, true)),
             }

@@ -269,6 +269,184 @@ pub fn parse(file: &Path, text: &str) -> Result<Parsed, Error> {
     })
 }
 
+/// How a log of carbon-gate records longer than its first bytes is read.
+pub enum Streamed {
+    /// As NDJSON, one line at a time: its layout and how many records it gave.
+    Lines(String, usize),
+    /// As one document (a JSON array, an `ingest` JSON document, or a file whose first record
+    /// line cannot tell): the bytes read so far, to be read on whole.
+    Whole(Vec<u8>),
+}
+
+/// What the first bytes of a file (`raw`, from offset 0) tell of how [`parse`] reads it: `None`
+/// when they do not tell yet. [`parse`] reads NDJSON when the whole text is not one JSON value
+/// that is an object with `records`, and the whole text is such an object only if its first
+/// line that is not blank (with nothing but JSON white space before and after it) is, or if that
+/// line ends inside a value (an object over several lines). A first line that is a complete
+/// value, or that is no JSON at all, means NDJSON. Bytes that are not UTF-8 or hold a NUL byte
+/// are left to the whole read, which reports them. `from` is where to look (after the lines
+/// found blank by an earlier call), moved past blank lines.
+fn lines_or_whole(raw: &[u8], from: &mut usize, eof: bool) -> Option<bool> {
+    if *from == 0 {
+        let bom = "\u{feff}".as_bytes();
+        let text = raw.strip_prefix(bom).unwrap_or(raw);
+        let text = text.strip_prefix(bom).unwrap_or(text);
+        *from = raw.len() - text.len();
+    }
+    let line = loop {
+        let rest = raw.get(*from..).unwrap_or_default();
+        let Some(end) = memchr::memchr(b'\n', rest) else {
+            // The first line that is not blank is not complete in what was read.
+            let cut = eof || raw.len() > super::checked::MAX_RECORD;
+            return (cut || memchr::memchr(0, rest).is_some()).then_some(false);
+        };
+        let line = &rest[..=end];
+        if memchr::memchr(0, line).is_some() {
+            return Some(false);
+        }
+        let Ok(line) = std::str::from_utf8(line) else {
+            return Some(false);
+        };
+        if !line.trim().is_empty() {
+            break line;
+        }
+        *from += end + 1;
+    };
+    if line.trim_start().starts_with('[') {
+        return Some(false);
+    }
+    Some(match serde_json::from_str::<serde_json::Value>(line) {
+        Ok(serde_json::Value::Object(map)) => !map.contains_key("records"),
+        Ok(_) => true,
+        Err(err) => err.classify() != serde_json::error::Category::Eof,
+    })
+}
+
+/// Read a log of carbon-gate records longer than its first bytes (`first`; `rest` gives the
+/// others): NDJSON one line at a time, each record handed to `sink` as it is read, with the
+/// records, errors (bad bytes included) and checks of [`parse`] and
+/// [`crate::record::check_plausible`] on the whole file; any other shape is left to be read
+/// whole ([`Streamed::Whole`]).
+pub fn stream(
+    file: &Path,
+    first: Vec<u8>,
+    rest: &mut (dyn std::io::Read + Send),
+    sink: &mut dyn super::Sink,
+) -> Result<Streamed, Error> {
+    use std::io::{BufRead, Read};
+    let mut raw = first;
+    let (mut eof, mut from) = (false, 0);
+    let lines = loop {
+        if let Some(lines) = lines_or_whole(&raw, &mut from, eof) {
+            break lines;
+        }
+        // Read on to a line end or a NUL byte (then decide again), the end of the file, or
+        // `MAX_RECORD` bytes.
+        loop {
+            let at = raw.len();
+            const MORE: u64 = 64 << 10;
+            let n = (&mut *rest)
+                .take(MORE)
+                .read_to_end(&mut raw)
+                .map_err(|err| {
+                    Error::input(
+                        Problem::new(Location::file(file), format!("cannot read: {err}"))
+                            .with_help("check the path and its permissions"),
+                    )
+                })?;
+            eof = (n as u64) < MORE;
+            let news = memchr::memchr2(b'\n', 0, &raw[at..]).is_some();
+            if news || eof || raw.len() > super::checked::MAX_RECORD {
+                break;
+            }
+        }
+    };
+    if !lines {
+        return Ok(Streamed::Whole(raw));
+    }
+    const LAYOUT: &str = "carbon-gate records (NDJSON)";
+    let mut input = std::io::BufReader::with_capacity(
+        64 << 10,
+        super::checked::Checked::new(raw, rest).unbounded(),
+    );
+    // As when read whole: a line that is no record outranks a record with a bad figure, which
+    // outranks an implausible one. After the first bad record, nothing more is handed over.
+    let mut bad: Option<Error> = None;
+    let mut implausible: Option<Error> = None;
+    let mut records = 0;
+    let mut line = Vec::new();
+    let mut line_no = 0u64;
+    loop {
+        line.clear();
+        let limit = super::checked::MAX_RECORD as u64 + 1;
+        let read = (&mut input).take(limit).read_until(b'\n', &mut line);
+        let fail = |input: &mut std::io::BufReader<super::checked::Checked<'_>>, err: Error| {
+            input.get_mut().conclude(file, err)
+        };
+        match read {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(err) => {
+                let err = Error::input(
+                    Problem::new(Location::file(file), format!("cannot read: {err}"))
+                        .with_help("check the path and its permissions"),
+                );
+                return Err(fail(&mut input, err));
+            }
+        }
+        line_no += 1;
+        let text = match line.strip_suffix(b"\n") {
+            Some(text) => text.strip_suffix(b"\r").unwrap_or(text),
+            None if line.len() as u64 == limit => {
+                return Err(Error::input(
+                    Problem::new(
+                        Location::line(file, line_no),
+                        format!(
+                            "the line starting here runs on for more than {} MiB: expected one JSON record per line",
+                            super::checked::MAX_RECORD >> 20
+                        ),
+                    )
+                    .with_help("write one record per line (NDJSON), or split the file"),
+                ));
+            }
+            None => &line,
+        };
+        let text = std::str::from_utf8(text).unwrap_or_default();
+        let text = match line_no {
+            1 => text.strip_prefix('\u{feff}').unwrap_or(text),
+            _ => text,
+        };
+        if text.trim().is_empty() {
+            continue;
+        }
+        let r: NativeRecord = match serde_json::from_str(text) {
+            Ok(r) => r,
+            Err(e) => {
+                let err = json_problem(file, line_no - 1, &e);
+                return Err(fail(&mut input, err));
+            }
+        };
+        records += 1;
+        if bad.is_some() {
+            continue;
+        }
+        match convert(Location::line(file, line_no), r, LAYOUT) {
+            Ok(record) if implausible.is_none() => {
+                match crate::record::check_plausible(std::slice::from_ref(&record)) {
+                    Ok(()) => sink.record(record),
+                    Err(err) => implausible = Some(err),
+                }
+            }
+            Ok(_) => {}
+            Err(err) => bad = Some(err),
+        }
+    }
+    if let Some(err) = bad.or(implausible) {
+        return Err(err);
+    }
+    Ok(Streamed::Lines(LAYOUT.to_owned(), records))
+}
+
 fn quantity(at: &Location, field: &str, value: f64, unit: &str) -> Result<f64, Error> {
     if value.is_finite() && value >= 0.0 {
         Ok(value)
