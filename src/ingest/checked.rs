@@ -179,10 +179,10 @@ impl<'r> Checked<'r> {
         }
         match self.fault.take() {
             None | Some(Fault::TooLong) => err,
-            Some(Fault::Nul(at)) => binary(path, at as usize),
+            Some(Fault::Nul(at)) => binary(path, at),
             Some(Fault::Io(io)) => cannot_read(path, io),
             Some(Fault::NotUtf8(at)) => match self.find_nul() {
-                Ok(Some(nul)) => binary(path, nul as usize),
+                Ok(Some(nul)) => binary(path, nul),
                 Ok(None) => not_utf8(path, at),
                 Err(io) => cannot_read(path, io),
             },
@@ -333,7 +333,7 @@ mod tests {
     fn whole(format: Format, bytes: &[u8]) -> Outcome {
         let path = Path::new("runs.log");
         if let Some(at) = memchr::memchr(0, bytes) {
-            return Err(binary(path, at).to_string());
+            return Err(binary(path, at as u64).to_string());
         }
         let text = std::str::from_utf8(bytes)
             .map_err(|e| not_utf8(path, e.valid_up_to() as u64).to_string())?;

@@ -281,9 +281,10 @@ fn not_utf8(path: &Path, offset: u64) -> Error {
 
 const NOT_UTF8: &str = "not UTF-8 text";
 
-/// Whether `err` is the refusal [`not_utf8`] makes (which outranks a damaged row).
+/// Whether `err` refuses the file's bytes, as [`not_utf8`] and [`binary`] do (which outranks a
+/// damaged row).
 fn is_not_utf8(err: &Error) -> bool {
-    matches!(err, Error::Input(p) if p.message.starts_with(NOT_UTF8))
+    matches!(err, Error::Input(p) if p.message.starts_with(NOT_UTF8) || p.message.starts_with(BINARY))
 }
 
 /// How many bytes of a file are read to decide its format and whether it can be streamed.
@@ -383,7 +384,7 @@ fn read_whole(
         return Err(too_big(path, format));
     }
     if let Some(at) = memchr::memchr(0, &bytes) {
-        return Err(binary(path, at));
+        return Err(binary(path, at as u64));
     }
     utf8(path, bytes)
 }
@@ -400,16 +401,18 @@ fn prefix_text<'p>(path: &Path, prefix: &'p [u8], whole: bool) -> Result<&'p str
         Err(err) => return Err(not_utf8(path, err.valid_up_to() as u64)),
     };
     match memchr::memchr(0, text.as_bytes()) {
-        Some(at) => Err(binary(path, at)),
+        Some(at) => Err(binary(path, at as u64)),
         None => Ok(text),
     }
 }
 
-fn binary(path: &Path, offset: usize) -> Error {
+const BINARY: &str = "binary data";
+
+fn binary(path: &Path, offset: u64) -> Error {
     Error::input(
         Problem::new(
             Location::file(path),
-            format!("binary data (a NUL byte at offset {offset}): expected an emissions log, which is text"),
+            format!("{BINARY} (a NUL byte at offset {offset}): expected an emissions log, which is text"),
         )
         .with_help("pass the log the tracker wrote; a device such as /dev/zero or a binary file is not one"),
     )
@@ -896,6 +899,40 @@ mod tests {
         let (_dir, _path, read) = ingest_file(&bytes);
         let err = read.unwrap_err().to_string();
         assert!(err.contains("emissions.csv:2: `duration`"), "{err}");
+    }
+
+    #[test]
+    fn a_streamed_log_with_a_nul_byte_is_refused_like_a_whole_one() {
+        // A damaged row early and a NUL late, in a field this tool reads no further than its
+        // place: refused as binary data, as when the file is read whole.
+        let mut bytes = big_log("\n")
+            .replacen(",p1,r0,", ",p1,r0,x", 1)
+            .into_bytes();
+        let nul = bytes.len() - 2;
+        bytes[nul] = 0;
+        let (_dir, _path, read) = ingest_file(&bytes);
+        let err = read.unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("binary data (a NUL byte at offset {nul})")),
+            "{err}"
+        );
+        // A NUL before a byte that is not UTF-8 is the one told, and the other way round.
+        let bad = bytes.len() - 1;
+        bytes[bad] = 0xff;
+        let (_dir, _path, read) = ingest_file(&bytes);
+        let err = read.unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("a NUL byte at offset {nul}")),
+            "{err}"
+        );
+        bytes[nul] = 0xff;
+        bytes[bad] = 0;
+        let (_dir, _path, read) = ingest_file(&bytes);
+        let err = read.unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("invalid byte at offset {nul}")),
+            "{err}"
+        );
     }
 
     #[test]

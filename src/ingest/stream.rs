@@ -15,7 +15,7 @@ use std::sync::Mutex;
 use std::sync::mpsc;
 
 use super::codecarbon::{self, Fields, Header, RowData};
-use super::{Sink, is_not_utf8, not_utf8};
+use super::{Sink, binary, is_not_utf8, not_utf8};
 use crate::diagnostic::Warning;
 use crate::error::{Error, Location, Problem};
 use crate::intern::{Hashed, Interner};
@@ -654,8 +654,22 @@ fn parse_chunk(
     job: Job,
     queues: Option<&Queues<'_>>,
 ) -> Result<Batch, Error> {
-    let text = String::from_utf8(job.bytes)
-        .map_err(|e| not_utf8(path, job.offset + e.utf8_error().valid_up_to() as u64))?;
+    // A NUL byte is refused as when a file is read whole (even in a column this tool ignores);
+    // of a NUL and a byte that is not UTF-8, the first is told.
+    let nul = memchr::memchr(0, &job.bytes);
+    let text = match String::from_utf8(job.bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let bad = e.utf8_error().valid_up_to();
+            return Err(match nul.filter(|&at| at < bad) {
+                Some(at) => binary(path, job.offset + at as u64),
+                None => not_utf8(path, job.offset + bad as u64),
+            });
+        }
+    };
+    if let Some(at) = nul {
+        return Err(binary(path, job.offset + at as u64));
+    }
     let mut plain = PlainRows::default();
     let mut records = Vec::new();
     let mut warnings = Vec::new();
@@ -906,12 +920,19 @@ impl Input<'_> {
             let base = at - bytes.len() as u64;
             at += block.len() as u64;
             bytes.append(&mut block);
+            let nul = memchr::memchr(0, &bytes);
             match std::str::from_utf8(&bytes) {
                 Ok(_) => {}
                 Err(e) if e.error_len().is_none() && !self.eof => {
                     carry = bytes[e.valid_up_to()..].to_vec();
                 }
-                Err(e) => return not_utf8(path, base + e.valid_up_to() as u64),
+                Err(e) if nul.is_none_or(|n| n > e.valid_up_to()) => {
+                    return not_utf8(path, base + e.valid_up_to() as u64);
+                }
+                Err(_) => {}
+            }
+            if let Some(n) = nul {
+                return binary(path, base + n as u64);
             }
         }
         if !carry.is_empty() {
