@@ -666,11 +666,13 @@ fn read_manifest(
     out: &mut Reading<'_>,
 ) -> Result<(), Error> {
     use std::io::Read;
-    let mut reader = prefix.as_slice().chain(&mut *rest.reader);
-    let parsed = match impact_framework::parse_reader(path, &mut reader, in_directory) {
+    let read = {
+        let mut reader = prefix.as_slice().chain(&mut *rest.reader);
+        impact_framework::parse_reader(path, &mut reader, in_directory)
+    };
+    let parsed = match read {
         Ok(parsed) => parsed,
         Err(err) => {
-            drop(reader);
             if !rest_size_fits(rest.size) {
                 return Err(err);
             }

@@ -184,10 +184,11 @@ impl Iterator for Chars<'_> {
                     self.pos = 0;
                     return None;
                 }
-                if c == '\r' && (self.pos < self.text.len() || self.refill_keep()) {
-                    if self.text[self.pos..].starts_with('\n') {
-                        continue;
-                    }
+                if c == '\r'
+                    && (self.pos < self.text.len() || self.refill_keep())
+                    && self.text[self.pos..].starts_with('\n')
+                {
+                    continue;
                 }
                 return Some(c);
             }
