@@ -961,7 +961,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("big.out.yaml");
         let head = format!(
-            "name: m\ndescription: \"{}\"\ninitialize:\n  plugins: {{}}\ntree:\n  children:\n",
+            "name: m\ninitialize:\n  plugins: {{}}\ntree:\n  children:\n    a:\n      note: \"{}\"\n",
             "x".repeat(70_000)
         );
         std::fs::write(&path, &head).unwrap();
