@@ -8,6 +8,9 @@
 #   LARGE=1 bash bench/compare.sh          # also: a >1 GB log streamed (generated, then deleted)
 #   MANY=1 bash bench/compare.sh           # also: a directory of 10,000 small logs
 #   FLAT=1 bash bench/compare.sh           # also: peak RSS by rows for few runs of many snapshots
+#   IF=1 bash bench/compare.sh             # also: Impact Framework output manifests that the real
+#                                          # if-run writes for IF_SIZES observations (default
+#                                          # "10000 100000"), if-run against check on them
 #   SHAPES=1 bash bench/compare.sh         # also: one row per run over 2-200 models (uniform and
 #                                          # Zipf-skewed), every output format: the monorepo shapes
 #   ECO2AI=1 bash bench/compare.sh         # also: eco2AI 0.3.x CSV, one row per run, 100k and 1M rows
@@ -247,6 +250,45 @@ if [ "${LARGE:-0}" = 1 ]; then
         grep -E "Elapsed|Maximum resident" "$RESULTS/time.txt" | sed "s|^\s*|${c%% *}: |" | tee -a "$RESULTS/env.txt"
     done
     rm -f "$big"
+fi
+
+if [ "${IF:-0}" = 1 ]; then
+    # The IF CLI is installed outside the repository: $IF_DIR/node_modules/.bin/if-run
+    # (mkdir -p $IF_DIR && cd $IF_DIR && npm install @grnsft/if@1). if-run 1.1.0 fails for
+    # 1,000,000 observations ("WriteFileError: Invalid string length": its YAML text is longer
+    # than a JavaScript string may be), so the default stops at 100,000.
+    IF_DIR=${IF_DIR:-/tmp/if-work}
+    IF_RUN=$IF_DIR/node_modules/.bin/if-run
+    [ -x "$IF_RUN" ] || { echo "missing $IF_RUN (npm install @grnsft/if@1 in $IF_DIR)" >&2; exit 2; }
+    IF_TABLE=$RESULTS/if.md
+    {
+        echo "| observations | output manifest | lines | if-run (compute + write) | carbon-gate check | speed-up | MB/s | carbon-gate peak RSS | wc -l |"
+        echo "|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+    } >"$IF_TABLE"
+    for n in ${IF_SIZES:-10000 100000}; do
+        in=$DATA/if-$n.yml
+        out=$DATA/if-$n.out.yaml
+        [ -s "$in" ] || python3 "$ROOT/bench/gen_if.py" "$n" "$in"
+        [ -s "$out" ] || "$IF_RUN" -m "$in" -o "$out" >/dev/null 2>&1
+        grep -q '^  status: success' "$out" || { echo "if-run failed for $n observations" >&2; continue; }
+        hyperfine -N --runs "${IF_RUNS:-3}" --export-json "$RESULTS/if-$n.json" \
+            "$IF_RUN -m $in -o $DATA/if-$n.rerun.yaml" \
+            "$BIN check --policy $POLICY --format markdown $out" \
+            "wc -l $out" >&2
+        med() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['results'][int(sys.argv[2])]['median'])" "$RESULTS/if-$n.json" "$1"; }
+        t_if=$(med 0); t_cg=$(med 1); t_wc=$(med 2)
+        size=$(stat -c %s "$out")
+        rss=$(rss_mb "$BIN" check --policy "$POLICY" --format markdown "$out")
+        python3 - "$n" "$size" "$(wc -l <"$out")" "$t_if" "$t_cg" "$t_wc" "$rss" >>"$IF_TABLE" <<'PY'
+import sys
+n, size, lines, t_if, t_cg, t_wc, rss = sys.argv[1:]
+size, t_if, t_cg, t_wc = int(size), float(t_if), float(t_cg), float(t_wc)
+print(f"| {int(n):,} | {size / 1e6:.1f} MB | {int(lines):,} | {t_if:.2f} s | {t_cg:.3f} s "
+      f"| {t_if / t_cg:.0f}x | {size / 1e6 / t_cg:.0f} | {rss} MB | {t_wc:.3f} s |")
+PY
+    done
+    echo
+    cat "$IF_TABLE"
 fi
 
 echo

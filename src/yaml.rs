@@ -21,6 +21,11 @@ pub struct Spans {
 }
 
 impl Spans {
+    /// Spans from places already collected (line, 1-based column), by path.
+    pub fn from_places(places: HashMap<String, (u64, u64)>) -> Self {
+        Spans { places }
+    }
+
     /// The place of the value at `path`, or of its nearest parent that has one, else the file.
     pub fn locate(&self, file: &Path, path: &str) -> Location {
         let mut path = path;

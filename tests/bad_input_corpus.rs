@@ -123,6 +123,36 @@ fn generated(root: &Path) -> Vec<Case> {
         &a.iter().map(String::as_str).collect::<Vec<_>>(),
         "manifest.yaml",
     );
+    // The same bomb and 100,000 levels of nesting in manifests longer than the 64 KiB read to
+    // detect the format: read as a stream of YAML events.
+    let padding = format!("description: \"{}\"\n", "x".repeat(70_000));
+    let a = check_args("manifest.yaml");
+    add(
+        "gen-alias-bomb-manifest-streamed",
+        vec![(
+            "manifest.yaml",
+            format!(
+                "name: text-gen\n{padding}initialize:\n  plugins: {{}}\n{bomb}tree:\n  children: {{}}\n"
+            )
+            .into_bytes(),
+        )],
+        &a.iter().map(String::as_str).collect::<Vec<_>>(),
+        "manifest.yaml",
+    );
+    add(
+        "gen-deep-manifest-streamed",
+        vec![(
+            "manifest.yaml",
+            format!(
+                "name: text-gen\ninitialize:\n  plugins: {{}}\nexecution:\n  status: success\ntree:\n  children:\n    a: {}{}\n",
+                "[".repeat(100_000),
+                "]".repeat(100_000)
+            )
+            .into_bytes(),
+        )],
+        &a.iter().map(String::as_str).collect::<Vec<_>>(),
+        "manifest.yaml:8:",
+    );
     // Deep nesting: 100,000 levels of YAML flow sequences and of JSON arrays.
     let depth = 100_000;
     add(

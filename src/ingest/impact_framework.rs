@@ -1,6 +1,9 @@
 //! Green Software Foundation Impact Framework output manifests (`if-run` 1.x, YAML).
 //!
-//! The tree is walked; every leaf component becomes one record (a component of one run: the
+//! The manifest is read as a stream of YAML events ([`events`]), never as a document tree, so
+//! that a manifest of a million observations is read in memory that grows with its components,
+//! not its observations, and a manifest of any size can be read from a reader. Every leaf
+//! component becomes one record (a component of one run: the
 //! manifest). A leaf's figures are the exact sums over its `outputs` of `energy`,
 //! `carbon-operational` (or `operational-carbon`), `embodied-carbon` (or `carbon-embodied`) and
 //! `carbon` (operational + embodied). IF's own `aggregated` values are not taken as they are —
@@ -18,6 +21,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use std::io::Read;
+
 use serde_yaml::{Mapping, Value};
 
 use super::Parsed;
@@ -25,8 +30,10 @@ use crate::codes;
 use crate::diagnostic::Warning;
 use crate::error::{Error, Location, Problem};
 use crate::record::{Format, Part, Phase, RunRecord};
-use crate::units::{Duration, Energy, Mass, exact_sum};
+use crate::units::{Duration, Energy, Mass};
 use crate::yaml::{self, Spans};
+
+pub mod events;
 
 /// Names IF manifests use for each quantity, in order of preference.
 const ENERGY: &[&str] = &["energy"];
@@ -191,61 +198,21 @@ fn factor(
 struct Sums {
     values: BTreeMap<&'static str, f64>,
     duration: Option<f64>,
-    timestamp: Option<String>,
 }
 
-fn leaf_sums(file: &Path, spans: &Spans, path: &str, outputs: &[Value]) -> Result<Sums, Error> {
-    let mut sums = Sums::default();
-    let names: Vec<&'static str> = [ENERGY, OPERATIONAL, EMBODIED, TOTAL]
-        .iter()
-        .flat_map(|n| n.iter().copied())
-        .chain(["duration"])
-        .collect();
-    let mut columns: BTreeMap<&'static str, Vec<f64>> = BTreeMap::new();
-    for (i, output) in outputs.iter().enumerate() {
-        for &name in &names {
-            let Some(value) = get(output, name) else {
-                continue;
-            };
-            let at = format!("{path}.outputs[{i}].{name}");
-            let number = value
-                .as_f64()
-                .filter(|v| v.is_finite() && *v >= 0.0)
-                .ok_or_else(|| {
-                    Error::input(Problem::new(
-                        spans.locate(file, &at).with_path(at.clone()),
-                        format!(
-                            "`{name}` is {}: expected a finite number, zero or more",
-                            show(value)
-                        ),
-                    ))
-                })?;
-            columns.entry(name).or_default().push(number);
+impl Sums {
+    /// The sums of a leaf's outputs (those of its figures that occur at all).
+    fn of(outputs: &events::Outputs) -> Sums {
+        let mut sums = Sums::default();
+        for (name, sum) in events::FIGURES.iter().zip(&outputs.sums) {
+            let Some(sum) = sum else { continue };
+            if *name == "duration" {
+                sums.duration = Some(sum.value());
+            } else {
+                sums.values.insert(name, sum.value());
+            }
         }
-    }
-    sums.timestamp = outputs
-        .first()
-        .and_then(|o| get(o, "timestamp"))
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    for (name, values) in columns {
-        let total = exact_sum(values);
-        if name == "duration" {
-            sums.duration = Some(total);
-        } else {
-            sums.values.insert(name, total);
-        }
-    }
-    Ok(sums)
-}
-
-fn show(value: &Value) -> String {
-    match value {
-        Value::String(s) => format!("\"{s}\""),
-        other => serde_yaml::to_string(other)
-            .unwrap_or_default()
-            .trim()
-            .to_owned(),
+        sums
     }
 }
 
@@ -255,35 +222,88 @@ fn first(sums: &Sums, names: &[&'static str]) -> Option<(&'static str, f64)> {
         .find_map(|&n| sums.values.get(n).map(|v| (n, *v)))
 }
 
-/// A leaf of the tree: its path (`tree.children.a.children.b`) and its node.
-fn leaves<'a>(node: &'a Value, path: String, out: &mut Vec<(String, &'a Value)>) {
-    match get(node, "children").and_then(Value::as_mapping) {
-        Some(children) if !children.is_empty() => {
-            for (name, child) in children {
-                let name = name
-                    .as_str()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| show(name));
-                leaves(child, format!("{path}.children.{name}"), out);
+/// Read an output manifest held in memory. In a directory walk (`quiet_if_never_run`) a manifest
+/// that was never run is skipped with a warning rather than refused.
+pub fn parse(file: &Path, text: &str, quiet_if_never_run: bool) -> Result<Parsed, Error> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let manifest = match events::read(&mut text.as_bytes()) {
+        Ok(manifest) => manifest,
+        Err(stop) => {
+            // The whole-document reader's message for the same text, where it has one: it
+            // says more about broken YAML, and it is what earlier versions said.
+            if let Err(problem) = yaml::load::<Value>(file, text) {
+                return Err(yaml_problem(*problem));
             }
+            return Err(stopped(file, stop));
         }
-        _ => out.push((path, node)),
+    };
+    yaml::guard_depth(file, text).map_err(|p| yaml_problem(*p))?;
+    records(file, manifest, quiet_if_never_run)
+}
+
+/// Read an output manifest from `reader` (its bytes from the start), in memory bounded by the
+/// number of components: the way a manifest larger than what is read whole is read. A message
+/// about broken YAML is `yaml-rust2`'s here (the caller may read a file small enough whole
+/// again, with [`parse`], for the message a whole read gives).
+pub fn parse_reader(
+    file: &Path,
+    reader: &mut dyn Read,
+    quiet_if_never_run: bool,
+) -> Result<Parsed, Error> {
+    let manifest = events::read(reader).map_err(|stop| stopped(file, stop))?;
+    records(file, manifest, quiet_if_never_run)
+}
+
+fn yaml_problem(mut problem: Problem) -> Error {
+    problem.message = format!("Impact Framework manifest: {}", problem.message);
+    Error::Input(Box::new(problem))
+}
+
+/// The error for a read that stopped.
+fn stopped(file: &Path, stop: events::Stop) -> Error {
+    match stop {
+        events::Stop::Syntax(s) => {
+            let location = match s.place {
+                Some((line, column)) => Location::at(file, line, column),
+                None => Location::file(file),
+            };
+            let mut problem = Problem::new(location, s.message);
+            if let Some(help) = s.help {
+                problem = problem.with_help(help);
+            }
+            yaml_problem(problem)
+        }
+        events::Stop::Broken(events::Broken::NotUtf8(at)) => super::not_utf8(file, at),
+        events::Stop::Broken(events::Broken::Nul(at)) => {
+            super::binary(file, at)
+        }
+        events::Stop::Broken(events::Broken::Io(err)) => Error::input(
+            Problem::new(Location::file(file), format!("cannot read: {err}"))
+                .with_help("check the path and its permissions"),
+        ),
+        events::Stop::Broken(events::Broken::TooLong(line)) => Error::input(
+            Problem::new(
+                Location::line(file, line),
+                format!(
+                    "Impact Framework manifest: one value is longer than {} characters",
+                    events::MAX_VALUE_CHARS
+                ),
+            )
+            .with_help("no manifest needs this; the file is corrupt or hostile"),
+        ),
     }
 }
 
-/// Read an output manifest. In a directory walk (`quiet_if_never_run`) a manifest that was never
-/// run is skipped with a warning rather than refused.
-pub fn parse(file: &Path, text: &str, quiet_if_never_run: bool) -> Result<Parsed, Error> {
-    let (manifest, spans): (Value, Spans) = yaml::load(file, text).map_err(|mut p| {
-        p.message = format!("Impact Framework manifest: {}", p.message);
-        Error::Input(p)
-    })?;
-    if !manifest.is_mapping() {
+/// The records of a manifest read.
+fn records(file: &Path, read: events::Manifest, quiet_if_never_run: bool) -> Result<Parsed, Error> {
+    if !read.mapping {
         return Err(Error::input(Problem::new(
             Location::file(file),
             "Impact Framework manifest is not a YAML mapping",
         )));
     }
+    let spans = Spans::from_places(read.places);
+    let manifest = Value::Mapping(read.top);
     let execution = get(&manifest, "execution");
     if let Some(status) = execution
         .and_then(|e| get(e, "status"))
@@ -304,7 +324,7 @@ pub fn parse(file: &Path, text: &str, quiet_if_never_run: bool) -> Result<Parsed
             .with_help("if-run exits 0 even when it fails; fix the manifest and run if-run again"),
         ));
     }
-    let Some(tree) = get(&manifest, "tree") else {
+    if !read.tree {
         return Err(Error::input(
             Problem::new(
                 Location::file(file),
@@ -312,10 +332,9 @@ pub fn parse(file: &Path, text: &str, quiet_if_never_run: bool) -> Result<Parsed
             )
             .with_help("an IF manifest describes components under `tree:`; see the IF docs"),
         ));
-    };
-    let mut found = Vec::new();
-    leaves(tree, "tree".to_owned(), &mut found);
-    let ran = execution.is_some() || found.iter().any(|(_, node)| get(node, "outputs").is_some());
+    }
+    let found = read.leaves;
+    let ran = execution.is_some() || found.iter().any(|leaf| leaf.outputs.is_some());
     if !ran {
         let message = format!(
             "Impact Framework manifest was never run (no execution, no outputs): run `if-run -m {} -o <output>.yaml` and pass the output",
@@ -370,14 +389,30 @@ pub fn parse(file: &Path, text: &str, quiet_if_never_run: bool) -> Result<Parsed
     let run_id = format!("if:{}", file.display());
     let mut records = Vec::new();
     let mut carbon_factors: BTreeMap<&'static str, f64> = BTreeMap::new();
-    for (path, node) in &found {
-        let Some(outputs) = get(node, "outputs").and_then(Value::as_sequence) else {
+    for leaf in &found {
+        let path = &leaf.path;
+        let at = |place: events::Place| Location::at(file, place.0, place.1);
+        let Some((outputs, outputs_place)) = leaf
+            .outputs
+            .as_ref()
+            .and_then(|o| o.sequence.map(|place| (o, place)))
+        else {
             return Err(Error::input(Problem::new(
-                spans.locate(file, path).with_path(path.clone()),
+                at(leaf.place).with_path(path.clone()),
                 "component has no `outputs` although the manifest ran",
             )));
         };
-        let sums = leaf_sums(file, &spans, path, outputs)?;
+        if let Some(bad) = &outputs.bad {
+            return Err(Error::input(Problem::new(
+                at(bad.place).with_path(bad.path.clone()),
+                format!(
+                    "`{}` is {}: expected a finite number, zero or more",
+                    events::FIGURES[bad.figure],
+                    bad.shown
+                ),
+            )));
+        }
+        let sums = Sums::of(outputs);
         let mut kg = |names: &[&'static str]| -> Result<Option<(&'static str, f64)>, Error> {
             let Some((n, v)) = first(&sums, names) else {
                 return Ok(None);
@@ -408,7 +443,7 @@ pub fn parse(file: &Path, text: &str, quiet_if_never_run: bool) -> Result<Parsed
             (None, None, None) => {
                 return Err(Error::input(
                     Problem::new(
-                        spans.locate(file, &format!("{path}.outputs")).with_path(path.clone()),
+                        at(outputs_place).with_path(path.clone()),
                         "component has no carbon output (`carbon`, `carbon-operational` or `embodied-carbon`)",
                     )
                     .with_help("add a plugin that computes carbon, or leave this manifest out"),
@@ -421,9 +456,7 @@ pub fn parse(file: &Path, text: &str, quiet_if_never_run: bool) -> Result<Parsed
             .unwrap_or(path)
             .replace(".children.", "/");
         let mut record = RunRecord::new(
-            spans
-                .locate(file, &format!("{path}.outputs"))
-                .with_path(path.clone()),
+            at(outputs_place).with_path(path.clone()),
             Format::ImpactFramework,
             run_id.clone(),
             Mass::kg(co2e),
@@ -432,7 +465,7 @@ pub fn parse(file: &Path, text: &str, quiet_if_never_run: bool) -> Result<Parsed
         record.energy = first(&sums, ENERGY).map(|(_, e)| Energy::kwh(e * energy_factor_kwh));
         record.embodied = embodied.map(|(_, e)| Mass::kg(e));
         record.duration = sums.duration.map(Duration::seconds);
-        record.timestamp = sums.timestamp.clone();
+        record.timestamp = outputs.timestamp.clone();
         record.model = model.clone();
         record.version = version.clone();
         record.phase = phase;
@@ -441,7 +474,7 @@ pub fn parse(file: &Path, text: &str, quiet_if_never_run: bool) -> Result<Parsed
             "impact framework {} output manifest",
             if_version.as_deref().unwrap_or("1.x")
         );
-        compare_aggregated(file, &spans, &declared, path, node, &sums, &mut warnings);
+        compare_aggregated(file, &declared, leaf, &sums, &mut warnings);
         records.push(record);
     }
     if !assumed.is_empty() {
@@ -469,18 +502,18 @@ pub fn parse(file: &Path, text: &str, quiet_if_never_run: bool) -> Result<Parsed
 /// Compare a leaf's exact sums with IF's own `aggregated` values where IF sums over time.
 fn compare_aggregated(
     file: &Path,
-    spans: &Spans,
     declared: &Declared,
-    path: &str,
-    node: &Value,
+    leaf: &events::Leaf,
     sums: &Sums,
     warnings: &mut Vec<Warning>,
 ) {
-    let Some(aggregated) = get(node, "aggregated").and_then(Value::as_mapping) else {
-        return;
-    };
     for (name, ours) in &sums.values {
-        let Some(theirs) = aggregated.get(*name).and_then(Value::as_f64) else {
+        // The first `aggregated` entry of this name (a mapping holds one).
+        let Some(&(_, theirs, place)) = leaf
+            .aggregated
+            .iter()
+            .find(|(f, _, _)| events::FIGURES[*f] == *name)
+        else {
             continue;
         };
         let close = (ours - theirs).abs() <= 1e-9 * ours.abs().max(theirs.abs());
@@ -491,10 +524,10 @@ fn compare_aggregated(
             .time_methods
             .get(*name)
             .map_or("copy (no method declared)", String::as_str);
-        let at = format!("{path}.aggregated.{name}");
+        let at = format!("{}.aggregated.{name}", leaf.path);
         warnings.push(Warning::at(
             codes::IF_AGGREGATE_DIFFERS,
-            spans.locate(file, &at).with_path(at.clone()),
+            Location::at(file, place.0, place.1).with_path(at),
             format!(
                 "IF's aggregated {name} is {theirs} but its outputs add up to {ours} (IF's time aggregation for {name}: {method}); carbon-gate counts the sum of the outputs"
             ),
@@ -505,6 +538,195 @@ fn compare_aggregated(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A reader that hands out at most `step` bytes per call (cuts characters, CRLF pairs and
+    /// tokens at every place).
+    struct Trickle<'a> {
+        bytes: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.step.min(buf.len()).min(self.bytes.len());
+            buf[..n].copy_from_slice(&self.bytes[..n]);
+            self.bytes = &self.bytes[n..];
+            Ok(n)
+        }
+    }
+
+    /// What a read gave, comparable: records and warnings, or the error, as text.
+    fn outcome(result: Result<Parsed, Error>) -> String {
+        match result {
+            Ok(parsed) => format!(
+                "{}\n{:#?}\n{:#?}",
+                parsed.layout, parsed.records, parsed.warnings
+            ),
+            Err(err) => format!("error: {err}"),
+        }
+    }
+
+    fn fixtures() -> Vec<std::path::PathBuf> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/impact-framework");
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_file())
+            .collect();
+        files.sort();
+        assert!(files.len() >= 20, "{files:?}");
+        files
+    }
+
+    #[test]
+    fn a_streamed_manifest_reads_like_one_read_whole() {
+        for path in fixtures() {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let file = Path::new("m.yaml");
+            for quiet in [false, true] {
+                let whole = outcome(parse(file, &text, quiet));
+                for step in [1, 2, 3, 7, 4096] {
+                    let mut reader = Trickle {
+                        bytes: text.as_bytes(),
+                        step,
+                    };
+                    let streamed = outcome(parse_reader(file, &mut reader, quiet));
+                    assert_eq!(streamed, whole, "{} step {step}", path.display());
+                }
+                // With CRLF line ends and a BOM, as the whole read normalizes them.
+                let crlf = format!("\u{feff}{}", text.replace('\n', "\r\n"));
+                let mut reader = Trickle {
+                    bytes: crlf.as_bytes(),
+                    step: 5,
+                };
+                let streamed = outcome(parse_reader(file, &mut reader, quiet));
+                assert_eq!(streamed, whole, "{} (CRLF)", path.display());
+            }
+        }
+    }
+
+    fn manifest(body: &str) -> String {
+        format!(
+            "name: m\ninitialize:\n  plugins: {{}}\nexecution:\n  status: success\ntree:\n  children:\n    a:\n      outputs:\n{body}"
+        )
+    }
+
+    fn streamed_error(text: &str) -> String {
+        let mut reader = Trickle {
+            bytes: text.as_bytes(),
+            step: 1 << 16,
+        };
+        parse_reader(Path::new("m.yaml"), &mut reader, false)
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn alias_bombs_deep_nesting_and_long_values_are_refused() {
+        let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10u8 {
+            let (prev, cur) = ((b'a' + i - 1) as char, (b'a' + i) as char);
+            bomb.push_str(&format!(
+                "{cur}: &{cur} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+            ));
+        }
+        let err = streamed_error(&format!("{bomb}{}", manifest("        - carbon: 1\n")));
+        assert!(err.contains("m.yaml:"), "{err}");
+        assert!(
+            err.contains("YAML aliases expand to more than 1000000 nodes"),
+            "{err}"
+        );
+
+        let deep = format!("tree: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+        let started = std::time::Instant::now();
+        let err = streamed_error(&deep);
+        assert!(err.contains("m.yaml:1:"), "{err}");
+        // yaml-rust2 stops flow nesting itself; deeper block nesting is stopped at 100 levels.
+        assert!(err.contains("recursion limit exceeded"), "{err}");
+        let mut block = String::from("tree:\n");
+        for depth in 1..=120 {
+            block.push_str(&format!("{}k{depth}:\n", "  ".repeat(depth)));
+        }
+        let err = streamed_error(&block);
+        assert!(err.contains("nested more than 100 levels deep"), "{err}");
+        assert!(started.elapsed().as_secs() < 5);
+
+        let long = manifest(&format!(
+            "        - carbon: 1\n          note: \"{}\"\n",
+            "x".repeat(events::MAX_VALUE_CHARS + 10)
+        ));
+        let err = streamed_error(&long);
+        assert!(err.contains("one value is longer than"), "{err}");
+    }
+
+    #[test]
+    fn small_aliases_are_read_like_their_anchors() {
+        let plain = manifest(
+            "        - energy: 2\n          carbon: 3\n        - energy: 2\n          carbon: 3\n",
+        );
+        let aliased =
+            manifest("        - &row\n          energy: 2\n          carbon: 3\n        - *row\n");
+        let file = Path::new("m.yaml");
+        let a = parse(file, &plain, false).unwrap();
+        let b = parse(file, &aliased, false).unwrap();
+        assert_eq!(a.records.len(), 1);
+        assert_eq!(a.records[0].emissions, b.records[0].emissions);
+        assert_eq!(a.records[0].energy, b.records[0].energy);
+    }
+
+    #[test]
+    fn bad_figures_are_shown_as_written() {
+        for (value, shown) in [
+            ("-1", "-1"),
+            ("'lots'", "\"lots\""),
+            (".nan", ".nan"),
+            ("[1, 2]", "- 1\\n- 2"),
+            ("null", "null"),
+            ("-1.50", "-1.5"),
+        ] {
+            let text = manifest(&format!("        - carbon: 1\n          energy: {value}\n"));
+            let whole = parse(Path::new("m.yaml"), &text, false)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                whole.contains(&format!("`energy` is {shown}: expected a finite number")),
+                "{whole}"
+            );
+            assert_eq!(streamed_error(&text), whole);
+        }
+    }
+
+    #[test]
+    fn plain_numbers_read_as_serde_yaml_reads_them() {
+        for text in [
+            "0",
+            "-0",
+            "1",
+            "+1",
+            "12.5",
+            "1e3",
+            "1E-3",
+            "-2.5e+2",
+            "1.",
+            ".5",
+            "007",
+            "0.5",
+            "1_000",
+            "0x1F",
+            "1e999",
+            "12345678901234567890",
+            "+-1",
+            "1.2.3",
+        ] {
+            let ours = scalar_value_for_test(text);
+            let theirs: Value = serde_yaml::from_str(text).unwrap();
+            assert_eq!(ours, theirs, "{text}");
+        }
+    }
+
+    fn scalar_value_for_test(text: &str) -> Value {
+        events::scalar_value(text, yaml_rust2::scanner::TScalarStyle::Plain)
+    }
 
     #[test]
     fn unit_factors() {

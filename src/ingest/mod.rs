@@ -294,6 +294,9 @@ const PREFIX_BYTES: usize = bounded::PREFIX_BYTES;
 enum Opened {
     /// A CodeCarbon log longer than the prefix, streamed: its first bytes, and the rest.
     CodeCarbon(Vec<u8>, bounded::Source),
+    /// An Impact Framework manifest longer than the prefix, read as a stream of YAML events:
+    /// its first bytes, and the rest.
+    Manifest(Vec<u8>, bounded::Source),
     /// A file read whole (at most [`bounded::MAX_DOCUMENT`] bytes), and its format (`None`: no
     /// log this tool reads).
     Whole(String, Option<Format>),
@@ -344,6 +347,9 @@ fn open(path: &Path, special: bool, options: &Options) -> Result<Opened, Error> 
     };
     if format == Format::Codecarbon {
         return Ok(Opened::CodeCarbon(prefix, bounded::Source { reader, size }));
+    }
+    if format == Format::ImpactFramework {
+        return Ok(Opened::Manifest(prefix, bounded::Source { reader, size }));
     }
     if matches!(format, Format::Eco2ai | Format::Native) {
         return Ok(Opened::Stream(
@@ -604,6 +610,10 @@ pub fn ingest_into(
                         read_codecarbon(&file, prefix, &mut *rest.reader, rest.size, &mut out)?;
                         continue;
                     }
+                    Opened::Manifest(prefix, rest) => {
+                        read_manifest(&file, prefix, rest, true, &mut out)?;
+                        continue;
+                    }
                     Opened::Whole(text, format) => (text, format),
                     Opened::Stream(format, prefix, rest) => {
                         read_streamed(&file, format, prefix, rest, options, true, &mut out)?;
@@ -637,6 +647,9 @@ pub fn ingest_into(
             match open(path, special, options)? {
                 Opened::CodeCarbon(prefix, mut rest) => {
                     read_codecarbon(path, prefix, &mut *rest.reader, rest.size, &mut out)?;
+                }
+                Opened::Manifest(prefix, rest) => {
+                    read_manifest(path, prefix, rest, false, &mut out)?
                 }
                 Opened::Whole(text, format) => {
                     if text.trim_start_matches('\u{feff}').trim().is_empty() {
@@ -715,6 +728,59 @@ fn unknown_format(path: &Path, from_prefix: bool) -> Error {
     )
 }
 
+/// Read an Impact Framework manifest (its first bytes and the rest) as a stream. When that
+/// fails on a regular file small enough to be read whole, the file is read whole again for the
+/// message a whole read gives (so a manifest's errors do not depend on how it was read).
+fn read_manifest(
+    path: &Path,
+    prefix: Vec<u8>,
+    mut rest: bounded::Source,
+    in_directory: bool,
+    out: &mut Reading<'_>,
+) -> Result<(), Error> {
+    use std::io::Read;
+    let read = {
+        let mut reader = prefix.as_slice().chain(&mut *rest.reader);
+        impact_framework::parse_reader(path, &mut reader, in_directory)
+    };
+    let parsed = match read {
+        Ok(parsed) => parsed,
+        Err(err) => {
+            if !rest_size_fits(rest.size) {
+                return Err(err);
+            }
+            drop(rest);
+            let Ok(whole) = bounded::open(path, false) else {
+                return Err(err);
+            };
+            let mut bytes = Vec::new();
+            if whole
+                .reader
+                .take(bounded::MAX_DOCUMENT)
+                .read_to_end(&mut bytes)
+                .is_err()
+            {
+                return Err(err);
+            }
+            if let Some(at) = memchr::memchr(0, &bytes) {
+                return Err(binary(path, at as u64));
+            }
+            let text = utf8(path, bytes)?;
+            return Err(
+                impact_framework::parse(path, &normalize(&text), in_directory)
+                    .err()
+                    .unwrap_or(err),
+            );
+        }
+    };
+    deliver(path, Format::ImpactFramework, parsed, out)
+}
+
+/// Whether a file of this size is read whole (at most [`bounded::MAX_DOCUMENT`] bytes).
+fn rest_size_fits(size: Option<u64>) -> bool {
+    size.is_some_and(|s| s <= bounded::MAX_DOCUMENT)
+}
+
 fn read_one(
     path: &Path,
     text: String,
@@ -736,6 +802,16 @@ fn read_one(
         Format::Carbontracker => carbontracker::parse(path, text)?,
         Format::Eco2ai => eco2ai::parse(path, text)?,
     };
+    deliver(path, format, parsed, out)
+}
+
+/// Hand what one parser read to the sink.
+fn deliver(
+    path: &Path,
+    format: Format,
+    parsed: Parsed,
+    out: &mut Reading<'_>,
+) -> Result<(), Error> {
     crate::record::check_plausible(&parsed.records)?;
     out.files.push(InputFile {
         path: path.to_owned(),
@@ -983,6 +1059,32 @@ mod tests {
         let ids: Vec<&str> = read.records.iter().map(|r| r.run_id.as_str()).collect();
         assert_eq!(ids, ["r1", "r2"]);
         assert_eq!(read.files.len(), 2);
+    }
+
+    #[test]
+    fn a_manifest_above_the_whole_read_cap_is_streamed() {
+        // A sparse file: a manifest's head, then zeros past the 128 MiB read whole. Streamed,
+        // it is read up to its first NUL byte (no "larger than" refusal, nothing read whole).
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.out.yaml");
+        let head = format!(
+            "name: m\ninitialize:\n  plugins: {{}}\ntree:\n  children:\n    a:\n      note: \"{}\"\n",
+            "x".repeat(70_000)
+        );
+        std::fs::write(&path, &head).unwrap();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(bounded::MAX_DOCUMENT + 4096)
+            .unwrap();
+        let err = ingest(std::slice::from_ref(&path), &Options::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&format!("a NUL byte at offset {}", head.len())),
+            "{err}"
+        );
     }
 
     #[test]
