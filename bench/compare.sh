@@ -15,7 +15,7 @@
 #                                          # Zipf-skewed), every output format: the monorepo shapes
 #   ECO2AI=1 bash bench/compare.sh         # also: eco2AI 0.3.x CSV, one row per run, 100k and 1M rows
 #   RECORDS=1 bash bench/compare.sh        # also: carbon-gate NDJSON records, 100k and 1M rows
-#                                          # (ECO2AI/RECORDS: BASELINE_BIN=path also times an older
+#                                          # (SHAPES/ECO2AI/RECORDS: BASELINE_BIN=path also times an older
 #                                          # carbon-gate binary; FORMAT_SIZES="100000" for fewer rows)
 #
 # Needs: hyperfine and /usr/bin/time (Debian: apt-get install hyperfine time), python3 (venv).
@@ -160,6 +160,11 @@ if [ "${SHAPES:-0}" = 1 ]; then
             "$PY $ROOT/bench/csv_check.py $f"
             "wc -l $f"
         )
+        if [ -n "${BASELINE_BIN:-}" ]; then
+            names+=("before: check markdown" "before: check json")
+            cmds+=("$BASELINE_BIN check --policy $POLICY --format markdown $f"
+                   "$BASELINE_BIN check --policy $POLICY --format json $f")
+        fi
         echo "== $n rows, $models models (zipf $zipf)" >&2
         args=()
         for i in "${!cmds[@]}"; do args+=(--command-name "${names[$i]}" "${cmds[$i]}"); done
@@ -278,8 +283,8 @@ if [ "${IF:-0}" = 1 ]; then
         med() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['results'][int(sys.argv[2])]['median'])" "$RESULTS/if-$n.json" "$1"; }
         t_if=$(med 0); t_cg=$(med 1); t_wc=$(med 2)
         size=$(stat -c %s "$out")
-        rss=$(rss_mb "$BIN" check --policy "$POLICY" --format markdown "$out")
-        python3 - "$n" "$size" "$(wc -l <"$out")" "$t_if" "$t_cg" "$t_wc" "$rss" >>"$IF_TABLE" <<'PY'
+        if_rss=$(rss_mb "$BIN" check --policy "$POLICY" --format markdown "$out")
+        python3 - "$n" "$size" "$(wc -l <"$out")" "$t_if" "$t_cg" "$t_wc" "$if_rss" >>"$IF_TABLE" <<'PY'
 import sys
 n, size, lines, t_if, t_cg, t_wc, rss = sys.argv[1:]
 size, t_if, t_cg, t_wc = int(size), float(t_if), float(t_cg), float(t_wc)
