@@ -6,9 +6,10 @@
 //!
 //! - the format of a log is decided from its first [`PREFIX_BYTES`] (a file that is binary or not
 //!   UTF-8 there, or that is no known format, is refused without reading the rest);
-//! - a log read whole (every format but CodeCarbon CSV, eco2AI CSV and carbon-gate NDJSON, which
-//!   are streamed with a per-record cap) may hold at most [`MAX_DOCUMENT`] bytes, and is read
-//!   through `Read::take` so that memory is bounded before the check;
+//! - a log read whole (every format but CodeCarbon CSV, eco2AI CSV, carbon-gate NDJSON and
+//!   Impact Framework output manifests longer than the prefix, which are streamed with a cap per
+//!   record, value or nesting level) may hold at most [`MAX_DOCUMENT`] bytes, and is read through
+//!   `Read::take` so that memory is bounded before the check;
 //! - only regular files are opened without a timeout: a FIFO or device named on the command line
 //!   is read on a thread that hands its bytes over a bounded channel, and the read fails when no
 //!   byte arrives for [`idle_timeout`].
@@ -22,10 +23,9 @@ use std::time::Duration;
 /// How many bytes of a log are read to decide its format (and whether it is text).
 pub const PREFIX_BYTES: usize = 64 * 1024;
 
-/// The most bytes of a log read whole (carbon-gate JSON documents, Impact Framework manifests,
-/// model cards, carbontracker logs): 128 MiB. An Impact Framework output manifest of 100,000
-/// observations is ~55 MB (and takes ~1.2 GB of memory to parse); a larger log is split, or
-/// written as CodeCarbon CSV, which is streamed.
+/// The most bytes of a log read whole (carbon-gate JSON arrays and documents, Impact Framework
+/// manifests of at most [`PREFIX_BYTES`], model cards, carbontracker logs): 128 MiB. A larger
+/// log is split, or written in a streamed format (CodeCarbon or eco2AI CSV, NDJSON records).
 pub const MAX_DOCUMENT: u64 = 128 << 20;
 
 /// The most bytes of a configuration, metrics or facts file: 16 MiB (they are kilobytes).

@@ -274,9 +274,7 @@ fn stopped(file: &Path, stop: events::Stop) -> Error {
             yaml_problem(problem)
         }
         events::Stop::Broken(events::Broken::NotUtf8(at)) => super::not_utf8(file, at),
-        events::Stop::Broken(events::Broken::Nul(at)) => {
-            super::binary(file, at)
-        }
+        events::Stop::Broken(events::Broken::Nul(at)) => super::binary(file, at),
         events::Stop::Broken(events::Broken::Io(err)) => Error::input(
             Problem::new(Location::file(file), format!("cannot read: {err}"))
                 .with_help("check the path and its permissions"),
