@@ -173,7 +173,13 @@ impl Iterator for Chars<'_> {
 
     fn next(&mut self) -> Option<char> {
         loop {
-            if let Some(c) = self.text[self.pos..].chars().next() {
+            // Most of a manifest is ASCII: taken byte by byte, without decoding.
+            let next = match self.text.as_bytes().get(self.pos) {
+                Some(&b) if b.is_ascii() => Some(char::from(b)),
+                Some(_) => self.text.get(self.pos..).and_then(|t| t.chars().next()),
+                None => None,
+            };
+            if let Some(c) = next {
                 self.pos += c.len_utf8();
                 let since = self.since_event.get() + 1;
                 self.since_event.set(since);
