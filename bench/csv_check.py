@@ -7,10 +7,7 @@ import csv
 import math
 import sys
 
-# bench/policy.yaml
-CO2E_WARN_KG = 500_000.0
-CO2E_FAIL_KG = 1_000_000.0
-ENERGY_FAIL_KWH = 1_000_000.0
+from budget_table import print_table
 
 
 def main(path):
@@ -34,20 +31,11 @@ def main(path):
         p = per_project.setdefault(project, ([], []))
         p[0].append(energy)
         p[1].append(co2e)
-    failed = False
-    print("| Model | Runs | Energy (kWh) | CO2e (kg) | Verdict |")
-    print("|---|--:|--:|--:|---|")
+    rows = []
     for project in sorted(per_project):
         energies, co2es = per_project[project]
-        energy, co2e = math.fsum(energies), math.fsum(co2es)
-        if co2e > CO2E_FAIL_KG or energy > ENERGY_FAIL_KWH:
-            verdict, failed = "fail", True
-        elif co2e > CO2E_WARN_KG:
-            verdict = "warn"
-        else:
-            verdict = "pass"
-        print(f"| {project} | {len(energies)} | {energy:.4g} | {co2e:.4g} | {verdict} |")
-    return 1 if failed else 0
+        rows.append(((project,), len(energies), math.fsum(energies), math.fsum(co2es)))
+    return print_table(["Model"], rows)
 
 
 if __name__ == "__main__":

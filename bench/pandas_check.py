@@ -10,10 +10,7 @@ import sys
 
 import pandas as pd
 
-# bench/policy.yaml
-CO2E_WARN_KG = 500_000.0
-CO2E_FAIL_KG = 1_000_000.0
-ENERGY_FAIL_KWH = 1_000_000.0
+from budget_table import print_table
 
 
 def main(path):
@@ -22,18 +19,10 @@ def main(path):
     totals = best.groupby("project_name").agg(
         runs=("run_id", "size"), energy=("energy_consumed", "sum"), co2e=("emissions", "sum")
     )
-    failed = False
-    print("| Model | Runs | Energy (kWh) | CO2e (kg) | Verdict |")
-    print("|---|--:|--:|--:|---|")
-    for project, row in totals.iterrows():
-        if row.co2e > CO2E_FAIL_KG or row.energy > ENERGY_FAIL_KWH:
-            verdict, failed = "fail", True
-        elif row.co2e > CO2E_WARN_KG:
-            verdict = "warn"
-        else:
-            verdict = "pass"
-        print(f"| {project} | {row.runs} | {row.energy:.4g} | {row.co2e:.4g} | {verdict} |")
-    return 1 if failed else 0
+    return print_table(
+        ["Model"],
+        (((p,), row.runs, row.energy, row.co2e) for p, row in totals.iterrows()),
+    )
 
 
 if __name__ == "__main__":

@@ -11,10 +11,7 @@ import sys
 
 import pandas as pd
 
-# bench/policy.yaml
-CO2E_WARN_KG = 500_000.0
-CO2E_FAIL_KG = 1_000_000.0
-ENERGY_FAIL_KWH = 1_000_000.0
+from budget_table import print_table
 
 
 def main(path):
@@ -23,18 +20,10 @@ def main(path):
     totals = best.groupby(["model", "version"]).agg(
         runs=("run_id", "size"), energy=("energy_kwh", "sum"), co2e=("co2e_kg", "sum")
     )
-    failed = False
-    print("| Model | Version | Runs | Energy (kWh) | CO2e (kg) | Verdict |")
-    print("|---|---|--:|--:|--:|---|")
-    for (model, version), row in totals.iterrows():
-        if row.co2e > CO2E_FAIL_KG or row.energy > ENERGY_FAIL_KWH:
-            verdict, failed = "fail", True
-        elif row.co2e > CO2E_WARN_KG:
-            verdict = "warn"
-        else:
-            verdict = "pass"
-        print(f"| {model} | {version} | {row.runs} | {row.energy:.4g} | {row.co2e:.4g} | {verdict} |")
-    return 1 if failed else 0
+    return print_table(
+        ["Model", "Version"],
+        (((m, v), row.runs, row.energy, row.co2e) for (m, v), row in totals.iterrows()),
+    )
 
 
 if __name__ == "__main__":
