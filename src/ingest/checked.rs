@@ -311,20 +311,7 @@ mod tests {
     use crate::diagnostic::Warning;
     use crate::record::{Format, RunRecord};
 
-    /// A reader that hands out at most `step` bytes per call.
-    struct Trickle<'a> {
-        bytes: &'a [u8],
-        step: usize,
-    }
-
-    impl Read for Trickle<'_> {
-        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            let n = self.step.min(buf.len()).min(self.bytes.len());
-            buf[..n].copy_from_slice(&self.bytes[..n]);
-            self.bytes = &self.bytes[n..];
-            Ok(n)
-        }
-    }
+    use crate::ingest::tests::Trickle;
 
     /// Records, warnings, layout and count of a read, or its error.
     type Outcome = Result<(Vec<RunRecord>, Vec<Warning>, String, usize), String>;

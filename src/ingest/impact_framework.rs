@@ -537,21 +537,7 @@ fn compare_aggregated(
 mod tests {
     use super::*;
 
-    /// A reader that hands out at most `step` bytes per call (cuts characters, CRLF pairs and
-    /// tokens at every place).
-    struct Trickle<'a> {
-        bytes: &'a [u8],
-        step: usize,
-    }
-
-    impl Read for Trickle<'_> {
-        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            let n = self.step.min(buf.len()).min(self.bytes.len());
-            buf[..n].copy_from_slice(&self.bytes[..n]);
-            self.bytes = &self.bytes[n..];
-            Ok(n)
-        }
-    }
+    use crate::ingest::tests::Trickle;
 
     /// What a read gave, comparable: records and warnings, or the error, as text.
     fn outcome(result: Result<Parsed, Error>) -> String {

@@ -831,15 +831,16 @@ fn canonical(path: &Path) -> PathBuf {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
     use std::io::Read;
 
-    /// A reader that hands out at most `step` bytes per call, to cut sequences at every place.
-    struct Trickle<'a> {
-        bytes: &'a [u8],
-        step: usize,
+    /// A reader that hands out at most `step` bytes per call, to cut characters, CRLF pairs,
+    /// tokens and records at every place (the streamed readers' tests share it).
+    pub(crate) struct Trickle<'a> {
+        pub(crate) bytes: &'a [u8],
+        pub(crate) step: usize,
     }
 
     impl Read for Trickle<'_> {
