@@ -14,8 +14,8 @@
 use std::io::Read;
 use std::path::Path;
 
-use super::{binary, not_utf8};
-use crate::error::{Error, Location, Problem};
+use super::{binary, cannot_read, not_utf8};
+use crate::error::Error;
 
 /// A record (an eco2AI row, an NDJSON line) longer than this is refused: a quote is not closed,
 /// or the file is no log, and the rest of it would otherwise be read into one record.
@@ -218,13 +218,6 @@ fn push_lf(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(&bytes[from..]);
 }
 
-fn cannot_read(path: &Path, err: std::io::Error) -> Error {
-    Error::input(
-        Problem::new(Location::file(path), format!("cannot read: {err}"))
-            .with_help("check the path and its permissions"),
-    )
-}
-
 impl Read for Checked<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         if self.out_at == self.out.len() {
@@ -281,7 +274,10 @@ mod tests {
                 Ok(0) => return Ok(out),
                 Ok(n) => out.extend_from_slice(&buf[..n]),
                 Err(_) => {
-                    let err = Error::input(Problem::new(Location::file("f"), "parser"));
+                    let err = Error::input(crate::error::Problem::new(
+                        crate::error::Location::file("f"),
+                        "parser",
+                    ));
                     return Err(checked.conclude(Path::new("f"), err).to_string());
                 }
             }

@@ -275,10 +275,9 @@ fn stopped(file: &Path, stop: events::Stop) -> Error {
         }
         events::Stop::Broken(events::Broken::NotUtf8(at)) => super::not_utf8(file, at),
         events::Stop::Broken(events::Broken::Nul(at)) => super::binary(file, at),
-        events::Stop::Broken(events::Broken::Io(err)) => Error::input(
-            Problem::new(Location::file(file), format!("cannot read: {err}"))
-                .with_help("check the path and its permissions"),
-        ),
+        events::Stop::Broken(events::Broken::Io(err)) => {
+            super::cannot_read(file, std::io::Error::other(err))
+        }
         events::Stop::Broken(events::Broken::TooLong(line)) => Error::input(
             Problem::new(
                 Location::line(file, line),

@@ -287,6 +287,17 @@ fn is_not_utf8(err: &Error) -> bool {
     matches!(err, Error::Input(p) if p.message.starts_with(NOT_UTF8) || p.message.starts_with(BINARY))
 }
 
+/// A read of `path` that failed (a FIFO or device that sent nothing in time says so): every
+/// reader of a log reports it this way.
+pub(crate) fn cannot_read(path: &Path, err: std::io::Error) -> Error {
+    let help = if err.kind() == std::io::ErrorKind::TimedOut {
+        "a FIFO or device named on the command line is read with a timeout: start its writer first, or pass a file"
+    } else {
+        "check the path and its permissions"
+    };
+    Error::input(Problem::new(Location::file(path), format!("cannot read: {err}")).with_help(help))
+}
+
 /// How many bytes of a file are read to decide its format and whether it can be streamed.
 const PREFIX_BYTES: usize = bounded::PREFIX_BYTES;
 
@@ -314,16 +325,7 @@ enum Opened {
 /// [`bounded::MAX_DOCUMENT`] bytes; a file of no known format is not read further.
 fn open(path: &Path, special: bool, options: &Options) -> Result<Opened, Error> {
     use std::io::Read;
-    let cannot_read = |err: std::io::Error| {
-        let help = if err.kind() == std::io::ErrorKind::TimedOut {
-            "a FIFO or device named on the command line is read with a timeout: start its writer first, or pass a file"
-        } else {
-            "check the path and its permissions"
-        };
-        Error::input(
-            Problem::new(Location::file(path), format!("cannot read: {err}")).with_help(help),
-        )
-    };
+    let cannot_read = |err| cannot_read(path, err);
     let source = bounded::open(path, special).map_err(cannot_read)?;
     let size = source.size;
     let mut reader = source.reader;
@@ -371,12 +373,7 @@ fn read_whole(
     size: Option<u64>,
 ) -> Result<String, Error> {
     use std::io::Read;
-    let cannot_read = |err: std::io::Error| {
-        Error::input(
-            Problem::new(Location::file(path), format!("cannot read: {err}"))
-                .with_help("check the path and its permissions"),
-        )
-    };
+    let cannot_read = |err| cannot_read(path, err);
     let cap = bounded::MAX_DOCUMENT;
     if size.is_some_and(|s| s > cap) {
         return Err(too_big(path, format));

@@ -348,12 +348,7 @@ pub fn stream(
             let n = (&mut *rest)
                 .take(MORE)
                 .read_to_end(&mut raw)
-                .map_err(|err| {
-                    Error::input(
-                        Problem::new(Location::file(file), format!("cannot read: {err}"))
-                            .with_help("check the path and its permissions"),
-                    )
-                })?;
+                .map_err(|err| super::cannot_read(file, err))?;
             eof = (n as u64) < MORE;
             let news = memchr::memchr2(b'\n', 0, &raw[at..]).is_some();
             if news || eof || raw.len() > super::checked::MAX_RECORD {
@@ -387,10 +382,7 @@ pub fn stream(
             Ok(0) => break,
             Ok(_) => {}
             Err(err) => {
-                let err = Error::input(
-                    Problem::new(Location::file(file), format!("cannot read: {err}"))
-                        .with_help("check the path and its permissions"),
-                );
+                let err = super::cannot_read(file, err);
                 return Err(fail(&mut input, err));
             }
         }

@@ -15,7 +15,7 @@ use std::sync::Mutex;
 use std::sync::mpsc;
 
 use super::codecarbon::{self, Fields, Header, RowData};
-use super::{Sink, binary, is_not_utf8, not_utf8};
+use super::{Sink, binary, cannot_read, is_not_utf8, not_utf8};
 use crate::diagnostic::Warning;
 use crate::error::{Error, Location, Problem};
 use crate::intern::{Hashed, Interner};
@@ -760,14 +760,6 @@ fn check_row(path: &Path, row: &RowData<'_>) -> Result<(), Error> {
         row.emissions,
         Some(row.energy),
         Some(row.duration),
-    )
-}
-
-/// A read of `path` failed.
-fn cannot_read(path: &Path, err: std::io::Error) -> Error {
-    Error::input(
-        Problem::new(Location::file(path), format!("cannot read: {err}"))
-            .with_help("check the path and its permissions"),
     )
 }
 
