@@ -499,3 +499,273 @@ proptest! {
         }
     }
 }
+
+/// One generated record of another format: a carbon-gate NDJSON record or an eco2AI row.
+#[derive(Debug, Clone)]
+struct Other {
+    run: u8,
+    uuid: bool,
+    /// 0–2: NDJSON records (2: one saying it was first read by eco2AI), 3: an eco2AI CSV row.
+    kind: u8,
+    model: u8,
+    /// 0: none, 1: "1.0.0", 2: "v1.1.0", 3: "latest" (not semver: kept whole, and told).
+    version: u8,
+    phase: u8,
+    place: u8,
+    energy: u16,
+    ratio: u8,
+    duration: u16,
+    /// 0: a whole run; 1: with per-component energies; 2: with a metric; 3: a task of its run
+    /// (each kept whole).
+    extra: u8,
+    file: u8,
+    consistent: bool,
+}
+
+const ECO2AI_HEADER: &str = "id,project_name,experiment_description,epoch,start_time,duration(s),power_consumption(kWh),CO2_emissions(kg),CPU_name,GPU_name,OS,region/country,cost";
+
+fn other() -> impl Strategy<Value = Other> {
+    (
+        (
+            0u8..10,
+            any::<bool>(),
+            0u8..4,
+            0u8..3,
+            0u8..4,
+            0u8..3,
+            0u8..3,
+        ),
+        (
+            0u16..5000,
+            1u8..90,
+            0u16..3600,
+            prop_oneof![6 => Just(0u8), 1 => 1u8..4],
+            0u8..2,
+            proptest::bool::weighted(0.9),
+        ),
+    )
+        .prop_map(
+            |(
+                (run, uuid, kind, model, version, phase, place),
+                (energy, ratio, duration, extra, file, consistent),
+            )| Other {
+                run,
+                uuid,
+                kind,
+                model,
+                version,
+                phase,
+                place,
+                energy,
+                ratio,
+                duration,
+                extra,
+                file,
+                consistent,
+            },
+        )
+}
+
+fn other_id(o: &Other) -> String {
+    if o.uuid {
+        format!("{:08x}-0000-4000-8000-{:012x}", o.run, u64::from(o.run) * 7)
+    } else {
+        format!("run-{}", o.run)
+    }
+}
+
+/// The record as written, consistent records following from their run.
+fn other_fields(o: &Other) -> Other {
+    if o.consistent {
+        Other {
+            model: o.run % 3,
+            version: (o.run % 3).min(2),
+            phase: o.run % 3,
+            place: o.run % 3,
+            ratio: 10 + o.run * 5,
+            duration: o.energy % 3600,
+            ..o.clone()
+        }
+    } else {
+        o.clone()
+    }
+}
+
+fn other_ndjson(o: &Other) -> String {
+    let o = &other_fields(o);
+    let energy = f64::from(o.energy) / 1000.0;
+    let model = ["text-gen", "embedder", "classifier"][usize::from(o.model % 3)];
+    let place = [
+        serde_json::json!({"country_iso": "FR"}),
+        serde_json::json!({"country_iso": "DE", "cloud_provider": "gcp", "cloud_region": "europe-west3"}),
+        serde_json::json!({"country_iso": "SE"}),
+    ][usize::from(o.place % 3)]
+    .clone();
+    let gpu = if o.place == 1 { "A100" } else { "" };
+    let mut r = serde_json::json!({
+        "run_id": other_id(o),
+        "model": model,
+        "timestamp": format!("2026-01-01T00:00:{:02}Z", o.duration % 60),
+        "duration_s": f64::from(o.duration),
+        "energy_kwh": energy,
+        "co2e_kg": energy * f64::from(o.ratio) / 100.0,
+        "place": place,
+        "hardware": {"cpu": "cpu", "gpu": gpu},
+        "method": "measured",
+    });
+    if let Some(v) =
+        [None, Some("1.0.0"), Some("v1.1.0"), Some("latest")][usize::from(o.version % 4)]
+    {
+        r["version"] = v.into();
+    }
+    if let Some(p) = [None, Some("training"), Some("inference")][usize::from(o.phase % 3)] {
+        r["phase"] = p.into();
+    }
+    if o.kind == 2 {
+        r["format"] = "eco2ai".into();
+    }
+    match o.extra {
+        1 => {
+            r["components"] = serde_json::json!({"cpu_kwh": energy / 2.0, "gpu_kwh": energy / 2.0, "ram_kwh": 0.0});
+        }
+        2 => r["metrics"] = serde_json::json!({"f1": 0.9}),
+        3 => r["part"] = serde_json::json!({"kind": "task", "name": "train"}),
+        _ => {}
+    }
+    r.to_string()
+}
+
+fn other_eco2ai(o: &Other) -> String {
+    let o = &other_fields(o);
+    let energy = f64::from(o.energy) / 1000.0;
+    format!(
+        "{},{},d,N/A,2026-01-01 00:00:{:02},{},{energy:?},{:?},\"cpu/1 device(s), TDP:100.0\",{},Linux,{},0",
+        other_id(o),
+        ["text-gen", "embedder", "classifier"][usize::from(o.model % 3)],
+        o.duration % 60,
+        f64::from(o.duration),
+        energy * f64::from(o.ratio) / 100.0,
+        if o.place == 1 {
+            "\"A100/1 device(s), TDP:400.0\""
+        } else {
+            " 0 device(s)"
+        },
+        ["FR", "DE", "SE"][usize::from(o.place % 3)],
+    )
+}
+
+/// Write the records to up to two NDJSON files and one eco2AI CSV; the paths to read.
+fn write_others(dir: &std::path::Path, records: &[Other]) -> Vec<PathBuf> {
+    let mut ndjson = [String::new(), String::new()];
+    let mut eco2ai = format!("{ECO2AI_HEADER}\n");
+    for o in records {
+        if o.kind == 3 {
+            eco2ai.push_str(&other_eco2ai(o));
+            eco2ai.push('\n');
+        } else {
+            let t = &mut ndjson[usize::from(o.file % 2)];
+            t.push_str(&other_ndjson(o));
+            t.push('\n');
+        }
+    }
+    let mut paths = Vec::new();
+    for (i, t) in ndjson.iter().enumerate() {
+        if !t.is_empty() {
+            let p = dir.join(format!("runs_{i}.ndjson"));
+            std::fs::write(&p, t).unwrap();
+            paths.push(p);
+        }
+    }
+    if eco2ai.lines().count() > 1 {
+        let p = dir.join("emission.csv");
+        std::fs::write(&p, eco2ai).unwrap();
+        paths.push(p);
+    }
+    paths
+}
+
+/// What must agree for records of other formats: per entry, the totals and each
+/// contribution's place, format, phase and figures.
+fn other_summary(entries: &[Entry]) -> Vec<String> {
+    entries
+        .iter()
+        .map(|e| {
+            let mut rows: Vec<String> = e
+                .contributions
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{} {:?} {} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+                        c.source,
+                        c.format,
+                        c.run_id,
+                        c.part,
+                        c.phase,
+                        c.energy,
+                        c.emissions,
+                        c.duration,
+                        c.place,
+                        c.hardware
+                    )
+                })
+                .collect();
+            rows.sort();
+            format!(
+                "{} {:?} {:?} {:?} {rows:?}",
+                e.model, e.version, e.totals, e.metrics
+            )
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// eco2AI rows and carbon-gate records folded into slots (and those kept whole beside them)
+    /// give what the ledger over every record gives.
+    #[test]
+    fn records_of_other_formats_fold_like_the_ledger_over_every_record(
+        records in proptest::collection::vec(other(), 0..50),
+        named in any::<bool>(),
+        versioned in any::<bool>(),
+        larger in any::<bool>(),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = write_others(dir.path(), &records);
+        let attribution = Attribution {
+            model: named.then(|| "m".to_owned()),
+            version: versioned.then(|| semver::Version::new(2, 0, 0)),
+            phase: Some(carbon_gate::record::Phase::Evaluation),
+            rules: rules(larger),
+        };
+        let (a, b) = (try_full(&paths, &attribution), try_reduced(&paths, &attribution));
+        let ((a, wa), (b, wb)) = match (a, b) {
+            (Ok(a), Ok(b)) => (a, b),
+            (Err(a), Err(b)) => {
+                prop_assert!(a.contains("conflicting") && b.contains("conflicting"), "{} / {}", a, b);
+                return Ok(());
+            }
+            (a, b) => {
+                prop_assert!(false, "one ledger refused, the other not: {:?} / {:?}", a.err(), b.err());
+                unreachable!()
+            }
+        };
+        prop_assert_eq!(other_summary(&a), other_summary(&b));
+        // When every record is one a slot holds, every judgement is told the same way; a run
+        // with rows kept whole too is told in two parts: the same kinds of judgement.
+        let all_slots = records.iter().all(|o| o.extra == 0 && o.version != 3);
+        let (mut wa, mut wb) = (wa, wb);
+        if !all_slots {
+            let code = |w: &String| w.rsplit('[').next().unwrap_or_default().to_owned();
+            wa = wa.iter().map(code).collect();
+            wb = wb.iter().map(code).collect();
+            wa.sort();
+            wb.sort();
+            wa.dedup();
+            wb.dedup();
+        }
+        wa.sort();
+        wb.sort();
+        prop_assert_eq!(wa, wb);
+    }
+}

@@ -351,6 +351,19 @@ pub fn start(r: &RunRecord) -> Option<f64> {
     }
 }
 
+/// A timestamp from which [`start`] reads `start` back (to the millisecond) for a record of
+/// `format` lasting `duration` s: the inverse of [`start`], for a record rebuilt from a slot.
+pub fn timestamp_of_start(format: Format, start: f64, duration: f64) -> Option<String> {
+    if start.is_nan() {
+        return None;
+    }
+    match format {
+        Format::Codecarbon => Some(crate::timestamp::show(start + duration)),
+        Format::Eco2ai => Some(crate::timestamp::show(start)),
+        _ => None,
+    }
+}
+
 /// A difference of starts beyond [`start_tolerance`].
 pub fn start_mismatch(a: Option<f64>, b: Option<f64>, duration: f64) -> Option<Mismatch> {
     let (a, b) = (a?, b?);

@@ -5,8 +5,12 @@
 //! What a slot keeps of a row: the run id (16 bytes for a UUID, as CodeCarbon writes them; other
 //! ids are kept as text), the energy, CO2e and duration, its line, and its *profile*: the file
 //! and the names and settings that rows share (project, tool version, place, hardware, PUE),
-//! interned once. Rows of any other kind (task rows, estimates, other
-//! formats, carbon-gate's own JSON) are kept whole and reconciled by [`super::reconcile`]; a run
+//! interned once. A measured whole-run record of another format (an eco2AI row, a carbon-gate
+//! NDJSON record…) is folded the same way, its profile being the record itself without what
+//! belongs to its run alone (a *template*: id, line, time and figures), into shards of its own
+//! format. Rows of any other kind (task and component rows, estimates, records with an embodied,
+//! market-based or per-component figure, metrics, or a version that is not semver, and CodeCarbon
+//! rows the stream does not fold) are kept whole and reconciled by [`super::reconcile`]; a run
 //! that has rows of both kinds is reconciled there too, with its slot turned back into a record.
 //!
 //! The runs are split into shards by the hash of their key, each folded under its own lock by
@@ -39,7 +43,7 @@ use crate::error::{Error, Location};
 use crate::ingest::Sink;
 use crate::ingest::stream::{Fold, Names, PlainRow, shard_of};
 use crate::intern::{Hashed, Interner};
-use crate::record::{self, Amounts, Format, RunRecord};
+use crate::record::{self, Amounts, Format, Method, Phase, RunRecord};
 use crate::run_key::{self, RunKey};
 use crate::units::{Duration, Energy, ExactSum, Intensity, Mass};
 
@@ -55,9 +59,28 @@ const EXAMPLE_PLACES: usize = 50;
 /// estimates) are each listed.
 pub const LISTED_RUNS: usize = 20;
 
-/// Runs are split into this many shards by the hash of their key, each folded under its own
-/// lock, so that the threads that parse a log also fold it. The result does not depend on it.
+/// CodeCarbon runs are split into this many shards by the hash of their key, each folded under
+/// its own lock, so that the threads that parse a log also fold it. The result does not depend
+/// on it.
 const SHARDS: usize = 8;
+
+/// The runs of every other format (read on one thread) have one shard per format, after the
+/// CodeCarbon ones: rows of one run are those of one format and run id, as in `reconcile`.
+const OTHER_FORMATS: [Format; 5] = [
+    Format::ImpactFramework,
+    Format::Eco2ai,
+    Format::Carbontracker,
+    Format::HfCard,
+    Format::Native,
+];
+
+/// The shard of the runs of `format` whose key hashes to `hash`.
+fn shard_for(format: Format, hash: u64) -> usize {
+    match OTHER_FORMATS.iter().position(|&f| f == format) {
+        Some(k) => SHARDS + k,
+        None => shard_of(hash, SHARDS),
+    }
+}
 
 /// Slots are stored in blocks of this many, so that growth never copies or doubles the store.
 const BLOCK: usize = 1 << 14;
@@ -123,7 +146,8 @@ impl Slot {
     }
 }
 
-/// What rows of one file share.
+/// What rows of one file share: the texts of a CodeCarbon row's profile, or the template of a
+/// record of another format.
 #[derive(Debug, Clone, PartialEq)]
 struct Profile {
     file: u32,
@@ -131,11 +155,14 @@ struct Profile {
     pue: Option<f64>,
     gpu_count: Option<f64>,
     hash: u64,
+    /// A record of another format without what is its run's alone (see [`template`]).
+    template: Option<Box<RunRecord>>,
 }
 
 impl Profile {
     fn matches(&self, file: u32, text: &str, names: &Names) -> bool {
         self.file == file
+            && self.template.is_none()
             && self.pue.map(f64::to_bits) == names.pue.map(f64::to_bits)
             && self.gpu_count.map(f64::to_bits) == names.gpu_count.map(f64::to_bits)
             && self
@@ -147,6 +174,9 @@ impl Profile {
 
     /// The profile, borrowed.
     fn borrowed(&self) -> record::Profile<'_> {
+        if let Some(t) = &self.template {
+            return record::Profile::of(t);
+        }
         record::Profile {
             names: self.names.each_ref().map(|n| n.as_deref()),
             pue: self.pue,
@@ -156,6 +186,9 @@ impl Profile {
 
     /// What does not change during a run, as [`evidence::identity`] lists it.
     fn identity(&self) -> [(&'static str, Option<&str>); 9] {
+        if let Some(t) = &self.template {
+            return evidence::identity(t);
+        }
         let n = |i: usize| self.names[i].as_deref();
         [
             ("model", n(0)),
@@ -169,6 +202,31 @@ impl Profile {
             ("cloud region", n(6)),
         ]
     }
+}
+
+impl Profile {
+    /// The format its rows were read from.
+    fn format(&self) -> Format {
+        self.template
+            .as_ref()
+            .map_or(Format::Codecarbon, |t| t.format)
+    }
+
+    /// The phase its rows say, if they say one.
+    fn phase(&self) -> Option<Phase> {
+        self.template.as_ref().and_then(|t| t.phase)
+    }
+
+    /// The model version its rows say (a template's is semver, see [`slot_of`]).
+    fn version(&self) -> Option<semver::Version> {
+        let text = self.template.as_ref()?.version.as_deref()?;
+        semver_of(text)
+    }
+}
+
+/// A model version as `ledger::group` reads it.
+fn semver_of(text: &str) -> Option<semver::Version> {
+    semver::Version::parse(text.trim().trim_start_matches('v')).ok()
 }
 
 impl Hashed for Profile {
@@ -202,6 +260,141 @@ fn intern(profiles: &mut Interner<Profile>, file: u32, text: &str, names: &Names
         pue: names.pue,
         gpu_count: names.gpu_count,
         hash,
+        template: None,
+    };
+    profiles.insert(profile, PROFILE_MASK + 1)
+}
+
+/// Whether a record can be folded into a slot: one measured whole run with its energy and
+/// duration, read from a line, and nothing a slot cannot hold (embodied, market-based or
+/// per-component figures, a band, assumptions, metrics).
+fn slot_of(r: &RunRecord) -> bool {
+    r.format != Format::Codecarbon
+        && r.part.is_none()
+        && r.method == Method::Measured
+        && r.energy.is_some()
+        && r.duration.is_some()
+        && r.embodied.is_none()
+        && r.market.is_none()
+        && r.components.is_none()
+        && r.band.is_none()
+        && r.assumptions.is_empty()
+        && r.metrics.is_empty()
+        && r.source.line.is_some()
+        && r.source.column.is_none()
+        && r.source.path.is_none()
+}
+
+/// Whether two records share everything but what is their run's alone: id, line, time and
+/// figures (the fields are named one by one, so that a field added to records must be placed).
+fn same_template(a: &RunRecord, b: &RunRecord) -> bool {
+    let RunRecord {
+        source,
+        format,
+        layout,
+        tool_version,
+        run_id: _,
+        part,
+        model,
+        version,
+        phase,
+        timestamp: _,
+        duration: _,
+        energy: _,
+        emissions: _,
+        embodied,
+        components,
+        place,
+        hardware,
+        pue,
+        method,
+        market,
+        band,
+        assumptions,
+        metrics,
+    } = a;
+    source.file == b.source.file
+        && source.column == b.source.column
+        && source.path == b.source.path
+        && *format == b.format
+        && *layout == b.layout
+        && *tool_version == b.tool_version
+        && *part == b.part
+        && *model == b.model
+        && *version == b.version
+        && *phase == b.phase
+        && *embodied == b.embodied
+        && *components == b.components
+        && *place == b.place
+        && *hardware == b.hardware
+        && pue.map(f64::to_bits) == b.pue.map(f64::to_bits)
+        && *method == b.method
+        && *market == b.market
+        && *band == b.band
+        && *assumptions == b.assumptions
+        && *metrics == b.metrics
+}
+
+/// The hash of what [`same_template`] compares (of the fields that vary between templates).
+fn template_hash(r: &RunRecord, file: u32) -> u64 {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let mut h = foldhash::fast::FixedState::with_seed(0x5eed).build_hasher();
+    file.hash(&mut h);
+    r.format.hash(&mut h);
+    r.layout.hash(&mut h);
+    r.tool_version.hash(&mut h);
+    r.model.hash(&mut h);
+    r.version.hash(&mut h);
+    r.phase.hash(&mut h);
+    let (p, hw) = (&r.place, &r.hardware);
+    for t in [
+        &p.country,
+        &p.country_iso,
+        &p.region,
+        &p.cloud_provider,
+        &p.cloud_region,
+        &hw.cpu,
+        &hw.gpu,
+    ] {
+        t.hash(&mut h);
+    }
+    hw.gpu_count.map(f64::to_bits).hash(&mut h);
+    r.pue.map(f64::to_bits).hash(&mut h);
+    h.finish()
+}
+
+/// The profile of record `r` (see [`slot_of`]) of `file`, interned; `None` for a record that
+/// names a model or a version that cannot be used as it is (it is kept whole, so that it is
+/// told as it would be), or one profile too many.
+fn intern_template(profiles: &mut Interner<Profile>, file: u32, r: &RunRecord) -> Option<u32> {
+    let hash = template_hash(r, file);
+    let found = profiles.find(hash, |p| {
+        p.file == file && p.template.as_deref().is_some_and(|t| same_template(t, r))
+    });
+    if let Some(p) = found {
+        return Some(p);
+    }
+    if r.model
+        .as_deref()
+        .is_some_and(|m| crate::names::normalize(m).is_err())
+        || r.version.as_deref().is_some_and(|v| semver_of(v).is_none())
+    {
+        return None;
+    }
+    let mut template = r.clone();
+    template.source.line = None;
+    template.run_id = String::new();
+    template.timestamp = None;
+    template.duration = None;
+    template.energy = None;
+    template.emissions = Mass::ZERO;
+    let profile = Profile {
+        file,
+        names: Default::default(),
+        pue: None,
+        gpu_count: None,
+        hash,
+        template: Some(Box::new(template)),
     };
     profiles.insert(profile, PROFILE_MASK + 1)
 }
@@ -489,6 +682,8 @@ pub struct Reducer {
     full: Vec<RunRecord>,
     /// Every file in the order it was read (plain rows' files and whole records' files).
     order: HashMap<PathBuf, usize>,
+    /// The files of records folded into slots, by path.
+    record_files: HashMap<PathBuf, u32>,
 }
 
 impl Default for Reducer {
@@ -505,16 +700,98 @@ impl Reducer {
             files: Vec::new(),
             current: None,
             profiles: Mutex::default(),
-            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            shards: (0..SHARDS + OTHER_FORMATS.len())
+                .map(|_| Mutex::default())
+                .collect(),
             full: Vec::new(),
             order: HashMap::new(),
+            record_files: HashMap::new(),
         }
+    }
+}
+
+impl Reducer {
+    /// Fold record `r` into its run's slot, if it is one a slot holds ([`slot_of`]); whether
+    /// it was.
+    fn fold_record(&mut self, r: &RunRecord) -> bool {
+        if !slot_of(r) {
+            return false;
+        }
+        let Some(file) = self.record_file(r) else {
+            return false;
+        };
+        let profiles = self
+            .profiles
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        let Some(profile) = intern_template(profiles, file, r) else {
+            return false;
+        };
+        let (Some(line), Some(energy), Some(duration)) = (r.source.line, r.energy, r.duration)
+        else {
+            return false;
+        };
+        let key = RunKey::of(&r.run_id);
+        let hash = key.hash();
+        let row = PlainRow {
+            key,
+            hash,
+            line,
+            energy,
+            emissions: r.emissions,
+            duration,
+            start: evidence::start(r).unwrap_or(f64::NAN),
+            profile,
+        };
+        let Some(shard) = self.shards.get(shard_for(r.format, hash)) else {
+            return false;
+        };
+        let (at, identity) = self.places_and_identities();
+        lock(shard).fold(row, &at, &identity);
+        true
+    }
+
+    /// The index of the file of record `r` among the files, added when new; `None` beyond 2^24
+    /// files (the record is kept whole).
+    fn record_file(&mut self, r: &RunRecord) -> Option<u32> {
+        if let Some(&f) = self.record_files.get(&r.source.file) {
+            return Some(f);
+        }
+        let f = u32::try_from(self.files.len())
+            .ok()
+            .filter(|&f| u64::from(f) < 1 << (64 - LINE_BITS))?;
+        self.files.push(File {
+            path: r.source.file.clone(),
+            layout: r.layout.clone(),
+        });
+        self.record_files.insert(r.source.file.clone(), f);
+        Some(f)
+    }
+
+    /// For [`Shard::fold`]: the place of a row of a profile, and how two profiles' rows
+    /// disagree on what does not change during a run.
+    fn places_and_identities(
+        &self,
+    ) -> (
+        impl Fn(u32, u32) -> u64 + '_,
+        impl Fn(u32, u32) -> Option<Mismatch> + '_,
+    ) {
+        let at = |profile: u32, line: u32| -> u64 {
+            let file = lock(&self.profiles).get(profile).map_or(0, |p| p.file);
+            (u64::from(file) << LINE_BITS) | u64::from(line)
+        };
+        let identity = |a: u32, b: u32| -> Option<Mismatch> {
+            let profiles = lock(&self.profiles);
+            let (a, b) = (profiles.get(a)?, profiles.get(b)?);
+            evidence::mismatch(&a.identity(), &b.identity())
+        };
+        (at, identity)
     }
 }
 
 impl Fold for Reducer {
     fn shards(&self) -> usize {
-        self.shards.len()
+        SHARDS
     }
 
     fn profiles(&self, text: &str, names: &[Names]) -> Vec<Option<u32>> {
@@ -529,18 +806,10 @@ impl Fold for Reducer {
     }
 
     fn fold(&self, shard: usize, rows: Vec<PlainRow>) {
-        let Some(shard) = self.shards.get(shard) else {
+        let Some(shard) = self.shards[..SHARDS].get(shard) else {
             return;
         };
-        let at = |profile: u32, line: u32| -> u64 {
-            let file = lock(&self.profiles).get(profile).map_or(0, |p| p.file);
-            (u64::from(file) << LINE_BITS) | u64::from(line)
-        };
-        let identity = |a: u32, b: u32| -> Option<Mismatch> {
-            let profiles = lock(&self.profiles);
-            let (a, b) = (profiles.get(a)?, profiles.get(b)?);
-            evidence::mismatch(&a.identity(), &b.identity())
-        };
+        let (at, identity) = self.places_and_identities();
         let mut shard = lock(shard);
         for row in rows {
             shard.fold(row, &at, &identity);
@@ -590,13 +859,14 @@ impl Reducer {
         // A run with rows kept whole too is reconciled with them: its slot becomes a record.
         let mut moved = Vec::new();
         for r in &full {
-            if r.format != Format::Codecarbon {
-                continue;
-            }
             let key = RunKey::of(&r.run_id);
             let hash = key.hash();
-            let s = shard_of(hash, folded.shards.len());
-            if let Some(i) = folded.shards[s].find(Key::from(&key), hash) {
+            let s = shard_for(r.format, hash);
+            if let Some(i) = folded
+                .shards
+                .get(s)
+                .and_then(|k| k.find(Key::from(&key), hash))
+            {
                 moved.push((s, i));
             }
         }
@@ -643,7 +913,11 @@ impl Reducer {
                 (None, Some(m)) => crate::names::normalize(m).unwrap_or_else(|_| m.to_owned()),
                 (None, None) => UNNAMED_MODEL.to_owned(),
             };
-            let key = (model, attribution.version.clone());
+            let version = match &attribution.version {
+                Some(v) => Some(v.clone()),
+                None => profile.version(),
+            };
+            let key = (model, version);
             let g = *by_key.entry(key.clone()).or_insert_with(|| {
                 groups.push(super::Group {
                     model: key.0,
@@ -657,10 +931,23 @@ impl Reducer {
             group_of.push(g);
         }
         let (listed, sums) = folded.select(&group_of, groups.len());
+        // The entry `group` gives a model named on the command line that no record has (to fail
+        // closed) is not needed when slots name it, under a version of their own.
+        let placeholder = |g: &super::Group, profiles: &[usize]| {
+            g.records.is_empty()
+                && profiles.is_empty()
+                && attribution.model.as_ref() == Some(&g.model)
+                && g.version == attribution.version
+        };
+        let named_by_slots = groups
+            .iter()
+            .zip(&profiles_of)
+            .any(|(g, p)| !p.is_empty() && attribution.model.as_ref() == Some(&g.model));
         let mut entries: Vec<Entry> = groups
             .into_iter()
             .zip(profiles_of)
             .zip(listed)
+            .filter(|((g, profiles), _)| !(named_by_slots && placeholder(g, profiles)))
             .map(|((g, profiles), listed)| {
                 folded.entry(g, &profiles, &listed, &sums, &reconciled, attribution)
             })
@@ -685,9 +972,29 @@ impl Folded {
 
     /// A record of what a row of `profile` says (without the per-component energies and the
     /// timestamp).
-    fn record(&self, profile: usize, line: u64, run_id: String, amounts: Amounts) -> RunRecord {
+    fn record(
+        &self,
+        profile: usize,
+        line: u64,
+        run_id: String,
+        amounts: Amounts,
+        start: f64,
+    ) -> RunRecord {
         let p = &self.profiles[profile];
         let f = &self.files[p.file as usize];
+        if let Some(t) = &p.template {
+            let mut r = RunRecord {
+                run_id,
+                emissions: amounts.emissions,
+                energy: amounts.energy,
+                duration: amounts.duration,
+                ..(**t).clone()
+            };
+            r.source.line = Some(line);
+            let duration = amounts.duration.map_or(0.0, |d| d.value());
+            r.timestamp = evidence::timestamp_of_start(r.format, start, duration);
+            return r;
+        }
         RunRecord::from_profile(
             Location::line(&f.path, line),
             &f.layout,
@@ -703,6 +1010,7 @@ impl Folded {
             u64::from(s.line),
             self.shards[shard].slot_id(s),
             s.amounts(),
+            s.start,
         )
     }
 
@@ -716,6 +1024,7 @@ impl Folded {
             row.line,
             id,
             Amounts::measured(row.energy, row.emissions, row.duration),
+            row.start,
         )
     }
 
@@ -832,12 +1141,13 @@ impl Folded {
     }
 
     fn contribution(&self, shard: usize, s: &Slot, attribution: &Attribution) -> Contribution {
+        let profile = &self.profiles[s.profile()];
         Contribution::new(
             self.slot_place(s),
-            Format::Codecarbon,
+            profile.format(),
             self.shards[shard].slot_id(s),
-            attribution.phase,
-            &self.profiles[s.profile()].borrowed(),
+            profile.phase().or(attribution.phase),
+            &profile.borrowed(),
             s.amounts(),
         )
     }
@@ -869,9 +1179,9 @@ impl Folded {
                 worst_intensity: part.worst,
                 ..Contribution::new(
                     Location::line(&file.path, part.first_line),
-                    Format::Codecarbon,
+                    profile.format(),
                     format!("{} runs", part.runs),
-                    attribution.phase,
+                    profile.phase().or(attribution.phase),
                     &profile.borrowed(),
                     Amounts::measured(
                         Energy::kwh(part.energy.value()),
@@ -998,7 +1308,7 @@ impl Folded {
                 self.slot_place(&s),
                 format!(
                     "run {} has {} rows ({places}); they are cumulative snapshots of one run, so only the latest, here, is counted",
-                    shard.slot_id(&s),
+                    crate::error::escape_text(&shard.slot_id(&s)),
                     e.rows
                 ),
             ));
@@ -1144,32 +1454,12 @@ impl Sink for Reducer {
     }
 
     fn record(&mut self, record: RunRecord) {
-        if self
-            .full
-            .last()
-            .is_none_or(|r| r.source.file != record.source.file)
-        {
+        if !self.order.contains_key(&record.source.file) {
             let n = self.order.len();
-            self.order.entry(record.source.file.clone()).or_insert(n);
+            self.order.insert(record.source.file.clone(), n);
         }
-        self.full.push(record);
-    }
-
-    fn records(&mut self, records: Vec<RunRecord>) {
-        if self.full.is_empty() {
-            let mut last: Option<&Path> = None;
-            for r in &records {
-                if last != Some(r.source.file.as_path()) {
-                    let n = self.order.len();
-                    self.order.entry(r.source.file.clone()).or_insert(n);
-                    last = Some(&r.source.file);
-                }
-            }
-            self.full = records;
-        } else {
-            for r in records {
-                self.record(r);
-            }
+        if !self.fold_record(&record) {
+            self.full.push(record);
         }
     }
 }
