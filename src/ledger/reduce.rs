@@ -684,6 +684,9 @@ pub struct Reducer {
     order: HashMap<PathBuf, usize>,
     /// The files of records folded into slots, by path.
     record_files: HashMap<PathBuf, u32>,
+    /// The file of the last record given (records come file by file), and its index among the
+    /// files once one of its records was folded: most records need no look-up by path.
+    last_file: Option<(PathBuf, Option<u32>)>,
 }
 
 impl Default for Reducer {
@@ -706,6 +709,7 @@ impl Reducer {
             full: Vec::new(),
             order: HashMap::new(),
             record_files: HashMap::new(),
+            last_file: None,
         }
     }
 }
@@ -754,17 +758,32 @@ impl Reducer {
     /// The index of the file of record `r` among the files, added when new; `None` beyond 2^24
     /// files (the record is kept whole).
     fn record_file(&mut self, r: &RunRecord) -> Option<u32> {
-        if let Some(&f) = self.record_files.get(&r.source.file) {
+        let last = match &mut self.last_file {
+            Some((path, known)) if path.as_os_str() == r.source.file.as_os_str() => known,
+            _ => &mut None,
+        };
+        if let Some(f) = *last {
             return Some(f);
         }
-        let f = u32::try_from(self.files.len())
-            .ok()
-            .filter(|&f| u64::from(f) < 1 << (64 - LINE_BITS))?;
-        self.files.push(File {
-            path: r.source.file.clone(),
-            layout: r.layout.clone(),
-        });
-        self.record_files.insert(r.source.file.clone(), f);
+        let f = match self.record_files.get(&r.source.file) {
+            Some(&f) => f,
+            None => {
+                let f = u32::try_from(self.files.len())
+                    .ok()
+                    .filter(|&f| u64::from(f) < 1 << (64 - LINE_BITS))?;
+                self.files.push(File {
+                    path: r.source.file.clone(),
+                    layout: r.layout.clone(),
+                });
+                self.record_files.insert(r.source.file.clone(), f);
+                f
+            }
+        };
+        if let Some((path, known)) = &mut self.last_file
+            && path.as_os_str() == r.source.file.as_os_str()
+        {
+            *known = Some(f);
+        }
         Some(f)
     }
 
@@ -1454,9 +1473,16 @@ impl Sink for Reducer {
     }
 
     fn record(&mut self, record: RunRecord) {
-        if !self.order.contains_key(&record.source.file) {
-            let n = self.order.len();
-            self.order.insert(record.source.file.clone(), n);
+        let same_file = self
+            .last_file
+            .as_ref()
+            .is_some_and(|(path, _)| path.as_os_str() == record.source.file.as_os_str());
+        if !same_file {
+            if !self.order.contains_key(&record.source.file) {
+                let n = self.order.len();
+                self.order.insert(record.source.file.clone(), n);
+            }
+            self.last_file = Some((record.source.file.clone(), None));
         }
         if !self.fold_record(&record) {
             self.full.push(record);
