@@ -55,8 +55,8 @@ const EXAMPLE_PLACES: usize = 50;
 
 /// A model version lists this many of its slot runs one by one as contributions: the largest by
 /// CO2e (of equal ones, the first read). Its other slot runs are rolled up, one contribution per
-/// file and profile (see the module documentation). Runs kept whole (other formats, task rows,
-/// estimates) are each listed.
+/// file and profile (see the module documentation). Runs kept whole (task and component rows,
+/// estimates, records a slot cannot hold) are each listed.
 pub const LISTED_RUNS: usize = 20;
 
 /// CodeCarbon runs are split into this many shards by the hash of their key, each folded under
