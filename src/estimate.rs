@@ -372,6 +372,28 @@ fn usage(message: impl Into<String>) -> Error {
     Error::Usage(message.into())
 }
 
+/// An accelerator name that stands for several boards of different power: which one?
+fn ambiguous(name: &str, variants: &[&Accelerator]) -> Error {
+    let list: Vec<String> = variants
+        .iter()
+        .map(|a| format!("{} ({} W)", a.id, a.tdp_w))
+        .collect();
+    Error::input(
+        Problem::new(
+            Location::file("<command line>"),
+            format!(
+                "accelerator \"{name}\" stands for {} boards (power per board in brackets): {}",
+                variants.len(),
+                list.join(", ")
+            ),
+        )
+        .with_help(format!(
+            "name the board: --accelerator {} (CodeCarbon's gpu_model and `nvidia-smi --query-gpu=name --format=csv` show it)",
+            variants.first().map_or("…", |a| a.id.as_str())
+        )),
+    )
+}
+
 fn unknown(what: &str, name: &str, suggestions: &[String]) -> Error {
     Error::input(
         Problem::new(
@@ -421,6 +443,9 @@ pub fn estimate(input: &Input, reference: &Reference) -> Result<Estimate, Error>
 
     // Hardware.
     let accelerator: Option<&Accelerator> = match &input.accelerator {
+        Some(name) if !reference.variants(name).is_empty() => {
+            return Err(ambiguous(name, &reference.variants(name)));
+        }
         Some(name) => Some(
             reference
                 .accelerator(name)

@@ -264,6 +264,163 @@ fn tag_problem(file: &Path, text: &str, tag: &str, index: usize) -> Box<Problem>
     )
 }
 
+/// As [`load`], but a key the JSON Schema `schema` does not allow does not end the reading:
+/// every such key is reported (located, each once), the document is read without them, and the
+/// caller can go on to report the other problems too. The problems found here come back with
+/// the value; when the document cannot be read even without them, they come back as the error
+/// (the first one as `load` words it).
+pub fn load_reporting_unknown<T: DeserializeOwned>(
+    file: &Path,
+    text: &str,
+    schema: &serde_json::Value,
+) -> Result<(T, Spans, Vec<Problem>), Vec<Problem>> {
+    let first = match load::<T>(file, text) {
+        Ok((value, spans)) => return Ok((value, spans, Vec::new())),
+        Err(first) => first,
+    };
+    // Only a document refused for an unknown key is read again: one refused as too deep, tagged
+    // or broken must not reach a parser.
+    if !first.message.contains("unknown field `") {
+        return Err(vec![*first]);
+    }
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let Ok(mut value) = serde_yaml::from_str::<serde_yaml::Value>(text) else {
+        return Err(vec![*first]);
+    };
+    let mut unknown = Vec::new();
+    unknown_keys(&mut value, schema, schema, "", 0, &mut unknown);
+    if unknown.is_empty() {
+        return Err(vec![*first]);
+    }
+    let mut collector = Collector::default();
+    let _ = Parser::new_from_str(text).load(&mut collector, false);
+    let spans = Spans {
+        places: collector.places,
+    };
+    let mut problems = vec![*first];
+    let more = unknown.len().saturating_sub(MAX_UNKNOWN_TOLD);
+    unknown.truncate(MAX_UNKNOWN_TOLD);
+    if more > 0 {
+        problems.push(Problem::new(
+            Location::file(file),
+            format!("{more} more unknown keys (the first {MAX_UNKNOWN_TOLD} are listed)"),
+        ));
+    }
+    for (path, message) in unknown {
+        // The first is already told, in serde's words (which name the same field).
+        let head = message.split(", expected").next().unwrap_or(&message);
+        if !problems[0].message.starts_with(head) {
+            problems.push(Problem::new(spans.locate(file, &path), message));
+        }
+    }
+    problems.sort_by_key(|p| (p.location.line, p.location.column));
+    match serde_yaml::from_value::<T>(value) {
+        Ok(read) => Ok((read, spans, problems)),
+        Err(err) => {
+            problems.push(Problem::new(Location::file(file), err.to_string()));
+            Err(problems)
+        }
+    }
+}
+
+/// Unknown keys told one by one; the others are counted.
+const MAX_UNKNOWN_TOLD: usize = 100;
+
+/// The deepest `$ref`/`anyOf` chain followed in a schema (schemars' are a few levels).
+const MAX_SCHEMA_HOPS: usize = 32;
+
+/// Remove from `value` every key its schema node (`node`, inside `root`) does not allow,
+/// recording its path and the message that tells it.
+fn unknown_keys(
+    value: &mut serde_yaml::Value,
+    node: &serde_json::Value,
+    root: &serde_json::Value,
+    path: &str,
+    hops: usize,
+    out: &mut Vec<(String, String)>,
+) {
+    if hops > MAX_SCHEMA_HOPS {
+        return;
+    }
+    if let Some(target) = node.get("$ref").and_then(serde_json::Value::as_str) {
+        let resolved = target
+            .strip_prefix("#/")
+            .map(|p| format!("/{p}"))
+            .and_then(|p| root.pointer(&p));
+        if let Some(next) = resolved {
+            unknown_keys(value, next, root, path, hops + 1, out);
+        }
+        return;
+    }
+    // `Option<T>` and one-of-a-kind fields: only one branch that is not `null` can be followed.
+    for combinator in ["anyOf", "oneOf"] {
+        if let Some(branches) = node.get(combinator).and_then(serde_json::Value::as_array) {
+            let real: Vec<&serde_json::Value> = branches
+                .iter()
+                .filter(|b| b.get("type").and_then(serde_json::Value::as_str) != Some("null"))
+                .collect();
+            if let [only] = real.as_slice() {
+                unknown_keys(value, only, root, path, hops + 1, out);
+            }
+            return;
+        }
+    }
+    match value {
+        serde_yaml::Value::Mapping(map) => {
+            let properties = node
+                .get("properties")
+                .and_then(serde_json::Value::as_object);
+            let extra = node.get("additionalProperties");
+            let mut drop = Vec::new();
+            for (key, child) in map.iter_mut() {
+                let Some(name) = key.as_str() else { continue };
+                let child_path = if path.is_empty() {
+                    name.to_owned()
+                } else {
+                    format!("{path}.{name}")
+                };
+                match (properties.and_then(|p| p.get(name)), extra) {
+                    (Some(schema), _) => unknown_keys(child, schema, root, &child_path, 0, out),
+                    (None, Some(serde_json::Value::Bool(false))) if properties.is_some() => {
+                        let expected: Vec<String> = properties
+                            .map(|p| p.keys().map(|k| format!("`{k}`")).collect())
+                            .unwrap_or_default();
+                        let at = if path.is_empty() {
+                            String::new()
+                        } else {
+                            format!("{path}: ")
+                        };
+                        out.push((
+                            child_path,
+                            format!(
+                                "{at}unknown field `{}`, expected one of {}",
+                                crate::error::escape_text(name),
+                                expected.join(", ")
+                            ),
+                        ));
+                        drop.push(key.clone());
+                    }
+                    (None, Some(schema @ serde_json::Value::Object(_))) => {
+                        unknown_keys(child, schema, root, &child_path, 0, out);
+                    }
+                    _ => {}
+                }
+            }
+            for key in drop {
+                map.remove(&key);
+            }
+        }
+        serde_yaml::Value::Sequence(items) => {
+            if let Some(schema) = node.get("items") {
+                for (i, item) in items.iter_mut().enumerate() {
+                    unknown_keys(item, schema, root, &format!("{path}[{i}]"), 0, out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

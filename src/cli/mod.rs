@@ -24,6 +24,10 @@ pub const VERSION: &str = concat!(
 #[derive(Debug, Parser)]
 #[command(name = "carbon-gate", version = VERSION, propagate_version = true)]
 pub struct Cli {
+    /// Print only the verdict line and errors: no report on standard output from `check` and
+    /// `promote` (`--output` files are still written), no warnings from any command.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -63,11 +67,26 @@ pub enum Command {
     /// defaults), each row with its source and year.
     #[command(subcommand)]
     Reference(ReferenceCommand),
-    /// Print a JSON Schema: of policy files, or of carbon-gate's run records (JSON/NDJSON input).
+    /// Print a JSON Schema: of policy files, run records (JSON/NDJSON input), the configuration,
+    /// the facts file, the disclosure's JSON, or `check`'s JSON report.
     Schema {
         /// Which schema.
         #[arg(value_enum)]
         which: SchemaKind,
+    },
+    /// Print a shell completion script: `carbon-gate completions bash > ~/.local/share/bash-completion/completions/carbon-gate`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), or write one page per command into a directory:
+    /// `carbon-gate man | man -l -`.
+    Man {
+        /// Write `carbon-gate.1` and `carbon-gate-COMMAND.1` for every command into this
+        /// directory (created if missing) instead of printing the main page.
+        #[arg(long, value_name = "DIR")]
+        output_dir: Option<PathBuf>,
     },
 }
 
@@ -310,6 +329,14 @@ pub struct OutputArgs {
     pub color: ColorChoice,
 }
 
+/// Where a document goes, for commands that print no table (no `--color`).
+#[derive(Debug, Args)]
+pub struct FileOutputArgs {
+    /// Write the document to this file instead of standard output (written whole or not at all).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
 /// How `--hf-units` reads a model card's `co2_eq_emissions`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum HfUnits {
@@ -417,8 +444,9 @@ pub struct PromoteArgs {
     /// The registered model's name.
     #[arg(long)]
     pub model: String,
-    /// The registry's version number of the model version to promote.
-    #[arg(long, value_name = "N")]
+    /// The registry's version number of the model version to promote (`--version` is an
+    /// older spelling, still accepted).
+    #[arg(long = "registry-version", alias = "version", value_name = "N")]
     pub version: String,
     /// The alias promotion moves (its current holder is the baseline for regression rules).
     #[arg(long, default_value = "champion")]
@@ -629,7 +657,7 @@ pub struct ReportArgs {
     pub card: Option<PathBuf>,
     /// Where the document goes.
     #[command(flatten)]
-    pub out: OutputArgs,
+    pub out: FileOutputArgs,
 }
 
 /// `check` arguments.

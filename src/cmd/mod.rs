@@ -19,6 +19,7 @@ pub(crate) mod reference;
 pub(crate) mod report;
 pub(crate) mod schedule;
 pub(crate) mod schema;
+pub(crate) mod shell;
 pub(crate) mod tracking;
 
 use crate::cli::{Cli, Command, PolicyCommand};
@@ -41,7 +42,35 @@ pub struct Outcome {
 
 /// Run a parsed command line.
 pub fn run(cli: Cli) -> Result<Outcome, Error> {
-    match cli.command {
+    let gate = matches!(cli.command, Command::Check(_) | Command::Promote(_));
+    let outcome = dispatch(cli.command)?;
+    Ok(if cli.quiet {
+        quieten(outcome, gate)
+    } else {
+        outcome
+    })
+}
+
+/// `--quiet`: the gates (`check`, `promote`) keep only their verdict line (their last line) and
+/// the tool's own failures (`carbon-gate: warning: …`, e.g. a comment that could not be
+/// published), with no report on standard output; every other command keeps its output and
+/// drops the warnings about the logs (`warning: …`).
+fn quieten(mut outcome: Outcome, gate: bool) -> Outcome {
+    if gate {
+        outcome.stdout.clear();
+        let verdict = outcome.stderr.pop();
+        outcome
+            .stderr
+            .retain(|line| line.starts_with("carbon-gate: warning:"));
+        outcome.stderr.extend(verdict);
+    } else {
+        outcome.stderr.retain(|line| !line.starts_with("warning: "));
+    }
+    outcome
+}
+
+fn dispatch(command: Command) -> Result<Outcome, Error> {
+    match command {
         Command::Check(args) => check::check(&args),
         Command::Ingest(args) => ingest::ingest_command(&args),
         Command::Policy(PolicyCommand::Validate { paths }) => policy::policy_validate(&paths),
@@ -56,6 +85,8 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::Report(args) => report::report_command(&args),
         Command::Schedule(args) => schedule::schedule_command(&args, &set_var),
         Command::Schema { which } => Ok(schema::schema_command(which)),
+        Command::Completions { shell } => Ok(shell::completions(shell)),
+        Command::Man { output_dir } => shell::man(output_dir.as_deref()),
     }
 }
 

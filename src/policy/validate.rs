@@ -476,8 +476,9 @@ pub fn parse_policy(file: &Path, text: &str) -> Result<ParsedPolicy, Vec<Problem
                 .with_help("start it with `version: 1` and a `budgets:` list"),
         ]);
     }
-    let (raw, spans): (PolicyFile, Spans) = yaml::load(file, text).map_err(|p| vec![*p])?;
-    let mut problems = Vec::new();
+    // Every unknown key is told, and the rest of the file still checked.
+    let (raw, spans, mut problems): (PolicyFile, Spans, Vec<Problem>) =
+        yaml::load_reporting_unknown(file, text, schema_value())?;
     if raw.version != 1 {
         problems.push(
             Problem::new(
@@ -1117,6 +1118,12 @@ fn full_version(c: &Comparator) -> Option<Version> {
     })
 }
 
+/// The policy files' JSON Schema as a value, built once (to tell every unknown key).
+fn schema_value() -> &'static serde_json::Value {
+    static SCHEMA: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    SCHEMA.get_or_init(|| serde_json::from_str(&schema_json()).unwrap_or_default())
+}
+
 /// The JSON Schema of policy files, pretty-printed, as committed in `policies/`.
 pub fn schema_json() -> String {
     let schema = schemars::schema_for!(PolicyFile);
@@ -1198,12 +1205,33 @@ mod tests {
     fn unknown_keys_are_located_errors() {
         let errors = parse("version: 1\nbudgets:\n  - model: a\n    limits:\n      max_co2: 3\n")
             .unwrap_err();
-        assert_eq!(errors.len(), 1);
+        // Read without the unknown key, the budget has no limits: told too.
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors[1].contains("budget has no limits"), "{errors:?}");
         assert!(
             errors[0].starts_with("p.yaml:5:7: budgets[0].limits: unknown field `max_co2`, expected one of `co2e`, `energy`, `regression`, `efficiency`"),
             "{}",
             errors[0]
         );
+    }
+
+    #[test]
+    fn every_unknown_key_and_every_other_problem_is_told_at_once() {
+        let text = "version: 1\nbudgets:\n  - model: a\n    limitz: {}\n    limits:\n      co2e: { fail: abc }\n  - model: b\n    colour: red\n    limits:\n      energy: { warn: 10 kWh, fail: 5 kWh }\nreference:\n  grid: {}\n";
+        let errors = parse(text).unwrap_err();
+        let has = |needle: &str| errors.iter().any(|e| e.contains(needle));
+        assert!(
+            has("p.yaml:4:5: budgets[0]: unknown field `limitz`"),
+            "{errors:?}"
+        );
+        assert!(has("budgets[1]: unknown field `colour`"), "{errors:?}");
+        assert!(has("reference: unknown field `grid`"), "{errors:?}");
+        assert!(has("\"abc\" is not a quantity"), "{errors:?}");
+        assert!(
+            has("warn limit 10 kWh is above the fail limit 5 kWh"),
+            "{errors:?}"
+        );
+        assert_eq!(errors.len(), 5, "{errors:?}");
     }
 
     #[test]

@@ -339,6 +339,22 @@ impl Reference {
             })
     }
 
+    /// The variants a family name stands for (`A100`: the SXM4 and PCIe boards of 40 and 80 GB,
+    /// of 250–400 W): the accelerators whose name begins with `name`, when `name` is not itself
+    /// the name of one. Empty when `name` names one accelerator.
+    pub fn variants(&self, name: &str) -> Vec<&Accelerator> {
+        let wanted = squash(name);
+        if wanted.is_empty() || self.accelerators.iter().any(|a| squash(&a.id) == wanted) {
+            return Vec::new();
+        }
+        let found: Vec<&Accelerator> = self
+            .accelerators
+            .iter()
+            .filter(|a| squash(&a.id).starts_with(&wanted))
+            .collect();
+        if found.len() > 1 { found } else { Vec::new() }
+    }
+
     /// Find a country by ISO alpha-2, alpha-3 or name.
     pub fn country(&self, name: &str) -> Result<&CountryGrid, Vec<String>> {
         let wanted = squash(name);

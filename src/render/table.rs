@@ -19,6 +19,16 @@ pub struct Table {
     pub explain: bool,
 }
 
+/// Columns assumed when the terminal reports a width too small to lay a table out in (a
+/// terminal without a size, e.g. some CI runners' pseudo-terminals, reports 0).
+pub const FALLBACK_WIDTH: u16 = 100;
+
+/// The width to lay tables out in when the detected one (`None`: not a terminal, no limit) is
+/// unusable.
+fn fallback_width(detected: Option<u16>) -> Option<u16> {
+    detected.filter(|&w| w < 40).map(|_| FALLBACK_WIDTH)
+}
+
 impl Table {
     fn new_table(&self) -> comfy_table::Table {
         let mut t = comfy_table::Table::new();
@@ -26,6 +36,9 @@ impl Table {
         if self.color {
             t.enforce_styling();
             t.set_content_arrangement(ContentArrangement::Dynamic);
+            if let Some(width) = fallback_width(t.width()) {
+                t.set_width(width);
+            }
         } else {
             t.force_no_tty();
         }
@@ -248,5 +261,18 @@ fn short_id(id: &str) -> String {
         format!("{}…", &id[..8])
     } else {
         id.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_terminal_without_a_size_gets_the_fallback_width() {
+        assert_eq!(fallback_width(Some(0)), Some(FALLBACK_WIDTH));
+        assert_eq!(fallback_width(Some(12)), Some(FALLBACK_WIDTH));
+        assert_eq!(fallback_width(Some(80)), None);
+        assert_eq!(fallback_width(None), None);
     }
 }

@@ -965,7 +965,11 @@ fn run(
     }
     let now = match &args.now {
         Some(t) => parse_instant(t, "--now")?,
-        None => OffsetDateTime::now_utc(),
+        // To the second: a plan is read by people, and no source is finer than a minute.
+        None => {
+            let now = OffsetDateTime::now_utc();
+            now.replace_nanosecond(0).unwrap_or(now)
+        }
     };
     let earliest_end = now
         .checked_add(time::Duration::seconds(seconds))

@@ -204,7 +204,7 @@ pub fn promote_under(
             uri,
             "--model",
             model,
-            "--version",
+            "--registry-version",
             version,
             "--policy",
             policy,
