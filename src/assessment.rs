@@ -12,7 +12,7 @@ use crate::error::Location;
 use crate::ledger::{Contribution, Totals};
 
 /// The outcome of a check: worst of its models.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     /// Every limit met.
@@ -35,7 +35,7 @@ impl Verdict {
 }
 
 /// How serious a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// A failure an approved, unexpired exception waives: shown, does not block.
@@ -56,7 +56,9 @@ impl From<Severity> for Verdict {
 }
 
 /// The part a model version plays in a check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// The model version this one replaces: shown and compared with, never gated.
@@ -68,7 +70,7 @@ pub enum Role {
 }
 
 /// The exception that waived a finding.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Waiver {
     /// Why.
     pub reason: String,
@@ -81,7 +83,7 @@ pub struct Waiver {
 }
 
 /// The baseline a model version is compared with, and the differences.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct BaselineRef {
     /// Baseline model.
     pub model: String,
@@ -104,7 +106,7 @@ pub struct BaselineRef {
 }
 
 /// The quantity a rule is on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Metric {
     /// Emissions, kg CO2e.
@@ -158,7 +160,7 @@ impl Metric {
 }
 
 /// One result of evaluating a policy against a model.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Finding {
     /// Stable kebab-case code (`docs/diagnostics.md`).
     pub code: &'static str,
@@ -203,7 +205,7 @@ impl Finding {
 }
 
 /// The budget that applied to a model.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct BudgetRef {
     /// Its name, if given.
     pub name: Option<String>,
@@ -216,7 +218,7 @@ pub struct BudgetRef {
 }
 
 /// Warn/fail values of one limit, raw, in the metric's unit.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct LimitValues {
     /// Warn threshold.
     pub warn: Option<f64>,
@@ -225,7 +227,7 @@ pub struct LimitValues {
 }
 
 /// The limits that applied, raw.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, schemars::JsonSchema)]
 pub struct AppliedLimits {
     /// CO2e, kg.
     pub co2e_kg: Option<LimitValues>,
@@ -234,7 +236,7 @@ pub struct AppliedLimits {
 }
 
 /// One model at one version in the check.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ModelReport {
     /// Model name.
     pub model: String,

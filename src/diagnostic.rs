@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::error::Location;
 
 /// A warning about the input, reported next to the result.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Warning {
     /// Stable kebab-case code from [`crate::codes`].
     pub code: &'static str,

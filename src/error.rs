@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::exit::Exit;
 
 /// A place in an input file. Lines and columns are 1-based.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema)]
 pub struct Location {
     /// The file, as the user named it (or as found under a directory they named).
     #[serde(serialize_with = "serialize_path")]

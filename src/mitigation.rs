@@ -17,7 +17,7 @@ use crate::reference::Reference;
 use crate::units::{Intensity, Mass, exact_sum, format_significant};
 
 /// One alternative region.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct RegionOption {
     /// `provider:region`.
     pub region: String,
@@ -38,7 +38,7 @@ pub struct RegionOption {
 }
 
 /// What-if for one model's runs on one provider.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct WhatIf {
     /// Model.
     pub model: String,

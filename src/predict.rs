@@ -45,7 +45,7 @@ pub const DEFAULT_SPREAD: f64 = 0.2;
 type Point = (f64, f64);
 
 /// A projection of one model's runs.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Projection {
     /// Model.
     pub model: String,

@@ -38,7 +38,19 @@ impl<V: std::fmt::Display + ?Sized> std::fmt::Display for ModelVersion<'_, V> {
 }
 
 /// The input formats the tool reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Format {
     /// CodeCarbon `emissions.csv` (every released layout) and its per-task files.
@@ -137,7 +149,7 @@ impl Phase {
 }
 
 /// A part of a run: a task a tracker recorded separately, or a component of a modelled system.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", content = "name", rename_all = "kebab-case")]
 pub enum Part {
     /// A task (CodeCarbon task mode): its figures are also in the run's own row, when present.

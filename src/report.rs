@@ -20,8 +20,19 @@ use crate::units::Mass;
 /// The version of the JSON output. Bumped only on an incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// The JSON Schema of `check`'s JSON report (`--format json`), pretty-printed, as committed in
+/// `docs/report.schema.json`: the report as written (a field that is left out when empty is not
+/// required).
+pub fn schema_json() -> String {
+    let generator = schemars::generate::SchemaSettings::draft2020_12()
+        .for_serialize()
+        .into_generator();
+    let schema = generator.into_root_schema_for::<CheckReport>();
+    serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
+}
+
 /// The report of `check`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct CheckReport {
     /// JSON schema version.
     pub schema_version: u32,

@@ -17,7 +17,7 @@ use crate::policy::rules::Accuracy;
 use crate::units::{Mass, format_significant};
 
 /// One row of the trade-off table.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Row {
     /// Baseline, candidate or alternative.
     pub role: Role,
@@ -61,7 +61,7 @@ impl Row {
 }
 
 /// The trade-off of one group.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct TradeOff {
     /// The group (the candidate's `model version`).
     pub group: String,

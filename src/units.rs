@@ -17,32 +17,38 @@ use std::ops::{Add, AddAssign, Mul, Sub};
 use serde::{Deserialize, Serialize};
 
 /// A mass of CO2-equivalent, stored in kilograms.
-#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, PartialOrd, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(transparent)]
 pub struct Mass(f64);
 
 /// An amount of energy, stored in kilowatt-hours.
-#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, PartialOrd, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(transparent)]
 pub struct Energy(f64);
 
 /// A carbon intensity of electricity, stored in grams CO2e per kilowatt-hour.
-#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default, Serialize, schemars::JsonSchema)]
 #[serde(transparent)]
 pub struct Intensity(f64);
 
 /// A length of time, stored in seconds.
-#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, PartialOrd, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(transparent)]
 pub struct Duration(f64);
 
 /// A power, stored in watts.
-#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default, Serialize, schemars::JsonSchema)]
 #[serde(transparent)]
 pub struct Power(f64);
 
 /// A dimensionless ratio, stored as a fraction (`"10%"` is 0.1).
-#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default, Serialize, schemars::JsonSchema)]
 #[serde(transparent)]
 pub struct Ratio(f64);
 

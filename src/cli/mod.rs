@@ -270,6 +270,8 @@ pub enum SchemaKind {
     Facts,
     /// The disclosure's JSON (`docs/disclosure.schema.json`).
     Disclosure,
+    /// `check`'s JSON report, `--format json` (`docs/report.schema.json`).
+    Report,
 }
 
 /// `policy` subcommands.

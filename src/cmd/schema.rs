@@ -13,6 +13,7 @@ pub(crate) fn schema_command(which: SchemaKind) -> Outcome {
         SchemaKind::Facts => disclosure::facts::schema_json(),
         SchemaKind::Disclosure => disclosure::schema_json(),
         SchemaKind::Record => ingest::native::schema_json(),
+        SchemaKind::Report => crate::report::schema_json(),
     };
     Outcome {
         stdout: schema.into_bytes(),

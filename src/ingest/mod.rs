@@ -29,7 +29,7 @@ use crate::error::{Error, Location, Problem, display_path};
 use crate::record::{Format, RunRecord};
 
 /// A file that was read, for the report's list of inputs.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct InputFile {
     /// The path.
     #[serde(serialize_with = "serialize_path")]

@@ -482,7 +482,7 @@ fn distinct_parts(
 }
 
 /// CO2e by GHG Protocol scope, for the user's inventory (see `docs/methodology.md`).
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Scopes {
     /// Electricity of own or controlled hardware, location-based: Scope 2.
     #[serde(rename = "scope2_location_kg")]
@@ -498,7 +498,7 @@ pub struct Scopes {
 
 /// Totals over counted records. Read back (a baseline's `check --format json` report) it needs
 /// only `energy_kwh` and `co2e_kg`; what else is missing is zero.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Totals {
     /// Energy, kWh, over the records that report energy.
     #[serde(rename = "energy_kwh")]
@@ -704,7 +704,7 @@ pub struct Attribution {
 pub const UNNAMED_MODEL: &str = "unnamed";
 
 /// One counted record's part in a total: where it was read and what it added.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Contribution {
     /// File and line of the row.
     pub source: Location,

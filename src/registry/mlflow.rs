@@ -142,7 +142,7 @@ impl ModelVersion {
 }
 
 /// A metric's latest value on a run.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 pub struct Metric {
     /// Key.
     pub key: String,
