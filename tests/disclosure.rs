@@ -40,10 +40,30 @@ const CASES: &[(&str, &[&str])] = &[
     ),
 ];
 
-fn report(format: &str, args: &[&str]) -> (i32, String, String) {
+/// The GitHub Actions variables the header reads: removed, so that a run inside a workflow gives
+/// the same document as anywhere else.
+const CI_VARS: [&str; 3] = ["GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_SHA"];
+
+fn report_env(format: &str, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let mut all = vec!["report", "--today", "2026-11-28", "--format", format];
     all.extend_from_slice(args);
-    common::run(&all)
+    let mut cmd = common::bin();
+    for v in CI_VARS {
+        cmd.env_remove(v);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.args(&all).output().unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn report(format: &str, args: &[&str]) -> (i32, String, String) {
+    report_env(format, args, &[])
 }
 
 #[test]
@@ -270,7 +290,7 @@ fn audit_trail_digests_every_input() {
             carbon_gate::digest::file_sha256(std::path::Path::new(p)).unwrap()
         );
     }
-    assert_eq!(d["audit"]["regulation_table"], "2026-11-28.1");
+    assert_eq!(d["audit"]["regulation_table"], "2026-11-28.2");
     assert!(
         d["audit"]["command"]
             .as_str()
@@ -651,4 +671,306 @@ fn committed_schemas_match() {
             "{file} is stale: cargo run -- schema {kind} > {file}"
         );
     }
+}
+
+// Issue #22, item 12: the disclosure read as a compliance officer would.
+
+/// The body of a rendered document: everything before the first appendix.
+fn body(doc: &str) -> &str {
+    let at = doc
+        .find("Appendix A. Open items for the preparer")
+        .expect("an Appendix A");
+    &doc[..at]
+}
+
+/// Page 1 is the summary; the full disclosure follows a page break; the appendices follow another.
+#[test]
+fn summary_first_then_the_disclosure_then_the_appendices() {
+    let (code, html, stderr) = report("html", CASES[1].1);
+    assert_eq!(code, 0, "{stderr}");
+    let pos = |needle: &str| {
+        html.find(needle)
+            .unwrap_or_else(|| panic!("no {needle:?} in the HTML"))
+    };
+    let summary = pos("<h2 class=\"first\">Summary</h2>");
+    let first_break = pos("<div class=\"page-break\"></div>");
+    let disclosure = pos("<h2>Disclosure: text-gen 2.1.0</h2>");
+    let a = pos("<h3>A. Identity and provenance</h3>");
+    let appendix = pos("<h2>Appendix A. Open items for the preparer</h2>");
+    assert!(summary < first_break && first_break < disclosure && disclosure < a && a < appendix);
+    let second_break = html[first_break + 1..]
+        .find("<div class=\"page-break\"></div>")
+        .map(|i| i + first_break + 1)
+        .unwrap();
+    assert!(a < second_break && second_break < appendix);
+    for later in [
+        "<h2>Appendix B. Gate details</h2>",
+        "<h2>Appendix C. Provisions cited</h2>",
+        "<h2>Appendix D. Audit trail</h2>",
+    ] {
+        assert!(pos(later) > appendix, "{later}");
+    }
+    // The summary holds what a compliance officer hands on.
+    let page1 = &html[summary..first_break];
+    for want in [
+        "<th>Model and version</th><td>text-gen 2.1.0</td>",
+        "<th>Gate decision</th><td><strong>WARN</strong> — CO2e rose +11.1% vs the baseline",
+        "<th>Training compute</th><td>640 GPU-hours on 8 × A100-SXM4-80GB · 2.6e20 FLOP</td>",
+        "<th>Energy</th><td>294.4 kWh (0.29 MWh), estimated from hardware power × time; range 176.6 kWh – 320 kWh</td>",
+        "Scope 2 (location-based) 0 kg · Scope 3 cat. 1 (cloud electricity) 16.5 kg · embodied (SCI) 8.447 kg · total 24.95 kg; range 13.55 kg – 38.74 kg",
+        "<th>Energy mix used (grid)</th><td>56.039 g/kWh (aws:eu-west-3 Paris; range ×0.8–×1.2) — FR country value 2023 (Ember &amp; Energy Institute via Our World in Data",
+        "<td>Art. 9 — risk management (high-risk AI systems)</td>",
+        "<td>Art. 53(1)(a), Annex XI §1 points 1 and 2(d)–(e) — GPAI technical documentation</td>",
+        "<td>Art. 11(1), Annex IV point 2(c) — technical documentation (high-risk AI systems)</td>",
+        "<td>Weights (SHA-256), Placed on the EU market, Benchmarked inference compute</td>",
+    ] {
+        assert!(page1.contains(want), "page 1 lacks {want:?}:\n{page1}");
+    }
+    // The same order in Markdown.
+    let (_, md, _) = report("markdown", CASES[1].1);
+    let at = |needle: &str| md.find(needle).unwrap_or_else(|| panic!("no {needle:?}"));
+    assert!(at("## Summary") < at("## Disclosure: text-gen 2.1.0"));
+    assert!(
+        at("### A. Identity and provenance") < at("## Appendix A. Open items for the preparer")
+    );
+    assert!(at("## Appendix A.") < at("## Appendix B. Gate details"));
+    assert!(at("## Appendix C. Provisions cited") < at("## Appendix D. Audit trail"));
+    // JSON gains the summary's figures; nothing is removed (the field test above).
+    let (_, json, _) = report("json", CASES[1].1);
+    let d: Value = serde_json::from_str(&json).unwrap();
+    let s = &d["models"][0]["summary"];
+    assert_eq!(common::num(&s["gpu_hours"]), 640.0);
+    assert_eq!(s["training_flop"], 2.6e20);
+    assert_eq!(d["models"][0]["ai_act"].as_array().unwrap().len(), 3);
+}
+
+/// The developer's to-dos are not in the body: a null field there says "not provided" and
+/// points to its open item; Appendix A and stderr list them with how to fill them.
+#[test]
+fn open_items_are_listed_apart_from_the_body() {
+    for format in ["html", "markdown"] {
+        let (code, doc, stderr) = report(format, CASES[1].1);
+        assert_eq!(code, 0, "{stderr}");
+        let b = body(&doc);
+        for todo in ["not given", "facts file", "--facts", "add "] {
+            assert!(!b.contains(todo), "{format}: {todo:?} in the body:\n{b}");
+        }
+        assert!(b.contains("open item 4 (Appendix A)"), "{format}");
+        let appendix = &doc[b.len()..];
+        assert!(appendix.contains("weights-sha256"), "{format}");
+    }
+    let (_, html, stderr) = report("html", CASES[1].1);
+    assert!(
+        html.contains("<td class=\"null\">not provided</td><td>open item 4 (Appendix A)</td>"),
+        "{html}"
+    );
+    assert!(
+        stderr.contains("carbon-gate: open item 4: text-gen 2.1.0: Weights (SHA-256): not given: add `weights-sha256` under `models: text-gen:` in the facts file (`--facts`)\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("carbon-gate: open item 1: Preparer: not named"),
+        "{stderr}"
+    );
+    let (_, json, _) = report("json", CASES[1].1);
+    let d: Value = serde_json::from_str(&json).unwrap();
+    let items = d["open_items"].as_array().unwrap();
+    assert_eq!(items.len(), 10);
+    assert_eq!(items[3]["field"], "weights_sha256");
+    assert_eq!(items[3]["number"], 4);
+}
+
+/// No raw Markdown in the HTML: the tool's notes name keys in backticks, shown as code.
+#[test]
+fn the_html_shows_no_backticks() {
+    for (name, args) in CASES {
+        let (code, html, stderr) = report("html", args);
+        assert_eq!(code, 0, "{stderr}");
+        let before_rerun = html.split("Re-run: ").next().unwrap();
+        assert!(
+            !before_rerun.contains('`'),
+            "{name}: a raw backtick in the HTML"
+        );
+    }
+    let (_, html, _) = report("html", CASES[1].1);
+    assert!(html.contains("<code>weights-sha256</code>"));
+}
+
+/// The gate's policy location is printed once, in Appendix B.
+#[test]
+fn the_gate_location_is_printed_once_in_an_appendix() {
+    for format in ["html", "markdown"] {
+        let (_, doc, _) = report(format, CASES[1].1);
+        assert_eq!(doc.matches("policy.yaml:10:9").count(), 1, "{format}");
+        assert_eq!(doc.matches("policy.yaml:5:12").count(), 1, "{format}");
+        let b = doc.find("Appendix B. Gate details").unwrap();
+        assert!(doc.find("policy.yaml:10:9").unwrap() > b, "{format}");
+        assert!(doc.find("policy.yaml:5:12").unwrap() > b, "{format}");
+    }
+}
+
+/// The header: a document id from the inputs, version, date, signatories (blank lines to sign,
+/// or from the facts), and repository and commit from the CI environment, else the facts.
+#[test]
+fn the_header_names_the_document_and_where_its_figures_come_from() {
+    let (_, html, _) = report("html", CASES[1].1);
+    let (_, again, _) = report("html", CASES[1].1);
+    assert_eq!(html, again, "the same inputs give the same document");
+    let lead = "<th>Document id</th><td><strong>";
+    let id_at = html.find(lead).unwrap() + lead.len();
+    let id = &html[id_at..id_at + 23];
+    assert!(
+        id.len() == 23
+            && id.starts_with("EID-")
+            && id[4..].chars().all(|c| c.is_ascii_hexdigit() || c == '-'),
+        "{id}"
+    );
+    for want in [
+        "<tr><th>Version</th><td>1</td></tr>",
+        "<tr><th>Date</th><td>2026-11-28</td></tr>",
+        "<tr><th>Prepared by</th><td>______________________________ (name, date, signature)</td></tr>",
+        "<tr><th>Approved by</th><td>______________________________ (name, date, signature)</td></tr>",
+        "<tr><th>Repository and commit</th><td>repository not recorded, commit not recorded</td></tr>",
+    ] {
+        assert!(html.contains(want), "{want}");
+    }
+    // The id is in every page's footer.
+    assert!(html.contains(&format!("content:\"Environmental Impact Disclosure {id}\"")));
+    // Facts give the particulars.
+    let tmp = tempfile::tempdir().unwrap();
+    let facts = common::write(
+        tmp.path(),
+        "facts.yaml",
+        "version: 1\ndocument:\n  version: \"2.0\"\n  preparer: \"A. Preparer <b>, ML platform\"\n  approver: B. Approver\n  repository: https://git.example/org/models\n  commit: 0123456789abcdef0123456789abcdef01234567\n",
+    );
+    let args = [
+        "--config",
+        "examples/tradeoff/carbon-gate.yaml",
+        "--facts",
+        facts.to_str().unwrap(),
+    ];
+    let (code, html, stderr) = report("html", &args);
+    assert_eq!(code, 0, "{stderr}");
+    for want in [
+        "<tr><th>Version</th><td>2.0</td></tr>",
+        "<tr><th>Prepared by</th><td>A. Preparer &lt;b&gt;, ML platform</td></tr>",
+        "<tr><th>Approved by</th><td>B. Approver</td></tr>",
+        "<tr><th>Repository and commit</th><td>https://git.example/org/models at commit <code>0123456789abcdef0123456789abcdef01234567</code> (from the facts file)</td></tr>",
+    ] {
+        assert!(html.contains(want), "{want}\n{html}");
+    }
+    assert!(!stderr.contains("open item 1: Preparer"), "{stderr}");
+    // The CI environment wins over the facts when it is well-formed…
+    let sha = "fedcba9876543210fedcba9876543210fedcba98";
+    let env = [
+        ("GITHUB_SERVER_URL", "https://github.com"),
+        ("GITHUB_REPOSITORY", "org/models"),
+        ("GITHUB_SHA", sha),
+    ];
+    let (_, html, _) = report_env("html", &args, &env);
+    assert!(html.contains(&format!("<tr><th>Repository and commit</th><td>https://github.com/org/models at commit <code>{sha}</code> (from the CI environment)</td></tr>")), "{html}");
+    // …and is ignored when it is not.
+    let bad = [
+        ("GITHUB_SERVER_URL", "javascript:alert(1)"),
+        ("GITHUB_REPOSITORY", "org/<models>"),
+        ("GITHUB_SHA", "not-a-sha"),
+    ];
+    let (_, html, _) = report_env("html", &args, &bad);
+    assert!(html.contains("(from the facts file)"), "{html}");
+    assert!(!html.contains("javascript") && !html.contains("not-a-sha"));
+    // A malformed commit in the facts is refused with its key.
+    let facts = common::write(
+        tmp.path(),
+        "bad.yaml",
+        "version: 1\ndocument:\n  commit: main\n",
+    );
+    let (code, _, stderr) = report(
+        "html",
+        &[
+            "--config",
+            "examples/tradeoff/carbon-gate.yaml",
+            "--facts",
+            facts.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("document.commit"), "{stderr}");
+}
+
+/// The defaults and inputs are a table with a source per row, not a paragraph.
+#[test]
+fn assumptions_are_a_table_with_sources() {
+    let (_, html, _) = report("html", CASES[1].1);
+    let at = html.find("<h3>Assumptions and their sources</h3>").unwrap();
+    let table = &html[at..];
+    assert!(table.contains("<table class=\"assumptions\"><thead><tr><th>Input</th><th>Value</th><th>Source</th></tr></thead>"));
+    assert!(table.contains(
+        "<tr><td>TDP</td><td>400 W (A100-SXM4-80GB)</td><td>NVIDIA A100 Tensor Core GPU Datasheet"
+    ));
+    assert!(table.contains("<tr><td>devices</td><td>8</td><td>command line</td></tr>"));
+    assert!(!html.contains(" · TDP: 400 W"), "the old wall of text");
+    let (_, json, _) = report("json", CASES[1].1);
+    let d: Value = serde_json::from_str(&json).unwrap();
+    let rows = d["models"][0]["assumptions"].as_array().unwrap();
+    assert_eq!(
+        rows,
+        field(&d, 0, "defaults_used")["value"].as_array().unwrap()
+    );
+    assert_eq!(rows.len(), 11);
+    // Measured evidence has none, and says so.
+    let (_, html, _) = report("html", CASES[0].1);
+    assert!(!html.contains("Assumptions and their sources"));
+    assert!(html.contains("none: every figure was measured and logged by its tracker"));
+}
+
+/// The grid factor of a cloud region cites the dataset of the figure and AWS's own region
+/// table, not the documentation of an unrelated AWS product.
+#[test]
+fn the_grid_region_cites_its_real_sources() {
+    let table = std::fs::read_to_string("src/reference/cloud_regions.csv").unwrap();
+    assert!(!table.contains("automated-security-response"));
+    let paris = table
+        .lines()
+        .find(|l| l.starts_with("aws,eu-west-3,"))
+        .unwrap();
+    assert!(paris.contains("FR country value 2023 (Ember & Energy Institute via Our World in Data 'Carbon intensity of electricity generation', lifecycle)"), "{paris}");
+    assert!(
+        paris.contains("botocore 1.44.18, botocore/data/endpoints.json"),
+        "{paris}"
+    );
+    let (_, json, _) = report("json", CASES[1].1);
+    assert!(!json.contains("Automated Security Response"));
+    let d: Value = serde_json::from_str(&json).unwrap();
+    let grid = &d["models"][0]["summary"]["grid"][0];
+    assert!(
+        grid["source"]
+            .as_str()
+            .unwrap()
+            .contains("Ember & Energy Institute via Our World in Data")
+    );
+}
+
+/// Print: headings keep with their content, figures and small tables are not split, rows are
+/// not split, and each page is numbered; the chart has a scale.
+#[test]
+fn print_styles_and_the_chart_scale() {
+    let (_, html, _) = report("html", CASES[1].1);
+    for want in [
+        "h1,h2,h3{break-after:avoid",
+        "table:not(:has(>thead)),.chart{break-inside:avoid",
+        "tr{break-inside:avoid",
+        ".page-break{break-after:page",
+        "@page{size:A4",
+        "counter(page) \" of \" counter(pages)",
+    ] {
+        assert!(html.contains(want), "{want}");
+    }
+    // 24.95 kg on an axis from 0 to 25 in steps of 5, with its unit.
+    for tick in ["0", "5", "10", "15", "20", "25"] {
+        assert!(
+            html.contains(&format!("text-anchor=\"middle\">{tick}</text>")),
+            "tick {tick}"
+        );
+    }
+    assert!(html.contains(">kg CO2e</text>"));
 }

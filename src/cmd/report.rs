@@ -133,6 +133,7 @@ pub(crate) fn report_command(args: &cli::ReportArgs) -> Result<Outcome, Error> {
             other_files: other_inputs(&args.eval, cfg.as_ref()),
             command: command_line(),
             date: args.eval.today.unwrap_or_else(today),
+            ci: disclosure::ci_provenance(|name| std::env::var(name).ok()),
         },
     )?;
     let renderer: Box<dyn render::Render<disclosure::Disclosure>> = match args.format {
@@ -149,10 +150,26 @@ pub(crate) fn report_command(args: &cli::ReportArgs) -> Result<Outcome, Error> {
         .filter(|f| f.status == disclosure::Status::Null)
         .count();
     stderr.push(format!(
-        "carbon-gate: disclosure of {} model version(s); gate verdict {}; {nulls} field(s) null with a reason",
+        "carbon-gate: disclosure {} of {} model version(s); gate verdict {}; {nulls} field(s) null with a reason; {} open item(s) for the preparer",
+        d.header.id,
         d.models.len(),
-        report.verdict.word()
+        report.verdict.word(),
+        d.open_items.len()
     ));
+    // The preparer's to-do list goes to stderr as well as to the document's appendix.
+    for item in &d.open_items {
+        let line = format!(
+            "open item {}: {}{}: {}",
+            item.number,
+            item.model
+                .as_deref()
+                .map(|m| format!("{m}: "))
+                .unwrap_or_default(),
+            item.label,
+            item.action
+        );
+        stderr.push(format!("carbon-gate: {}", error::escape_text(&line)));
+    }
     let stdout = deliver(text, args.out.output.as_deref())?;
     Ok(Outcome {
         stdout,

@@ -22,9 +22,36 @@ pub struct Facts {
     /// The provider's role under the AI Act.
     #[serde(default)]
     pub provider_role: Option<ProviderRole>,
+    /// The document's own particulars: its version, who prepared and approved it, and where
+    /// the figures were computed (when the CI environment does not say).
+    #[serde(default)]
+    pub document: Option<DocumentFacts>,
     /// Per model name.
     #[serde(default)]
     pub models: BTreeMap<String, ModelFacts>,
+}
+
+/// The particulars printed in the document's header.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DocumentFacts {
+    /// Version of the document (e.g. "1.0", "2"); `1` when not given.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// Who prepared the document (name, function); a blank line to sign when not given.
+    #[serde(default)]
+    pub preparer: Option<String>,
+    /// Who approved the document (name, function); a blank line to sign when not given.
+    #[serde(default)]
+    pub approver: Option<String>,
+    /// The repository the figures were computed from (its URL), used when the environment has
+    /// no valid `GITHUB_SERVER_URL`/`GITHUB_REPOSITORY`.
+    #[serde(default)]
+    pub repository: Option<String>,
+    /// The commit the figures were computed from (hexadecimal, 7 to 64 digits), used when the
+    /// environment has no valid `GITHUB_SHA`.
+    #[serde(default)]
+    pub commit: Option<String>,
 }
 
 /// The provider's role under the AI Act.
@@ -161,6 +188,34 @@ pub fn load(path: &Path) -> Result<Facts, Error> {
             .with_help("write `version: 1`"),
         ));
     }
+    if let Some(d) = &facts.document {
+        let bad = |key: &str, why: &str| {
+            Err(Error::input(Problem::new(
+                Location::file(path).with_path(format!("document.{key}")),
+                why.to_owned(),
+            )))
+        };
+        if let Some(c) = &d.commit
+            && !is_commit(c)
+        {
+            return bad(
+                "commit",
+                "must be a commit id: 7 to 64 hexadecimal digits (e.g. the output of `git rev-parse HEAD`)",
+            );
+        }
+        for (key, v) in [
+            ("version", &d.version),
+            ("preparer", &d.preparer),
+            ("approver", &d.approver),
+            ("repository", &d.repository),
+        ] {
+            if let Some(v) = v
+                && (v.trim().is_empty() || v.chars().count() > 200 || v.contains('\n'))
+            {
+                return bad(key, "must be one line of 1 to 200 characters");
+            }
+        }
+    }
     for (name, m) in &facts.models {
         let bad = |key: &str, why: &str| {
             Err(Error::input(Problem::new(
@@ -208,6 +263,11 @@ pub fn load(path: &Path) -> Result<Facts, Error> {
         }
     }
     Ok(facts)
+}
+
+/// Whether `s` is a commit id: 7 to 64 hexadecimal digits.
+pub fn is_commit(s: &str) -> bool {
+    (7..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// The JSON Schema of the facts file.

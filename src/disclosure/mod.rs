@@ -51,6 +51,9 @@ pub struct Regulation {
 pub struct Provision {
     /// Stable id used in `serves`.
     pub id: String,
+    /// Citation in a few words, for a table column.
+    #[serde(default)]
+    pub short: Option<String>,
     /// Citation.
     pub cite: String,
     /// What it asks, in carbon-gate's words.
@@ -134,6 +137,136 @@ pub struct ModelDisclosure {
     pub sections: Vec<Section>,
     /// The emissions split, kg, for the chart.
     pub split: Split,
+    /// The figures of the one-page summary, raw (rounded only when rendered).
+    pub summary: ModelSummary,
+    /// Every default and input the estimates used, with its source (the table of assumptions;
+    /// the same entries as the field `defaults_used`).
+    pub assumptions: Vec<Assumption>,
+    /// What the document gives, and what it lacks, for each group of AI Act provisions.
+    pub ai_act: Vec<ActRow>,
+}
+
+/// One default or input of an estimate, with its source.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct Assumption {
+    /// What it is (`TDP`, `grid intensity`, `PUE`…).
+    pub name: String,
+    /// Its value, with its unit and range.
+    pub value: String,
+    /// Where it comes from.
+    pub source: String,
+}
+
+/// The figures of the summary page of one model version.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct ModelSummary {
+    /// Accelerator-hours of the training runs (Σ duration × accelerators), when every training
+    /// run records both.
+    pub gpu_hours: Option<f64>,
+    /// The hardware, one entry per distinct configuration.
+    pub hardware: Vec<String>,
+    /// Training compute, FLOP, when known.
+    pub training_flop: Option<f64>,
+    /// Energy, kWh (`null`: no energy figure in the evidence).
+    pub energy_kwh: Option<f64>,
+    /// Low end of the energy band, kWh (estimates only; `null` for measured-only evidence).
+    pub energy_low_kwh: Option<f64>,
+    /// High end of the energy band, kWh.
+    pub energy_high_kwh: Option<f64>,
+    /// How the energy was obtained (the field `energy_status`).
+    pub energy_status: String,
+    /// CO2e by accounting line, kg.
+    pub split: Split,
+    /// Total CO2e, kg.
+    pub co2e_kg: f64,
+    /// Low end of the CO2e band, kg (`null` for measured-only evidence).
+    pub co2e_low_kg: Option<f64>,
+    /// High end of the CO2e band, kg.
+    pub co2e_high_kg: Option<f64>,
+    /// Market-based operational CO2e, kg, when a contractual factor was given.
+    pub market_co2e_kg: Option<f64>,
+    /// The grid factors used (location-based), each with its source.
+    pub grid: Vec<Assumption>,
+    /// The gate's decision for this model version, with each finding's message (where the
+    /// policy sets each limit is in `gate`).
+    pub gate: String,
+}
+
+/// One group of AI Act provisions and what the document does for it.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct ActRow {
+    /// The provisions, in words (e.g. "Art. 53(1)(a), Annex XI §1 2(d)–(e)").
+    pub provisions: String,
+    /// What they ask, in carbon-gate's words.
+    pub about: String,
+    /// Ids of the provisions in `regulation.provisions`.
+    pub ids: Vec<String>,
+    /// Labels of the filled fields that serve them.
+    pub provided: Vec<String>,
+    /// Labels of the fields that serve them and are still null (see `open_items`).
+    pub missing: Vec<String>,
+}
+
+/// The document's own particulars, printed in its header.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct Header {
+    /// Document id: `EID-` and 16 hex digits of a SHA-256 over the models, versions and the
+    /// digests of every input file (the same inputs give the same id).
+    pub id: String,
+    /// Version of the document (facts `document.version`, else `1`).
+    pub version: String,
+    /// Who prepared it (`null`: a blank line to sign).
+    pub preparer: Option<String>,
+    /// Who approved it (`null`: a blank line to sign).
+    pub approver: Option<String>,
+    /// The repository the figures were computed from (`null`: not recorded).
+    pub repository: Option<String>,
+    /// The commit the figures were computed from (`null`: not recorded).
+    pub commit: Option<String>,
+    /// Where repository and commit come from: `environment` (GITHUB_SERVER_URL,
+    /// GITHUB_REPOSITORY, GITHUB_SHA), `facts`, or `not recorded`.
+    pub provenance: String,
+}
+
+/// Something the preparer still has to supply; listed apart from the document's body.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct OpenItem {
+    /// 1, 2, 3… in the order of the document.
+    pub number: usize,
+    /// The model version it concerns (`null`: the document as a whole).
+    pub model: Option<String>,
+    /// The field key it concerns, if any.
+    pub field: Option<String>,
+    /// What is missing, in words.
+    pub label: String,
+    /// Why it is missing and how to supply it.
+    pub action: String,
+}
+
+/// The CI gate's particulars: where each limit is set and what the gate said.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct GateDetails {
+    /// The gate's one-line summary, with the policy location that decided it.
+    pub summary: String,
+    /// Each budget that applied, with where the policy defines it.
+    pub budgets: Vec<String>,
+    /// Each finding: model, code, severity, message and the policy location of its limit.
+    pub findings: Vec<GateFinding>,
+}
+
+/// One finding of the gate.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct GateFinding {
+    /// Model version.
+    pub model: String,
+    /// Finding code.
+    pub code: String,
+    /// Severity word.
+    pub severity: String,
+    /// Message.
+    pub message: String,
+    /// Where the limit is written, if any.
+    pub source: Option<String>,
 }
 
 /// CO2e by accounting line, kg.
@@ -240,6 +373,12 @@ pub struct Disclosure {
     pub audit: Audit,
     /// What the document does not claim.
     pub not_legal_advice: String,
+    /// Document id, version, preparer and approver, repository and commit.
+    pub header: Header,
+    /// What the preparer still has to supply (also printed on stderr by `report`).
+    pub open_items: Vec<OpenItem>,
+    /// The CI gate's particulars (policy locations), printed once, in an appendix.
+    pub gate: GateDetails,
 }
 
 /// Where the document's inputs came from.
@@ -256,6 +395,42 @@ pub struct Sources<'a> {
     pub command: String,
     /// Evaluation date.
     pub date: time::Date,
+    /// Repository and commit from the CI environment (see [`ci_provenance`]).
+    pub ci: (Option<String>, Option<String>),
+}
+
+/// Repository URL and commit from GitHub Actions' environment (`GITHUB_SERVER_URL`,
+/// `GITHUB_REPOSITORY`, `GITHUB_SHA`), each only when well-formed: an `https://` host without a
+/// path, `owner/name` of letters, digits, `-`, `_` and `.`, and 40 or 64 hexadecimal digits.
+pub fn ci_provenance(var: impl Fn(&str) -> Option<String>) -> (Option<String>, Option<String>) {
+    let host_ok = |s: &str| {
+        s.strip_prefix("https://").is_some_and(|h| {
+            !h.is_empty()
+                && h.len() <= 253
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-.:".contains(&b))
+        })
+    };
+    let name_ok = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 100
+            && s != "."
+            && s != ".."
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    };
+    let repo = match (var("GITHUB_SERVER_URL"), var("GITHUB_REPOSITORY")) {
+        (Some(host), Some(repo)) if host_ok(&host) => match repo.split_once('/') {
+            Some((owner, name)) if name_ok(owner) && name_ok(name) => {
+                Some(format!("{}/{repo}", host.trim_end_matches('/')))
+            }
+            _ => None,
+        },
+        _ => None,
+    };
+    let sha = var("GITHUB_SHA")
+        .filter(|s| matches!(s.len(), 40 | 64) && s.bytes().all(|b| b.is_ascii_hexdigit()));
+    (repo, sha)
 }
 
 fn field(key: &str, label: &str, serves: &[&str]) -> Field {
@@ -330,7 +505,7 @@ pub fn build(report: &CheckReport, facts: &Facts, sources: &Sources) -> Result<D
     let mut models = Vec::new();
     for m in report.models.iter().filter(|m| m.role == Role::Candidate) {
         let f = facts.models.get(&m.model).cloned().unwrap_or_default();
-        models.push(model_disclosure(m, facts, &f, report, &regulation));
+        models.push(model_disclosure(m, facts, &f, &regulation));
     }
     for m in &models {
         for s in &m.sections {
@@ -348,6 +523,9 @@ pub fn build(report: &CheckReport, facts: &Facts, sources: &Sources) -> Result<D
     }
     let proportionality = memos(report, facts);
     let audit = audit(report, sources, &regulation)?;
+    let header = header(&models, facts, sources, &audit);
+    let open_items = open_items(&models, &header, &proportionality);
+    let gate = gate_details(report);
     Ok(Disclosure {
         schema_version: DISCLOSURE_SCHEMA_VERSION,
         document: "environmental-impact-disclosure".to_owned(),
@@ -360,6 +538,9 @@ pub fn build(report: &CheckReport, facts: &Facts, sources: &Sources) -> Result<D
         regulation,
         audit,
         not_legal_advice: NOT_LEGAL_ADVICE.to_owned(),
+        header,
+        open_items,
+        gate,
     })
 }
 
@@ -367,7 +548,6 @@ fn model_disclosure(
     m: &ModelReport,
     facts: &Facts,
     f: &ModelFacts,
-    report: &CheckReport,
     regulation: &Regulation,
 ) -> ModelDisclosure {
     let flop = training_flop(m, f);
@@ -376,19 +556,366 @@ fn model_disclosure(
         scope3_cat1_location_kg: m.totals.scopes.scope3_cat1.value(),
         embodied_sci_kg: m.totals.embodied.value(),
     };
+    let flop_value = flop.as_ref().map(|x| x.0);
+    let sections = vec![
+        identity(m, facts, f, flop_value),
+        compute(m, f, flop),
+        energy(m),
+        emissions(m, f),
+        intensity(m, f, facts.provider_role, regulation),
+        uncertainty(m),
+    ];
+    let assumptions = assumptions(m);
+    let summary = model_summary(m, &sections, split, flop_value);
+    let ai_act = ai_act(&sections, regulation);
     ModelDisclosure {
         model: m.model.clone(),
         version: m.version.clone(),
         verdict: m.verdict.word().to_ascii_lowercase(),
-        sections: vec![
-            identity(m, facts, f, flop.as_ref().map(|x| x.0)),
-            compute(m, f, flop),
-            energy(m),
-            emissions(m, f),
-            intensity(m, f, report, facts.provider_role, regulation),
-            uncertainty(m),
-        ],
+        sections,
         split,
+        summary,
+        assumptions,
+        ai_act,
+    }
+}
+
+/// Every assumption of the estimates, once each, in the order of the runs.
+fn assumptions(m: &ModelReport) -> Vec<Assumption> {
+    let mut out: Vec<Assumption> = Vec::new();
+    for c in &m.contributions {
+        for a in &c.assumptions {
+            let row = Assumption {
+                name: a.name.clone(),
+                value: a.value.clone(),
+                source: a.source.clone(),
+            };
+            if !out.contains(&row) {
+                out.push(row);
+            }
+        }
+    }
+    out
+}
+
+fn find<'a>(sections: &'a [Section], key: &str) -> Option<&'a Field> {
+    sections
+        .iter()
+        .flat_map(|s| s.fields.iter())
+        .find(|f| f.key == key)
+}
+
+fn model_summary(
+    m: &ModelReport,
+    sections: &[Section],
+    split: Split,
+    flop: Option<f64>,
+) -> ModelSummary {
+    let t = &m.totals;
+    let number = |key: &str| {
+        find(sections, key)
+            .filter(|f| f.status == Status::Filled)
+            .and_then(|f| f.value.as_f64())
+    };
+    let hardware = find(sections, "hardware_inventory")
+        .and_then(|f| f.value.as_array())
+        .map(|v| {
+            v.iter()
+                .filter_map(|h| h.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let banded = t.estimated_runs > 0;
+    let mut grid: Vec<Assumption> = Vec::new();
+    for c in &m.contributions {
+        let row = if c.format == crate::record::Format::HfCard {
+            Assumption {
+                name: "grid intensity".into(),
+                value: "not stated".into(),
+                source: "the model card's own figure".into(),
+            }
+        } else if c.method == Method::Measured {
+            Assumption {
+                name: "grid intensity".into(),
+                value: format!(
+                    "the tracker's own factor for {}",
+                    c.place.country_given().unwrap_or("a location not recorded")
+                ),
+                source: c
+                    .tool_version
+                    .clone()
+                    .filter(|t| !t.is_empty())
+                    .map_or_else(
+                        || c.format.name().to_owned(),
+                        |t| format!("{} {t}", c.format.name()),
+                    ),
+            }
+        } else {
+            match c.assumptions.iter().find(|a| a.name == "grid intensity") {
+                Some(a) => Assumption {
+                    name: a.name.clone(),
+                    value: a.value.clone(),
+                    source: a.source.clone(),
+                },
+                None => Assumption {
+                    name: "grid intensity".into(),
+                    value: "not stated".into(),
+                    source: "the estimate names none".into(),
+                },
+            }
+        };
+        if !grid.contains(&row) {
+            grid.push(row);
+        }
+    }
+    let waived = m.findings.iter().any(|f| f.severity == Severity::Waived);
+    let gate = if m.findings.is_empty() {
+        format!("{}: no limit of the policy was reached", m.verdict.word())
+    } else {
+        format!(
+            "{}{}: {}",
+            m.verdict.word(),
+            if waived {
+                " (with a waived finding)"
+            } else {
+                ""
+            },
+            m.findings
+                .iter()
+                .map(|f| f.message.clone())
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    };
+    ModelSummary {
+        gpu_hours: number("training_hardware_days").map(|d| d * 24.0),
+        hardware,
+        training_flop: flop,
+        energy_kwh: number("training_energy_mwh").map(|_| t.energy.value()),
+        energy_low_kwh: banded.then(|| t.energy_low.value()),
+        energy_high_kwh: banded.then(|| t.energy_high.value()),
+        energy_status: energy_status(m).0.to_owned(),
+        split,
+        co2e_kg: t.emissions.value(),
+        co2e_low_kg: banded.then(|| t.emissions_low.value()),
+        co2e_high_kg: banded.then(|| t.emissions_high.value()),
+        market_co2e_kg: t.market.map(|v| v.value()),
+        grid,
+        gate,
+    }
+}
+
+/// The groups of AI Act provisions the summary maps the document to.
+const ACT_GROUPS: &[(&str, &[&str])] = &[
+    (
+        "Art. 9 — risk management (high-risk AI systems)",
+        &["art-9"],
+    ),
+    (
+        "Art. 53(1)(a), Annex XI §1 points 1 and 2(d)–(e) — GPAI technical documentation",
+        &[
+            "art-53-1a",
+            "annex-xi-1",
+            "annex-xi-2d",
+            "annex-xi-2e",
+            "art-53-2",
+            "art-51-2",
+            "mdf-general",
+            "mdf-training-time",
+            "mdf-training-compute",
+            "mdf-training-energy",
+            "mdf-energy-method",
+            "mdf-inference-compute",
+        ],
+    ),
+    (
+        "Art. 11(1), Annex IV point 2(c) — technical documentation (high-risk AI systems)",
+        &["annex-iv-2c"],
+    ),
+];
+
+fn ai_act(sections: &[Section], regulation: &Regulation) -> Vec<ActRow> {
+    ACT_GROUPS
+        .iter()
+        .map(|(name, ids)| {
+            let serves = |f: &&Field| f.serves.iter().any(|s| ids.contains(&s.as_str()));
+            let fields: Vec<&Field> = sections
+                .iter()
+                .flat_map(|s| s.fields.iter())
+                .filter(serves)
+                .collect();
+            let about = regulation
+                .provisions
+                .iter()
+                .find(|p| p.id == ids[0])
+                .map(|p| p.about.clone())
+                .unwrap_or_default();
+            ActRow {
+                provisions: (*name).to_owned(),
+                about,
+                ids: ids.iter().map(|s| (*s).to_owned()).collect(),
+                provided: fields
+                    .iter()
+                    .filter(|f| f.status == Status::Filled)
+                    .map(|f| f.label.clone())
+                    .collect(),
+                missing: fields
+                    .iter()
+                    .filter(|f| f.status == Status::Null)
+                    .map(|f| f.label.clone())
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// The header: a document id from the inputs, the facts' particulars, and where the figures
+/// were computed (the CI environment first, then the facts file).
+fn header(models: &[ModelDisclosure], facts: &Facts, sources: &Sources, audit: &Audit) -> Header {
+    let mut basis = String::from("environmental-impact-disclosure\n");
+    for m in models {
+        basis.push_str(&format!(
+            "{}\t{}\n",
+            m.model,
+            m.version.as_deref().unwrap_or("")
+        ));
+    }
+    let mut digests: Vec<&str> = audit.files.iter().map(|f| f.sha256.as_str()).collect();
+    digests.sort_unstable();
+    for d in digests {
+        basis.push_str(d);
+        basis.push('\n');
+    }
+    let hex = crate::digest::sha256_hex(basis.as_bytes()).to_ascii_uppercase();
+    let id = format!(
+        "EID-{}-{}-{}-{}",
+        &hex[0..4],
+        &hex[4..8],
+        &hex[8..12],
+        &hex[12..16]
+    );
+    let doc = facts.document.clone().unwrap_or_default();
+    let (env_repo, env_sha) = sources.ci.clone();
+    let from_env = env_repo.is_some() || env_sha.is_some();
+    let repository = env_repo.or(doc.repository.clone());
+    let commit = env_sha.or(doc.commit.clone());
+    let provenance = if from_env {
+        "environment"
+    } else if repository.is_some() || commit.is_some() {
+        "facts"
+    } else {
+        "not recorded"
+    };
+    Header {
+        id,
+        version: doc.version.unwrap_or_else(|| "1".to_owned()),
+        preparer: doc.preparer,
+        approver: doc.approver,
+        repository,
+        commit,
+        provenance: provenance.to_owned(),
+    }
+}
+
+/// Every null field, the unnamed signatories, a missing commit and an unexplained choice
+/// against a lighter alternative: what the preparer still has to supply.
+fn open_items(models: &[ModelDisclosure], header: &Header, memos: &[Memo]) -> Vec<OpenItem> {
+    let mut items = Vec::new();
+    let mut push = |model: Option<String>, field: Option<&str>, label: &str, action: String| {
+        items.push(OpenItem {
+            number: 0,
+            model,
+            field: field.map(str::to_owned),
+            label: label.to_owned(),
+            action,
+        });
+    };
+    for (label, value, key) in [
+        ("Preparer", &header.preparer, "preparer"),
+        ("Approver", &header.approver, "approver"),
+    ] {
+        if value.is_none() {
+            push(
+                None,
+                None,
+                label,
+                format!(
+                    "not named: sign the printed copy, or add `{key}:` under `document:` in the facts file (`--facts`)"
+                ),
+            );
+        }
+    }
+    if header.repository.is_none() || header.commit.is_none() {
+        push(
+            None,
+            None,
+            "Repository and commit",
+            "not recorded: run `report` in GitHub Actions (GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_SHA), or add `repository:` and `commit:` under `document:` in the facts file".to_owned(),
+        );
+    }
+    for m in models {
+        let name = crate::record::ModelVersion::new(&m.model, m.version.as_deref()).to_string();
+        for f in m.sections.iter().flat_map(|s| s.fields.iter()) {
+            if f.status == Status::Null {
+                push(
+                    Some(name.clone()),
+                    Some(&f.key),
+                    &f.label,
+                    f.note.clone().unwrap_or_default(),
+                );
+            }
+        }
+    }
+    for memo in memos {
+        if !memo.chosen_is_recommended && memo.stated_reason.is_none() {
+            push(
+                Some(memo.chosen.clone()),
+                None,
+                "Reason for choosing it over a lighter alternative",
+                "not given: add `proportionality-reason` under the model in the facts file"
+                    .to_owned(),
+            );
+        }
+    }
+    for (i, item) in items.iter_mut().enumerate() {
+        item.number = i + 1;
+    }
+    items
+}
+
+fn gate_details(report: &CheckReport) -> GateDetails {
+    let mut budgets = Vec::new();
+    let mut findings = Vec::new();
+    for m in report.models.iter().filter(|m| m.role == Role::Candidate) {
+        if let Some(b) = &m.budget {
+            let line = format!(
+                "{}: defined at {}",
+                b.name.clone().unwrap_or_else(|| b.model.clone()),
+                b.source
+            );
+            if !budgets.contains(&line) {
+                budgets.push(line);
+            }
+        }
+        for f in &m.findings {
+            findings.push(GateFinding {
+                model: m.label(),
+                code: f.code.to_owned(),
+                severity: match f.severity {
+                    Severity::Waived => "waived",
+                    Severity::Warn => "warn",
+                    Severity::Fail => "fail",
+                }
+                .to_owned(),
+                message: f.message.clone(),
+                source: f.source.as_ref().map(ToString::to_string),
+            });
+        }
+    }
+    GateDetails {
+        summary: report.summary.clone(),
+        budgets,
+        findings,
     }
 }
 
@@ -524,6 +1051,7 @@ fn compute(m: &ModelReport, f: &ModelFacts, flop: Option<(f64, String, Option<f6
             "mdf-training-compute",
             "guidelines-123",
             "guidelines-126",
+            "annex-iv-2c",
         ],
     );
     fields.push(match flop {
@@ -551,7 +1079,7 @@ fn compute(m: &ModelReport, f: &ModelFacts, flop: Option<(f64, String, Option<f6
     let wall = field(
         "training_time_days",
         "Training time (wall-clock, days)",
-        &["annex-xi-2d", "mdf-training-time"],
+        &["annex-xi-2d", "mdf-training-time", "annex-iv-2c"],
     );
     fields.push(if durations.is_empty() || durations.len() < training.len() {
         wall.null("some training runs record no duration")
@@ -568,7 +1096,7 @@ fn compute(m: &ModelReport, f: &ModelFacts, flop: Option<(f64, String, Option<f6
     let hw = field(
         "training_hardware_days",
         "Training time (hardware-days)",
-        &["mdf-training-time"],
+        &["mdf-training-time", "annex-iv-2c"],
     );
     let device_days: Option<Vec<f64>> = training
         .iter()
@@ -605,7 +1133,11 @@ fn compute(m: &ModelReport, f: &ModelFacts, flop: Option<(f64, String, Option<f6
             inventory.push(line);
         }
     }
-    let inv = field("hardware_inventory", "Hardware", &["annex-xi-2d"]);
+    let inv = field(
+        "hardware_inventory",
+        "Hardware",
+        &["annex-xi-2d", "annex-iv-2c"],
+    );
     fields.push(if inventory.is_empty() {
         inv.null("the logs record no hardware")
     } else {
@@ -659,7 +1191,7 @@ fn range_bucket(days: f64) -> &'static str {
 }
 
 /// A number in scientific notation with `sig` significant digits: `3.1e21`.
-fn sci(v: f64, sig: usize) -> String {
+pub(crate) fn sci(v: f64, sig: usize) -> String {
     let p = sig.saturating_sub(1);
     format!("{v:.p$e}")
 }
@@ -704,6 +1236,17 @@ fn energy_status(m: &ModelReport) -> (&'static str, String) {
     }
 }
 
+/// How the energy was obtained, in words (the `energy_status` value stays the code).
+pub(crate) fn status_words(status: &str) -> &'static str {
+    match status {
+        "measured" => "measured by the trackers",
+        "estimated_from_power_model" => "estimated from hardware power × time",
+        "estimated_from_compute" => "estimated from training compute",
+        "mixed" => "partly measured, partly estimated",
+        _ => "unknown",
+    }
+}
+
 fn energy(m: &ModelReport) -> Section {
     let mut fields = Vec::new();
     let (status, why) = energy_status(m);
@@ -742,7 +1285,7 @@ fn energy(m: &ModelReport) -> Section {
             "Energy status",
             &["annex-xi-2e", "mdf-training-energy"],
         )
-        .filled(json!(status), status)
+        .filled(json!(status), status_words(status))
         .note(why),
     );
     let method = field(
@@ -902,7 +1445,7 @@ fn boundary(m: &ModelReport) -> String {
         let mut pue_notes: Vec<String> = Vec::new();
         for c in &estimated {
             if let Some(a) = c.assumptions.iter().find(|a| a.name == "PUE") {
-                let n = format!("{} ({})", a.value, a.source);
+                let n = format!("{} (source: the estimate's assumptions, F)", a.value);
                 if !pue_notes.contains(&n) {
                     pue_notes.push(n);
                 }
@@ -934,7 +1477,7 @@ fn emissions(m: &ModelReport, f: &ModelFacts) -> Section {
                 format!("the tracker's own grid factor for {place}")
             } else {
                 match c.assumptions.iter().find(|a| a.name == "grid intensity") {
-                    Some(a) => format!("{} ({})", a.value, a.source),
+                    Some(a) => format!("{} (source: the estimate's assumptions, F)", a.value),
                     None => "grid intensity not stated".to_owned(),
                 }
             };
@@ -1069,7 +1612,6 @@ fn applicability(role: Option<facts::ProviderRole>, regulation: &Regulation) -> 
 fn intensity(
     m: &ModelReport,
     f: &ModelFacts,
-    report: &CheckReport,
     facts_role: Option<facts::ProviderRole>,
     regulation: &Regulation,
 ) -> Section {
@@ -1139,7 +1681,7 @@ fn intensity(
             .note(format!("baseline from {}; same method", b.source)),
         None => base.null("no baseline given (--baseline, or `baseline:` in carbon-gate.yaml)"),
     });
-    let budget = field("carbon_budget", "Carbon budget", &["art-95-2b"]);
+    let budget = field("carbon_budget", "Carbon budget", &["art-95-2b", "art-9"]);
     fields.push(match &m.budget {
         Some(b) => {
             let mut limits = Vec::new();
@@ -1158,7 +1700,7 @@ fn intensity(
                         if limits.is_empty() { "no absolute limit".to_owned() } else { limits.join("; ") }
                     ),
                 )
-                .note(format!("defined at {}", b.source))
+                .note("the limits of the policy that applies (where it defines them: `gate.budgets`)")
         }
         None => budget.null("no budget in the policy applies to this model"),
     });
@@ -1177,36 +1719,39 @@ fn intensity(
     });
     let waived = m.findings.iter().any(|f| f.severity == Severity::Waived);
     fields.push(
-        field("gate_result", "Gate decision", &["art-17", "art-95-2b"])
-            .filled(
-                json!({"verdict": m.verdict, "waived": waived, "findings": findings}),
-                format!(
-                    "{}{}",
-                    m.verdict.word(),
-                    if waived {
-                        " (with a waived finding)"
-                    } else {
-                        ""
-                    }
-                ),
-            )
-            .note(
-                [
-                    margin,
-                    (!m.findings.is_empty()).then(|| {
-                        m.findings
-                            .iter()
-                            .map(|f| format!("[{}] {}", f.code, f.message))
-                            .collect::<Vec<_>>()
-                            .join(" · ")
-                    }),
-                    Some(format!("overall: {}", report.summary)),
-                ]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join("; "),
+        field(
+            "gate_result",
+            "Gate decision",
+            &["art-17", "art-95-2b", "art-9"],
+        )
+        .filled(
+            json!({"verdict": m.verdict, "waived": waived, "findings": findings}),
+            format!(
+                "{}{}",
+                m.verdict.word(),
+                if waived {
+                    " (with a waived finding)"
+                } else {
+                    ""
+                }
             ),
+        )
+        .note(
+            [
+                margin,
+                (!m.findings.is_empty()).then(|| {
+                    m.findings
+                        .iter()
+                        .map(|f| format!("[{}] {}", f.code, f.message))
+                        .collect::<Vec<_>>()
+                        .join(" · ")
+                }),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("; "),
+        ),
     );
     fields.push(applicability(facts_role, regulation));
     Section {
@@ -1360,7 +1905,7 @@ fn memos(report: &CheckReport, facts: &Facts) -> Vec<Memo> {
                     label(&t.rows[*r].model, &t.rows[*r].version)
                 ),
                 (Some(r), None) => format!(
-                    "{} was chosen over the recommended {}, which emits less; no reason is given (add `proportionality-reason` to the facts file).",
+                    "{} was chosen over the recommended {}, which emits less; no reason is given (an open item for the preparer).",
                     label(&cand.model, &cand.version),
                     label(&t.rows[*r].model, &t.rows[*r].version)
                 ),

@@ -18,7 +18,7 @@ Inputs:
 
 Usage (see GRID-NOTES.md):
   python3 -m venv /tmp/grid-work/venv
-  /tmp/grid-work/venv/bin/pip install --no-deps codecarbon==3.3.2 pycountry==26.2.16
+  /tmp/grid-work/venv/bin/pip install --no-deps codecarbon==3.3.2 pycountry==26.2.16 botocore==1.44.18
   /tmp/grid-work/venv/bin/python src/reference/generate/grid_from_sources.py [--out DIR]
 
 The script is deterministic: rows are sorted, numbers are written as the source gives
@@ -162,15 +162,20 @@ GCP_DOC_OVERRIDE = {
     "asia-southeast3": "Google region-carbon-info data/yearly/2025.csv 'Location' column",
 }
 
+# AWS's own machine-readable list of its Regions: the region table of the AWS SDK for Python
+# (botocore, published by Amazon Web Services on PyPI), `botocore/data/endpoints.json`,
+# `partitions[].regions.<code>.description` (e.g. "Europe (Paris)"). Checked by
+# `check_aws_regions` when botocore is installed (GRID-NOTES.md).
+AWS_BOTOCORE = "1.44.18"
 AWS_DOC = (
-    "AWS docs: 'Plan your deployment' region table, Automated Security Response on AWS "
-    "(docs.aws.amazon.com/solutions/latest/automated-security-response-on-aws/plan-your-deployment.html)"
+    f"AWS region name in the AWS SDK for Python's region table (botocore {AWS_BOTOCORE}, "
+    "botocore/data/endpoints.json, region 'description')"
 )
 # region -> (location = the parenthesised part of AWS's Region name, iso2, subdivision)
 AWS_REGIONS = {
     "us-east-1": ("N. Virginia", "US", "US-VA"),
     "us-east-2": ("Ohio", "US", "US-OH"),
-    "us-west-1": ("Northern California", "US", "US-CA"),
+    "us-west-1": ("N. California", "US", "US-CA"),
     "us-west-2": ("Oregon", "US", "US-OR"),
     "ca-central-1": ("Canada (Central)", "CA", ""),
     "ca-west-1": ("Calgary", "CA", "CA-AB"),
@@ -416,10 +421,28 @@ def fallback(provider, region, loc, iso2, sub, by_iso2, subs):
     if c is None:
         return "", "", "", f"no grid factor: {iso2} has no country row"
     label = {"aws": "AWS", "azure": "Azure", "gcp": "GCP"}[provider]
-    src = (f"{iso2} country value (Ember/OWID {c['year']}, lifecycle) for {label} {region} {loc}")
+    src = (f"{iso2} country value {c['year']} (Ember & Energy Institute via Our World in Data "
+           f"'Carbon intensity of electricity generation', lifecycle) for {label} {region} {loc}")
     if sub:
         src += f"; no {sub} value in the sources used"
     return c["g_per_kwh"], c["year"], c["basis"], src
+
+
+def check_aws_regions() -> None:
+    """Every AWS region's location is its name in botocore's region table, when botocore is
+    installed (pip install --no-deps botocore==AWS_BOTOCORE); skipped otherwise."""
+    spec = importlib.util.find_spec("botocore")
+    if spec is None or spec.origin is None:
+        print("botocore not installed: AWS region names not re-checked", file=sys.stderr)
+        return
+    if metadata.version("botocore") != AWS_BOTOCORE:
+        sys.exit(f"botocore {metadata.version('botocore')} installed, the table cites {AWS_BOTOCORE}")
+    data = json.loads((Path(spec.origin).parent / "data/endpoints.json").read_text())
+    names = {code: r["description"] for p in data["partitions"] for code, r in p["regions"].items()}
+    for code, (loc, _, _) in AWS_REGIONS.items():
+        name = names.get(code)
+        if name is None or not (name == loc or name.endswith(f"({loc})")):
+            sys.exit(f"AWS region {code}: location {loc!r}, botocore names it {name!r}")
 
 
 def cloud(dd: Path, v: str, by_iso2, subs) -> list[list[str]]:
@@ -477,6 +500,7 @@ def main() -> None:
     srow, subs = subdivisions(dd, v)
     write_csv(args.out / "grid_subdivisions.csv",
               ["iso2", "subdivision", "name", "g_per_kwh", "year", "basis", "source"], srow)
+    check_aws_regions()
     rrow = cloud(dd, v, by_iso2, subs)
     write_csv(args.out / "cloud_regions.csv",
               ["provider", "region", "location", "iso2", "subdivision", "g_per_kwh", "year",

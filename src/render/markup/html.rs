@@ -20,7 +20,7 @@ impl Html {
                 Inline::Text(t) | Inline::Link(t) => html(t),
                 Inline::Strong(t) => format!("<strong>{}</strong>", html(t)),
                 Inline::Code(t) => format!("<code>{}</code>", html(&visible(t))),
-                Inline::Null => "null".to_owned(),
+                Inline::Null => "not provided".to_owned(),
             })
             .collect()
     }
@@ -74,7 +74,21 @@ impl Markup for Html {
     }
 
     fn table(&mut self, columns: &[(&str, Align)], rows: &[Vec<Cell<'_>>]) {
-        self.out.push_str("<table><thead><tr>");
+        self.table_of("", columns, rows);
+    }
+
+    fn table_of(&mut self, class: &'static str, columns: &[(&str, Align)], rows: &[Vec<Cell<'_>>]) {
+        // The class is the caller's constant; anything but letters and `-` is dropped.
+        let class: String = class
+            .chars()
+            .filter(|c| c.is_ascii_alphabetic() || *c == '-')
+            .collect();
+        if class.is_empty() {
+            self.out.push_str("<table><thead><tr>");
+        } else {
+            self.out
+                .push_str(&format!("<table class=\"{class}\"><thead><tr>"));
+        }
         for (header, _) in columns {
             self.out.push_str(&format!("<th>{}</th>", html(header)));
         }
@@ -108,6 +122,10 @@ impl Markup for Html {
     fn figure(&mut self, svg: &str) {
         self.out.push_str(svg);
         self.out.push('\n');
+    }
+
+    fn page_break(&mut self) {
+        self.out.push_str("<div class=\"page-break\"></div>\n");
     }
 
     fn head_names_subject(&self) -> bool {

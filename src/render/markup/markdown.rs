@@ -28,7 +28,7 @@ impl Markdown {
                 Inline::Code(t) if in_table => escape::code_cell(t),
                 Inline::Code(t) => escape::code_span(t),
                 Inline::Link(url) => escape::markdown_link(url),
-                Inline::Null => "`null`".to_owned(),
+                Inline::Null => "*not provided*".to_owned(),
             })
             .collect()
     }

@@ -22,7 +22,7 @@ pub enum Inline<'a> {
     Code(Cow<'a, str>),
     /// An address the tool's own data declares.
     Link(Cow<'a, str>),
-    /// A value the source does not give, shown as `null` (and marked in HTML).
+    /// A value the source does not give, shown as "not provided" (and marked in HTML).
     Null,
 }
 
@@ -85,6 +85,12 @@ pub trait Markup {
     fn notice(&mut self, text: &[Inline<'_>]);
     /// A table with a header row; each row has a cell per column.
     fn table(&mut self, columns: &[(&str, Align)], rows: &[Vec<Cell<'_>>]);
+    /// A table as [`Markup::table`], of a kind the style sheet can size (`class`: letters and
+    /// `-` only); the same table where the language has no style sheet.
+    fn table_of(&mut self, class: &'static str, columns: &[(&str, Align)], rows: &[Vec<Cell<'_>>]) {
+        let _ = class;
+        self.table(columns, rows);
+    }
     /// A table of named values, the names as the first column and no header row of its own.
     fn key_values(&mut self, rows: &[(&str, Cell<'_>)]) {
         let rows: Vec<Vec<Cell<'_>>> = rows
@@ -101,6 +107,9 @@ pub trait Markup {
     /// A figure, as an inline SVG drawing the caller made safe; nothing where the language draws
     /// none.
     fn figure(&mut self, _svg: &str) {}
+    /// A page break in print (the summary page ends, the appendices begin); nothing where the
+    /// language has no pages.
+    fn page_break(&mut self) {}
     /// Whether the document's head names its subject (so the body need not).
     fn head_names_subject(&self) -> bool {
         false
@@ -127,11 +136,11 @@ mod tests {
     fn one_walk_in_two_languages() {
         assert_eq!(
             sample(Markdown::default()),
-            "## A &#60;b&#62;\n\nx **y** `a|b`\n\n| Name | |\n|---|--:|\n| `a\\|b` | `null` |\n"
+            "## A &#60;b&#62;\n\nx **y** `a|b`\n\n| Name | |\n|---|--:|\n| `a\\|b` | *not provided* |\n"
         );
         assert_eq!(
             sample(Html::default()),
-            "<h2 class=\"first\">A &lt;b&gt;</h2>\n<p>x <strong>y</strong> <code>a|b</code></p>\n<table><thead><tr><th>Name</th><th></th></tr></thead><tbody>\n<tr><td><code>a|b</code></td><td class=\"null\">null</td></tr>\n</tbody></table>\n"
+            "<h2 class=\"first\">A &lt;b&gt;</h2>\n<p>x <strong>y</strong> <code>a|b</code></p>\n<table><thead><tr><th>Name</th><th></th></tr></thead><tbody>\n<tr><td><code>a|b</code></td><td class=\"null\">not provided</td></tr>\n</tbody></table>\n"
         );
     }
 }
