@@ -75,6 +75,9 @@ pub struct TradeOff {
     pub recommended: Option<usize>,
     /// Why, in one sentence.
     pub recommendation: String,
+    /// The value a row's metric must reach to be recommended ([`threshold`]; not in the JSON).
+    #[serde(skip)]
+    pub threshold: Option<f64>,
 }
 
 fn better(a: f64, b: f64, higher: bool) -> bool {
@@ -102,35 +105,50 @@ pub fn pareto(rows: &[(Option<f64>, f64)], higher: bool) -> Vec<bool> {
         .collect()
 }
 
-/// The recommended row among (accuracy, co2e) rows, and why.
+/// The bar a row's accuracy must meet to be recommended, as one value: the most demanding of the
+/// policy's floor (`accuracy.min`), the best row's value less `accuracy.max-drop` and, with
+/// neither, the candidate's value. `None`: every row with a known value qualifies (no rule and
+/// no known value for the candidate, or no row with a value).
+pub fn threshold(
+    rows: &[(Option<f64>, f64)],
+    candidate: usize,
+    rule: Option<&Accuracy>,
+    higher: bool,
+) -> Option<f64> {
+    let best = rows
+        .iter()
+        .filter_map(|r| r.0)
+        .reduce(|a, b| if better(b, a, higher) { b } else { a })?;
+    let floor = rule.and_then(|r| r.min);
+    let drop = rule
+        .and_then(|r| r.max_drop)
+        .map(|d| if higher { best - d } else { best + d });
+    let as_good = if floor.is_none() && drop.is_none() {
+        rows.get(candidate).and_then(|r| r.0)
+    } else {
+        None
+    };
+    [floor, drop, as_good]
+        .into_iter()
+        .flatten()
+        .reduce(|a, b| if better(b, a, higher) { b } else { a })
+}
+
+/// Whether `accuracy` meets `threshold` ([`threshold`]; none: every value does).
+pub fn meets(accuracy: f64, threshold: Option<f64>, higher: bool) -> bool {
+    threshold.is_none_or(|t| at_least(accuracy, t, higher))
+}
+
+/// The recommended row among (accuracy, co2e) rows: the lowest-CO2e row whose accuracy
+/// [`meets`] the [`threshold`], ties to the more accurate.
 pub fn recommend(
     rows: &[(Option<f64>, f64)],
     candidate: usize,
     rule: Option<&Accuracy>,
     higher: bool,
 ) -> Option<usize> {
-    let best = rows
-        .iter()
-        .filter_map(|r| r.0)
-        .reduce(|a, b| if better(b, a, higher) { b } else { a })?;
-    let floor = rule.and_then(|r| r.min);
-    let drop = rule.and_then(|r| r.max_drop);
-    let bar = |acc: f64| -> bool {
-        let meets_floor = floor.is_none_or(|f| at_least(acc, f, higher));
-        let within_drop = drop.is_none_or(|d| {
-            if higher {
-                acc >= best - d
-            } else {
-                acc <= best + d
-            }
-        });
-        let as_good = if floor.is_none() && drop.is_none() {
-            rows[candidate].0.is_none_or(|c| at_least(acc, c, higher))
-        } else {
-            true
-        };
-        meets_floor && within_drop && as_good
-    };
+    let bar_value = threshold(rows, candidate, rule, higher);
+    let bar = |acc: f64| meets(acc, bar_value, higher);
     rows.iter()
         .enumerate()
         .filter(|(_, (acc, _))| acc.is_some_and(bar))
@@ -173,6 +191,7 @@ pub fn build(models: &[&ModelReport], rule: Option<&Accuracy>) -> Option<TradeOf
         .collect();
     let flags = pareto(&pairs, higher);
     let recommended = recommend(&pairs, candidate, rule, higher);
+    let bar = threshold(&pairs, candidate, rule, higher);
     let rows: Vec<Row> = models
         .iter()
         .enumerate()
@@ -218,6 +237,7 @@ pub fn build(models: &[&ModelReport], rule: Option<&Accuracy>) -> Option<TradeOf
         rows,
         recommended,
         recommendation,
+        threshold: bar,
     })
 }
 
@@ -351,6 +371,17 @@ mod tests {
         );
         // No rule: at least as good as the candidate → the candidate.
         assert_eq!(recommend(&rows, 1, None, true), Some(1));
+        // The bar as one value: the floor, the best less the drop, or the candidate's.
+        assert_eq!(
+            threshold(&rows, 1, Some(&rule(Some(0.88), None)), true),
+            Some(0.88)
+        );
+        assert_eq!(
+            threshold(&rows, 1, Some(&rule(Some(0.85), Some(0.015))), true),
+            Some(0.91 - 0.015)
+        );
+        assert_eq!(threshold(&rows, 1, None, true), Some(0.91));
+        assert_eq!(threshold(&[(None, 1.0)], 0, None, true), None);
         // Floor nobody meets.
         assert_eq!(
             recommend(&rows, 1, Some(&rule(Some(0.95), None)), true),

@@ -523,9 +523,10 @@ pub fn format_significant(value: f64, sig: usize) -> String {
     }
 }
 
-impl fmt::Display for Mass {
-    /// Human rendering with an adapted unit and 4 significant digits.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Mass {
+    /// Human rendering with an adapted unit and `sig` significant digits (`Display` uses 4):
+    /// `Mass::kg(2.4954).rounded(2)` is `2.5 kg`.
+    pub fn rounded(self, sig: usize) -> String {
         let kg = self.0.abs();
         let (value, unit) = if kg >= 1000.0 {
             (self.0 / 1000.0, "t")
@@ -538,7 +539,14 @@ impl fmt::Display for Mass {
         } else {
             (self.0 * 1e9, "µg")
         };
-        write!(f, "{} {unit}", format_significant(value, 4))
+        format!("{} {unit}", format_significant(value, sig))
+    }
+}
+
+impl fmt::Display for Mass {
+    /// Human rendering with an adapted unit and 4 significant digits.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.rounded(4))
     }
 }
 

@@ -709,3 +709,76 @@ async fn a_huge_report_is_cut_before_it_is_sent() {
     assert!(comments[0].body.contains("more lines (cut to GitHub's"));
     env.assert_clean();
 }
+
+/// The comment and job summary link the workflow run and the pull request's head commit, built
+/// from the Actions environment; a part that is not what it claims to be leaves its link out.
+#[test]
+fn the_summary_links_the_run_and_the_commit_and_only_valid_ones() {
+    let head = "0123456789abcdef0123456789abcdef01234567";
+    let summary = |server: &str, repo: &str, run: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("event.json"),
+            format!(
+                r#"{{"number": 7, "pull_request": {{"number": 7, "head": {{"sha": "{head}", "repo": {{"full_name": "o/r"}}}}, "base": {{"sha": "basesha", "repo": {{"full_name": "o/r"}}}}}}}}"#
+            ),
+        )
+        .unwrap();
+        let out = common::bin()
+            .env("GITHUB_SERVER_URL", server)
+            .env("GITHUB_REPOSITORY", repo)
+            .env("GITHUB_EVENT_PATH", dir.path().join("event.json"))
+            .env("GITHUB_RUN_ID", run)
+            .env("GITHUB_SHA", "fedcba9876543210fedcba9876543210fedcba98")
+            .env("GITHUB_STEP_SUMMARY", dir.path().join("summary.md"))
+            .env("RUNNER_TEMP", dir.path())
+            .env_remove("GITHUB_OUTPUT")
+            .args([
+                "check",
+                "--policy",
+                "policies/",
+                "--model-version",
+                "2.1.0",
+                "--github",
+                "--comment-behavior",
+                "off",
+                EXAMPLE,
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        std::fs::read_to_string(dir.path().join("summary.md")).unwrap()
+    };
+    let md = summary("https://github.com", "octo-org/models", "987654321");
+    // The pull request's head, not GITHUB_SHA (the merge commit of a pull_request event).
+    assert!(
+        md.contains(&format!(
+            "<sub>for commit [`0123456789ab`](https://github.com/octo-org/models/commit/{head}) · [workflow run 987654321](https://github.com/octo-org/models/actions/runs/987654321) (its summary page has the job summary) · [methodology](https://github.com/carbon-gate/carbon-gate/blob/v{}/docs/methodology.md)</sub>",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{md}"
+    );
+    // Not https, a repository that is not owner/name, a run id that is not digits: no link
+    // from them (the methodology link stays).
+    for (server, repo, run) in [
+        ("http://github.com", "octo-org/models", "1"),
+        ("https://github.com/x)[y", "octo-org/models", "1"),
+        ("https://github.com", "octo-org/models](javascript:x)", "1"),
+    ] {
+        let md = summary(server, repo, run);
+        assert!(!md.contains("/actions/runs/"), "{server} {repo}\n{md}");
+        assert!(!md.contains("/commit/"), "{server} {repo}\n{md}");
+        assert!(
+            md.contains("[methodology](https://github.com/carbon-gate/"),
+            "{md}"
+        );
+    }
+    let md = summary(
+        "https://github.com",
+        "octo-org/models",
+        "1 ](javascript:alert(1))",
+    );
+    assert!(!md.contains("/actions/runs/"), "{md}");
+    assert!(!md.contains("javascript"), "{md}");
+    assert!(md.contains(&format!("/commit/{head}")), "{md}");
+}

@@ -67,7 +67,7 @@ fn the_markdown_says_it_in_a_sentence() {
     ]);
     assert_eq!(code, 1);
     assert!(
-        stdout.contains("Running in aws:eu-central-2 (Zurich) would have emitted 3.484 kg instead of 40 kg (−91.3%) at 34.84 g/kWh vs 400 g/kWh"),
+        stdout.contains("- **text-gen 2.1.0** ran in aws:us-east-1 (400 g/kWh, 40 kg operational): consider aws:eu-central-2 (Zurich, 34.84 g/kWh): about 3.484 kg (−91.3%); or aws:eu-north-1"),
         "{stdout}"
     );
     assert!(stdout.contains("never subtracted from the totals"));

@@ -407,3 +407,310 @@ fn candidate_of(report: &serde_json::Value) -> &serde_json::Value {
         .find(|m| m["role"] == "candidate")
         .unwrap()
 }
+
+/// The chart of a Markdown body: its axis lines, quadrant names and points (label, x, y).
+struct Chart {
+    x_axis: String,
+    y_axis: String,
+    quadrants: Vec<String>,
+    points: Vec<(String, f64, f64)>,
+}
+
+fn chart(md: &str) -> Chart {
+    let block = md
+        .split("```mermaid\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a mermaid block");
+    let mut c = Chart {
+        x_axis: String::new(),
+        y_axis: String::new(),
+        quadrants: Vec::new(),
+        points: Vec::new(),
+    };
+    for line in block.lines().map(str::trim) {
+        if let Some(rest) = line.strip_prefix("x-axis ") {
+            c.x_axis = rest.to_owned();
+        } else if let Some(rest) = line.strip_prefix("y-axis ") {
+            c.y_axis = rest.to_owned();
+        } else if line.starts_with("quadrant-") {
+            let name = line.split_once(' ').unwrap().1.trim_matches('"');
+            c.quadrants.push(name.to_owned());
+        } else if let Some(point) = line.strip_prefix('"') {
+            let (label, at) = point.split_once("\": [").unwrap();
+            let (x, y) = at.trim_end_matches(']').split_once(", ").unwrap();
+            c.points
+                .push((label.to_owned(), x.parse().unwrap(), y.parse().unwrap()));
+        }
+    }
+    c
+}
+
+/// The quadrant a point is drawn in, by Mermaid's numbering: 1 top right, 2 top left, 3 bottom
+/// left, 4 bottom right.
+fn quadrant_name(c: &Chart, x: f64, y: f64) -> &str {
+    let i = match (x >= 0.5, y >= 0.5) {
+        (true, true) => 0,
+        (false, true) => 1,
+        (false, false) => 2,
+        (true, false) => 3,
+    };
+    &c.quadrants[i]
+}
+
+fn example_markdown() -> String {
+    let (code, md, stderr) = run(&[
+        "check",
+        "--config",
+        "examples/tradeoff/carbon-gate.yaml",
+        "--format",
+        "markdown",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    md
+}
+
+/// Item 8: the comment opens with one line a reviewer can act on, and states each reason once
+/// (the headline used to repeat the first finding with its `file:line`, and an expired exception
+/// was listed again under the input warnings).
+#[test]
+fn the_headline_is_actionable_and_each_reason_is_stated_once() {
+    let md = example_markdown();
+    assert_eq!(
+        md.lines().next().unwrap(),
+        "## ⚠️ carbon-gate: WARN · text-gen 2.1.0: +2.5 kg CO2e (+11%) vs 2.0.0 — 83% of the 30 kg budget"
+    );
+    assert_eq!(
+        md.matches("examples/tradeoff/policy.yaml:10:9").count(),
+        1,
+        "{md}"
+    );
+    assert_eq!(
+        md.matches("CO2e rose +11.1% vs the baseline").count(),
+        1,
+        "{md}"
+    );
+
+    let md = markdown("expired", 1);
+    assert!(md.starts_with(
+        "## ❌ carbon-gate: FAIL · text-gen 2.1.0: +10 kg CO2e (+17%) vs 2.0.0 — 70% of the 100 kg budget\n"
+    ));
+    for reason in [
+        "tests/fixtures/reports/expired/policy.yaml:8:9",
+        "tests/fixtures/reports/expired/policy.yaml:10:10",
+    ] {
+        assert_eq!(md.matches(reason).count(), 1, "{reason}\n{md}");
+    }
+    // Over the budget: the share says so, and the way out includes an exception.
+    let md = markdown("over-budget", 1);
+    assert!(md.contains("— 120% of the 100 kg budget\n"), "{md}");
+    assert!(
+        md.contains("**Add an exception with an expiry** for `budget-exceeded`"),
+        "{md}"
+    );
+    // Without a baseline, what is known: the CO2e and the budget share.
+    let md = markdown("no-baseline", 0);
+    assert!(md.starts_with(
+        "## ⚠️ carbon-gate: WARN · text-gen 2.1.0: 70 kg CO2e — 70% of the 100 kg budget\n"
+    ));
+    // Several models: the worst first, then how many more.
+    let (_, md, _) = run(&[
+        "check",
+        "--policy",
+        "policies/",
+        "--model-version",
+        "2.1.0",
+        "--format",
+        "markdown",
+        "examples/runs/",
+    ]);
+    assert!(md.starts_with(
+        "## ⚠️ carbon-gate: WARN · text-gen 2.1.0: 1.04 mg CO2e — 21% of the 5 mg budget, over the 1 mg warn limit · and 1 more\n"
+    ), "{md}");
+}
+
+/// Item 9: the chart is drawn to scale and agrees with the recommendation rule.
+#[test]
+fn the_chart_carries_its_scale_and_agrees_with_the_recommendation() {
+    for (md, x_axis, y_axis) in [
+        (
+            example_markdown(),
+            "\"0 to 15 kg CO2e\" --> \"15 kg to 30 kg CO2e\"",
+            "\"f1 0.84 to 0.88\" --> \"f1 0.88 to 0.92\"",
+        ),
+        (
+            markdown("three-rows", 0),
+            "\"0 to 40 kg CO2e\" --> \"40 kg to 80 kg CO2e\"",
+            "\"f1 0.84 to 0.88\" --> \"f1 0.88 to 0.92\"",
+        ),
+    ] {
+        let c = chart(&md);
+        // The axes carry the value range of each half; the horizontal midline is the policy's
+        // f1 floor (0.88), the bar of the recommendation.
+        assert_eq!(c.x_axis, x_axis);
+        assert_eq!(c.y_axis, y_axis);
+        // The recommended point (★) is in a quadrant named for rows that are accurate enough
+        // (it meets the floor), on the lighter side.
+        let (label, x, y) = c.points.iter().find(|p| p.0.ends_with(" ★")).unwrap();
+        assert_eq!(label, "text-gen-dist… 1.0.0 ★");
+        assert_eq!(quadrant_name(&c, *x, *y), "Accurate enough, less CO2e");
+        // Every point is where its values put it: f1 0.89, 0.912/0.91, 0.893 all meet the floor.
+        for (label, x, y) in &c.points {
+            assert!(
+                quadrant_name(&c, *x, *y).starts_with("Accurate enough"),
+                "{label}"
+            );
+            assert!(
+                label.trim_end_matches(" ★").chars().count() <= 20,
+                "{label}"
+            );
+        }
+    }
+    // To scale: in the example, the distilled model's 6.236 kg of a 30 kg axis; f1 0.893 is
+    // (0.893 − 0.84) / 0.08 of the height.
+    let c = chart(&example_markdown());
+    let distilled = c.points.iter().find(|p| p.0.ends_with(" ★")).unwrap();
+    assert!(
+        (distilled.1 - 6.23634 / 30.0).abs() < 1e-3,
+        "{}",
+        distilled.1
+    );
+    assert!(
+        (distilled.2 - (0.893 - 0.84) / 0.08).abs() < 1e-3,
+        "{}",
+        distilled.2
+    );
+}
+
+/// Item 9: a row below the floor is drawn below the midline, in a quadrant that says so.
+#[test]
+fn a_row_below_the_floor_is_below_the_bar() {
+    let tmp = tempfile::tempdir().unwrap();
+    let runs = common::write(
+        tmp.path(),
+        "runs.ndjson",
+        "{\"run_id\": \"c\", \"model\": \"m\", \"version\": \"2.0.0\", \"co2e_kg\": 10, \"energy_kwh\": 40, \"metrics\": {\"f1\": 0.86}}\n",
+    );
+    let base = common::write(
+        tmp.path(),
+        "base.ndjson",
+        "{\"run_id\": \"b\", \"model\": \"m\", \"version\": \"1.0.0\", \"co2e_kg\": 30, \"energy_kwh\": 120, \"metrics\": {\"f1\": 0.9}}\n",
+    );
+    let policy = common::write(
+        tmp.path(),
+        "p.yaml",
+        "version: 1\nbudgets:\n  - model: m\n    accuracy: { metric: f1, min: 0.88, mode: report }\n    limits: { co2e: { fail: \"100 kg\" } }\n",
+    );
+    let (_, md, stderr) = run(&[
+        "check",
+        "--policy",
+        policy.to_str().unwrap(),
+        "--format",
+        "markdown",
+        runs.to_str().unwrap(),
+        "--baseline",
+        base.to_str().unwrap(),
+    ]);
+    let c = chart(&md);
+    assert!(c.y_axis.contains("\"f1 0.88 to"), "{stderr}\n{md}");
+    let candidate = c.points.iter().find(|p| p.0 == "candidate 2.0.0").unwrap();
+    assert_eq!(
+        quadrant_name(&c, candidate.1, candidate.2),
+        "Below the bar, less CO2e"
+    );
+    let baseline = c.points.iter().find(|p| p.0 == "baseline 1.0.0 ★").unwrap();
+    assert!(quadrant_name(&c, baseline.1, baseline.2).starts_with("Accurate enough"));
+}
+
+/// Item 10: several groups are folded one `<details>` each; the methodology is a real link at
+/// this version; the way to resolve a failure links the policy reference.
+#[test]
+fn several_groups_fold_and_links_are_real() {
+    let tmp = tempfile::tempdir().unwrap();
+    let runs = common::write(
+        tmp.path(),
+        "runs.ndjson",
+        "{\"run_id\": \"a\", \"model\": \"alpha\", \"version\": \"1.0.0\", \"co2e_kg\": 20, \"energy_kwh\": 80, \"metrics\": {\"f1\": 0.9}}\n\
+         {\"run_id\": \"b\", \"model\": \"beta\", \"version\": \"1.0.0\", \"co2e_kg\": 40, \"energy_kwh\": 160, \"metrics\": {\"f1\": 0.8}}\n",
+    );
+    let policy = common::write(
+        tmp.path(),
+        "p.yaml",
+        "version: 1\nbudgets:\n  - model: \"*\"\n    limits: { co2e: { fail: \"30 kg\" } }\n",
+    );
+    let (code, md, stderr) = run(&[
+        "check",
+        "--policy",
+        policy.to_str().unwrap(),
+        "--format",
+        "markdown",
+        runs.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        md.contains("<details><summary>❌ beta 1.0.0: f1 vs energy vs CO2e</summary>"),
+        "{md}"
+    );
+    assert!(
+        md.contains("<details><summary>✅ alpha 1.0.0: f1 vs energy vs CO2e</summary>"),
+        "{md}"
+    );
+    assert!(md.starts_with("## ❌ carbon-gate: FAIL · beta 1.0.0: 40 kg CO2e — 133% of the 30 kg budget · and 1 more\n"), "{md}");
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(md.contains(&format!(
+        "[methodology](https://github.com/carbon-gate/carbon-gate/blob/v{version}/docs/methodology.md)"
+    )));
+    assert!(md.contains(&format!(
+        "[exceptions](https://github.com/carbon-gate/carbon-gate/blob/v{version}/docs/policy.md#exceptions)"
+    )));
+    assert!(md.contains("**Change the policy**"), "{md}");
+    // Standard output has no run or commit link: those come from the CI environment, when
+    // publishing (tests/github.rs).
+    assert!(!md.contains("/actions/runs/"), "{md}");
+    // One group: not folded.
+    assert!(!markdown("three-rows", 0).contains("<details><summary>✅"));
+}
+
+/// Item 11: assumptions once per model version (sources once per comment), the car distance
+/// only from 1 km, region advice only for cloud runs and worded as advice, and the CO2e per
+/// point column named for what it computes.
+#[test]
+fn less_noise() {
+    let md = example_markdown();
+    // 11 assumptions, each source quoted once; the two later model versions list only what
+    // differs from the first.
+    assert_eq!(md.matches("ML CO2 Impact calculator").count(), 1, "{md}");
+    assert_eq!(
+        md.matches("assumptions of the estimate: the same as text-gen 2.0.0's, except:")
+            .count(),
+        2,
+        "{md}"
+    );
+    assert_eq!(md.matches("utilization: 1 of TDP").count(), 1, "{md}");
+    assert!(md.chars().count() < 8_000, "{}", md.chars().count());
+    // Region advice for the cloud runs of the example (AWS), worded as advice.
+    assert!(md.contains("### Consider a cleaner region"), "{md}");
+    assert!(
+        md.contains("ran in aws:eu-west-3 (56.04 g/kWh, 16.5 kg operational): consider aws:eu-central-2 (Zurich, 34.84 g/kWh): about 10.26 kg (−37.8%)"),
+        "{md}"
+    );
+    // The over-budget case has no cloud region: no advice.
+    assert!(!markdown("over-budget", 1).contains("cleaner region"));
+    // CO2e per point: total CO2e ÷ (100 × f1), as `policy::eval::points` computes it.
+    assert!(md.contains("| CO2e ÷ (100 × f1) |"), "{md}");
+    assert!(!md.contains("CO2e per f1 point"), "{md}");
+    assert!(md.contains("(f1 0.912 is 91.2 points)"), "{md}");
+    // 100 km is shown; 0.0000135 km (the CodeCarbon example's 3.3 mg) is not.
+    assert!(md.contains("passenger car 100 km"), "{md}");
+    let (_, md, _) = run(&[
+        "check",
+        "--policy",
+        "policies/",
+        "--model-version",
+        "2.1.0",
+        "--format",
+        "markdown",
+        "examples/runs/",
+    ]);
+    assert!(!md.contains("passenger car"), "{md}");
+}

@@ -93,3 +93,25 @@ fn an_unknown_ref_is_a_clear_error() {
     );
     assert!(stderr.contains("fetch-depth: 0"), "{stderr}");
 }
+
+/// The comment states the policy change once, in its callout, not again under the input warnings.
+#[test]
+fn the_policy_change_is_stated_once_in_the_comment() {
+    let tmp = repo();
+    let d = tmp.path();
+    std::fs::write(d.join("policies/budgets.yaml"), LOOSE).unwrap();
+    let (_, stdout, _) = check(d, &["--policy-ref", "HEAD", "--format", "markdown"]);
+    assert_eq!(
+        stdout
+            .matches("co2e fail 1 mg, embodied ignore → co2e fail 1 kg, embodied ignore")
+            .count(),
+        1,
+        "{stdout}"
+    );
+    assert!(!stdout.contains("`policy-changed`"), "{stdout}");
+    // The way out says that the policy at the base decides until the change is merged.
+    assert!(
+        stdout.contains("this check reads the policy at `HEAD`, so the change applies once merged"),
+        "{stdout}"
+    );
+}

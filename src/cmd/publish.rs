@@ -79,8 +79,18 @@ pub(crate) fn publish_report(
     }
     let marker_room = 200;
     let mut body = Vec::new();
+    let links = if args.github {
+        // The pull request's head when the event names one, else `GITHUB_SHA`.
+        let head = publish::github::context(env, args.repo.as_deref(), args.pr, None)
+            .ok()
+            .and_then(|c| c.commit);
+        render::RunLinks::github(env, args.repo.as_deref(), head.as_deref())
+    } else {
+        render::RunLinks::gitlab(env)
+    };
     render::Markdown {
         limit: render::GITHUB_COMMENT_LIMIT - marker_room,
+        links,
     }
     .render(report, &mut body)
     .map_err(|source| Error::Output {

@@ -7,6 +7,7 @@
 pub mod escape;
 pub mod estimate;
 pub(crate) mod json;
+pub mod links;
 pub(crate) mod markdown;
 pub mod markup;
 pub mod reference;
@@ -16,6 +17,7 @@ use std::io::{self, Write};
 
 pub use estimate::Record;
 pub use json::Json;
+pub use links::RunLinks;
 pub use markdown::{GITHUB_COMMENT_LIMIT, Markdown};
 pub use table::Table;
 
@@ -122,9 +124,13 @@ pub(crate) fn part(part: Option<&Part>) -> String {
 
 /// How each model's totals were computed, as plain lines: the counted rows with their file and
 /// line and what each added, the sum, the source of the figures, and the budget that applied.
-/// At most `limit` rows per model are listed.
+/// At most `limit` rows per model are listed. The assumptions of estimated runs are listed once
+/// per model version (each distinct one once, whatever the number of runs), and a source already
+/// quoted above is not quoted again.
 pub fn explain_lines(report: &CheckReport, limit: usize) -> Vec<String> {
     let mut lines = Vec::new();
+    let mut quoted: Vec<&str> = Vec::new();
+    let mut earlier: Vec<(String, Vec<&crate::record::Assumption>)> = Vec::new();
     for m in &report.models {
         let t = &m.totals;
         let rolled = m.contributions.iter().filter(|c| c.runs > 1).count();
@@ -197,15 +203,69 @@ pub fn explain_lines(report: &CheckReport, limit: usize) -> Vec<String> {
             if let Some(basis) = &c.embodied_basis {
                 lines.push(format!("      embodied added by the policy: {basis}"));
             }
-            for a in &c.assumptions {
-                lines.push(format!("      {}: {} [{}]", a.name, a.value, a.source));
-            }
         }
         if m.contributions.len() > limit {
             lines.push(format!(
                 "  … and {} more (all are listed in the JSON output)",
                 m.contributions.len() - limit
             ));
+        }
+        let mut assumptions: Vec<&crate::record::Assumption> = Vec::new();
+        for a in m.contributions.iter().flat_map(|c| &c.assumptions) {
+            if !assumptions.contains(&a) {
+                assumptions.push(a);
+            }
+        }
+        if !assumptions.is_empty() {
+            let estimated = m
+                .contributions
+                .iter()
+                .filter(|c| !c.assumptions.is_empty())
+                .count();
+            let what = if estimated == 1 {
+                "the estimate".to_owned()
+            } else {
+                format!("its {estimated} estimates")
+            };
+            // The first model version above that shares the most of them: only the others are listed.
+            let like = earlier
+                .iter()
+                .rev()
+                .map(
+                    |(label, theirs): &(String, Vec<&crate::record::Assumption>)| {
+                        let shared = assumptions.iter().filter(|a| theirs.contains(a)).count();
+                        (shared, label.clone(), theirs.clone())
+                    },
+                )
+                .filter(|(shared, ..)| *shared > 1)
+                .max_by_key(|(shared, ..)| *shared);
+            let own: Vec<&crate::record::Assumption> = match &like {
+                Some((_, _, theirs)) => assumptions
+                    .iter()
+                    .copied()
+                    .filter(|a| !theirs.contains(a))
+                    .collect(),
+                None => assumptions.clone(),
+            };
+            lines.push(match &like {
+                Some((_, label, _)) if own.is_empty() => {
+                    format!("  assumptions of {what}: the same as {label}'s")
+                }
+                Some((_, label, _)) => {
+                    format!("  assumptions of {what}: the same as {label}'s, except:")
+                }
+                None => format!("  assumptions of {what}:"),
+            });
+            earlier.push((m.label(), assumptions.clone()));
+            for a in own {
+                // A short source (`command line`) is shorter than the pointer to it.
+                if a.source.chars().count() > 40 && quoted.contains(&a.source.as_str()) {
+                    lines.push(format!("      {}: {} [source as above]", a.name, a.value));
+                } else {
+                    quoted.push(&a.source);
+                    lines.push(format!("      {}: {} [{}]", a.name, a.value, a.source));
+                }
+            }
         }
         lines.push(format!(
             "  = {} energy ({} kWh), {} CO2e ({} kg) = {} operational + {} embodied",
