@@ -5,10 +5,13 @@
 pub(crate) mod action;
 pub(crate) mod at_ref;
 pub(crate) mod check;
+pub(crate) mod discover;
 pub(crate) mod estimate;
 pub(crate) mod evaluate;
 pub(crate) mod groups;
 pub(crate) mod ingest;
+pub(crate) mod init;
+pub(crate) mod no_policy;
 pub(crate) mod output;
 pub(crate) mod policy;
 pub(crate) mod promote;
@@ -56,6 +59,7 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::Report(args) => report::report_command(&args),
         Command::Schedule(args) => schedule::schedule_command(&args, &set_var),
         Command::Schema { which } => Ok(schema::schema_command(which)),
+        Command::Init(args) => init::init_command(&args),
     }
 }
 
