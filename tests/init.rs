@@ -176,6 +176,24 @@ fn init_without_logs_reads_emissions_csv_or_says_what_to_pass() {
 }
 
 #[test]
+fn logs_named_by_an_absolute_path_here_are_written_relative() {
+    let tmp = one_model_repo();
+    // The temporary directory may be reached through a link (macOS /var): name it as the
+    // process sees its current directory.
+    let d = tmp.path().canonicalize().unwrap();
+    let logs = d.join("runs");
+    let (code, stdout, stderr) = run_in(&d, None, &["init", "--no-config", logs.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.ends_with("next: carbon-gate check runs\n"),
+        "{stdout}"
+    );
+    assert!(
+        read(&d, "policies/carbon-budgets.yaml").contains("from the emissions logs \"runs\".\n"),
+    );
+}
+
+#[test]
 fn rerunning_without_force_exits_2_and_changes_nothing() {
     let tmp = two_models();
     let d = tmp.path();

@@ -165,11 +165,7 @@ pub(crate) fn check_with_verdict(args: &CheckArgs) -> Result<(Outcome, Verdict),
         (Some(path), None) => (Some(config::load(path)?), Vec::new()),
         (None, _) => (None, Vec::new()),
     };
-    let default_missing = no_policy::default_missing(&args.eval, cfg.is_some());
-    let teach = default_missing && args.policy_ref.is_none() && !no_policy::in_ci();
-    if default_missing && !teach && args.policy_ref.is_none() {
-        return Err(no_policy::missing_in_ci());
-    }
+    let teach = no_policy::first_run(&args.eval, cfg.is_some(), args.policy_ref.is_some())?;
     let policy_paths = policy_paths(&args.eval, cfg.as_ref());
     let (loaded, mut policy_changes) = match &args.policy_ref {
         None if teach => (policy::Loaded::default(), Vec::new()),

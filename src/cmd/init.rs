@@ -40,7 +40,7 @@ pub(crate) fn init_command(args: &InitArgs) -> Result<Outcome, Error> {
     let read = super::read::read_entries(&logs, &args.input, &attribution, false)?;
     stderr.extend(crate::diagnostic::warning_lines(&read.warnings));
     let measured = measure(&read.entries);
-    let names: Vec<String> = logs.iter().map(|p| path_text(p)).collect();
+    let names: Vec<String> = logs.iter().map(|p| path_text(&relative(p))).collect();
     let plain_names = logs.iter().all(|p| p.to_str().is_some());
     let policy = scaffold::policy_text(&measured, &names);
     self_check(&policy, &measured)?;
@@ -113,6 +113,19 @@ fn logs_to_read(args: &InitArgs, stderr: &mut Vec<String>) -> Result<Vec<PathBuf
     Err(Error::Usage(format!(
         "no logs named and no {DEFAULT_LOG} here: give the emissions logs to set the budgets from, e.g. `carbon-gate init runs/emissions.csv` or `carbon-gate init runs/` (CodeCarbon writes emissions.csv in the directory the training ran in)"
     )))
+}
+
+/// `path` as the written files name it: relative to the current directory when it is under it
+/// (an absolute path of this machine means nothing to a CI runner), else as given.
+fn relative(path: &Path) -> PathBuf {
+    if path.is_absolute()
+        && let Ok(cwd) = std::env::current_dir()
+        && let Ok(rest) = path.strip_prefix(&cwd)
+        && !rest.as_os_str().is_empty()
+    {
+        return rest.to_owned();
+    }
+    path.to_owned()
 }
 
 /// One [`Measured`] per model: the largest total among its versions.

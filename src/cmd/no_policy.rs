@@ -14,9 +14,26 @@ use crate::{cli, codes};
 /// The policy directory used when none is named.
 pub(crate) const DEFAULT_POLICY: &str = "policies";
 
+/// Whether `check` runs without a policy to teach (`true`), loads its policy as always
+/// (`false`), or stops: no policy named anywhere, the default one missing, and in CI. With
+/// `--policy-ref` the policy is the base's, whatever the working tree holds: loaded as always.
+pub(crate) fn first_run(
+    eval: &cli::EvalArgs,
+    has_config: bool,
+    policy_ref: bool,
+) -> Result<bool, Error> {
+    if policy_ref || !default_missing(eval, has_config) {
+        return Ok(false);
+    }
+    if in_ci() {
+        return Err(missing_in_ci());
+    }
+    Ok(true)
+}
+
 /// Whether no policy was named anywhere and the default one does not exist (a link that leads
 /// nowhere exists: it is an error as before).
-pub(crate) fn default_missing(eval: &cli::EvalArgs, has_config: bool) -> bool {
+fn default_missing(eval: &cli::EvalArgs, has_config: bool) -> bool {
     eval.policy.is_empty()
         && !has_config
         && std::fs::symlink_metadata(Path::new(DEFAULT_POLICY))
@@ -25,12 +42,12 @@ pub(crate) fn default_missing(eval: &cli::EvalArgs, has_config: bool) -> bool {
 
 /// Whether this runs in CI: `CI` set and not empty (GitHub Actions, GitLab CI and most others
 /// set it).
-pub(crate) fn in_ci() -> bool {
+fn in_ci() -> bool {
     super::set_var("CI").is_some()
 }
 
 /// The error for a missing default policy in CI, saying what to do.
-pub(crate) fn missing_in_ci() -> Error {
+fn missing_in_ci() -> Error {
     Error::Policy(vec![
         Problem::new(
             Location::file(DEFAULT_POLICY),
