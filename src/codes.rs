@@ -107,6 +107,9 @@ pub const REGION_NOT_PREFERRED: &str = "region-not-preferred";
 pub const POLICY_CHANGED: &str = "policy-changed";
 /// Policy: a budget can never apply (shadowed by an earlier one, or an unsatisfiable range).
 pub const UNREACHABLE_BUDGET: &str = "unreachable-budget";
+/// Policy: outside CI, no policy was named and `policies` does not exist: totals only, no budget
+/// checked (in CI that is an error).
+pub const NO_POLICY: &str = "no-policy";
 
 /// Every code with its one-line meaning, in documentation order.
 pub const ALL: &[(&str, &str)] = &[
@@ -270,6 +273,10 @@ pub const ALL: &[(&str, &str)] = &[
         "no version named, so the model's versioned budgets could not apply",
     ),
     (UNREACHABLE_BUDGET, "a budget can never apply"),
+    (
+        NO_POLICY,
+        "no policy outside CI: totals only, no budget checked",
+    ),
     (
         POLICY_CHANGED,
         "the change edits the policy; the verdict used the policy at --policy-ref",

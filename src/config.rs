@@ -228,25 +228,40 @@ impl Resolver<'_> {
     }
 }
 
-/// Read and resolve `carbon-gate.yaml`.
-pub fn load(file: &Path) -> Result<Config, Error> {
-    let text = crate::bounded::read_named_text(file, crate::bounded::MAX_SMALL_DOCUMENT).map_err(
-        |err| {
-            Error::input(Problem::new(
-                Location::file(file),
-                format!("cannot read configuration: {err}"),
-            ))
-        },
-    )?;
-    parse(file, &text)
+/// The text of `carbon-gate.yaml` (bounded; a link or a file that is not regular is refused as
+/// [`crate::bounded::read_named_text`] refuses it).
+fn read_text(file: &Path) -> Result<String, Error> {
+    crate::bounded::read_named_text(file, crate::bounded::MAX_SMALL_DOCUMENT).map_err(|err| {
+        Error::input(Problem::new(
+            Location::file(file),
+            format!("cannot read configuration: {err}"),
+        ))
+    })
 }
 
-/// Resolve `carbon-gate.yaml` from its text (read from the working tree, or at a git ref for
-/// `--policy-ref`); paths are relative to `file`'s directory.
-pub fn parse(file: &Path, text: &str) -> Result<Config, Error> {
-    let text = text.to_owned();
+/// Read and resolve `carbon-gate.yaml`.
+pub fn load(file: &Path) -> Result<Config, Error> {
+    parse(file, &read_text(file)?)
+}
+
+/// Read `carbon-gate.yaml` as strictly as [`load`], but resolve only its `policy` paths: what
+/// `promote` uses of it (its evidence comes from the registry, so the candidates' logs need not
+/// be in the checkout).
+pub fn load_policy(file: &Path) -> Result<Vec<PathBuf>, Error> {
+    let text = read_text(file)?;
+    let (raw, mut r) = start(file, &text)?;
+    let policy = policy_paths(&raw, &mut r);
+    if r.problems.is_empty() {
+        Ok(policy)
+    } else {
+        Err(Error::Config(r.problems))
+    }
+}
+
+/// The file parsed strictly, and a resolver with the version already checked.
+fn start<'a>(file: &'a Path, text: &str) -> Result<(ConfigFile, Resolver<'a>), Error> {
     let (raw, spans): (ConfigFile, Spans) =
-        yaml::load(file, &text).map_err(|p| Error::Config(vec![*p]))?;
+        yaml::load(file, text).map_err(|p| Error::Config(vec![*p]))?;
     // Paths are relative to the file's directory; a file in the current directory leaves them
     // as written.
     let dir = file.parent().map(Path::to_owned).unwrap_or_default();
@@ -268,12 +283,23 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Error> {
             .with_help("set `version: 1`"),
         );
     }
-    let policy = raw
-        .policy
+    Ok((raw, r))
+}
+
+/// The `policy` paths, resolved against the file's directory.
+fn policy_paths(raw: &ConfigFile, r: &mut Resolver<'_>) -> Vec<PathBuf> {
+    raw.policy
         .iter()
         .enumerate()
         .filter_map(|(i, p)| r.path(p, &format!("policy[{i}]")))
-        .collect();
+        .collect()
+}
+
+/// Resolve `carbon-gate.yaml` from its text (read from the working tree, or at a git ref for
+/// `--policy-ref`); paths are relative to `file`'s directory.
+pub fn parse(file: &Path, text: &str) -> Result<Config, Error> {
+    let (raw, mut r) = start(file, text)?;
+    let policy = policy_paths(&raw, &mut r);
     let mut groups = Vec::new();
     for (i, c) in raw.candidates.iter().enumerate() {
         let at = format!("candidates[{i}]");

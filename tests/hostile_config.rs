@@ -168,3 +168,101 @@ fn logs_edited_by_the_change_are_shown_and_can_be_refused() {
     let (code, _, stderr) = check(d, &["--policy-ref", "base"]);
     assert_eq!(code, 0, "{stderr}");
 }
+
+/// `check` without `--config` (issue #22): the `carbon-gate.yaml` it finds is read at the base
+/// exactly as a named one.
+fn check_found(dir: &Path, extra: &[&str]) -> (i32, String, String) {
+    let out = common::bin()
+        .current_dir(dir)
+        .env("CI", "true")
+        .args(["check", "--format", "json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn a_configuration_found_is_read_at_the_base_under_policy_ref() {
+    let tmp = repo(Some(BASE));
+    let d = tmp.path();
+    std::fs::write(d.join("carbon-gate.yaml"), TAMPERED).unwrap();
+    let (code, _, stderr) = check_found(d, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, stderr) = check_found(d, &["--policy-ref", "main"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.starts_with("carbon-gate: using configuration ./carbon-gate.yaml\n"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("FAIL: text-gen 2.1.0"), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert!(
+        report["policy_changes"]
+            .to_string()
+            .contains("carbon-gate.yaml changed (the verdict used the configuration at main"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn deleting_the_configuration_does_not_escape_it_under_policy_ref() {
+    let tmp = repo(Some(BASE));
+    let d = tmp.path();
+    std::fs::remove_file(d.join("carbon-gate.yaml")).unwrap();
+    let (code, stdout, stderr) = check_found(d, &["--policy-ref", "main"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.starts_with("carbon-gate: using configuration ./carbon-gate.yaml\n"),
+        "{stderr}"
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert!(
+        report["policy_changes"]
+            .to_string()
+            .contains("carbon-gate.yaml removed in the working tree"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_configuration_found_that_the_base_does_not_have_is_refused_under_policy_ref() {
+    let tmp = repo(None);
+    let d = tmp.path();
+    std::fs::write(d.join("carbon-gate.yaml"), TAMPERED).unwrap();
+    let (code, _, stderr) = check_found(d, &["--policy-ref", "main"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("cannot read the configuration at main"),
+        "{stderr}"
+    );
+}
+
+/// A link or a directory found where the configuration is looked for is handled as a named one
+/// is: the same verdict, the same error.
+#[cfg(unix)]
+#[test]
+fn a_configuration_found_that_is_a_link_or_a_directory_is_handled_as_a_named_one() {
+    let tmp = repo(None);
+    let d = tmp.path();
+    std::fs::write(d.join("elsewhere.yaml"), BASE).unwrap();
+    std::os::unix::fs::symlink("elsewhere.yaml", d.join("carbon-gate.yaml")).unwrap();
+    let named = check(d, &[]);
+    let found = check_found(d, &[]);
+    assert_eq!(named.0, 1, "{}", named.2);
+    assert_eq!((found.0, &found.1), (named.0, &named.1), "{}", found.2);
+    std::fs::remove_file(d.join("carbon-gate.yaml")).unwrap();
+    std::fs::create_dir(d.join("carbon-gate.yaml")).unwrap();
+    let named = check(d, &[]);
+    let found = check_found(d, &[]);
+    assert_eq!(named.0, 2, "{}", named.2);
+    assert_eq!(found.0, 2, "{}", found.2);
+    assert_eq!(
+        found.2.replace("./carbon-gate.yaml", "carbon-gate.yaml"),
+        named.2
+    );
+}

@@ -67,6 +67,10 @@ pub enum Command {
     /// defaults), each row with its source and year.
     #[command(subcommand)]
     Reference(ReferenceCommand),
+    /// Scaffold a working setup in the current directory from your emissions logs: a policy with
+    /// one budget per model (warn at 1.5×, fail at 2× the measured total), a `carbon-gate.yaml`
+    /// and, with --workflow, a GitHub workflow. Never overwrites a file without --force.
+    Init(Box<InitArgs>),
     /// Print a JSON Schema: of policy files, run records (JSON/NDJSON input), the configuration,
     /// the facts file, the disclosure's JSON, or `check`'s JSON report.
     Schema {
@@ -459,9 +463,13 @@ pub struct PromoteArgs {
     /// The model-version tag that holds its semantic version.
     #[arg(long, default_value = "semver", value_name = "KEY")]
     pub semver_tag: String,
-    /// Policy files or directories (default: policies/).
+    /// Policy files or directories (default: the configuration's `policy`, else policies/).
     #[arg(long, value_name = "PATH")]
     pub policy: Vec<PathBuf>,
+    /// Project configuration whose `policy` is used (default: `carbon-gate.yaml` in the current
+    /// directory, else at the top of the git work tree).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Quality metrics (JSON/YAML) over those the run logged in MLflow.
     #[arg(long, value_name = "FILE")]
     pub metrics: Option<PathBuf>,
@@ -480,6 +488,27 @@ pub struct PromoteArgs {
     /// Output options.
     #[command(flatten)]
     pub out: OutputArgs,
+}
+
+/// `init` arguments.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The logs the budgets are set from (default: `emissions.csv`, where CodeCarbon writes).
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The version of the model the logs are of (semver), written into `carbon-gate.yaml` when
+    /// the logs do not name one.
+    #[arg(long, value_name = "SEMVER", value_parser = parse_version)]
+    pub model_version: Option<semver::Version>,
+    /// Do not write `carbon-gate.yaml` (the policy alone; `check` then takes the logs).
+    #[arg(long)]
+    pub no_config: bool,
+    /// Also write the GitHub workflow `.github/workflows/carbon-gate.yml` that runs the action.
+    #[arg(long)]
+    pub workflow: bool,
+    /// Replace files that already exist (regular files only; never a symbolic link).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `record` arguments.
@@ -511,7 +540,8 @@ pub struct EvalArgs {
     #[command(flatten)]
     pub input: InputArgs,
     /// Project configuration (`carbon-gate.yaml`): candidates with their logs, metrics, baseline
-    /// and alternatives. Without it, the positional logs are the candidates.
+    /// and alternatives. Default, when no logs are given: `carbon-gate.yaml` in the current
+    /// directory, else at the top of the git work tree. Without one, the logs are the candidates.
     #[arg(long, short = 'c', value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Policy file or directory of *.yaml policies (repeatable; default: the configuration's

@@ -152,6 +152,14 @@ fn ref_source(args: &CheckArgs, reference: &str) -> RefSource {
     }
 }
 
+/// Whether a file is at `path` at `reference`, read as [`config_at_ref`] reads it (for a
+/// configuration the working tree no longer has: the base's still decides).
+pub(crate) fn exists_at_ref(args: &CheckArgs, path: &Path, reference: &str) -> bool {
+    let at_ref = ref_source(args, reference);
+    policy::at_ref::read(&[path.to_owned()], reference, &at_ref.source())
+        .is_ok_and(|texts| !texts.is_empty())
+}
+
 /// `carbon-gate.yaml` at the base ref (`--policy-ref`), and what the change does to it. The
 /// pull request's copy decides nothing: it could point the candidate at a decoy log, move the
 /// real logs to the alternatives, or add a forged baseline. A configuration that does not exist

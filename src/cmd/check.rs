@@ -7,12 +7,12 @@ use crate::exit::Exit;
 use crate::report::{self, CheckReport, SCHEMA_VERSION, Verdict};
 use crate::{config, outfile, policy, predict};
 
-use super::at_ref::{config_at_ref, evidence_provenance, policy_at_ref};
+use super::at_ref::{config_at_ref, evidence_provenance, exists_at_ref, policy_at_ref};
 use super::evaluate::{Evidence, evaluate};
 use super::groups::{groups_from_cli, groups_from_config};
 use super::output::{deliver, render_check};
 use super::publish::publish_report;
-use super::{Outcome, today};
+use super::{Outcome, discover, no_policy, today};
 
 /// The policy files to read: `--policy`, else the configuration's, else `policies`.
 pub(crate) fn policy_paths(
@@ -31,6 +31,7 @@ pub(crate) fn policy_paths(
 /// `check --predict`: project the candidates' runs to their planned end, judge the projection.
 fn predicted(
     args: &CheckArgs,
+    has_config: bool,
     loaded: &policy::Loaded,
     policy_ref: Option<String>,
     policy_changes: Vec<String>,
@@ -51,9 +52,10 @@ fn predicted(
             ));
         }
     };
-    if args.eval.config.is_some() {
+    if has_config {
         return Err(Error::Usage(
-            "--predict reads the partial logs given on the command line, not --config".to_owned(),
+            "--predict reads the partial logs given on the command line, not a configuration"
+                .to_owned(),
         ));
     }
     let mut records = Vec::new();
@@ -148,9 +150,14 @@ pub(crate) fn check(args: &CheckArgs) -> Result<Outcome, Error> {
 
 /// `check`, and the verdict it reached (the action maps it to its `fail-on` exit code).
 pub(crate) fn check_with_verdict(args: &CheckArgs) -> Result<(Outcome, Verdict), Error> {
+    // A configuration found (not named) is used exactly as a named one, at the base too.
+    let (config_path, notes) = match &args.policy_ref {
+        Some(reference) => discover::for_eval(&args.eval, &|p| exists_at_ref(args, p, reference)),
+        None => discover::for_eval(&args.eval, &|_| false),
+    };
     // With `--policy-ref`, the configuration comes from the base too: it says which logs are the
     // candidate, the baseline and the alternatives, and where the policy is.
-    let (cfg, config_changes) = match (&args.eval.config, &args.policy_ref) {
+    let (cfg, config_changes) = match (&config_path, &args.policy_ref) {
         (Some(path), Some(reference)) => {
             let (cfg, changes) = config_at_ref(args, path, reference)?;
             (Some(cfg), changes)
@@ -158,15 +165,23 @@ pub(crate) fn check_with_verdict(args: &CheckArgs) -> Result<(Outcome, Verdict),
         (Some(path), None) => (Some(config::load(path)?), Vec::new()),
         (None, _) => (None, Vec::new()),
     };
+    let teach = no_policy::first_run(&args.eval, cfg.is_some(), args.policy_ref.is_some())?;
     let policy_paths = policy_paths(&args.eval, cfg.as_ref());
     let (loaded, mut policy_changes) = match &args.policy_ref {
+        None if teach => (policy::Loaded::default(), Vec::new()),
         None => (policy::load(&policy_paths)?, Vec::new()),
         Some(reference) => policy_at_ref(args, &policy_paths, reference)?,
     };
     policy_changes.extend(config_changes);
     let evidence_rule = loaded.policy.evidence;
     let report = if args.predict {
-        predicted(args, &loaded, args.policy_ref.clone(), policy_changes)?
+        predicted(
+            args,
+            cfg.is_some(),
+            &loaded,
+            args.policy_ref.clone(),
+            policy_changes,
+        )?
     } else {
         evaluate_args(
             &args.eval,
@@ -177,11 +192,16 @@ pub(crate) fn check_with_verdict(args: &CheckArgs) -> Result<(Outcome, Verdict),
         )?
     };
     let mut report = report;
+    if teach {
+        no_policy::explain(&mut report);
+    }
     evidence_provenance(args, cfg.as_ref(), evidence_rule, &mut report)?;
     if let Some(path) = &args.ledger {
         append_ledger(path, &report, args.commit.as_deref())?;
     }
-    let (buffer, mut stderr) = render_check(&report, args.format, args.explain, &args.out)?;
+    let (buffer, rendered) = render_check(&report, args.format, args.explain, &args.out)?;
+    let mut stderr = notes;
+    stderr.extend(rendered);
     let mut stdout = deliver(buffer, args.out.output.as_deref())?;
     let published = publish_report(
         &report,

@@ -5,10 +5,13 @@
 pub(crate) mod action;
 pub(crate) mod at_ref;
 pub(crate) mod check;
+pub(crate) mod discover;
 pub(crate) mod estimate;
 pub(crate) mod evaluate;
 pub(crate) mod groups;
 pub(crate) mod ingest;
+pub(crate) mod init;
+pub(crate) mod no_policy;
 pub(crate) mod output;
 pub(crate) mod policy;
 pub(crate) mod promote;
@@ -87,6 +90,7 @@ fn dispatch(command: Command) -> Result<Outcome, Error> {
         Command::Schema { which } => Ok(schema::schema_command(which)),
         Command::Completions { shell } => Ok(shell::completions(shell)),
         Command::Man { output_dir } => shell::man(output_dir.as_deref()),
+        Command::Init(args) => init::init_command(&args),
     }
 }
 

@@ -28,11 +28,7 @@ pub(crate) fn promote(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Outcome, Error> {
     // Everything local is checked before the registry is touched.
-    let policy_paths = if args.policy.is_empty() {
-        vec![PathBuf::from("policies")]
-    } else {
-        args.policy.clone()
-    };
+    let (policy_paths, notes) = promote_policy_paths(args)?;
     let mut loaded = crate::policy::load(&policy_paths)?;
     // A registry version without a semver tag must not escape its versioned budgets.
     loaded.policy.version_required = true;
@@ -43,7 +39,38 @@ pub(crate) fn promote(
         .map(crate::metrics::load)
         .transpose()?;
     let client = tracking::client(&args.registry, env)?;
-    runtime()?.block_on(promote_with(args, &client, &loaded, &digest, file_metrics))
+    let mut outcome =
+        runtime()?.block_on(promote_with(args, &client, &loaded, &digest, file_metrics))?;
+    outcome.stderr.splice(0..0, notes);
+    Ok(outcome)
+}
+
+/// The policy `promote` judges by: `--policy`; else the `policy` of the configuration (`--config`,
+/// else `carbon-gate.yaml` found as `check` finds it); else `policies`. With the lines to say.
+fn promote_policy_paths(args: &PromoteArgs) -> Result<(Vec<PathBuf>, Vec<String>), Error> {
+    if !args.policy.is_empty() {
+        return Ok((args.policy.clone(), Vec::new()));
+    }
+    let (config, notes) = match &args.config {
+        Some(named) => (Some(named.clone()), Vec::new()),
+        None => match super::discover::in_working_tree() {
+            Some(found) => {
+                let line = super::discover::using_line(&found);
+                (Some(found), vec![line])
+            }
+            None => (None, Vec::new()),
+        },
+    };
+    let from_config = match &config {
+        Some(path) => crate::config::load_policy(path)?,
+        None => Vec::new(),
+    };
+    let paths = if from_config.is_empty() {
+        vec![PathBuf::from("policies")]
+    } else {
+        from_config
+    };
+    Ok((paths, notes))
 }
 
 async fn promote_with(

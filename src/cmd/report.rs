@@ -63,7 +63,8 @@ fn other_inputs(
 
 /// `carbon-gate report`: the Environmental Impact Disclosure, or a model card's CO2 block.
 pub(crate) fn report_command(args: &cli::ReportArgs) -> Result<Outcome, Error> {
-    let cfg = args.eval.config.as_deref().map(config::load).transpose()?;
+    let (config_path, notes) = super::discover::for_eval(&args.eval, &|_| false);
+    let cfg = config_path.as_deref().map(config::load).transpose()?;
     let paths = policy_paths(&args.eval, cfg.as_ref());
     let loaded = policy::load(&paths)?;
     let facts = args
@@ -73,7 +74,8 @@ pub(crate) fn report_command(args: &cli::ReportArgs) -> Result<Outcome, Error> {
         .transpose()?
         .unwrap_or_default();
     let report = evaluate_args(&args.eval, cfg.as_ref(), &loaded, None, Vec::new())?;
-    let mut stderr = crate::diagnostic::warning_lines(&report.warnings);
+    let mut stderr = notes;
+    stderr.extend(crate::diagnostic::warning_lines(&report.warnings));
     if args.format == cli::ReportFormat::HfCard {
         let candidates: Vec<&report::ModelReport> = report
             .models
@@ -127,7 +129,7 @@ pub(crate) fn report_command(args: &cli::ReportArgs) -> Result<Outcome, Error> {
         &report,
         &facts,
         &disclosure::Sources {
-            config: args.eval.config.as_deref(),
+            config: config_path.as_deref(),
             facts_file: args.facts.as_deref(),
             policy_files: &loaded.policy.files,
             other_files: other_inputs(&args.eval, cfg.as_ref()),
