@@ -152,6 +152,34 @@ fn try_reduced(paths: &[PathBuf], attribution: &Attribution) -> Result<Ledger, S
     Ok((entries, warnings))
 }
 
+/// Both ledgers over `paths`, or `None` when both refused conflicting evidence (the pair of rows
+/// named may differ: each names the first it found); one refusing alone fails the case.
+fn both(
+    paths: &[PathBuf],
+    attribution: &Attribution,
+) -> Result<Option<(Ledger, Ledger)>, TestCaseError> {
+    match (
+        try_full(paths, attribution),
+        try_reduced(paths, attribution),
+    ) {
+        (Ok(a), Ok(b)) => Ok(Some((a, b))),
+        (Err(a), Err(b)) => {
+            prop_assert!(
+                a.contains("conflicting") && b.contains("conflicting"),
+                "{} / {}",
+                a,
+                b
+            );
+            Ok(None)
+        }
+        (a, b) => Err(TestCaseError::fail(format!(
+            "one ledger refused, the other not: {:?} / {:?}",
+            a.err(),
+            b.err()
+        ))),
+    }
+}
+
 /// What must agree: per entry, the totals and each contribution's place and figures.
 fn summary(entries: &[Entry]) -> Vec<String> {
     entries
@@ -221,18 +249,8 @@ proptest! {
             rules: rules(larger),
             ..Attribution::default()
         };
-        let (a, b) = (try_full(&paths, &attribution), try_reduced(&paths, &attribution));
-        // Conflicting evidence is refused by both (the pair named may differ: the first found).
-        let ((a, wa), (b, wb)) = match (a, b) {
-            (Ok(a), Ok(b)) => (a, b),
-            (Err(a), Err(b)) => {
-                prop_assert!(a.contains("conflicting") && b.contains("conflicting"), "{} / {}", a, b);
-                return Ok(());
-            }
-            (a, b) => {
-                prop_assert!(false, "one ledger refused, the other not: {:?} / {:?}", a.err(), b.err());
-                unreachable!()
-            }
+        let Some(((a, wa), (b, wb))) = both(&paths, &attribution)? else {
+            return Ok(());
         };
         prop_assert_eq!(summary(&a), summary(&b));
         // At most 12 runs have several rows: every judgement is told the same way. A run with
@@ -738,17 +756,8 @@ proptest! {
             phase: Some(carbon_gate::record::Phase::Evaluation),
             rules: rules(larger),
         };
-        let (a, b) = (try_full(&paths, &attribution), try_reduced(&paths, &attribution));
-        let ((a, wa), (b, wb)) = match (a, b) {
-            (Ok(a), Ok(b)) => (a, b),
-            (Err(a), Err(b)) => {
-                prop_assert!(a.contains("conflicting") && b.contains("conflicting"), "{} / {}", a, b);
-                return Ok(());
-            }
-            (a, b) => {
-                prop_assert!(false, "one ledger refused, the other not: {:?} / {:?}", a.err(), b.err());
-                unreachable!()
-            }
+        let Some(((a, wa), (b, wb))) = both(&paths, &attribution)? else {
+            return Ok(());
         };
         prop_assert_eq!(other_summary(&a), other_summary(&b));
         // When every record is one a slot holds, every judgement is told the same way; a run

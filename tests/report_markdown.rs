@@ -26,6 +26,13 @@ fn markdown(case: &str, code: i32) -> String {
     stdout
 }
 
+/// One carbon-gate NDJSON record of a measured run with an f1 score.
+fn run_line(run: &str, model: &str, version: &str, co2e_kg: f64, kwh: f64, f1: f64) -> String {
+    format!(
+        "{{\"run_id\": \"{run}\", \"model\": \"{model}\", \"version\": \"{version}\", \"co2e_kg\": {co2e_kg}, \"energy_kwh\": {kwh}, \"metrics\": {{\"f1\": {f1}}}}}\n"
+    )
+}
+
 #[test]
 fn all_pass() {
     insta::assert_snapshot!("report_all_pass", markdown("all-pass", 0));
@@ -298,12 +305,12 @@ fn metrics_from_records_and_cli_baselines() {
     let cand = common::write(
         tmp.path(),
         "cand.ndjson",
-        "{\"run_id\": \"c\", \"model\": \"m\", \"version\": \"1.1.0\", \"co2e_kg\": 11, \"energy_kwh\": 40, \"metrics\": {\"f1\": 0.9}}\n",
+        &run_line("c", "m", "1.1.0", 11.0, 40.0, 0.9),
     );
     let base = common::write(
         tmp.path(),
         "base.ndjson",
-        "{\"run_id\": \"b\", \"model\": \"m\", \"version\": \"1.0.0\", \"co2e_kg\": 10, \"energy_kwh\": 40, \"metrics\": {\"f1\": 0.85}}\n",
+        &run_line("b", "m", "1.0.0", 10.0, 40.0, 0.85),
     );
     let report = common::check_json(
         "version: 1\nbudgets:\n  - model: m\n    accuracy: { metric: f1, min: 0.88 }\n    limits:\n      regression:\n        co2e: { fail: \"5%\" }\n",
@@ -589,12 +596,12 @@ fn a_row_below_the_floor_is_below_the_bar() {
     let runs = common::write(
         tmp.path(),
         "runs.ndjson",
-        "{\"run_id\": \"c\", \"model\": \"m\", \"version\": \"2.0.0\", \"co2e_kg\": 10, \"energy_kwh\": 40, \"metrics\": {\"f1\": 0.86}}\n",
+        &run_line("c", "m", "2.0.0", 10.0, 40.0, 0.86),
     );
     let base = common::write(
         tmp.path(),
         "base.ndjson",
-        "{\"run_id\": \"b\", \"model\": \"m\", \"version\": \"1.0.0\", \"co2e_kg\": 30, \"energy_kwh\": 120, \"metrics\": {\"f1\": 0.9}}\n",
+        &run_line("b", "m", "1.0.0", 30.0, 120.0, 0.9),
     );
     let policy = common::write(
         tmp.path(),
@@ -630,8 +637,8 @@ fn several_groups_fold_and_links_are_real() {
     let runs = common::write(
         tmp.path(),
         "runs.ndjson",
-        "{\"run_id\": \"a\", \"model\": \"alpha\", \"version\": \"1.0.0\", \"co2e_kg\": 20, \"energy_kwh\": 80, \"metrics\": {\"f1\": 0.9}}\n\
-         {\"run_id\": \"b\", \"model\": \"beta\", \"version\": \"1.0.0\", \"co2e_kg\": 40, \"energy_kwh\": 160, \"metrics\": {\"f1\": 0.8}}\n",
+        &(run_line("a", "alpha", "1.0.0", 20.0, 80.0, 0.9)
+            + &run_line("b", "beta", "1.0.0", 40.0, 160.0, 0.8)),
     );
     let policy = common::write(
         tmp.path(),
