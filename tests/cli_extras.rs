@@ -254,3 +254,19 @@ fn a_terminal_without_a_size_gets_a_readable_table() {
     assert!(text.contains("summarizer"), "{text}");
     assert!(text.contains("Energy limit"), "{text}");
 }
+
+/// Logs named beside `--config` were silently not read; now the command says so and stops.
+#[test]
+fn logs_named_beside_a_configuration_are_refused_not_ignored() {
+    let (code, stdout, stderr) = run(&[
+        "check",
+        "--config",
+        "examples/tradeoff/carbon-gate.yaml",
+        "examples/runs/",
+    ]);
+    assert_eq!((code, stdout.as_str()), (2, ""));
+    assert!(
+        stderr.contains("the logs named on the command line (examples/runs/) would not be read"),
+        "{stderr}"
+    );
+}

@@ -129,6 +129,18 @@ pub(crate) fn groups_from_config(
     inputs: &mut Vec<ingest::InputFile>,
     warnings: &mut Vec<diagnostic::Warning>,
 ) -> Result<Vec<policy::eval::GroupInput>, Error> {
+    // Evidence named and then not read would be a gate judging less than it was shown.
+    if !input.logs.is_empty() {
+        let named: Vec<String> = input
+            .logs
+            .iter()
+            .map(|p| crate::error::display_path(p))
+            .collect();
+        return Err(Error::Usage(format!(
+            "the configuration lists the candidates and their logs, so the logs named on the command line ({}) would not be read: leave them out, or drop --config to check them",
+            named.join(", ")
+        )));
+    }
     let mut subject = |source: &config::Source| -> Result<policy::eval::Subject, Error> {
         let attribution = Attribution {
             model: Some(source.model.clone()),
