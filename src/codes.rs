@@ -72,6 +72,8 @@ pub const SKIPPED_NOT_REGULAR: &str = "skipped-not-regular";
 pub const SKIPPED_LINK_OUTSIDE: &str = "skipped-link-outside";
 /// Ingest: a log file held a header but no runs.
 pub const EMPTY_LOG: &str = "empty-log";
+/// Ingest: outside CI, no log was named, so `emissions.csv` in the current directory was read.
+pub const DEFAULT_LOG: &str = "default-log";
 /// Ingest: how a model card's `co2_eq_emissions` unit was read (kg written into the grams field).
 pub const HF_CARD_UNITS: &str = "hf-card-units";
 /// Ingest: an Impact Framework parameter without a declared unit was read with IF's convention.
@@ -227,6 +229,10 @@ pub const ALL: &[(&str, &str)] = &[
         "a symbolic link out of the directory named was not followed",
     ),
     (EMPTY_LOG, "a log file held no runs"),
+    (
+        DEFAULT_LOG,
+        "no log named outside CI: emissions.csv here was read",
+    ),
     (
         IF_UNITS_ASSUMED,
         "an Impact Framework unit was not declared; the convention was used",

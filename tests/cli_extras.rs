@@ -270,3 +270,48 @@ fn logs_named_beside_a_configuration_are_refused_not_ignored() {
         "{stderr}"
     );
 }
+
+/// The first hour without a flag (issue #22): a repository holding only CodeCarbon's log;
+/// `check` shows the totals, `init` writes budgets from them, `check` passes. In CI the log must
+/// be named.
+#[test]
+fn from_an_empty_repository_to_a_passing_check_without_a_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    std::fs::copy(
+        "tests/fixtures/codecarbon/v3.3.2/emissions.csv",
+        dir.path().join("emissions.csv"),
+    )
+    .unwrap();
+    let step = |args: &[&str], ci: Option<&str>| {
+        let mut cmd = common::bin();
+        cmd.current_dir(dir.path()).args(args).env_remove("CI");
+        if let Some(ci) = ci {
+            cmd.env("CI", ci);
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stdout, stderr) = step(&["check"], None);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("[no-policy]") && stdout.contains("[default-log]"),
+        "{stdout}"
+    );
+    let (code, _, stderr) = step(&["init"], None);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, stderr) = step(&["check"], None);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("PASS: 2 models within budget"), "{stderr}");
+    assert!(stdout.contains("[default-log]"), "{stdout}");
+    let (code, _, stderr) = step(&["check"], Some("true"));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("give the emissions logs to check"),
+        "{stderr}"
+    );
+}

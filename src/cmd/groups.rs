@@ -196,6 +196,19 @@ pub(crate) fn groups_from_config(
     Ok(groups)
 }
 
+/// Where CodeCarbon writes its log by default, read when no log is named outside CI.
+const DEFAULT_LOG: &str = "emissions.csv";
+
+/// The logs named; else, outside CI (`CI` unset or empty), `emissions.csv` when it is a file in
+/// the current directory (a first try: `carbon-gate check` where the training ran); else `None`.
+fn logs_or_default(named: &[std::path::PathBuf]) -> Option<Vec<std::path::PathBuf>> {
+    if !named.is_empty() {
+        return Some(named.to_vec());
+    }
+    let is_file = std::fs::symlink_metadata(DEFAULT_LOG).is_ok_and(|m| m.is_file());
+    (super::set_var("CI").is_none() && is_file).then(|| vec![DEFAULT_LOG.into()])
+}
+
 /// Candidate groups from the command line: each model in the logs is a candidate; the baseline
 /// logs (or report) give each its baseline by model name.
 pub(crate) fn groups_from_cli(
@@ -205,14 +218,24 @@ pub(crate) fn groups_from_cli(
     warnings: &mut Vec<diagnostic::Warning>,
     records: Option<&mut Vec<record::RunRecord>>,
 ) -> Result<Vec<policy::eval::GroupInput>, Error> {
+    let logs = match logs_or_default(&args.input.logs) {
+        Some(logs) => logs,
+        None => {
+            return Err(Error::Usage(
+                "give the emissions logs to check (files or directories), or --config carbon-gate.yaml"
+                    .to_owned(),
+            ));
+        }
+    };
     if args.input.logs.is_empty() {
-        return Err(Error::Usage(
-            "give the emissions logs to check (files or directories), or --config carbon-gate.yaml"
-                .to_owned(),
+        warnings.push(diagnostic::Warning::at(
+            crate::codes::DEFAULT_LOG,
+            crate::error::Location::file(DEFAULT_LOG),
+            format!("no logs named: read {DEFAULT_LOG} here (where CodeCarbon writes by default); name the logs in CI, where this default does not apply"),
         ));
     }
     let read = read_entries(
-        &args.input.logs,
+        &logs,
         &args.input,
         &Attribution {
             model: args.model.clone(),
