@@ -289,12 +289,7 @@ fn from_an_empty_repository_to_a_passing_check_without_a_flag() {
         if let Some(ci) = ci {
             cmd.env("CI", ci);
         }
-        let out = cmd.output().unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        common::outcome(&mut cmd)
     };
     let (code, stdout, stderr) = step(&["check"], None);
     assert_eq!(code, 0, "{stderr}");

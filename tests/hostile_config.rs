@@ -46,16 +46,11 @@ fn repo(base_config: Option<&str>) -> tempfile::TempDir {
 }
 
 fn check(dir: &Path, extra: &[&str]) -> (i32, String, String) {
-    let out = common::bin()
-        .current_dir(dir)
-        .args(["check", "--config", "carbon-gate.yaml", "--format", "json"])
-        .args(extra)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
+    common::outcome(
+        common::bin()
+            .current_dir(dir)
+            .args(["check", "--config", "carbon-gate.yaml", "--format", "json"])
+            .args(extra),
     )
 }
 
@@ -172,17 +167,12 @@ fn logs_edited_by_the_change_are_shown_and_can_be_refused() {
 /// `check` without `--config` (issue #22): the `carbon-gate.yaml` it finds is read at the base
 /// exactly as a named one.
 fn check_found(dir: &Path, extra: &[&str]) -> (i32, String, String) {
-    let out = common::bin()
-        .current_dir(dir)
-        .env("CI", "true")
-        .args(["check", "--format", "json"])
-        .args(extra)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
+    common::outcome(
+        common::bin()
+            .current_dir(dir)
+            .env("CI", "true")
+            .args(["check", "--format", "json"])
+            .args(extra),
     )
 }
 

@@ -21,7 +21,13 @@ pub fn fixture(rel: &str) -> String {
 
 /// Run and return (exit code, stdout, stderr).
 pub fn run(args: &[&str]) -> (i32, String, String) {
-    let out = bin().args(args).output().expect("runs");
+    outcome(bin().args(args))
+}
+
+/// Run `cmd` (the binary with its arguments and environment set) and return (exit code,
+/// stdout, stderr).
+pub fn outcome(cmd: &mut Command) -> (i32, String, String) {
+    let out = cmd.output().expect("runs");
     (
         out.status.code().expect("exit code"),
         String::from_utf8(out.stdout).expect("utf-8 stdout"),
