@@ -382,7 +382,8 @@ fn ambiguous(name: &str, variants: &[&Accelerator]) -> Error {
         Problem::new(
             Location::file("<command line>"),
             format!(
-                "accelerator \"{name}\" stands for {} boards (power per board in brackets): {}",
+                "accelerator \"{}\" stands for {} boards (power per board in brackets): {}",
+                crate::error::escape_text(name),
                 variants.len(),
                 list.join(", ")
             ),

@@ -385,10 +385,11 @@ fn unknown_keys(
                         let expected: Vec<String> = properties
                             .map(|p| p.keys().map(|k| format!("`{k}`")).collect())
                             .unwrap_or_default();
+                        // The path holds keys of maps whose keys are free (written by anyone).
                         let at = if path.is_empty() {
                             String::new()
                         } else {
-                            format!("{path}: ")
+                            format!("{}: ", crate::error::escape_text(path))
                         };
                         out.push((
                             child_path,

@@ -1235,6 +1235,20 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_key_under_a_free_key_is_told_escaped() {
+        // The accelerator's name is written by anyone: its control character is escaped.
+        let text = "version: 1\nbudgets:\n  - model: a\n    limits: { co2e: { fail: 1 kg } }\nreference:\n  accelerators:\n    \"X\\e]8;;\":\n      embodied: 1 kg\n      bogus: 1\n  colour: red\n";
+        let errors = parse(text).unwrap_err();
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains("reference.accelerators.X\\u{1b}]8;;: unknown field `bogus`")),
+            "{errors:?}"
+        );
+        assert!(errors.iter().all(|e| !e.contains('\u{1b}')), "{errors:?}");
+    }
+
+    #[test]
     fn empty_limits_and_wrong_version_are_errors() {
         let errors = parse("version: 2\nbudgets:\n  - model: a\n    limits: {}\n").unwrap_err();
         assert_eq!(errors.len(), 2, "{errors:#?}");
