@@ -180,7 +180,8 @@ fn both(
     }
 }
 
-/// What must agree: per entry, the totals and each contribution's place and figures.
+/// What must agree: per entry, the totals, the metrics, and each contribution's place, format,
+/// part, phase and figures.
 fn summary(entries: &[Entry]) -> Vec<String> {
     entries
         .iter()
@@ -190,15 +191,42 @@ fn summary(entries: &[Entry]) -> Vec<String> {
                 .iter()
                 .map(|c| {
                     format!(
-                        "{} {} {:?} {:?} {:?} {:?} {:?}",
-                        c.source, c.run_id, c.energy, c.emissions, c.duration, c.place, c.hardware
+                        "{} {:?} {} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+                        c.source,
+                        c.format,
+                        c.run_id,
+                        c.part,
+                        c.phase,
+                        c.energy,
+                        c.emissions,
+                        c.duration,
+                        c.place,
+                        c.hardware
                     )
                 })
                 .collect();
             rows.sort();
-            format!("{} {:?} {:?} {rows:?}", e.model, e.version, e.totals)
+            format!(
+                "{} {:?} {:?} {:?} {rows:?}",
+                e.model, e.version, e.totals, e.metrics
+            )
         })
         .collect()
+}
+
+/// The judgements told, in order; when they cannot be told the same way (a run with rows kept
+/// whole too is told in two parts), the kinds of judgement (their codes) only.
+fn judgements(mut warnings: Vec<String>, exact: bool) -> Vec<String> {
+    if !exact {
+        warnings = warnings
+            .iter()
+            .map(|w| w.rsplit('[').next().unwrap_or_default().to_owned())
+            .collect();
+        warnings.sort();
+        warnings.dedup();
+    }
+    warnings.sort();
+    warnings
 }
 
 fn row() -> impl Strategy<Value = Row> {
@@ -256,19 +284,8 @@ proptest! {
         // At most 12 runs have several rows: every judgement is told the same way. A run with
         // quoted rows too (kept whole) is told in two parts (its plain rows, then the rest): the
         // same kinds of judgement.
-        let (mut wa, mut wb) = (wa, wb);
-        if rows.iter().any(|r| r.quoted) {
-            let code = |w: &String| w.rsplit('[').next().unwrap_or_default().to_owned();
-            wa = wa.iter().map(code).collect();
-            wb = wb.iter().map(code).collect();
-            wa.sort();
-            wb.sort();
-            wa.dedup();
-            wb.dedup();
-        }
-        wa.sort();
-        wb.sort();
-        prop_assert_eq!(wa, wb);
+        let exact = !rows.iter().any(|r| r.quoted);
+        prop_assert_eq!(judgements(wa, exact), judgements(wb, exact));
     }
 }
 
@@ -702,40 +719,6 @@ fn write_others(dir: &std::path::Path, records: &[Other]) -> Vec<PathBuf> {
     paths
 }
 
-/// What must agree for records of other formats: per entry, the totals and each
-/// contribution's place, format, phase and figures.
-fn other_summary(entries: &[Entry]) -> Vec<String> {
-    entries
-        .iter()
-        .map(|e| {
-            let mut rows: Vec<String> = e
-                .contributions
-                .iter()
-                .map(|c| {
-                    format!(
-                        "{} {:?} {} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
-                        c.source,
-                        c.format,
-                        c.run_id,
-                        c.part,
-                        c.phase,
-                        c.energy,
-                        c.emissions,
-                        c.duration,
-                        c.place,
-                        c.hardware
-                    )
-                })
-                .collect();
-            rows.sort();
-            format!(
-                "{} {:?} {:?} {:?} {rows:?}",
-                e.model, e.version, e.totals, e.metrics
-            )
-        })
-        .collect()
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
 
@@ -759,22 +742,10 @@ proptest! {
         let Some(((a, wa), (b, wb))) = both(&paths, &attribution)? else {
             return Ok(());
         };
-        prop_assert_eq!(other_summary(&a), other_summary(&b));
+        prop_assert_eq!(summary(&a), summary(&b));
         // When every record is one a slot holds, every judgement is told the same way; a run
         // with rows kept whole too is told in two parts: the same kinds of judgement.
         let all_slots = records.iter().all(|o| o.extra == 0 && o.version != 3);
-        let (mut wa, mut wb) = (wa, wb);
-        if !all_slots {
-            let code = |w: &String| w.rsplit('[').next().unwrap_or_default().to_owned();
-            wa = wa.iter().map(code).collect();
-            wb = wb.iter().map(code).collect();
-            wa.sort();
-            wb.sort();
-            wa.dedup();
-            wb.dedup();
-        }
-        wa.sort();
-        wb.sort();
-        prop_assert_eq!(wa, wb);
+        prop_assert_eq!(judgements(wa, all_slots), judgements(wb, all_slots));
     }
 }
