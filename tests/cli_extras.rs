@@ -159,19 +159,24 @@ fn report_has_no_color_option() {
     assert!(stderr.contains("unexpected argument '--color'"), "{stderr}");
 }
 
-#[test]
-fn an_accelerator_family_name_asks_which_board() {
-    let (code, stdout, stderr) = run(&[
+/// `estimate` of one device for 10 hours in France on `accelerator`.
+fn estimate_on(accelerator: &str) -> (i32, String, String) {
+    run(&[
         "estimate",
         "--accelerator",
-        "A100",
+        accelerator,
         "--count",
         "1",
         "--hours",
         "10",
         "--country",
         "FR",
-    ]);
+    ])
+}
+
+#[test]
+fn an_accelerator_family_name_asks_which_board() {
+    let (code, stdout, stderr) = estimate_on("A100");
     assert_eq!((code, stdout.as_str()), (2, ""));
     assert!(
         stderr.contains("accelerator \"A100\" stands for 4 boards (power per board in brackets): A100-SXM4-80GB (400 W), A100-SXM4-40GB (400 W), A100-PCIE-40GB (250 W), A100-PCIE-80GB (300 W)"),
@@ -179,17 +184,7 @@ fn an_accelerator_family_name_asks_which_board() {
     );
     assert!(stderr.contains("--accelerator A100-SXM4-80GB"), "{stderr}");
     // A board's own name is not ambiguous.
-    let (code, _, stderr) = run(&[
-        "estimate",
-        "--accelerator",
-        "A100-PCIE-40GB",
-        "--count",
-        "1",
-        "--hours",
-        "10",
-        "--country",
-        "FR",
-    ]);
+    let (code, _, stderr) = estimate_on("A100-PCIE-40GB");
     assert_eq!(code, 0, "{stderr}");
 }
 
