@@ -196,8 +196,9 @@ pub(crate) fn groups_from_config(
     Ok(groups)
 }
 
-/// Where CodeCarbon writes its log by default, read when no log is named outside CI.
-const DEFAULT_LOG: &str = "emissions.csv";
+/// Where CodeCarbon writes its log by default: read by `check` and `report` when no log is named
+/// outside CI, and by `init` when no log is named.
+pub(crate) const DEFAULT_LOG: &str = "emissions.csv";
 
 /// The logs named; else, outside CI (`CI` unset or empty), `emissions.csv` when it is a file in
 /// the current directory (a first try: `carbon-gate check` where the training ran); else `None`.

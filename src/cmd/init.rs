@@ -16,10 +16,9 @@ use crate::outfile;
 
 use super::Outcome;
 use super::discover::CONFIG_NAME;
+use super::groups::DEFAULT_LOG;
 use scaffold::Measured;
 
-/// Where CodeCarbon writes by default: read when no logs are named.
-const DEFAULT_LOG: &str = "emissions.csv";
 /// The policy file written.
 const POLICY_FILE: &str = "policies/carbon-budgets.yaml";
 /// Its schema, next to it (the policy's `$schema` line names it).
