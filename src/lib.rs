@@ -39,6 +39,7 @@ pub mod render;
 pub mod report;
 pub mod run_key;
 pub mod schedule;
+pub mod store;
 pub mod timestamp;
 pub mod tradeoff;
 pub mod units;

@@ -36,6 +36,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "git",
             "run_key",
             "bounded",
+            "periods",
         ],
     ),
     (
@@ -51,11 +52,12 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     ("ingest", &["ingest"]),
     ("ledger", &["ledger"]),
+    ("ledger store", &["store"]),
     ("assessment", &["assessment"]),
     ("policy", &["policy", "provenance"]),
     ("advice", &["predict", "tradeoff", "mitigation"]),
     ("report model", &["report"]),
-    ("render", &["render", "disclosure"]),
+    ("render", &["render", "disclosure", "inventory"]),
     ("services", &["publish", "registry", "schedule"]),
     ("commands", &["cli", "cmd", "(root)"]),
 ];
