@@ -60,6 +60,11 @@ pub enum Command {
     /// Work with policy files.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// The organisation's carbon ledger (SQLite or PostgreSQL): import a history file, apply
+    /// migrations, totals by model/team/phase/version per month/quarter/year, the annual
+    /// inventory.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
     /// Estimate a run nothing measured, from hardware × hours (or FLOPs) × PUE × grid intensity,
     /// with embodied carbon; prints a record `ingest`/`check` read back, a table or JSON.
     Estimate(Box<EstimateArgs>),
@@ -476,6 +481,10 @@ pub struct PromoteArgs {
     /// An extra tag to set on the version when it is promoted (repeatable).
     #[arg(long = "set-tag", value_name = "KEY=VALUE", value_parser = parse_key_value)]
     pub set_tags: Vec<(String, String)>,
+    /// Store the promoted version's counted runs and this promotion in the organisation's
+    /// ledger (and judge the policy's `periods:` and `trajectory:` on it).
+    #[command(flatten)]
+    pub ledger: LedgerArg,
     /// Evaluate as of this date (exceptions expire), YYYY-MM-DD; default today (UTC).
     #[arg(long, value_parser = parse_date, value_name = "DATE")]
     pub today: Option<time::Date>,
@@ -523,6 +532,170 @@ pub struct RecordArgs {
     /// The run to log the totals on.
     #[arg(long, value_name = "ID")]
     pub run_id: String,
+    /// Also store the run's counted runs in the organisation's ledger.
+    #[command(flatten)]
+    pub ledger: LedgerArg,
+    /// The policy whose reference values compute embodied carbon for the ledger (default: none,
+    /// the embedded values).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Vec<PathBuf>,
+}
+
+/// `--ledger`: where the organisation's ledger is.
+#[derive(Debug, Clone, Default, Args)]
+pub struct LedgerArg {
+    /// The organisation's ledger: `sqlite:PATH` (created on first use), `postgres://USER@HOST:PORT/DB`
+    /// (shared), or a plain path: a JSON-lines history file (one line per checked model version).
+    /// Default: $CARBON_GATE_LEDGER. With a database, every counted run is stored once and the
+    /// policy's `periods:` and `trajectory:` are judged.
+    #[arg(
+        long = "ledger",
+        value_name = "URL",
+        env = "CARBON_GATE_LEDGER",
+        hide_env_values = true
+    )]
+    pub url: Option<String>,
+}
+
+/// `--ledger` where a ledger is required.
+#[derive(Debug, Clone, Args)]
+pub struct RequiredLedgerArg {
+    /// The ledger: `sqlite:PATH` or `postgres://USER@HOST:PORT/DB` (default: $CARBON_GATE_LEDGER).
+    #[arg(
+        long = "ledger",
+        value_name = "URL",
+        env = "CARBON_GATE_LEDGER",
+        hide_env_values = true,
+        required = true
+    )]
+    pub url: String,
+}
+
+/// How `ledger summary` groups runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum SummaryBy {
+    /// By model name.
+    #[default]
+    Model,
+    /// By team (the policy's `teams:`).
+    Team,
+    /// By life-cycle phase.
+    Phase,
+    /// By model and version.
+    Version,
+}
+
+/// Calendar periods (UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum EveryArg {
+    /// Calendar months (`2027-01`).
+    Month,
+    /// Calendar quarters (`2027-Q1`).
+    #[default]
+    Quarter,
+    /// Calendar years (`2027`).
+    Year,
+}
+
+/// Output of `ledger summary`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum SummaryFormat {
+    /// A terminal table.
+    #[default]
+    Table,
+    /// JSON (`schema_version`, `rows`).
+    Json,
+    /// CSV with a header row.
+    Csv,
+}
+
+/// Output of `ledger inventory`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum InventoryFormat {
+    /// Markdown.
+    #[default]
+    Markdown,
+    /// JSON.
+    Json,
+    /// HTML (prints to PDF).
+    Html,
+}
+
+/// `ledger` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Move a JSON-lines history file (`check --ledger FILE`) into a database: each checked
+    /// model version becomes one stored entry (the history has no per-run detail).
+    Import {
+        /// The history file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// The database.
+        #[command(flatten)]
+        ledger: RequiredLedgerArg,
+    },
+    /// Apply the schema migrations this carbon-gate knows (also done on first use).
+    Migrate {
+        /// The database.
+        #[command(flatten)]
+        ledger: RequiredLedgerArg,
+    },
+    /// Totals per model, team, phase or version, per month, quarter or year.
+    Summary(Box<SummaryArgs>),
+    /// The organisation's annual GHG inventory of its AI compute (Scope 2 location- and
+    /// market-based, Scope 3 category 1), by team and model family, against the trajectory.
+    Inventory(Box<InventoryArgs>),
+}
+
+/// `ledger summary` arguments.
+#[derive(Debug, Args)]
+pub struct SummaryArgs {
+    /// The database.
+    #[command(flatten)]
+    pub ledger: RequiredLedgerArg,
+    /// Group by.
+    #[arg(long, value_enum, default_value_t = SummaryBy::Model)]
+    pub by: SummaryBy,
+    /// Period length.
+    #[arg(long, value_enum, default_value_t = EveryArg::Quarter)]
+    pub every: EveryArg,
+    /// First day counted (`YYYY-MM-DD`, UTC, inclusive).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub from: Option<time::Date>,
+    /// Last day counted (`YYYY-MM-DD`, UTC, inclusive).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub to: Option<time::Date>,
+    /// Policy files or directories whose `teams:` name the teams (for `--by team`; default:
+    /// `policies` when it exists).
+    #[arg(long, value_name = "PATH")]
+    pub policy: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = SummaryFormat::Table)]
+    pub format: SummaryFormat,
+    /// Where it goes.
+    #[command(flatten)]
+    pub out: FileOutputArgs,
+}
+
+/// `ledger inventory` arguments.
+#[derive(Debug, Args)]
+pub struct InventoryArgs {
+    /// The database.
+    #[command(flatten)]
+    pub ledger: RequiredLedgerArg,
+    /// The reporting year (calendar, UTC).
+    #[arg(long, value_name = "YEAR")]
+    pub year: i32,
+    /// Policy files or directories whose `teams:` and `trajectory:` the inventory uses
+    /// (default: `policies` when it exists).
+    #[arg(long, value_name = "PATH")]
+    pub policy: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = InventoryFormat::Markdown)]
+    pub format: InventoryFormat,
+    /// Where it goes.
+    #[command(flatten)]
+    pub out: FileOutputArgs,
 }
 
 fn parse_key_value(text: &str) -> Result<(String, String), String> {
@@ -729,10 +902,9 @@ pub struct CheckArgs {
     /// With --planned-steps: the steps done so far.
     #[arg(long, value_name = "N", requires = "planned_steps")]
     pub steps_done: Option<f64>,
-    /// Append one JSON line per evaluated model version (time, commit, model, version, totals,
-    /// verdict) to this file: a history later reports and trends can read.
-    #[arg(long, value_name = "FILE")]
-    pub ledger: Option<PathBuf>,
+    /// The organisation's ledger.
+    #[command(flatten)]
+    pub ledger: LedgerArg,
     /// The commit recorded in the ledger (default: $GITHUB_SHA).
     #[arg(long, value_name = "SHA", env = "GITHUB_SHA")]
     pub commit: Option<String>,

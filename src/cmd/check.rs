@@ -12,6 +12,7 @@ use super::evaluate::{Evidence, evaluate};
 use super::groups::{groups_from_cli, groups_from_config};
 use super::output::{deliver, render_check};
 use super::publish::publish_report;
+use super::ledger::Counted;
 use super::{Outcome, discover, no_policy, today};
 
 /// The policy files to read: `--policy`, else the configuration's, else `policies`.
@@ -35,7 +36,8 @@ fn predicted(
     loaded: &policy::Loaded,
     policy_ref: Option<String>,
     policy_changes: Vec<String>,
-) -> Result<CheckReport, Error> {
+    keep_runs: bool,
+) -> Result<(CheckReport, Vec<Counted>), Error> {
     let plan = match (args.planned_epochs, args.planned_hours, args.planned_steps) {
         (Some(planned), None, None) => predict::Plan::Epochs {
             planned,
@@ -59,14 +61,14 @@ fn predicted(
         ));
     }
     let mut records = Vec::new();
-    let mut read = read_groups(&args.eval, None, loaded, Some(&mut records))?;
+    let mut read = read_groups(&args.eval, None, loaded, Some(&mut records), keep_runs)?;
     let mut projections = Vec::new();
     for g in &mut read.groups {
         let p = predict::project(&g.candidate.entry, &records, &plan)?;
         predict::apply(&mut g.candidate.entry, &p);
         projections.push(p);
     }
-    let mut report = judge(loaded, read, &args.eval, policy_ref, policy_changes)?;
+    let (mut report, counted) = judge(loaded, read, &args.eval, policy_ref, policy_changes)?;
     for m in &mut report.models {
         if projections.iter().any(|p| p.model == m.model) {
             for f in &mut m.findings {
@@ -78,7 +80,7 @@ fn predicted(
     report.verdict = verdict;
     report.summary = summary;
     report.predictions = projections;
-    Ok(report)
+    Ok((report, counted))
 }
 
 /// The candidate groups a check judges, with the files read and the warnings so far.
@@ -95,13 +97,14 @@ fn read_groups(
     cfg: Option<&config::Config>,
     loaded: &policy::Loaded,
     records: Option<&mut Vec<crate::record::RunRecord>>,
+    keep_runs: bool,
 ) -> Result<Read, Error> {
     let mut inputs = Vec::new();
     let mut warnings = Vec::new();
     let rules = loaded.policy.ledger_rules();
     let groups = match cfg {
-        Some(c) => groups_from_config(c, rules, &eval.input, &mut inputs, &mut warnings)?,
-        None => groups_from_cli(eval, rules, &mut inputs, &mut warnings, records)?,
+        Some(c) => groups_from_config(c, rules, keep_runs, &eval.input, &mut inputs, &mut warnings)?,
+        None => groups_from_cli(eval, rules, keep_runs, &mut inputs, &mut warnings, records)?,
     };
     Ok(Read {
         groups,
@@ -110,15 +113,16 @@ fn read_groups(
     })
 }
 
-/// Judge what was read against `loaded`.
+/// Judge what was read against `loaded`; the counted runs the entries kept, taken out.
 fn judge(
     loaded: &policy::Loaded,
-    read: Read,
+    mut read: Read,
     eval: &cli::EvalArgs,
     policy_ref: Option<String>,
     policy_changes: Vec<String>,
-) -> Result<CheckReport, Error> {
-    evaluate(
+) -> Result<(CheckReport, Vec<Counted>), Error> {
+    let counted = super::ledger::take_runs(&mut read.groups);
+    let report = evaluate(
         loaded,
         &read.groups,
         Evidence {
@@ -129,7 +133,8 @@ fn judge(
             whatif: eval.whatif,
         },
         eval.today.unwrap_or_else(today),
-    )
+    )?;
+    Ok((report, counted))
 }
 
 /// Read what `eval` names and evaluate it against `loaded`.
@@ -140,7 +145,19 @@ pub(crate) fn evaluate_args(
     policy_ref: Option<String>,
     policy_changes: Vec<String>,
 ) -> Result<CheckReport, Error> {
-    let read = read_groups(eval, cfg, loaded, None)?;
+    evaluate_keeping(eval, cfg, loaded, policy_ref, policy_changes, false).map(|(r, _)| r)
+}
+
+/// [`evaluate_args`], keeping the counted runs when asked (for the organisation's ledger).
+fn evaluate_keeping(
+    eval: &cli::EvalArgs,
+    cfg: Option<&config::Config>,
+    loaded: &policy::Loaded,
+    policy_ref: Option<String>,
+    policy_changes: Vec<String>,
+    keep_runs: bool,
+) -> Result<(CheckReport, Vec<Counted>), Error> {
+    let read = read_groups(eval, cfg, loaded, None, keep_runs)?;
     judge(loaded, read, eval, policy_ref, policy_changes)
 }
 

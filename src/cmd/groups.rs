@@ -125,6 +125,7 @@ fn bad_report(path: &std::path::Path, message: String) -> Error {
 pub(crate) fn groups_from_config(
     cfg: &config::Config,
     rules: ledger::Rules,
+    keep_runs: bool,
     input: &cli::InputArgs,
     inputs: &mut Vec<ingest::InputFile>,
     warnings: &mut Vec<diagnostic::Warning>,
@@ -147,6 +148,7 @@ pub(crate) fn groups_from_config(
             version: source.version.clone(),
             phase: source.phase.or(input.phase),
             rules,
+            keep_runs,
         };
         let read = read_entries(&source.logs, input, &attribution, false)?;
         inputs.extend(read.inputs);
@@ -215,6 +217,7 @@ fn logs_or_default(named: &[std::path::PathBuf]) -> Option<Vec<std::path::PathBu
 pub(crate) fn groups_from_cli(
     args: &cli::EvalArgs,
     rules: ledger::Rules,
+    keep_runs: bool,
     inputs: &mut Vec<ingest::InputFile>,
     warnings: &mut Vec<diagnostic::Warning>,
     records: Option<&mut Vec<record::RunRecord>>,
@@ -243,6 +246,7 @@ pub(crate) fn groups_from_cli(
             version: args.model_version.clone(),
             phase: args.input.phase,
             rules,
+            keep_runs,
         },
         records.is_some(),
     )?;
@@ -270,6 +274,7 @@ pub(crate) fn groups_from_cli(
                 version: args.baseline_version.clone(),
                 phase: args.input.phase,
                 rules,
+                keep_runs,
             },
             false,
         )?;

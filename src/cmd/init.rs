@@ -35,6 +35,7 @@ pub(crate) fn init_command(args: &InitArgs) -> Result<Outcome, Error> {
         version: args.model_version.clone(),
         phase: args.input.phase,
         rules: ledger::Rules::default(),
+        keep_runs: false,
     };
     let read = super::read::read_entries(&logs, &args.input, &attribution, false)?;
     stderr.extend(crate::diagnostic::warning_lines(&read.warnings));

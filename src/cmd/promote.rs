@@ -155,6 +155,7 @@ async fn promote_with(
         version: semver.clone(),
         phase: args.input.phase,
         rules: loaded.policy.ledger_rules(),
+        keep_runs: false,
     };
     let counted = subject_of(
         evidence,
@@ -411,6 +412,7 @@ async fn baseline_of(
         version: semver.clone(),
         phase: args.input.phase,
         rules: policy.ledger_rules(),
+        keep_runs: false,
     };
     let mut read_inputs = Vec::new();
     let mut read_warnings = Vec::new();

@@ -112,5 +112,6 @@ pub(crate) fn take_entry(entries: Vec<ledger::Entry>, model: &str) -> ledger::En
         totals: ledger::Totals::default(),
         contributions: Vec::new(),
         metrics: metrics::Metrics::new(),
+        runs: Vec::new(),
     })
 }

@@ -698,6 +698,9 @@ pub struct Attribution {
     pub phase: Option<Phase>,
     /// How rows of one run are reconciled (the policy's `conflicting-evidence`).
     pub rules: Rules,
+    /// Keep every counted run as a record in [`Entry::runs`] (for the organisation's ledger,
+    /// `--ledger`): memory then grows with the runs' records, not only their slots.
+    pub keep_runs: bool,
 }
 
 /// The name used for records that carry no model name.
@@ -857,6 +860,9 @@ pub struct Entry {
     pub contributions: Vec<Contribution>,
     /// Metrics the counted records carry (later records win).
     pub metrics: crate::metrics::Metrics,
+    /// Every counted run (or part of a run) as one record, in read order, when
+    /// [`Attribution::keep_runs`] asked for them; empty otherwise.
+    pub runs: Vec<RunRecord>,
 }
 
 impl Entry {
@@ -1028,6 +1034,11 @@ pub fn aggregate(
                 totals: sum(&counted),
                 contributions: counted.iter().map(|r| Contribution::of(r)).collect(),
                 metrics: counted.iter().flat_map(|r| r.metrics.clone()).collect(),
+                runs: if attribution.keep_runs {
+                    counted.iter().map(|&r| r.clone()).collect()
+                } else {
+                    Vec::new()
+                },
                 model: g.model,
                 version: g.version,
             }

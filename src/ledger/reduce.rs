@@ -950,6 +950,11 @@ impl Reducer {
             group_of.push(g);
         }
         let (listed, sums) = folded.select(&group_of, groups.len());
+        let mut runs_of = if attribution.keep_runs {
+            folded.runs_by_group(&group_of, groups.len(), attribution)
+        } else {
+            vec![Vec::new(); groups.len()]
+        };
         // The entry `group` gives a model named on the command line that no record has (to fail
         // closed) is not needed when slots name it, under a version of their own.
         let placeholder = |g: &super::Group, profiles: &[usize]| {
@@ -966,9 +971,17 @@ impl Reducer {
             .into_iter()
             .zip(profiles_of)
             .zip(listed)
-            .filter(|((g, profiles), _)| !(named_by_slots && placeholder(g, profiles)))
-            .map(|((g, profiles), listed)| {
-                folded.entry(g, &profiles, &listed, &sums, &reconciled, attribution)
+            .zip(runs_of.iter_mut().map(std::mem::take))
+            .filter(|(((g, profiles), _), _)| !(named_by_slots && placeholder(g, profiles)))
+            .map(|(((g, profiles), listed), runs)| {
+                let mut e = folded.entry(g, &profiles, &listed, &sums, &reconciled, attribution);
+                if attribution.keep_runs {
+                    // The whole records counted, then the slots' runs.
+                    let mut all = e.runs;
+                    all.extend(runs);
+                    e.runs = all;
+                }
+                e
             })
             .collect();
         entries.sort_by(|a, b| (&a.model, &a.version).cmp(&(&b.model, &b.version)));
@@ -1154,9 +1167,43 @@ impl Folded {
                 .iter()
                 .flat_map(|&i| reconciled.records[i].metrics.clone())
                 .collect(),
+            runs: if attribution.keep_runs {
+                counted
+                    .iter()
+                    .map(|&i| reconciled.records[i].clone())
+                    .collect()
+            } else {
+                Vec::new()
+            },
             model: group.model,
             version: group.version,
         }
+    }
+
+    /// Every slot's run (those not moved to the records kept whole) as a record, by group
+    /// (`group_of`: the group of each profile), in slot order: for the organisation's ledger.
+    fn runs_by_group(
+        &self,
+        group_of: &[usize],
+        groups: usize,
+        attribution: &Attribution,
+    ) -> Vec<Vec<RunRecord>> {
+        let mut out = vec![Vec::new(); groups];
+        for (k, shard) in self.shards.iter().enumerate() {
+            for s in shard.each() {
+                if s.meta & MOVED != 0 {
+                    continue;
+                }
+                let mut r = self.record_of(k, s);
+                r.phase = r.phase.or(attribution.phase);
+                if r.timestamp.is_none() {
+                    // A CodeCarbon slot keeps the run's start: its end is when the run was.
+                    r.timestamp = evidence::timestamp_of_start(r.format, s.start, s.duration);
+                }
+                out[group_of[s.profile()]].push(r);
+            }
+        }
+        out
     }
 
     fn contribution(&self, shard: usize, s: &Slot, attribution: &Attribution) -> Contribution {

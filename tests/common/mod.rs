@@ -10,7 +10,9 @@ use serde_json::Value;
 /// The `carbon-gate` binary, run from the crate root with a clean environment for colour.
 pub fn bin() -> Command {
     let mut cmd = Command::cargo_bin("carbon-gate").expect("binary built");
-    cmd.env_remove("CARBON_GATE_POLICY").env("NO_COLOR", "1");
+    cmd.env_remove("CARBON_GATE_POLICY")
+        .env_remove("CARBON_GATE_LEDGER")
+        .env("NO_COLOR", "1");
     cmd
 }
 

@@ -1,0 +1,174 @@
+//! A counted run of a check as the ledger stores it: its stable key, its end time, its figures
+//! with embodied carbon added where the log has none.
+
+use crate::error::Location;
+use crate::ledger::evidence;
+use crate::record::{Part, RunRecord};
+use crate::units::Mass;
+
+use super::StoredRun;
+
+/// How far after the time it is recorded a run's end may lie before the log's clock is not
+/// believed (and the period time becomes the recording time): one day.
+const FUTURE_GRACE_S: i64 = 86_400;
+
+/// An instant as the ledger writes it: RFC 3339 UTC to the second (`2027-01-31T23:59:59Z`).
+pub fn instant(seconds: f64) -> Option<String> {
+    if !seconds.is_finite() {
+        return None;
+    }
+    let t = time::OffsetDateTime::from_unix_timestamp(seconds.floor() as i64).ok()?;
+    (1..=9999).contains(&t.year()).then(|| {
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )
+    })
+}
+
+/// Seconds since the epoch of an instant the ledger wrote.
+pub fn seconds_of(instant: &str) -> Option<f64> {
+    crate::timestamp::seconds(instant)
+}
+
+/// When the run ended, in seconds, as its log says: CodeCarbon writes the time of the write (the
+/// end of what the row covers), eco2AI the start (so the end is start + duration); other
+/// formats' timestamps are taken as the end. A time without zone is read as UTC.
+pub fn ended(r: &RunRecord) -> Option<f64> {
+    if let (Some(start), Some(d)) = (evidence::start(r), r.duration) {
+        return Some(start + d.value());
+    }
+    crate::timestamp::seconds(r.timestamp.as_deref()?)
+}
+
+/// Whether the run id was made from where the run was read (eco2AI rows without an id get
+/// `file:line`, a manifest `if:PATH`, a card `card:PATH`): such an id names the place, not the
+/// run, and changes when the same log is read from elsewhere.
+fn id_from_place(r: &RunRecord) -> bool {
+    let path = crate::error::display_path(&r.source.file);
+    r.run_id.contains(&path) || r.run_id == Location::line(&r.source.file, r.source.line.unwrap_or(0)).to_string()
+}
+
+/// The stable key of a counted record: `FORMAT:RUN-ID` (with `#task:NAME` or `#component:NAME`
+/// for a part of a run), or `FORMAT:sha256:DIGEST` of what the row says when its id was made
+/// from its place.
+pub fn key(r: &RunRecord) -> String {
+    let format = r.format.name();
+    let part = match &r.part {
+        None => String::new(),
+        Some(Part::Task(t)) => format!("#task:{t}"),
+        Some(Part::Component(c)) => format!("#component:{c}"),
+    };
+    if !id_from_place(r) {
+        return format!("{format}:{}{part}", r.run_id);
+    }
+    // What the row says, without where it was read: the same row read from another checkout
+    // or path is the same run.
+    let content = serde_json::json!({
+        "model": r.model, "version": r.version, "phase": r.phase, "timestamp": r.timestamp,
+        "duration_s": r.duration, "energy_kwh": r.energy, "co2e_kg": r.emissions,
+        "place": r.place, "hardware": r.hardware, "tool_version": r.tool_version,
+    });
+    let digest = crate::digest::sha256_hex(content.to_string().as_bytes());
+    format!("{format}:sha256:{digest}{part}")
+}
+
+/// Who recorded a run, and when.
+#[derive(Debug, Clone, Default)]
+pub struct Recording {
+    /// Now (RFC 3339 UTC, from [`instant`]).
+    pub at: String,
+    /// Repository `OWNER/NAME`.
+    pub repository: Option<String>,
+    /// Commit.
+    pub commit: Option<String>,
+}
+
+/// Embodied carbon to add to a run whose log has none, with how it was computed.
+pub struct Embodied {
+    /// The central figure.
+    pub central: Mass,
+    /// Added to the band's ends.
+    pub low: Mass,
+    /// Added to the band's ends.
+    pub high: Mass,
+    /// The formula with its numbers.
+    pub basis: String,
+}
+
+/// The stored form of counted record `r` of `model` at `version`, read from a file with SHA-256
+/// `file_digest`; `embodied` is added when the log gives none.
+pub fn stored(
+    r: &RunRecord,
+    model: &str,
+    version: Option<&str>,
+    embodied: Option<Embodied>,
+    file_digest: &str,
+    recording: &Recording,
+) -> StoredRun {
+    let ended_at = ended(r).and_then(instant);
+    let now = seconds_of(&recording.at).unwrap_or(f64::NAN);
+    let at = match (&ended_at, ended(r)) {
+        (Some(e), Some(s)) if s <= now + FUTURE_GRACE_S as f64 => e.clone(),
+        _ => recording.at.clone(),
+    };
+    let (embodied_kg, basis, added) = match (r.embodied, embodied) {
+        (Some(m), _) => (m.value(), Some("log".to_owned()), None),
+        (None, Some(e)) => (e.central.value(), Some(e.basis.clone()), Some(e)),
+        (None, None) => (0.0, None, None),
+    };
+    let co2e = r.emissions.value() + added.as_ref().map_or(0.0, |e| e.central.value());
+    let (low, high) = match (&r.band, &added) {
+        (Some(b), Some(e)) => (
+            Some(b.co2e_low_kg.value() + e.low.value()),
+            Some(b.co2e_high_kg.value() + e.high.value()),
+        ),
+        (Some(b), None) => (Some(b.co2e_low_kg.value()), Some(b.co2e_high_kg.value())),
+        (None, _) => (None, None),
+    };
+    let method = serde_json::to_value(r.method)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "measured".to_owned());
+    let phase = r
+        .phase
+        .and_then(|p| serde_json::to_value(p).ok())
+        .and_then(|v| v.as_str().map(str::to_owned));
+    StoredRun {
+        key: key(r),
+        format: r.format.name().to_owned(),
+        run_id: r.run_id.clone(),
+        model: model.to_owned(),
+        version: version.map(str::to_owned),
+        phase,
+        ended_at,
+        recorded_at: recording.at.clone(),
+        at,
+        duration_s: r.duration.map(|d| d.value()),
+        energy_kwh: r.energy.map(|e| e.value()),
+        co2e_kg: co2e,
+        operational_co2e_kg: co2e - embodied_kg,
+        embodied_co2e_kg: embodied_kg,
+        embodied_basis: basis,
+        market_co2e_kg: r.market.map(|m| m.value()),
+        co2e_low_kg: low,
+        co2e_high_kg: high,
+        method,
+        country_iso: r.place.country_iso.clone(),
+        region: r.place.region.clone(),
+        cloud_provider: r.place.cloud_provider.clone(),
+        cloud_region: r.place.cloud_region.clone(),
+        cpu: r.hardware.cpu.clone(),
+        gpu: r.hardware.gpu.clone(),
+        gpu_count: r.hardware.gpu_count,
+        source: r.source.to_string(),
+        file_digest: file_digest.to_owned(),
+        repository: recording.repository.clone(),
+        commit: recording.commit.clone(),
+    }
+}
