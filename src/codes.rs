@@ -112,6 +112,9 @@ pub const UNREACHABLE_BUDGET: &str = "unreachable-budget";
 /// Policy: outside CI, no policy was named and `policies` does not exist: totals only, no budget
 /// checked (in CI that is an error).
 pub const NO_POLICY: &str = "no-policy";
+/// Ledger: the policy has budgets over time (`periods:`, `trajectory:`) and the check has no
+/// database ledger to judge them on (fails closed for a `required` one).
+pub const NO_LEDGER: &str = "no-ledger";
 
 /// Every code with its one-line meaning, in documentation order.
 pub const ALL: &[(&str, &str)] = &[
@@ -282,6 +285,10 @@ pub const ALL: &[(&str, &str)] = &[
     (
         NO_POLICY,
         "no policy outside CI: totals only, no budget checked",
+    ),
+    (
+        NO_LEDGER,
+        "budgets over time not judged: no database ledger",
     ),
     (
         POLICY_CHANGED,

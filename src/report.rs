@@ -61,6 +61,13 @@ pub struct CheckReport {
     /// With `--predict`: the projections the verdict judged (the totals are projected).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub predictions: Vec<crate::predict::Projection>,
+    /// With `--ledger` and a database: the policy's budgets over time (`periods:`, `trajectory:`)
+    /// in each period this check's runs fall in, judged on the ledger plus this check's runs.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub periods: Vec<crate::policy::periods::PeriodLine>,
+    /// What this check stored in the organisation's ledger.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ledger: Option<LedgerNote>,
     /// Warnings from reading the logs and the policy.
     pub warnings: Vec<Warning>,
     /// Files read.
@@ -68,6 +75,72 @@ pub struct CheckReport {
     /// The candidates' CO2e in everyday terms ([`car_equivalence`]; not in the JSON).
     #[serde(skip)]
     pub equivalence: Option<CarEquivalence>,
+}
+
+/// What a command stored in the organisation's ledger.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct LedgerNote {
+    /// The ledger (a password redacted).
+    pub ledger: String,
+    /// Distinct runs this check counted and stored (one per stable key).
+    pub runs: usize,
+    /// Runs the ledger did not have.
+    pub new: usize,
+    /// Stored runs this check's snapshots made larger.
+    pub grew: usize,
+    /// Runs already stored as they are.
+    pub same: usize,
+}
+
+impl CheckReport {
+    /// The verdict and one-line summary with `lines` (budgets over time) judged too: the worse
+    /// of the models' verdict and the lines'; the summary names the first line at that level
+    /// when the models' own verdict is better.
+    pub fn verdict_with_periods(
+        &self,
+        lines: &[crate::policy::periods::PeriodLine],
+    ) -> (Verdict, String) {
+        let (models, summary) = (self.verdict, self.summary.clone());
+        let worst = lines
+            .iter()
+            .map(|l| l.verdict)
+            .max()
+            .unwrap_or(Verdict::Pass);
+        if worst <= models || worst == Verdict::Pass {
+            return (models, summary);
+        }
+        let at: Vec<&crate::policy::periods::PeriodLine> =
+            lines.iter().filter(|l| l.verdict == worst).collect();
+        let mut text = format!("{}: {} ({})", worst.word(), at[0].message, at[0].location);
+        if at.len() > 1 {
+            text.push_str(&format!(" (+{} more)", at.len() - 1));
+        }
+        (worst, text)
+    }
+
+    /// Take in the judged budgets over time: the verdict and summary follow them.
+    pub fn set_periods(&mut self, lines: Vec<crate::policy::periods::PeriodLine>) {
+        let (verdict, summary) = self.verdict_with_periods(&lines);
+        self.verdict = verdict;
+        self.summary = summary;
+        self.periods = lines;
+    }
+
+    /// A budget over time that could not be judged (no ledger): a `no-ledger` warning, and a
+    /// failure when the budget is `required`.
+    pub fn add_unjudged(
+        &mut self,
+        required: bool,
+        at: crate::error::Location,
+        message: String,
+    ) {
+        if required && self.verdict != Verdict::Fail {
+            self.verdict = Verdict::Fail;
+            self.summary = format!("{}: {message} ({at})", Verdict::Fail.word());
+        }
+        self.warnings
+            .push(Warning::at(crate::codes::NO_LEDGER, at, message));
+    }
 }
 
 /// The candidates' CO2e as the distance a typical passenger car drives for the same CO2.

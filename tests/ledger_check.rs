@@ -31,7 +31,9 @@ fn postgres_db() -> String {
     );
     let mut client = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
     client
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"))
+        .batch_execute(&format!(
+            "DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"
+        ))
         .unwrap();
     match admin.rfind('/') {
         Some(i) => format!("{}/{name}", &admin[..i]),
@@ -119,8 +121,24 @@ fn the_same_logs_checked_twice_are_stored_once(dir: &Path, url: &str) {
         dir,
         "runs.ndjson",
         &[
-            run("a", "text-gen", "1.0.0", "2027-01-10T10:00:00Z", 1.5, 5.0, 3600.0),
-            run("b", "text-gen", "1.0.0", "2027-01-11T10:00:00Z", 2.0, 7.0, 3600.0),
+            run(
+                "a",
+                "text-gen",
+                "1.0.0",
+                "2027-01-10T10:00:00Z",
+                1.5,
+                5.0,
+                3600.0,
+            ),
+            run(
+                "b",
+                "text-gen",
+                "1.0.0",
+                "2027-01-11T10:00:00Z",
+                2.0,
+                7.0,
+                3600.0,
+            ),
         ]
         .join("\n"),
     );
@@ -143,12 +161,28 @@ fn a_growing_flush_snapshot_updates_the_run(dir: &Path, url: &str) {
     let early = write(
         dir,
         "early.ndjson",
-        &run("r", "summarizer", "1.0.0", "2027-02-01T10:00:00Z", 1.0, 3.0, 100.0),
+        &run(
+            "r",
+            "summarizer",
+            "1.0.0",
+            "2027-02-01T10:00:00Z",
+            1.0,
+            3.0,
+            100.0,
+        ),
     );
     let late = write(
         dir,
         "late.ndjson",
-        &run("r", "summarizer", "1.0.0", "2027-02-01T10:02:30Z", 2.5, 7.5, 250.0),
+        &run(
+            "r",
+            "summarizer",
+            "1.0.0",
+            "2027-02-01T10:02:30Z",
+            2.5,
+            7.5,
+            250.0,
+        ),
     );
     for log in [&early, &late, &early] {
         let (code, _, stderr) = check(dir, POLICY, url, &[log]);
@@ -167,10 +201,34 @@ fn a_change_that_pushes_the_team_over_its_quarter_exits_1(dir: &Path, url: &str)
         dir,
         "before.ndjson",
         &[
-            run("t1", "text-gen", "1.0.0", "2027-01-05T08:00:00Z", 5.0, 20.0, 3600.0),
-            run("t2", "summarizer", "2.0.0", "2027-02-05T08:00:00Z", 3.0, 12.0, 3600.0),
+            run(
+                "t1",
+                "text-gen",
+                "1.0.0",
+                "2027-01-05T08:00:00Z",
+                5.0,
+                20.0,
+                3600.0,
+            ),
+            run(
+                "t2",
+                "summarizer",
+                "2.0.0",
+                "2027-02-05T08:00:00Z",
+                3.0,
+                12.0,
+                3600.0,
+            ),
             // Another team's run does not count against the NLP team.
-            run("v1", "detector", "1.0.0", "2027-02-06T08:00:00Z", 50.0, 200.0, 3600.0),
+            run(
+                "v1",
+                "detector",
+                "1.0.0",
+                "2027-02-06T08:00:00Z",
+                50.0,
+                200.0,
+                3600.0,
+            ),
         ]
         .join("\n"),
     );
@@ -184,7 +242,15 @@ fn a_change_that_pushes_the_team_over_its_quarter_exits_1(dir: &Path, url: &str)
     let change = write(
         dir,
         "change.ndjson",
-        &run("t3", "text-gen", "1.1.0", "2027-03-31T23:59:59Z", 3.0, 10.0, 3600.0),
+        &run(
+            "t3",
+            "text-gen",
+            "1.1.0",
+            "2027-03-31T23:59:59Z",
+            3.0,
+            10.0,
+            3600.0,
+        ),
     );
     let (code, report, stderr) = check(dir, POLICY, url, &[&change]);
     assert_eq!(code, 1, "{stderr}");
@@ -193,7 +259,10 @@ fn a_change_that_pushes_the_team_over_its_quarter_exits_1(dir: &Path, url: &str)
     assert_eq!(line["period"], "2027-Q1");
     assert_eq!(line["verdict"], "fail");
     assert!(close(line["co2e_kg"].as_f64().unwrap(), 11.0), "{line}");
-    assert!(close(line["added_co2e_kg"].as_f64().unwrap(), 3.0), "{line}");
+    assert!(
+        close(line["added_co2e_kg"].as_f64().unwrap(), 3.0),
+        "{line}"
+    );
     let verdict = stderr.lines().last().unwrap();
     assert!(
         verdict.contains("NLP team per quarter, 2027-Q1") && verdict.contains("this change adds"),
@@ -201,19 +270,36 @@ fn a_change_that_pushes_the_team_over_its_quarter_exits_1(dir: &Path, url: &str)
     );
     // The failing check's runs are recorded: the emissions happened.
     let rows = summary(url, "team", "quarter");
-    assert!(close(row(&rows, "nlp", "2027-Q1")["co2e_kg"].as_f64().unwrap(), 11.0));
-    assert!(close(row(&rows, "vision", "2027-Q1")["co2e_kg"].as_f64().unwrap(), 50.0));
+    assert!(close(
+        row(&rows, "nlp", "2027-Q1")["co2e_kg"].as_f64().unwrap(),
+        11.0
+    ));
+    assert!(close(
+        row(&rows, "vision", "2027-Q1")["co2e_kg"].as_f64().unwrap(),
+        50.0
+    ));
 
     // A run at the first instant of Q2 is judged in Q2, which is empty: it passes.
     let q2 = write(
         dir,
         "q2.ndjson",
-        &run("t4", "text-gen", "1.2.0", "2027-04-01T00:00:00Z", 3.0, 10.0, 3600.0),
+        &run(
+            "t4",
+            "text-gen",
+            "1.2.0",
+            "2027-04-01T00:00:00Z",
+            3.0,
+            10.0,
+            3600.0,
+        ),
     );
     let (code, report, stderr) = check(dir, POLICY, url, &[&q2]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(report["periods"][0]["period"], "2027-Q2");
-    assert!(close(report["periods"][0]["co2e_kg"].as_f64().unwrap(), 3.0));
+    assert!(close(
+        report["periods"][0]["co2e_kg"].as_f64().unwrap(),
+        3.0
+    ));
 }
 
 fn the_trajectory_limits_the_year(dir: &Path, url: &str) {
@@ -232,13 +318,24 @@ trajectory:
     let under = write(
         dir,
         "under.ndjson",
-        &run("y1", "m", "1.0.0", "2027-06-01T00:00:00Z", 36.0, 100.0, 60.0),
+        &run(
+            "y1",
+            "m",
+            "1.0.0",
+            "2027-06-01T00:00:00Z",
+            36.0,
+            100.0,
+            60.0,
+        ),
     );
     let (code, report, stderr) = check(dir, policy, url, &[&under]);
     assert_eq!(code, 0, "{stderr}");
     let line = &report["periods"][0];
     assert_eq!(line["period"], "2027");
-    assert!(close(line["co2e_fail_kg"].as_f64().unwrap(), 36.64), "{line}");
+    assert!(
+        close(line["co2e_fail_kg"].as_f64().unwrap(), 36.64),
+        "{line}"
+    );
     let over = write(
         dir,
         "over.ndjson",
@@ -246,7 +343,10 @@ trajectory:
     );
     let (code, report, stderr) = check(dir, policy, url, &[&over]);
     assert_eq!(code, 1, "{stderr}");
-    assert!(close(report["periods"][0]["co2e_kg"].as_f64().unwrap(), 36.7));
+    assert!(close(
+        report["periods"][0]["co2e_kg"].as_f64().unwrap(),
+        36.7
+    ));
     // The first instant of 2028 is judged against 2028's limit (34.96 kg), on 2028's runs only.
     let next = write(
         dir,
@@ -390,7 +490,11 @@ fn summary_totals_equal_an_independent_computation(dir: &Path, url: &str) {
             assert_eq!(rows.len(), want.len(), "{by} {every}");
             for ((key, period), (c, k, n)) in &want {
                 let r = row(&rows, key, period);
-                assert_eq!(r["runs"].as_u64().unwrap(), *n, "{by} {every} {key} {period}");
+                assert_eq!(
+                    r["runs"].as_u64().unwrap(),
+                    *n,
+                    "{by} {every} {key} {period}"
+                );
                 assert!(close(r["co2e_kg"].as_f64().unwrap(), *c), "{r} vs {c}");
                 assert!(close(r["energy_kwh"].as_f64().unwrap(), *k), "{r} vs {k}");
             }
@@ -405,8 +509,24 @@ fn a_history_file_moves_into_the_database(dir: &Path, url: &str) {
         dir,
         "h.ndjson",
         &[
-            run("h1", "text-gen", "1.0.0", "2027-01-10T10:00:00Z", 1.25, 5.0, 60.0),
-            run("h2", "text-gen", "1.0.0", "2027-01-10T11:00:00Z", 0.75, 3.0, 60.0),
+            run(
+                "h1",
+                "text-gen",
+                "1.0.0",
+                "2027-01-10T10:00:00Z",
+                1.25,
+                5.0,
+                60.0,
+            ),
+            run(
+                "h2",
+                "text-gen",
+                "1.0.0",
+                "2027-01-10T11:00:00Z",
+                0.75,
+                3.0,
+                60.0,
+            ),
         ]
         .join("\n"),
     );
@@ -418,18 +538,27 @@ fn a_history_file_moves_into_the_database(dir: &Path, url: &str) {
         std::fs::read_to_string(&history).unwrap().lines().count(),
         2
     );
-    let (code, _, stderr) = outcome(bin().args(["ledger", "import"]).arg(&history).args([
-        "--ledger", url,
-    ]));
+    let (code, _, stderr) = outcome(
+        bin()
+            .args(["ledger", "import"])
+            .arg(&history)
+            .args(["--ledger", url]),
+    );
     assert_eq!(code, 0, "{stderr}");
     // Twice the same version: one entry, never doubled.
-    let (code, _, stderr) = outcome(bin().args(["ledger", "import"]).arg(&history).args([
-        "--ledger", url,
-    ]));
+    let (code, _, stderr) = outcome(
+        bin()
+            .args(["ledger", "import"])
+            .arg(&history)
+            .args(["--ledger", url]),
+    );
     assert_eq!(code, 0, "{stderr}");
     let rows = summary(url, "version", "year");
     assert_eq!(rows.len(), 1, "{rows:#?}");
-    assert!(close(rows[0]["co2e_kg"].as_f64().unwrap(), 2.0), "{rows:#?}");
+    assert!(
+        close(rows[0]["co2e_kg"].as_f64().unwrap(), 2.0),
+        "{rows:#?}"
+    );
 }
 
 macro_rules! on_both {
@@ -473,7 +602,15 @@ fn periods_without_a_ledger_are_told_and_required_ones_fail_closed() {
     let log = write(
         dir.path(),
         "r.ndjson",
-        &run("a", "text-gen", "1.0.0", "2027-01-10T10:00:00Z", 1.0, 2.0, 60.0),
+        &run(
+            "a",
+            "text-gen",
+            "1.0.0",
+            "2027-01-10T10:00:00Z",
+            1.0,
+            2.0,
+            60.0,
+        ),
     );
     let policy = write(dir.path(), "policy.yaml", POLICY);
     let (code, _, stderr) = outcome(
@@ -486,7 +623,10 @@ fn periods_without_a_ledger_are_told_and_required_ones_fail_closed() {
     );
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("no-ledger"), "{stderr}");
-    let required = POLICY.replace("    every: quarter\n", "    every: quarter\n    required: true\n");
+    let required = POLICY.replace(
+        "    every: quarter\n",
+        "    every: quarter\n    required: true\n",
+    );
     let policy = write(dir.path(), "policy.yaml", &required);
     let (code, _, stderr) = outcome(
         bin()
@@ -506,7 +646,15 @@ fn a_bad_ledger_url_is_exit_2_and_an_unreachable_one_exit_3_without_its_password
     let log = write(
         dir.path(),
         "r.ndjson",
-        &run("a", "text-gen", "1.0.0", "2027-01-10T10:00:00Z", 1.0, 2.0, 60.0),
+        &run(
+            "a",
+            "text-gen",
+            "1.0.0",
+            "2027-01-10T10:00:00Z",
+            1.0,
+            2.0,
+            60.0,
+        ),
     );
     for bad in ["mysql://u@h/db", "sqlite:", "postgres://u:s3cret@[::1/db"] {
         let (code, _, stderr) = check(dir.path(), POLICY, bad, &[&log]);
@@ -530,7 +678,15 @@ fn a_ledger_behind_a_link_is_refused() {
     let log = write(
         dir.path(),
         "r.ndjson",
-        &run("a", "text-gen", "1.0.0", "2027-01-10T10:00:00Z", 1.0, 2.0, 60.0),
+        &run(
+            "a",
+            "text-gen",
+            "1.0.0",
+            "2027-01-10T10:00:00Z",
+            1.0,
+            2.0,
+            60.0,
+        ),
     );
     let target = dir.path().join("elsewhere.db");
     let link = dir.path().join("ledger.db");

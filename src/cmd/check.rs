@@ -5,14 +5,15 @@ use crate::cli::{self, CheckArgs};
 use crate::error::Error;
 use crate::exit::Exit;
 use crate::report::{self, CheckReport, SCHEMA_VERSION, Verdict};
+use crate::store::Target;
 use crate::{config, outfile, policy, predict};
 
 use super::at_ref::{config_at_ref, evidence_provenance, exists_at_ref, policy_at_ref};
 use super::evaluate::{Evidence, evaluate};
 use super::groups::{groups_from_cli, groups_from_config};
+use super::ledger::Counted;
 use super::output::{deliver, render_check};
 use super::publish::publish_report;
-use super::ledger::Counted;
 use super::{Outcome, discover, no_policy, today};
 
 /// The policy files to read: `--policy`, else the configuration's, else `policies`.
@@ -103,7 +104,9 @@ fn read_groups(
     let mut warnings = Vec::new();
     let rules = loaded.policy.ledger_rules();
     let groups = match cfg {
-        Some(c) => groups_from_config(c, rules, keep_runs, &eval.input, &mut inputs, &mut warnings)?,
+        Some(c) => {
+            groups_from_config(c, rules, keep_runs, &eval.input, &mut inputs, &mut warnings)?
+        }
         None => groups_from_cli(eval, rules, keep_runs, &mut inputs, &mut warnings, records)?,
     };
     Ok(Read {
@@ -190,31 +193,47 @@ pub(crate) fn check_with_verdict(args: &CheckArgs) -> Result<(Outcome, Verdict),
         Some(reference) => policy_at_ref(args, &policy_paths, reference)?,
     };
     policy_changes.extend(config_changes);
+    // A ledger URL that cannot be one is refused before anything is read (exit 2).
+    let ledger = args.ledger.url.as_deref().map(Target::parse).transpose()?;
+    let keep_runs = ledger.as_ref().is_some_and(|t| !matches!(t, Target::History(_)));
     let evidence_rule = loaded.policy.evidence;
-    let report = if args.predict {
+    let (mut report, counted) = if args.predict {
         predicted(
             args,
             cfg.is_some(),
             &loaded,
             args.policy_ref.clone(),
             policy_changes,
+            keep_runs,
         )?
     } else {
-        evaluate_args(
+        evaluate_keeping(
             &args.eval,
             cfg.as_ref(),
             &loaded,
             args.policy_ref.clone(),
             policy_changes,
+            keep_runs,
         )?
     };
-    let mut report = report;
     if teach {
         no_policy::explain(&mut report);
     }
     evidence_provenance(args, cfg.as_ref(), evidence_rule, &mut report)?;
-    if let Some(path) = &args.ledger {
-        append_ledger(path, &report, args.commit.as_deref())?;
+    match &ledger {
+        Some(Target::History(path)) => {
+            append_ledger(path, &report, args.commit.as_deref())?;
+            super::ledger::without_ledger(&loaded.policy, &mut report);
+        }
+        Some(database) => super::ledger::record_check(
+            database,
+            &loaded.policy,
+            &counted,
+            &mut report,
+            args.commit.as_deref(),
+            "check",
+        )?,
+        None => super::ledger::without_ledger(&loaded.policy, &mut report),
     }
     let (buffer, rendered) = render_check(&report, args.format, args.explain, &args.out)?;
     let mut stderr = notes;

@@ -85,6 +85,8 @@ pub(crate) fn evaluate(
         tradeoffs,
         whatif,
         predictions: Vec::new(),
+        periods: Vec::new(),
+        ledger: None,
         warnings,
         inputs,
     })

@@ -140,3 +140,307 @@ pub(crate) fn target(named: Option<&str>) -> Result<Option<Target>, Error> {
         .map(|t| Target::parse(&t))
         .transpose()
 }
+
+/// `carbon-gate ledger …`.
+pub(crate) fn ledger_command(command: &crate::cli::LedgerCommand) -> Result<super::Outcome, Error> {
+    use crate::cli::LedgerCommand;
+    match command {
+        LedgerCommand::Import { file, ledger } => import(file, &ledger.url),
+        LedgerCommand::Migrate { ledger } => migrate(&ledger.url),
+        LedgerCommand::Summary(args) => summary(args),
+        LedgerCommand::Inventory(args) => inventory(args),
+    }
+}
+
+/// The database `url` names, opened (and migrated); a history file is refused here.
+fn open(url: &str) -> Result<(Target, crate::store::Ledger), Error> {
+    let target = Target::parse(url)?;
+    if let Target::History(path) = &target {
+        return Err(Error::Usage(format!(
+            "{} is a history file, not a database: give `sqlite:PATH` or `postgres://USER@HOST:PORT/DB` (and `carbon-gate ledger import {}` to move the history into it)",
+            crate::error::display_path(path),
+            crate::error::display_path(path),
+        )));
+    }
+    let ledger = crate::store::Ledger::open(&target)?;
+    Ok((target, ledger))
+}
+
+fn import(file: &std::path::Path, url: &str) -> Result<super::Outcome, Error> {
+    let (target, mut ledger) = open(url)?;
+    let (runs, events) = crate::store::history_runs(file)?;
+    let recording = recording(None);
+    let event = crate::store::CheckEvent {
+        time: recording.at.clone(),
+        command: "import".to_owned(),
+        repository: None,
+        commit: None,
+        pull_request: None,
+        verdict: None,
+        summary: Some(format!(
+            "imported {} from {} ({} checks)",
+            plural(runs.len(), "entry", "entries"),
+            crate::error::display_path(file),
+            events.len()
+        )),
+    };
+    let ((), written) = ledger.write(&runs, &event, |_| Ok(()))?;
+    Ok(super::Outcome {
+        stdout: Vec::new(),
+        stderr: vec![format!(
+            "carbon-gate: imported {} from {} into {}: {} new, {} grew, {} already there",
+            plural(runs.len(), "model-version entry", "model-version entries"),
+            crate::error::display_path(file),
+            target.display(),
+            written.new,
+            written.grew,
+            written.same
+        )],
+        exit: crate::exit::Exit::Pass,
+    })
+}
+
+fn migrate(url: &str) -> Result<super::Outcome, Error> {
+    let (target, mut ledger) = open(url)?;
+    let applied = ledger.migrate()?;
+    let version = ledger.schema_version()?;
+    let what = if applied.is_empty() {
+        "nothing to apply".to_owned()
+    } else {
+        applied
+            .iter()
+            .map(|(v, name)| format!("{v:04} {name}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    Ok(super::Outcome {
+        stdout: Vec::new(),
+        stderr: vec![format!(
+            "carbon-gate: {} is at schema version {version} ({what})",
+            target.display()
+        )],
+        exit: crate::exit::Exit::Pass,
+    })
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The policy the ledger commands read teams and the trajectory from: the files named, else
+/// `policies` when it exists, else none.
+fn ledger_policy(named: &[PathBuf]) -> Result<crate::policy::Policy, Error> {
+    if !named.is_empty() {
+        return Ok(crate::policy::load(named)?.policy);
+    }
+    if std::path::Path::new("policies").is_dir() {
+        return Ok(crate::policy::load(&[PathBuf::from("policies")])?.policy);
+    }
+    Ok(crate::policy::Policy::default())
+}
+
+/// The first instant of `day` (UTC), as the ledger writes instants.
+fn day_start(day: time::Date) -> String {
+    from_record::instant(day.midnight().assume_utc().unix_timestamp() as f64).unwrap_or_default()
+}
+
+fn summary(args: &crate::cli::SummaryArgs) -> Result<super::Outcome, Error> {
+    use crate::cli::{SummaryBy, SummaryFormat};
+    use crate::inventory::summary::{self as sum, By};
+    let policy = ledger_policy(&args.policy)?;
+    let (_, mut ledger) = open(&args.ledger.url)?;
+    let from = args.from.map(day_start);
+    let to = args.to.and_then(|d| d.next_day()).map(day_start);
+    let runs = ledger.runs(from.as_deref(), to.as_deref())?;
+    let by = match args.by {
+        SummaryBy::Model => By::Model,
+        SummaryBy::Team => By::Team,
+        SummaryBy::Phase => By::Phase,
+        SummaryBy::Version => By::Version,
+    };
+    let every = every_of(args.every);
+    let team_of = |model: &str| policy.team_of(model).map(str::to_owned);
+    let summary = sum::summarize(&runs, by, every, from.as_deref(), to.as_deref(), &team_of);
+    let text = match args.format {
+        SummaryFormat::Table => sum::to_table(&summary),
+        SummaryFormat::Json => sum::to_json(&summary),
+        SummaryFormat::Csv => sum::to_csv(&summary)?,
+    };
+    Ok(super::Outcome {
+        stdout: super::output::deliver(text.into_bytes(), args.out.output.as_deref())?,
+        stderr: Vec::new(),
+        exit: crate::exit::Exit::Pass,
+    })
+}
+
+fn every_of(every: crate::cli::EveryArg) -> crate::periods::Every {
+    use crate::cli::EveryArg;
+    match every {
+        EveryArg::Month => crate::periods::Every::Month,
+        EveryArg::Quarter => crate::periods::Every::Quarter,
+        EveryArg::Year => crate::periods::Every::Year,
+    }
+}
+
+fn inventory(args: &crate::cli::InventoryArgs) -> Result<super::Outcome, Error> {
+    use crate::cli::InventoryFormat;
+    use crate::inventory as inv;
+    let policy = ledger_policy(&args.policy)?;
+    let (target, mut ledger) = open(&args.ledger.url)?;
+    let runs = ledger.runs(None, None)?;
+    let team_of = |model: &str| policy.team_of(model).map(str::to_owned);
+    let teams = policy
+        .teams
+        .iter()
+        .map(|t| inv::TeamInfo {
+            name: t.name.clone(),
+            models: t.models.iter().map(ToString::to_string).collect(),
+            owners: t.owners.clone(),
+        })
+        .collect();
+    let in_scope = |model: &str| {
+        policy
+            .trajectory
+            .as_ref()
+            .is_some_and(|t| t.covers(model, &policy))
+    };
+    let trajectory = policy.trajectory.as_ref().map(|t| inv::TrajectoryInfo {
+        base_year: t.base_year,
+        base_kg: t.base.value(),
+        reduction_per_year: t.reduction_per_year,
+        scope: t.scope_text(),
+        in_scope: &in_scope,
+    });
+    let input = inv::InventoryInput {
+        year: args.year,
+        runs: &runs,
+        team_of: &team_of,
+        teams,
+        trajectory,
+        ledger: target.display(),
+        generated_at: recording(None).at,
+        policy_files: Vec::new(),
+    };
+    let inventory = inv::inventory(&input);
+    let text = match args.format {
+        InventoryFormat::Markdown => inv::to_markdown(&inventory),
+        InventoryFormat::Html => inv::to_html(&inventory),
+        InventoryFormat::Json => serde_json::to_string_pretty(&inventory)
+            .map_err(|e| Error::Service(format!("cannot write the inventory as JSON: {e}")))?,
+    };
+    Ok(super::Outcome {
+        stdout: super::output::deliver(text.into_bytes(), args.out.output.as_deref())?,
+        stderr: Vec::new(),
+        exit: crate::exit::Exit::Pass,
+    })
+}
+
+/// The check event of `command`, before its verdict is known.
+fn event_of(command: &str, recording: &Recording) -> crate::store::CheckEvent {
+    crate::store::CheckEvent {
+        time: recording.at.clone(),
+        command: command.to_owned(),
+        repository: recording.repository.clone(),
+        commit: recording.commit.clone(),
+        pull_request: pull_request(),
+        verdict: None,
+        summary: None,
+    }
+}
+
+/// `check --ledger DATABASE`: store the counted runs and judge the policy's periods and
+/// trajectory on the ledger plus them, in one transaction; the period lines and the verdict go
+/// into `report`, the check event records the final verdict.
+pub(crate) fn record_check(
+    target: &Target,
+    policy: &crate::policy::Policy,
+    counted: &[Counted],
+    report: &mut crate::report::CheckReport,
+    commit: Option<&str>,
+    command: &str,
+) -> Result<(), Error> {
+    let recording = recording(commit);
+    let runs = stored_runs(counted, policy, &recording)?;
+    let base = event_of(command, &recording);
+    let report_now: &crate::report::CheckReport = report;
+    let (lines, written) = off_runtime(|| {
+        let mut ledger = crate::store::Ledger::open(target)?;
+        ledger.write(
+        &runs,
+        |lines: &Vec<crate::policy::periods::PeriodLine>| {
+            let (verdict, summary) = report_now.verdict_with_periods(lines);
+            crate::store::CheckEvent {
+                verdict: Some(verdict.word().to_lowercase()),
+                summary: Some(summary),
+                ..base.clone()
+            }
+        },
+        |reader| {
+            crate::policy::periods::judge(policy, &runs, &mut |start, end| {
+                reader.runs_between(start, end)
+            })
+        },
+    )
+    })?;
+    report.set_periods(lines);
+    report.ledger = Some(crate::report::LedgerNote {
+        ledger: target.display(),
+        runs: runs.len(),
+        new: written.new,
+        grew: written.grew,
+        same: written.same,
+    });
+    Ok(())
+}
+
+/// `record --ledger DATABASE`: store the counted runs (no period is judged: `record` gates
+/// nothing); how many were new.
+pub(crate) fn record_runs(
+    target: &Target,
+    policy: &crate::policy::Policy,
+    counted: &[Counted],
+) -> Result<(usize, crate::store::Written), Error> {
+    if let Target::History(_) = target {
+        return Err(Error::Usage(
+            "`record --ledger` needs a database (`sqlite:PATH` or `postgres://…`): a history file holds checks' verdicts, not runs".to_owned(),
+        ));
+    }
+    let recording = recording(None);
+    let runs = stored_runs(counted, policy, &recording)?;
+    let base = event_of("record", &recording);
+    let ((), written) = off_runtime(|| {
+        let mut ledger = crate::store::Ledger::open(target)?;
+        ledger.write(&runs, |_| base.clone(), |_| Ok(()))
+    })?;
+    Ok((runs.len(), written))
+}
+
+/// `check` without a database: the periods and trajectory cannot be judged. Each is told
+/// (`no-ledger`); one marked `required: true` fails closed.
+pub(crate) fn without_ledger(
+    policy: &crate::policy::Policy,
+    report: &mut crate::report::CheckReport,
+) {
+    for (name, required, at) in crate::policy::periods::unjudged(policy) {
+        let name = crate::error::escape_text(&name);
+        let message = format!(
+            "`{name}` is a budget over time: it is judged on the organisation's ledger, and no --ledger (or $CARBON_GATE_LEDGER) names a database{}",
+            if required {
+                "; it is required, so the check fails closed"
+            } else {
+                ""
+            }
+        );
+        report.add_unjudged(required, at, message);
+    }
+}
+
+/// Run `f` on a thread of its own: the PostgreSQL client blocks on a runtime of its own, which
+/// cannot start inside the one `promote` and `record` talk to the registry from.
+fn off_runtime<T: Send>(f: impl FnOnce() -> Result<T, Error> + Send) -> Result<T, Error> {
+    std::thread::scope(|s| {
+        s.spawn(f)
+            .join()
+            .unwrap_or_else(|_| Err(Error::Service("the ledger's writer stopped".to_owned())))
+    })
+}

@@ -11,6 +11,7 @@ pub(crate) mod evaluate;
 pub(crate) mod groups;
 pub(crate) mod ingest;
 pub(crate) mod init;
+pub(crate) mod ledger;
 pub(crate) mod no_policy;
 pub(crate) mod output;
 pub(crate) mod policy;
@@ -83,6 +84,7 @@ fn dispatch(command: Command) -> Result<Outcome, Error> {
         Command::Estimate(args) => estimate::estimate_command(&args),
         Command::Promote(args) => promote::promote(&args, &set_var),
         Command::Record(args) => record::record(&args, &set_var),
+        Command::Ledger(command) => ledger::ledger_command(&command),
         Command::Action => action_command(&|k| std::env::var(k).ok()),
         Command::Reference(cmd) => reference::reference_command(&cmd),
         Command::Report(args) => report::report_command(&args),

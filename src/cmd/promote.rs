@@ -19,6 +19,7 @@ use crate::registry::{
     recorded, run_evidence, runtime, semver_of, verdict_tags,
 };
 use crate::report::{Role, Verdict};
+use crate::store::Target;
 use crate::units::{Energy, Mass};
 use crate::{codes, ingest};
 
@@ -38,9 +39,17 @@ pub(crate) fn promote(
         .as_deref()
         .map(crate::metrics::load)
         .transpose()?;
+    // A ledger URL that cannot be one is refused before the registry is touched (exit 2).
+    let ledger = args.ledger.url.as_deref().map(Target::parse).transpose()?;
     let client = tracking::client(&args.registry, env)?;
-    let mut outcome =
-        runtime()?.block_on(promote_with(args, &client, &loaded, &digest, file_metrics))?;
+    let mut outcome = runtime()?.block_on(promote_with(
+        args,
+        &client,
+        &loaded,
+        &digest,
+        file_metrics,
+        ledger.as_ref(),
+    ))?;
     outcome.stderr.splice(0..0, notes);
     Ok(outcome)
 }
@@ -79,6 +88,7 @@ async fn promote_with(
     loaded: &crate::policy::Loaded,
     digest: &str,
     file_metrics: Option<crate::metrics::Metrics>,
+    ledger: Option<&Target>,
 ) -> Result<Outcome, Error> {
     use crate::policy::model::EvidenceRule;
     let name = &args.model;
@@ -155,7 +165,7 @@ async fn promote_with(
         version: semver.clone(),
         phase: args.input.phase,
         rules: loaded.policy.ledger_rules(),
-        keep_runs: false,
+        keep_runs: ledger.is_some_and(|t| !matches!(t, Target::History(_))),
     };
     let counted = subject_of(
         evidence,
@@ -178,12 +188,13 @@ async fn promote_with(
         Some(h) => baseline_of(client, h, args, &loaded.policy, &mut inputs, &mut warnings).await?,
         None => None,
     };
-    let groups = vec![GroupInput {
+    let mut groups = vec![GroupInput {
         candidate,
         baseline,
         alternatives: Vec::new(),
     }];
-    let report = crate::cmd::evaluate::evaluate(
+    let runs = super::ledger::take_runs(&mut groups);
+    let mut report = crate::cmd::evaluate::evaluate(
         loaded,
         &groups,
         crate::cmd::evaluate::Evidence {
@@ -195,6 +206,22 @@ async fn promote_with(
         },
         args.today.unwrap_or_else(crate::cmd::today),
     )?;
+    match ledger {
+        Some(Target::History(_)) => {
+            return Err(Error::Usage(
+                "`promote --ledger` needs a database (`sqlite:PATH` or `postgres://…`), not a history file".to_owned(),
+            ));
+        }
+        Some(database) if !args.registry.dry_run => super::ledger::record_check(
+            database,
+            &loaded.policy,
+            &runs,
+            &mut report,
+            None,
+            "promote",
+        )?,
+        _ => super::ledger::without_ledger(&loaded.policy, &mut report),
+    }
     let (buffer, mut stderr) =
         crate::cmd::output::render_check(&report, args.format, args.explain, &args.out)?;
     let Some(candidate) = report.models.iter().find(|m| m.role == Role::Candidate) else {

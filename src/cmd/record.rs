@@ -15,11 +15,45 @@ pub(crate) fn record(
     args: &RecordArgs,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Outcome, Error> {
+    // A ledger URL that cannot be one is refused before the server is called (exit 2).
+    let ledger = args
+        .ledger
+        .url
+        .as_deref()
+        .map(crate::store::Target::parse)
+        .transpose()?;
     let client = tracking::client(&args.registry, env)?;
-    runtime()?.block_on(record_with(args, &client))
+    let (mut outcome, counted) = runtime()?.block_on(record_with(args, &client))?;
+    if let Some(target) = &ledger {
+        if args.registry.dry_run {
+            outcome.stderr.push(format!(
+                "carbon-gate: dry run: would store {} counted runs in {}",
+                counted.len(),
+                target.display()
+            ));
+        } else {
+            let policy = if args.policy.is_empty() {
+                crate::policy::Policy::default()
+            } else {
+                crate::policy::load(&args.policy)?.policy
+            };
+            let (runs, written) = super::ledger::record_runs(target, &policy, &counted)?;
+            outcome.stderr.push(format!(
+                "carbon-gate: stored {runs} runs in {}: {} new, {} grew, {} already there",
+                target.display(),
+                written.new,
+                written.grew,
+                written.same
+            ));
+        }
+    }
+    Ok(outcome)
 }
 
-async fn record_with(args: &RecordArgs, client: &Mlflow) -> Result<Outcome, Error> {
+async fn record_with(
+    args: &RecordArgs,
+    client: &Mlflow,
+) -> Result<(Outcome, Vec<super::ledger::Counted>), Error> {
     let id = &args.run_id;
     let run = client.run(id).await.map_err(|e| match e {
         mlflow::RegistryError::NotFound(m) => {
@@ -133,9 +167,24 @@ async fn record_with(args: &RecordArgs, client: &Mlflow) -> Result<Outcome, Erro
             totals.runs
         ));
     }
-    Ok(Outcome {
-        stdout: out.into_bytes(),
-        stderr,
-        exit: Exit::Pass,
-    })
+    let counted = counted_records
+        .iter()
+        .map(|r| super::ledger::Counted {
+            model: r
+                .model
+                .as_deref()
+                .and_then(|m| crate::names::normalize(m).ok())
+                .unwrap_or_else(|| ledger::UNNAMED_MODEL.to_owned()),
+            version: r.version.clone(),
+            record: (*r).clone(),
+        })
+        .collect();
+    Ok((
+        Outcome {
+            stdout: out.into_bytes(),
+            stderr,
+            exit: Exit::Pass,
+        },
+        counted,
+    ))
 }

@@ -287,6 +287,16 @@ fn headline(report: &CheckReport) -> String {
         icon(report.verdict),
         report.verdict.word()
     );
+    let models_verdict = candidates.first().map_or(Verdict::Pass, |m| m.verdict);
+    if let Some(p) = report
+        .periods
+        .iter()
+        .find(|p| p.verdict == report.verdict && report.verdict > models_verdict)
+    {
+        // The verdict comes from a budget over time: say which.
+        line.push_str(&format!(" · {}\n", esc(&p.message)));
+        return line;
+    }
     match candidates.first() {
         None => line.push_str(" · no candidate model"),
         Some(m) => {
@@ -799,12 +809,62 @@ fn whatif_section(report: &CheckReport, out: &mut String) {
     out.push_str("\n<sub>Same energy × each region's location-based intensity (embedded reference data). Hypothetical avoided emissions: never subtracted from the totals above.</sub>\n");
 }
 
+/// The budgets over time (`--ledger`): one row per period judged, with the share of its limit
+/// and what this change adds.
+fn periods_section(report: &CheckReport, out: &mut String) {
+    if report.periods.is_empty() {
+        return;
+    }
+    out.push_str("\n### Budgets over time (organisation ledger)\n\n");
+    out.push_str("| | Budget | Period | CO2e | Limit | Used | This change adds | Energy |\n");
+    out.push_str("|---|---|---|--:|--:|--:|--:|--:|\n");
+    for l in &report.periods {
+        let limit = l.co2e_fail_kg.or(l.co2e_warn_kg);
+        let used = limit
+            .filter(|x| *x > 0.0)
+            .map(|x| format!("{}%", format_significant(l.co2e_kg / x * 100.0, 3)))
+            .unwrap_or_else(|| "-".to_owned());
+        let limit_text = match (l.co2e_warn_kg, l.co2e_fail_kg) {
+            (Some(w), Some(f)) => format!("warn {} · fail {}", mass(w), mass(f)),
+            (None, Some(f)) => format!("fail {}", mass(f)),
+            (Some(w), None) => format!("warn {}", mass(w)),
+            (None, None) => "-".to_owned(),
+        };
+        let energy = match l.energy_fail_kwh.or(l.energy_warn_kwh) {
+            Some(x) => format!("{} of {}", Energy::kwh(l.energy_kwh), Energy::kwh(x)),
+            None => Energy::kwh(l.energy_kwh).to_string(),
+        };
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            icon(l.verdict),
+            esc(&l.name),
+            esc(&l.period),
+            mass(l.co2e_kg),
+            limit_text,
+            used,
+            signed_mass(l.added_co2e_kg),
+            energy
+        ));
+    }
+    if let Some(n) = &report.ledger {
+        out.push_str(&format!(
+            "\n<sub>Ledger {}: this check counted {} runs ({} new, {} grew, {} already stored); each run counts once, by its stable key.</sub>\n",
+            code(&n.ledger),
+            n.runs,
+            n.new,
+            n.grew,
+            n.same
+        ));
+    }
+}
+
 impl Markdown {
     fn body(&self, report: &CheckReport, detail_rows: usize, findings: usize) -> String {
         let mut out = headline(report);
         out.push_str(&links_line(&self.links));
         findings_section(report, findings, &mut out);
         resolve_section(report, &mut out);
+        periods_section(report, &mut out);
         if !report.policy_changes.is_empty() {
             out.push_str(&format!(
                 "\n> [!WARNING]\n> **This change edits the carbon policy.** The verdict above uses the policy at {}; the edits apply only after they are reviewed and merged:\n",

@@ -161,6 +161,25 @@ impl Render<CheckReport> for Table {
                 }
             }
         }
+        if !report.periods.is_empty() {
+            writeln!(out, "\nBudgets over time (organisation ledger):")?;
+            for l in &report.periods {
+                writeln!(
+                    out,
+                    "  {} {} ({})",
+                    l.verdict.word(),
+                    crate::error::escape_text(&l.message),
+                    l.location
+                )?;
+            }
+            if let Some(n) = &report.ledger {
+                writeln!(
+                    out,
+                    "  ledger {}: {} runs counted ({} new, {} grew, {} already stored)",
+                    n.ledger, n.runs, n.new, n.grew, n.same
+                )?;
+            }
+        }
         if !report.predictions.is_empty() {
             writeln!(out, "\nPredicted (the verdict judges these projections):")?;
             for p in &report.predictions {

@@ -51,7 +51,8 @@ pub fn ended(r: &RunRecord) -> Option<f64> {
 /// run, and changes when the same log is read from elsewhere.
 fn id_from_place(r: &RunRecord) -> bool {
     let path = crate::error::display_path(&r.source.file);
-    r.run_id.contains(&path) || r.run_id == Location::line(&r.source.file, r.source.line.unwrap_or(0)).to_string()
+    r.run_id.contains(&path)
+        || r.run_id == Location::line(&r.source.file, r.source.line.unwrap_or(0)).to_string()
 }
 
 /// The stable key of a counted record: `FORMAT:RUN-ID` (with `#task:NAME` or `#component:NAME`
