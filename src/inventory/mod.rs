@@ -1389,3 +1389,141 @@ pub fn summary_schema_json() -> String {
     let schema = schemars::schema_for!(Summary);
     serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(key: &str, model: &str, at: &str, kg: f64, method: &str) -> StoredRun {
+        StoredRun {
+            key: key.to_owned(),
+            format: "codecarbon".to_owned(),
+            run_id: key.to_owned(),
+            model: model.to_owned(),
+            version: None,
+            phase: Some("training".to_owned()),
+            ended_at: Some(at.to_owned()),
+            recorded_at: at.to_owned(),
+            at: at.to_owned(),
+            duration_s: Some(60.0),
+            energy_kwh: Some(kg * 4.0),
+            co2e_kg: kg,
+            operational_co2e_kg: kg,
+            embodied_co2e_kg: 0.0,
+            embodied_basis: None,
+            market_co2e_kg: None,
+            co2e_low_kg: None,
+            co2e_high_kg: None,
+            method: method.to_owned(),
+            country_iso: Some("FRA".to_owned()),
+            region: None,
+            cloud_provider: None,
+            cloud_region: None,
+            cpu: None,
+            gpu: None,
+            gpu_count: None,
+            source: "e.csv:2".to_owned(),
+            file_digest: "00".to_owned(),
+            repository: None,
+            commit: None,
+        }
+    }
+
+    fn input<'a>(
+        year: i32,
+        runs: &'a [StoredRun],
+        trajectory: Option<TrajectoryInfo<'a>>,
+    ) -> InventoryInput<'a> {
+        InventoryInput {
+            year,
+            runs,
+            team_of: &|_| None,
+            teams: Vec::new(),
+            trajectory,
+            ledger: "ledger.db".to_owned(),
+            generated_at: "2028-01-01T00:00:00Z".to_owned(),
+            policy_files: Vec::new(),
+        }
+    }
+
+    fn all(_: &str) -> bool {
+        true
+    }
+
+    fn trajectory(base_year: i32, base: f64, r: f64) -> TrajectoryInfo<'static> {
+        TrajectoryInfo {
+            base_year,
+            base: Mass::kg(base),
+            reduction_per_year: Ratio::fraction(r),
+            covers: "every model".to_owned(),
+            in_scope: &all,
+        }
+    }
+
+    #[test]
+    fn the_limit_is_floored_at_zero_and_off_track_above_it() {
+        let runs = vec![run("a", "m", "2030-06-01T00:00:00Z", 0.5, "measured")];
+        let inv = inventory(&input(2030, &runs, Some(trajectory(2025, 100.0, 0.3))));
+        let t = &inv.trajectory;
+        assert_eq!(t.limit_kg.value, Some(0.0));
+        assert_eq!(t.on_track, Some(false));
+        assert!(t.status.starts_with("off track"), "{}", t.status);
+        assert!(t.ledger_base_year_kg.value.is_none());
+        assert!(t.ledger_base_year_kg.reason.is_some());
+    }
+
+    #[test]
+    fn a_year_before_the_base_year_has_no_limit() {
+        let runs = vec![run("a", "m", "2024-06-01T00:00:00Z", 0.5, "measured")];
+        let inv = inventory(&input(2024, &runs, Some(trajectory(2025, 10.0, 0.1))));
+        let t = &inv.trajectory;
+        assert_eq!(t.limit_kg.value, None);
+        assert!(t.limit_kg.reason.is_some());
+        assert_eq!(t.on_track, None);
+        assert!(inv.changes.base.is_none());
+        assert!(inv.changes.reason.is_some());
+    }
+
+    #[test]
+    fn the_base_year_itself_is_judged_against_its_base() {
+        let runs = vec![run("a", "m", "2025-03-01T00:00:00Z", 12.0, "measured")];
+        let inv = inventory(&input(2025, &runs, Some(trajectory(2025, 10.0, 0.1))));
+        let t = &inv.trajectory;
+        assert_eq!(t.limit_kg.value, Some(10.0));
+        assert_eq!(t.on_track, Some(false));
+        assert_eq!(t.ledger_base_year_kg.value, Some(12.0));
+        assert!((t.change_vs_base.value.unwrap() - 0.2).abs() < 1e-12);
+    }
+
+    #[test]
+    fn an_empty_year_gives_null_shares_and_market_with_reasons() {
+        let inv = inventory(&input(2027, &[], None));
+        assert_eq!(inv.totals.runs, 0);
+        assert_eq!(inv.per_month.rows.len(), 12);
+        assert!(inv.totals.scope2_market_kg.value.is_none());
+        assert!(inv.totals.market_coverage.share_of_runs.reason.is_some());
+        assert!(inv.uncertainty.estimated_low_kg.reason.is_some());
+        assert!(!inv.trajectory.given);
+    }
+
+    #[test]
+    fn places_and_dating() {
+        let mut r = run("a", "m", "2027-01-01T00:00:00Z", 1.0, "measured");
+        assert_eq!(place(&r), "FRA");
+        r.region = Some("IDF".to_owned());
+        assert_eq!(place(&r), "FRA/IDF");
+        r.cloud_provider = Some("aws".to_owned());
+        r.cloud_region = Some("eu-west-3".to_owned());
+        assert_eq!(place(&r), "aws:eu-west-3");
+        assert!(in_year(&r, 2027));
+        r.at = "2026-12-31T23:59:59Z".to_owned();
+        assert!(!in_year(&r, 2027));
+        // An end more than a day after the recording: dated by the recording.
+        r.ended_at = Some("2027-01-03T00:00:00Z".to_owned());
+        r.recorded_at = "2026-12-31T23:59:59Z".to_owned();
+        r.key = "history:m:1".to_owned();
+        let d = data_quality(&[&r]);
+        assert_eq!(d.runs_end_after_recording, 1);
+        assert_eq!(d.runs_from_history, 1);
+    }
+}
