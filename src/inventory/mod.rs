@@ -899,7 +899,7 @@ fn totals(runs: &[&StoredRun], sums: &Sums) -> Totals {
             v.value(),
             KG,
             format!(
-                "{market_basis}: {} of {n} run(s), see market_coverage",
+                "{market_basis}: {} of {n} run(s), see market_coverage; the other runs' energy would take a residual-mix factor under the GHG Protocol's Scope 2 guidance, which is not applied, so this is not a complete market-based Scope 2",
                 sums.runs_with_market
             ),
         ),
