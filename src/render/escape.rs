@@ -7,7 +7,8 @@
 //!   character references (which also hold inside raw HTML, where a backslash would not);
 //! - [`code_span`] / [`code_cell`]: text shown whole as a Markdown code span;
 //! - [`markdown_link`]: an address the tool's own data declares;
-//! - [`html`]: HTML text or attribute values.
+//! - [`html`]: HTML text or attribute values;
+//! - [`csv_cell`]: a CSV field a spreadsheet must not read as a formula.
 
 use std::borrow::Cow;
 
@@ -146,6 +147,18 @@ pub fn html(text: &str) -> String {
     out
 }
 
+/// Outside text for a CSV field that a spreadsheet opens (CSV or formula injection, OWASP): a
+/// field starting with `=`, `+`, `-`, `@`, a tab or a carriage return would be read as a formula
+/// (`=HYPERLINK(…)`), so it is written with a leading `'`, which spreadsheets show as text. The
+/// csv writer does the quoting; numbers are written by the caller, not through this.
+pub fn csv_cell(text: &str) -> Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,5 +221,16 @@ mod tests {
     fn html_escapes_markup_and_shows_invisible_characters() {
         assert_eq!(html("<script>&'\""), "&lt;script&gt;&amp;&#39;&quot;");
         assert_eq!(html("a\u{202e}b\u{1b}\n"), "a\\u{202e}b\\u{1b}\n");
+    }
+
+    #[test]
+    fn csv_cells_never_start_a_formula() {
+        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(csv_cell("+1"), "'+1");
+        assert_eq!(csv_cell("-2"), "'-2");
+        assert_eq!(csv_cell("@org/team"), "'@org/team");
+        assert_eq!(csv_cell("\tx"), "'\tx");
+        assert_eq!(csv_cell("text-gen"), "text-gen");
+        assert_eq!(csv_cell(""), "");
     }
 }

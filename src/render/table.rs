@@ -30,7 +30,8 @@ fn fallback_width(detected: Option<u16>) -> Option<u16> {
 }
 
 impl Table {
-    fn new_table(&self) -> comfy_table::Table {
+    /// A table in the project's style: plain, or coloured and fitted to the terminal.
+    pub(crate) fn new_table(&self) -> comfy_table::Table {
         let mut t = comfy_table::Table::new();
         t.load_style(presets::UTF8_FULL_CONDENSED);
         if self.color {
