@@ -28,6 +28,7 @@ pub mod metrics;
 pub mod mitigation;
 pub mod names;
 pub mod outfile;
+pub mod periods;
 pub mod policy;
 pub mod predict;
 pub mod provenance;
