@@ -212,6 +212,42 @@ fn policy_validate_and_schema() {
 }
 
 #[test]
+fn policy_validate_lists_budgets_over_time() {
+    let (code, stdout, stderr) = run(&["policy", "validate", "examples/ledger/policy.yaml"]);
+    assert_eq!((code, stdout.as_str()), (0, ""), "{stderr}");
+    let p = "examples/ledger/policy.yaml";
+    assert_eq!(
+        stderr,
+        format!(
+            "carbon-gate: team nlp: text-gen*, summarizer (owners: @org/nlp)\n\
+             carbon-gate: team vision: vit-*, detector (owners: @org/vision)\n\
+             carbon-gate: period \"NLP team per quarter\" ({p}:37:11): every quarter; models embedder* and teams nlp; co2e warn 8 t, fail 10 t; energy fail 120 MWh\n\
+             carbon-gate: period \"vision per month\" ({p}:46:11): every month; teams vision; co2e warn 2 t; report mode\n\
+             carbon-gate: period \"organisation per year\" ({p}:54:11): every year; models *; co2e fail 45 t; required\n\
+             carbon-gate: trajectory ({p}:63:1): models *; 40 t in 2025, less 4.2% of it each year; zero from 2049\n\
+             carbon-gate: periods and the trajectory are judged by `check --ledger` only\n\
+             carbon-gate: policy OK: 2 budgets, 3 periods, a trajectory and 2 teams in 1 file\n"
+        )
+    );
+    // A team a period names must be defined in one of the files.
+    let tmp = tempfile::tempdir().unwrap();
+    let policy = write(
+        tmp.path(),
+        "p.yaml",
+        "version: 1\nperiods:\n  - name: q\n    teams: [nlp]\n    every: quarter\n    limits: { co2e: { fail: \"1 t\" } }\n",
+    );
+    let (code, _, stderr) = run(&["policy", "validate", policy.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{}:4:13: period `q` names team `nlp`, which no policy file defines",
+            policy.display()
+        )),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn policy_validate_warns_about_unreachable_budgets() {
     let tmp = tempfile::tempdir().unwrap();
     let policy = write(

@@ -49,6 +49,100 @@ pub struct PolicyFile {
     /// the `recorded` figures (the default, with a `baseline-evidence-changed` warning), or
     /// `refuse` the promotion (exit 2). With several policy files, `refuse` wins.
     pub changed_baseline: Option<ChangedBaselineRule>,
+    /// Teams, by name: the models each owns and who owns it. A model belongs to the first team,
+    /// in name order, one of whose `models` matches it. A team is defined in one file only.
+    #[serde(default)]
+    pub teams: std::collections::BTreeMap<String, RawTeam>,
+    /// Budgets over time: limits on the totals of calendar months, quarters or years, over the
+    /// organisation's ledger (judged only by a `check` given `--ledger`).
+    #[serde(default)]
+    pub periods: Vec<RawPeriod>,
+    /// A science-based target: a yearly CO2e limit that contracts linearly from a base year. At
+    /// most one, in one of the policy files.
+    pub trajectory: Option<RawTrajectory>,
+}
+
+/// A team: the models it owns and who to tell.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawTeam {
+    /// Model names or globs (`text-gen*`) the team owns.
+    #[serde(default)]
+    pub models: Vec<String>,
+    /// Who owns them (`@org/nlp`, an e-mail address): shown in reports.
+    #[serde(default)]
+    pub owners: Vec<String>,
+}
+
+/// A budget over time: limits on the total of the runs of some models in each calendar period.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawPeriod {
+    /// Its name, shown in reports; unique among the periods of all policy files.
+    pub name: String,
+    /// Model names or globs it covers.
+    #[serde(default)]
+    pub models: Vec<String>,
+    /// Teams (from `teams:`) whose models it covers. A run counts when its model matches
+    /// `models` or belongs to one of these teams.
+    #[serde(default)]
+    pub teams: Vec<String>,
+    /// The calendar period (UTC) totals are taken over: `month`, `quarter` or `year`.
+    pub every: crate::periods::Every,
+    /// Fail a check that cannot judge it (no `--ledger`), instead of warning.
+    #[serde(default)]
+    pub required: bool,
+    /// `report` never blocks.
+    #[serde(default)]
+    pub mode: Mode,
+    /// The limits on each period's totals: at least one.
+    #[serde(default)]
+    pub limits: RawPeriodLimits,
+}
+
+/// Limits on a period's totals.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawPeriodLimits {
+    /// Total CO2e (`"10 t"`).
+    pub co2e: Option<RawPeriodThresholds>,
+    /// Total energy (`"120 MWh"`).
+    pub energy: Option<RawPeriodThresholds>,
+}
+
+/// A warn and/or fail threshold of a period (its `mode` is the period's).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawPeriodThresholds {
+    /// Exceeding this reports a warning.
+    pub warn: Option<RawQuantity>,
+    /// Exceeding this fails the check.
+    pub fail: Option<RawQuantity>,
+}
+
+/// A yearly CO2e limit contracting linearly from a base year (absolute contraction):
+/// `base × (1 − reduction-per-year × (year − base-year))`, never below zero.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawTrajectory {
+    /// Model names or globs it covers.
+    #[serde(default)]
+    pub models: Vec<String>,
+    /// Teams (from `teams:`) whose models it covers.
+    #[serde(default)]
+    pub teams: Vec<String>,
+    /// The base year (1990–2100): its limit is `base`.
+    pub base_year: i64,
+    /// The CO2e of the base year (`"40 t"`).
+    pub base: RawQuantity,
+    /// The reduction of the limit each year, as a share of `base` (`"4.2%"`, at most 100%).
+    pub reduction_per_year: RawQuantity,
+    /// Fail a check that cannot judge it (no `--ledger`), instead of warning.
+    #[serde(default)]
+    pub required: bool,
+    /// `report` never blocks.
+    #[serde(default)]
+    pub mode: Mode,
 }
 
 /// What promotion does when the baseline's evidence differs from what its promotion recorded.
@@ -138,7 +232,7 @@ pub struct RawException {
 }
 
 /// Whether a rule can block.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
     /// Exceeding `fail` blocks (the default).

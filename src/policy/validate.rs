@@ -11,8 +11,8 @@ use globset::{Glob, GlobMatcher, GlobSet, GlobSetBuilder};
 use semver::{Comparator, Op, Version, VersionReq};
 
 use super::model::{
-    BlockOn, DecideOn, EmbodiedRule, Mode, PolicyFile, RawBudget, RawQuantity, RawReference,
-    RawThresholds,
+    BlockOn, DecideOn, EmbodiedRule, Mode, PolicyFile, RawBudget, RawPeriod, RawPeriodThresholds,
+    RawQuantity, RawReference, RawThresholds, RawTrajectory,
 };
 use crate::assessment::ModelReport;
 use crate::codes;
@@ -20,6 +20,7 @@ use crate::diagnostic::Warning;
 use crate::embodied::Overrides;
 use crate::error::{Error, Location, Problem};
 use crate::ingest::bounded;
+use crate::periods::Every;
 use crate::units::{Dimension, Energy, Intensity, Mass, Quantity, parse_quantity};
 use crate::yaml::{self, Spans};
 
@@ -126,6 +127,100 @@ pub fn version_matches(req: &VersionReq, version: &Version) -> bool {
     req.matches(&release)
 }
 
+/// A checked team: the models it owns and who owns them.
+#[derive(Debug, Clone)]
+pub struct Team {
+    /// Its name (the key under `teams:`).
+    pub name: String,
+    /// The models it owns (names or globs).
+    pub models: Vec<ModelPattern>,
+    /// Who owns them, as written.
+    pub owners: Vec<String>,
+    /// Where it is defined (its key).
+    pub location: Location,
+}
+
+/// Whether a budget over time with `models` and `teams` covers `model`: one of the patterns
+/// matches it, or the team it belongs to ([`Policy::team_of`]) is one of the teams.
+fn scope_covers(models: &[ModelPattern], teams: &[String], model: &str, policy: &Policy) -> bool {
+    models.iter().any(|m| m.matches(model))
+        || (!teams.is_empty()
+            && policy
+                .team_of(model)
+                .is_some_and(|team| teams.iter().any(|t| t == team)))
+}
+
+/// A checked budget over time: limits on the totals of each calendar period.
+#[derive(Debug, Clone)]
+pub struct PeriodBudget {
+    /// Its name (unique among the periods of all files).
+    pub name: String,
+    /// Model names or globs it covers.
+    pub models: Vec<ModelPattern>,
+    /// Teams whose models it covers, each defined under `teams:` in some policy file.
+    pub teams: Vec<String>,
+    /// Where each of `teams` is named.
+    pub team_locations: Vec<Location>,
+    /// The calendar period totals are taken over.
+    pub every: Every,
+    /// Whether a check that cannot judge it (no ledger) fails instead of warning.
+    pub required: bool,
+    /// `report` never blocks.
+    pub mode: Mode,
+    /// CO2e limits on a period's total.
+    pub co2e: Option<Thresholds<Mass>>,
+    /// Energy limits on a period's total.
+    pub energy: Option<Thresholds<Energy>>,
+    /// Where it is written (the entry under `periods:`).
+    pub location: Location,
+}
+
+impl PeriodBudget {
+    /// Whether the runs of `model` count towards it: one of `models` matches it, or the team
+    /// it belongs to ([`Policy::team_of`]) is one of `teams`.
+    pub fn covers(&self, model: &str, policy: &Policy) -> bool {
+        scope_covers(&self.models, &self.teams, model, policy)
+    }
+}
+
+/// A checked trajectory: a yearly CO2e limit contracting linearly from a base year.
+#[derive(Debug, Clone)]
+pub struct Trajectory {
+    /// Model names or globs it covers.
+    pub models: Vec<ModelPattern>,
+    /// Teams whose models it covers, each defined under `teams:` in some policy file.
+    pub teams: Vec<String>,
+    /// Where each of `teams` is named.
+    pub team_locations: Vec<Location>,
+    /// The base year (1990–2100).
+    pub base_year: i32,
+    /// The CO2e of the base year: its limit.
+    pub base: Mass,
+    /// The yearly reduction, as a fraction of `base` (0.042 for 4.2%), 0–1.
+    pub reduction_per_year: f64,
+    /// Whether a check that cannot judge it (no ledger) fails instead of warning.
+    pub required: bool,
+    /// `report` never blocks.
+    pub mode: Mode,
+    /// Where it is written (the `trajectory` key).
+    pub location: Location,
+}
+
+impl Trajectory {
+    /// The CO2e limit of `year`: `base × (1 − reduction-per-year × (year − base-year))`, never
+    /// below zero; a year before the base year has the base as its limit.
+    pub fn limit(&self, year: i32) -> Mass {
+        let years = f64::from(year.saturating_sub(self.base_year).max(0));
+        self.base * (1.0 - self.reduction_per_year * years).max(0.0)
+    }
+
+    /// Whether the runs of `model` count towards it: one of `models` matches it, or the team
+    /// it belongs to ([`Policy::team_of`]) is one of `teams`.
+    pub fn covers(&self, model: &str, policy: &Policy) -> bool {
+        scope_covers(&self.models, &self.teams, model, policy)
+    }
+}
+
 /// A checked policy: budgets of every file, in file order then budget order.
 #[derive(Debug, Clone, Default)]
 pub struct Policy {
@@ -151,6 +246,12 @@ pub struct Policy {
     pub version_required: bool,
     /// The budgets by model pattern, built on first use ([`Policy::matching`]).
     pub index: std::sync::OnceLock<ModelIndex>,
+    /// The teams of every file, in name order ([`Policy::team_of`]).
+    pub teams: Vec<Team>,
+    /// The budgets over time of every file, in file order then as written.
+    pub periods: Vec<PeriodBudget>,
+    /// The trajectory (at most one in all files).
+    pub trajectory: Option<Trajectory>,
 }
 
 impl Policy {
@@ -183,6 +284,27 @@ impl Policy {
     /// match ([`Budget::applies_to`]).
     pub fn budget_for(&self, model: &str, version: Option<&Version>) -> Option<&Budget> {
         self.matching(model).find(|b| b.applies_to(model, version))
+    }
+
+    /// The team `model` belongs to: the first team, in name order, one of whose `models`
+    /// patterns matches it (a model matched by several teams belongs to the first only, so each
+    /// run is counted for one team).
+    pub fn team_of(&self, model: &str) -> Option<&str> {
+        self.teams
+            .iter()
+            .find(|t| t.models.iter().any(|m| m.matches(model)))
+            .map(|t| t.name.as_str())
+    }
+
+    /// The team named `name`.
+    pub fn team(&self, name: &str) -> Option<&Team> {
+        self.teams.iter().find(|t| t.name == name)
+    }
+
+    /// Whether the policy has budgets over time (periods or a trajectory), which only a check
+    /// with the ledger can judge.
+    pub fn has_budgets_over_time(&self) -> bool {
+        !self.periods.is_empty() || self.trajectory.is_some()
     }
 
     /// The budget that applied to a model version this policy evaluated (the one
@@ -377,9 +499,7 @@ fn from_texts_capped(
         }
         {
             match parse_policy(&file, &text) {
-                Ok((budgets, _, _, _))
-                    if loaded.policy.budgets.len() + budgets.len() > max_budgets =>
-                {
+                Ok((budgets, ..)) if loaded.policy.budgets.len() + budgets.len() > max_budgets => {
                     problems.push(
                         Problem::new(
                             Location::file(&file),
@@ -393,7 +513,8 @@ fn from_texts_capped(
                     );
                     break;
                 }
-                Ok((budgets, o, exceptions, settings)) => {
+                Ok((budgets, o, exceptions, settings, over_time)) => {
+                    merge_over_time(&mut loaded.policy, over_time, &file, &mut problems);
                     // Several files: what one sets stands unless another is stricter.
                     if let Some(rule) = settings.conflicting_evidence {
                         conflicts = Some(
@@ -433,6 +554,10 @@ fn from_texts_capped(
             }
         }
     }
+    if problems.is_empty() {
+        // Teams may be defined in any file: named teams are looked up once all are read.
+        unknown_teams(&loaded.policy, &mut problems);
+    }
     if !problems.is_empty() {
         return Err(Error::Policy(problems));
     }
@@ -447,13 +572,28 @@ pub fn parse_file(file: &Path, text: &str) -> Result<Vec<Budget>, Vec<Problem>> 
     parse_policy(file, text).map(|(budgets, ..)| budgets)
 }
 
-/// One policy file checked: its budgets, reference overrides, exceptions and settings.
+/// One policy file checked: its budgets, reference overrides, exceptions, settings and budgets
+/// over time.
 pub type ParsedPolicy = (
     Vec<Budget>,
     Overrides,
     Vec<super::rules::Exception>,
     Settings,
+    OverTime,
 );
+
+/// The budgets over time of one policy file, checked on their own; that the teams they name
+/// exist, that period names are unique and that there is one trajectory is checked once all
+/// files are read.
+#[derive(Debug, Clone, Default)]
+pub struct OverTime {
+    /// `teams:`, in name order.
+    pub teams: Vec<Team>,
+    /// `periods:`, as written.
+    pub periods: Vec<PeriodBudget>,
+    /// `trajectory:`.
+    pub trajectory: Option<Trajectory>,
+}
 
 /// The file-wide settings of one policy file, as written (`None`: not set).
 #[derive(Debug, Clone, Copy, Default)]
@@ -510,8 +650,9 @@ pub fn parse_policy(file: &Path, text: &str) -> Result<ParsedPolicy, Vec<Problem
         evidence: raw.evidence,
         changed_baseline: raw.changed_baseline,
     };
+    let over_time = over_time(file, &spans, &raw, &mut problems);
     if problems.is_empty() {
-        Ok((budgets, overrides, exceptions, settings))
+        Ok((budgets, overrides, exceptions, settings, over_time))
     } else {
         Err(problems)
     }
@@ -788,6 +929,423 @@ fn preferred_regions(
         }
     }
     Some((out, spans.locate(file, &format!("{at}.preferred-regions"))))
+}
+
+/// The most characters a period or team name may have.
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// The most characters a model name or glob of a team, period or trajectory may have.
+pub const MAX_PATTERN_CHARS: usize = 1000;
+
+/// The most periods all policy files together may hold.
+pub const MAX_PERIODS: usize = 1000;
+
+/// The most teams all policy files together may hold.
+pub const MAX_TEAMS: usize = 10_000;
+
+/// Whether `name` (a period's or a team's, at `at`) can be shown in reports: not empty, no
+/// control or invisible character, at most [`MAX_NAME_CHARS`] characters.
+fn check_name(name: &str, what: &str, at: Location, problems: &mut Vec<Problem>) -> bool {
+    let n = name.chars().count();
+    let problem = if name.trim().is_empty() {
+        Some(format!("the {what} name is empty"))
+    } else if n > MAX_NAME_CHARS {
+        Some(format!(
+            "the {what} name is {n} characters long; the limit is {MAX_NAME_CHARS}"
+        ))
+    } else if name.chars().any(crate::error::is_unsafe_char) {
+        Some(format!(
+            "the {what} name `{name}` holds a control or invisible character"
+        ))
+    } else {
+        None
+    };
+    match problem {
+        Some(message) => {
+            problems.push(Problem::new(at, message).with_help(format!(
+                "give the {what} a short name of plain text, e.g. `nlp`"
+            )));
+            false
+        }
+        None => true,
+    }
+}
+
+/// The model names or globs of a `models:` list at `at`.
+fn model_patterns(
+    file: &Path,
+    spans: &Spans,
+    at: &str,
+    raw: &[String],
+    problems: &mut Vec<Problem>,
+) -> Vec<ModelPattern> {
+    let mut out = Vec::with_capacity(raw.len());
+    for (i, text) in raw.iter().enumerate() {
+        let key = format!("{at}[{i}]");
+        let place = spans.locate(file, &key);
+        let n = text.chars().count();
+        if n > MAX_PATTERN_CHARS {
+            problems.push(
+                Problem::new(
+                    place,
+                    format!(
+                        "`models[{i}]` is {n} characters long; the limit is {MAX_PATTERN_CHARS}"
+                    ),
+                )
+                .with_help("write a model name, or a short glob such as `text-gen*`"),
+            );
+            continue;
+        }
+        match ModelPattern::parse(text) {
+            Ok(p) => out.push(p),
+            Err(message) => problems.push(Problem::new(
+                place,
+                message.replacen("`model`", &format!("`models[{i}]`"), 1),
+            )),
+        }
+    }
+    out
+}
+
+/// The team names of a `teams:` list at `at`, with where each is written.
+fn team_names(
+    file: &Path,
+    spans: &Spans,
+    at: &str,
+    raw: &[String],
+    problems: &mut Vec<Problem>,
+) -> (Vec<String>, Vec<Location>) {
+    let mut names = Vec::with_capacity(raw.len());
+    let mut places = Vec::with_capacity(raw.len());
+    for (i, name) in raw.iter().enumerate() {
+        let place = spans.locate(file, &format!("{at}[{i}]"));
+        if check_name(name, "team", place.clone(), problems) {
+            names.push(name.clone());
+            places.push(place);
+        }
+    }
+    (names, places)
+}
+
+/// Check `teams:`, `periods:` and `trajectory:` of one file.
+fn over_time(
+    file: &Path,
+    spans: &Spans,
+    raw: &PolicyFile,
+    problems: &mut Vec<Problem>,
+) -> OverTime {
+    let mut out = OverTime::default();
+    for (name, team) in &raw.teams {
+        let at = format!("teams.{name}");
+        let location = spans.locate(file, &at);
+        if !check_name(name, "team", location.clone(), problems) {
+            continue;
+        }
+        let models = model_patterns(file, spans, &format!("{at}.models"), &team.models, problems);
+        if team.models.is_empty() {
+            problems.push(
+                Problem::new(location.clone(), format!("team `{name}` has no models"))
+                    .with_help("add `models: [\"text-gen*\"]`: the model names or globs it owns"),
+            );
+        }
+        out.teams.push(Team {
+            name: name.clone(),
+            models,
+            owners: team.owners.clone(),
+            location,
+        });
+    }
+    for (i, period) in raw.periods.iter().enumerate() {
+        if let Some(p) = period_budget(file, spans, &format!("periods[{i}]"), period, problems) {
+            out.periods.push(p);
+        }
+    }
+    if let Some(t) = &raw.trajectory {
+        out.trajectory = trajectory(file, spans, t, problems);
+    }
+    out
+}
+
+/// Check one entry of `periods:`.
+fn period_budget(
+    file: &Path,
+    spans: &Spans,
+    at: &str,
+    raw: &RawPeriod,
+    problems: &mut Vec<Problem>,
+) -> Option<PeriodBudget> {
+    let before = problems.len();
+    // The entry is located at its name.
+    let location = spans.locate(file, &format!("{at}.name"));
+    let shown = if check_name(
+        &raw.name,
+        "period",
+        spans.locate(file, &format!("{at}.name")),
+        problems,
+    ) {
+        format!("period `{}`", raw.name)
+    } else {
+        format!("`{at}`")
+    };
+    let models = model_patterns(file, spans, &format!("{at}.models"), &raw.models, problems);
+    let (teams, team_locations) =
+        team_names(file, spans, &format!("{at}.teams"), &raw.teams, problems);
+    if raw.models.is_empty() && raw.teams.is_empty() {
+        problems.push(
+            Problem::new(
+                location.clone(),
+                format!("{shown} covers no models: it has neither `models` nor `teams`"),
+            )
+            .with_help("add `models: [\"text-gen*\"]` (names or globs) or `teams: [nlp]`"),
+        );
+    }
+    let limit = |t: &RawPeriodThresholds| RawThresholds {
+        warn: t.warn.clone(),
+        fail: t.fail.clone(),
+        mode: raw.mode,
+    };
+    let mut places = LimitPlaces::default();
+    let co2e = raw.limits.co2e.as_ref().and_then(|t| {
+        thresholds(
+            &limit(t),
+            Dimension::Mass,
+            &format!("{at}.limits.co2e"),
+            file,
+            spans,
+            problems,
+            (&mut places.co2e_warn, &mut places.co2e_fail),
+            |q| match q {
+                Quantity::Mass(m) => Some(m),
+                _ => None,
+            },
+        )
+    });
+    let energy = raw.limits.energy.as_ref().and_then(|t| {
+        thresholds(
+            &limit(t),
+            Dimension::Energy,
+            &format!("{at}.limits.energy"),
+            file,
+            spans,
+            problems,
+            (&mut places.energy_warn, &mut places.energy_fail),
+            |q| match q {
+                Quantity::Energy(e) => Some(e),
+                _ => None,
+            },
+        )
+    });
+    if raw.limits.co2e.is_none() && raw.limits.energy.is_none() {
+        problems.push(
+            Problem::new(location.clone(), format!("{shown} has no limits"))
+                .with_help("add `limits: { co2e: { fail: \"10 t\" } }` or `limits: { energy: { fail: \"120 MWh\" } }`"),
+        );
+    }
+    (problems.len() == before).then(|| PeriodBudget {
+        name: raw.name.clone(),
+        models,
+        teams,
+        team_locations,
+        every: raw.every,
+        required: raw.required,
+        mode: raw.mode,
+        co2e,
+        energy,
+        location,
+    })
+}
+
+/// Check `trajectory:`.
+fn trajectory(
+    file: &Path,
+    spans: &Spans,
+    raw: &RawTrajectory,
+    problems: &mut Vec<Problem>,
+) -> Option<Trajectory> {
+    let before = problems.len();
+    let location = spans.locate(file, "trajectory");
+    let models = model_patterns(file, spans, "trajectory.models", &raw.models, problems);
+    let (teams, team_locations) = team_names(file, spans, "trajectory.teams", &raw.teams, problems);
+    if raw.models.is_empty() && raw.teams.is_empty() {
+        problems.push(
+            Problem::new(
+                location.clone(),
+                "the trajectory covers no models: it has neither `models` nor `teams`",
+            )
+            .with_help("add `models: [\"*\"]` for every model, or `teams: [nlp]`"),
+        );
+    }
+    let base_year = match i32::try_from(raw.base_year) {
+        Ok(y) if (1990..=2100).contains(&y) => Some(y),
+        _ => {
+            problems.push(
+                Problem::new(
+                    spans.locate(file, "trajectory.base-year"),
+                    format!("`base-year: {}` is outside 1990–2100", raw.base_year),
+                )
+                .with_help("write the year whose emissions `base` is, e.g. `base-year: 2025`"),
+            );
+            None
+        }
+    };
+    let base = match parse_quantity(&raw.base.0, Dimension::Mass) {
+        Ok(Quantity::Mass(m)) => Some(m),
+        Ok(_) => None,
+        Err(err) => {
+            problems.push(Problem::new(
+                spans.locate(file, "trajectory.base"),
+                format!("`base`: {err}"),
+            ));
+            None
+        }
+    };
+    let at = spans.locate(file, "trajectory.reduction-per-year");
+    let reduction = match parse_quantity(&raw.reduction_per_year.0, Dimension::Percent) {
+        Ok(Quantity::Percent(r)) if r.value() <= 1.0 => Some(r.value()),
+        Ok(Quantity::Percent(r)) => {
+            problems.push(
+                Problem::new(at, format!("`reduction-per-year: {r}` is more than 100%"))
+                    .with_help("write the yearly reduction as a share of `base`, e.g. \"4.2%\""),
+            );
+            None
+        }
+        Ok(_) => None,
+        Err(err) => {
+            problems.push(
+                Problem::new(at, format!("`reduction-per-year`: {err}"))
+                    .with_help("write the yearly reduction as a share of `base`, from 0% to 100%, e.g. \"4.2%\""),
+            );
+            None
+        }
+    };
+    match (base_year, base, reduction) {
+        (Some(base_year), Some(base), Some(reduction_per_year)) if problems.len() == before => {
+            Some(Trajectory {
+                models,
+                teams,
+                team_locations,
+                base_year,
+                base,
+                reduction_per_year,
+                required: raw.required,
+                mode: raw.mode,
+                location,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Add one file's budgets over time to `policy`: a team defined twice, a period name used
+/// twice, a second trajectory, or too many periods or teams, are problems.
+fn merge_over_time(
+    policy: &mut Policy,
+    over_time: OverTime,
+    file: &Path,
+    problems: &mut Vec<Problem>,
+) {
+    for team in over_time.teams {
+        if let Some(first) = policy.team(&team.name) {
+            problems.push(
+                Problem::new(
+                    team.location.clone(),
+                    format!(
+                        "team `{}` is defined twice: first at {}",
+                        team.name, first.location
+                    ),
+                )
+                .with_help("define each team in one policy file"),
+            );
+            continue;
+        }
+        let at = policy.teams.partition_point(|t| t.name < team.name);
+        policy.teams.insert(at, team);
+    }
+    for period in over_time.periods {
+        if let Some(first) = policy.periods.iter().find(|p| p.name == period.name) {
+            problems.push(
+                Problem::new(
+                    period.location.clone(),
+                    format!(
+                        "period name `{}` is used twice: first at {}",
+                        period.name, first.location
+                    ),
+                )
+                .with_help(
+                    "give each period its own name: reports and the ledger tell them apart by it",
+                ),
+            );
+            continue;
+        }
+        policy.periods.push(period);
+    }
+    if let Some(t) = over_time.trajectory {
+        match &policy.trajectory {
+            Some(first) => problems.push(
+                Problem::new(
+                    t.location.clone(),
+                    format!("a second `trajectory`: the first is at {}", first.location),
+                )
+                .with_help("keep one trajectory for the organisation, in one policy file"),
+            ),
+            None => policy.trajectory = Some(t),
+        }
+    }
+    for (what, n, max) in [
+        ("periods", policy.periods.len(), MAX_PERIODS),
+        ("teams", policy.teams.len(), MAX_TEAMS),
+    ] {
+        if n > max {
+            problems.push(
+                Problem::new(
+                    Location::file(file),
+                    format!("too many {what}: {n} with the files before it; the limit is {max}"),
+                )
+                .with_help("use globs and teams to cover many models with one period"),
+            );
+        }
+    }
+}
+
+/// A team named by a period or the trajectory that no file defines.
+fn unknown_teams(policy: &Policy, problems: &mut Vec<Problem>) {
+    let defined: Vec<&str> = policy.teams.iter().map(|t| t.name.as_str()).collect();
+    let named = policy
+        .periods
+        .iter()
+        .map(|p| (format!("period `{}`", p.name), &p.teams, &p.team_locations))
+        .chain(
+            policy
+                .trajectory
+                .iter()
+                .map(|t| ("the trajectory".to_owned(), &t.teams, &t.team_locations)),
+        );
+    for (what, teams, places) in named {
+        for (team, place) in teams.iter().zip(places) {
+            if policy.team(team).is_some() {
+                continue;
+            }
+            let close: Vec<String> = defined
+                .iter()
+                .filter(|d| strsim::levenshtein(d, team) <= 2)
+                .map(|d| format!("`{d}`"))
+                .collect();
+            let help = if close.is_empty() {
+                format!(
+                    "define it under `teams:` (`teams: {{ {team}: {{ models: [\"…\"] }} }}`), or remove it"
+                )
+            } else {
+                format!("did you mean {}?", close.join(", "))
+            };
+            problems.push(
+                Problem::new(
+                    place.clone(),
+                    format!("{what} names team `{team}`, which no policy file defines"),
+                )
+                .with_help(help),
+            );
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -191,6 +191,25 @@ policy_case("policy-bad-exception-date", 'version: 1\nbudgets:\n  - model: a\n  
 policy_case("policy-unknown-region", 'version: 1\nbudgets:\n  - model: a\n    preferred-regions: [mars:olympus-1]\n    limits: { co2e: { fail: "1 kg" } }\n', "policy.yaml:4")
 policy_case("policy-intensity-unit", 'version: 1\nbudgets:\n  - model: a\n    max-intensity: "200 kg"\n', "policy.yaml:4")
 
+# --- Budgets over time (issue #23): teams, periods, trajectory ------------------------------------
+PERIOD = 'version: 1\nperiods:\n  - name: {name}\n    {scope}\n    every: {every}\n    limits: {{ co2e: {{ fail: "1 t" }} }}\n'
+policy_case("policy-period-unknown-team", PERIOD.format(name="q", scope="teams: [nlp]", every="quarter"),
+            "policy.yaml:4:13: period `q` names team `nlp`, which no policy file defines")
+policy_case("policy-period-every-weekly", PERIOD.format(name="q", scope="models: [a]", every="weekly"),
+            "policy.yaml:5:12: periods[0].every: unknown variant `weekly`, expected one of `month`, `quarter`, `year`")
+policy_case("policy-period-huge-name", PERIOD.format(name="n" * 5000, scope="models: [a]", every="year"),
+            "policy.yaml:3:11: the period name is 5000 characters long; the limit is 200")
+policy_case("policy-period-huge-glob", PERIOD.format(name="q", scope='models: ["' + "a*" * 3000 + '"]', every="year"),
+            "policy.yaml:4:14: `models[0]` is 6000 characters long; the limit is 1000")
+policy_case("policy-period-no-limits", 'version: 1\nperiods:\n  - { name: q, models: [a], every: month }\n',
+            "policy.yaml:3:13: period `q` has no limits")
+policy_case("policy-trajectory-150-percent",
+            'version: 1\ntrajectory:\n  models: ["*"]\n  base-year: 2025\n  base: "40 t"\n  reduction-per-year: "150%"\n',
+            "policy.yaml:6:23: `reduction-per-year: 150%` is more than 100%")
+policy_case("policy-trajectory-base-year-1900",
+            'version: 1\ntrajectory:\n  models: ["*"]\n  base-year: 1900\n  base: "40 t"\n  reduction-per-year: "4.2%"\n',
+            "policy.yaml:4:14: `base-year: 1900` is outside 1990–2100")
+
 # --- Config (carbon-gate.yaml) ------------------------------------------------------------------
 def config_case(name, text, expect):
     case(name, {"carbon-gate.yaml": text, "policy.yaml": POLICY_OK,
