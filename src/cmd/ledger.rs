@@ -167,29 +167,16 @@ fn open(url: &str) -> Result<(Target, crate::store::Ledger), Error> {
 }
 
 fn import(file: &std::path::Path, url: &str) -> Result<super::Outcome, Error> {
+    // The file is read (and refused when damaged) before the database is touched.
+    let history = crate::store::read_history(file)?;
     let (target, mut ledger) = open(url)?;
-    let (runs, events) = crate::store::history_runs(file)?;
-    let recording = recording(None);
-    let event = crate::store::CheckEvent {
-        time: recording.at.clone(),
-        command: "import".to_owned(),
-        repository: None,
-        commit: None,
-        pull_request: None,
-        verdict: None,
-        summary: Some(format!(
-            "imported {} from {} ({} checks)",
-            plural(runs.len(), "entry", "entries"),
-            crate::error::display_path(file),
-            events.len()
-        )),
-    };
-    let ((), written) = ledger.write(&runs, &event, |_| Ok(()))?;
+    let written = off_runtime(|| ledger.import(&history.runs, &history.checks))?;
     Ok(super::Outcome {
         stdout: Vec::new(),
         stderr: vec![format!(
-            "carbon-gate: imported {} from {} into {}: {} new, {} grew, {} already there",
-            plural(runs.len(), "model-version entry", "model-version entries"),
+            "carbon-gate: imported {} and {} from {} into {}: {} new, {} grew, {} already there",
+            plural(history.runs.len(), "model-version entry", "model-version entries"),
+            plural(history.checks.len(), "check", "checks"),
             crate::error::display_path(file),
             target.display(),
             written.new,
@@ -264,7 +251,7 @@ fn summary(args: &crate::cli::SummaryArgs) -> Result<super::Outcome, Error> {
     let text = match args.format {
         SummaryFormat::Table => sum::to_table(&summary),
         SummaryFormat::Json => sum::to_json(&summary),
-        SummaryFormat::Csv => sum::to_csv(&summary)?,
+        SummaryFormat::Csv => sum::to_csv(&summary),
     };
     Ok(super::Outcome {
         stdout: super::output::deliver(text.into_bytes(), args.out.output.as_deref())?,
@@ -294,7 +281,7 @@ fn inventory(args: &crate::cli::InventoryArgs) -> Result<super::Outcome, Error> 
         .iter()
         .map(|t| inv::TeamInfo {
             name: t.name.clone(),
-            models: t.models.iter().map(ToString::to_string).collect(),
+            models: t.models.iter().map(|m| m.as_str().to_owned()).collect(),
             owners: t.owners.clone(),
         })
         .collect();
@@ -306,9 +293,15 @@ fn inventory(args: &crate::cli::InventoryArgs) -> Result<super::Outcome, Error> 
     };
     let trajectory = policy.trajectory.as_ref().map(|t| inv::TrajectoryInfo {
         base_year: t.base_year,
-        base_kg: t.base.value(),
-        reduction_per_year: t.reduction_per_year,
-        scope: t.scope_text(),
+        base: t.base,
+        reduction_per_year: crate::units::Ratio::fraction(t.reduction_per_year),
+        covers: t
+            .models
+            .iter()
+            .map(|m| format!("models `{}`", m.as_str()))
+            .chain(t.teams.iter().map(|team| format!("team `{team}`")))
+            .collect::<Vec<_>>()
+            .join(", "),
         in_scope: &in_scope,
     });
     let input = inv::InventoryInput {
@@ -319,7 +312,11 @@ fn inventory(args: &crate::cli::InventoryArgs) -> Result<super::Outcome, Error> 
         trajectory,
         ledger: target.display(),
         generated_at: recording(None).at,
-        policy_files: Vec::new(),
+        policy_files: policy
+            .files
+            .iter()
+            .map(|f| crate::error::display_path(f))
+            .collect(),
     };
     let inventory = inv::inventory(&input);
     let text = match args.format {
