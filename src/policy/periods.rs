@@ -195,6 +195,12 @@ pub type Ledger<'a> = dyn FnMut(&str, &str) -> Result<Vec<StoredRun>, Error> + '
 /// ([`StoredRun::merge`]), as is a ledger run of the period whose key this check holds with an
 /// `at` in another period. Lines come in policy order (periods as written, then the
 /// trajectory), each budget's periods in time order; a line is there whatever its verdict.
+///
+/// The totals are the same whether the check's runs were written to the ledger yet or not.
+/// Give `this_check` as the ledger will keep the runs — a run it already holds merged onto the
+/// stored row, whose `at` (and so period) then stays the stored one — and a run whose later
+/// snapshot ends in another period is judged where the ledger counts it, and `added_*` is zero
+/// once the runs are written. Given as read, such a run is judged in the period of its own `at`.
 pub fn judge(
     policy: &Policy,
     this_check: &[StoredRun],
@@ -996,6 +1002,94 @@ trajectory:
         )
         .unwrap_err();
         assert_eq!(err.to_string(), "ledger unreachable");
+    }
+
+    /// Day `d` of 2026–2027 (0 = 2026-01-01) at noon, RFC 3339.
+    fn day(d: i64) -> String {
+        let start = Period::parse("2026").unwrap().start_instant().unwrap();
+        crate::timestamp::rfc3339(start + time::Duration::days(d) + time::Duration::hours(12))
+    }
+
+    proptest::proptest! {
+        /// Whatever the ledger holds and whatever this check brings (later snapshots of stored
+        /// runs among new ones, possibly ending in a later period), the totals judged before and
+        /// after the check's runs are written are the same; given as the ledger keeps them,
+        /// afterwards the check adds nothing.
+        #[test]
+        fn judging_before_or_after_writing_gives_the_same_totals(
+            stored in proptest::collection::btree_map(
+                0usize..8,
+                (0usize..4, 0i64..700, 0u32..5000, proptest::option::of(0u32..500)),
+                0..8,
+            ),
+            check in proptest::collection::btree_map(
+                0usize..12,
+                (0usize..4, 0i64..700, 0u32..5000, proptest::option::of(0u32..500), 0i64..60),
+                0..8,
+            ),
+        ) {
+            const MODELS: [&str; 4] = ["text-gen", "summarizer", "vit-b", "other"];
+            let p = policy();
+            let stored: Vec<StoredRun> = stored
+                .iter()
+                .map(|(k, (m, d, co2e, energy))| {
+                    run(&format!("k{k}"), MODELS[*m], &day(*d), f64::from(*co2e), energy.map(f64::from))
+                })
+                .collect();
+            let check: Vec<StoredRun> = check
+                .iter()
+                .map(|(k, (m, d, co2e, energy, later))| {
+                    let key = format!("k{k}");
+                    match stored.iter().find(|r| r.key == key) {
+                        // A later snapshot of a stored run: same model, ends no earlier.
+                        Some(s) => {
+                            let d = (day_of(&s.at) + later).min(729);
+                            let mut r = run(&key, &s.model, &day(d), f64::from(*co2e), energy.map(f64::from));
+                            r.duration_s = Some(s.duration_s.unwrap_or(0.0) + f64::from(*co2e));
+                            r
+                        }
+                        None => run(&key, MODELS[*m], &day(*d), f64::from(*co2e), energy.map(f64::from)),
+                    }
+                })
+                .collect();
+            let written = written(&stored, &check);
+            // This check's runs as they come, or as the ledger will keep them (a run it holds
+            // merged onto the stored row, which keeps its period).
+            let kept: Vec<StoredRun> = check
+                .iter()
+                .map(|r| match stored.iter().find(|s| s.key == r.key) {
+                    Some(s) => {
+                        let mut m = s.clone();
+                        m.merge(r);
+                        m
+                    }
+                    None => r.clone(),
+                })
+                .collect();
+            for (mine, nothing_added_after) in [(&check, false), (&kept, true)] {
+                let (before, _) = judge_on(&p, &stored, mine);
+                let (after, _) = judge_on(&p, &written, mine);
+                proptest::prop_assert_eq!(before.len(), after.len());
+                for (b, a) in before.iter().zip(&after) {
+                    proptest::prop_assert_eq!(
+                        (&b.name, &b.period, b.co2e_kg, b.energy_kwh, b.runs, b.verdict),
+                        (&a.name, &a.period, a.co2e_kg, a.energy_kwh, a.runs, a.verdict)
+                    );
+                    proptest::prop_assert!(
+                        b.added_co2e_kg <= b.co2e_kg && b.added_energy_kwh <= b.energy_kwh
+                    );
+                    if nothing_added_after {
+                        proptest::prop_assert_eq!((a.added_co2e_kg, a.added_energy_kwh), (0.0, 0.0));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The day number [`day`] gave `at`.
+    fn day_of(at: &str) -> i64 {
+        let start = Period::parse("2026").unwrap().start_instant().unwrap();
+        (crate::timestamp::parse_rfc3339(at).unwrap() - start).whole_days()
     }
 
     #[test]
