@@ -765,6 +765,32 @@ trajectory:
         );
     }
 
+    #[test]
+    fn periods_beyond_the_cap_are_refused_once() {
+        let file = |prefix: &str, n: usize| {
+            let mut text = String::from("version: 1\nperiods:\n");
+            for i in 0..n {
+                text.push_str(&format!(
+                    "  - {{ name: {prefix}{i}, models: [a], every: year, limits: {{ co2e: {{ fail: 1 t }} }} }}\n"
+                ));
+            }
+            text
+        };
+        let (a, b, c) = (file("a", 600), file("b", 600), file("c", 1));
+        let errors = policy_of(&[
+            ("a.yaml", a.as_str()),
+            ("b.yaml", b.as_str()),
+            ("c.yaml", c.as_str()),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            errors,
+            [
+                "b.yaml: too many periods: 1200 with the files before it; the limit is 1000\n  help: use globs and teams to cover many models with one period"
+            ]
+        );
+    }
+
     const MAX_NAME_CHARS_FOR_TEST: usize = super::super::validate::MAX_NAME_CHARS;
 
     #[test]
