@@ -146,6 +146,87 @@ pub fn unjudged(policy: &Policy) -> Vec<(String, bool, Location)> {
         .collect()
 }
 
+/// `models text-gen*, summarizer and teams nlp`.
+fn scope(models: &[super::ModelPattern], teams: &[String]) -> String {
+    let mut parts = Vec::new();
+    if !models.is_empty() {
+        let m: Vec<&str> = models.iter().map(|m| m.as_str()).collect();
+        parts.push(format!("models {}", m.join(", ")));
+    }
+    if !teams.is_empty() {
+        parts.push(format!("teams {}", teams.join(", ")));
+    }
+    parts.join(" and ")
+}
+
+/// `co2e warn 8 t, fail 10 t`.
+fn thresholds<T: std::fmt::Display + Copy>(
+    what: &str,
+    t: &Option<Thresholds<T>>,
+) -> Option<String> {
+    let t = t.as_ref()?;
+    let levels: Vec<String> = [("warn", t.warn), ("fail", t.fail)]
+        .into_iter()
+        .filter_map(|(level, v)| v.map(|v| format!("{level} {v}")))
+        .collect();
+    Some(format!("{what} {}", levels.join(", ")))
+}
+
+/// A period budget in one line, for `policy validate` and the tamper guard: `every quarter;
+/// teams nlp; co2e warn 8 t, fail 10 t; energy fail 120 MWh; required`.
+pub fn describe_period(p: &PeriodBudget) -> String {
+    let mut parts = vec![format!("every {}", p.every), scope(&p.models, &p.teams)];
+    parts.extend(thresholds("co2e", &p.co2e));
+    parts.extend(thresholds("energy", &p.energy));
+    if p.mode == Mode::Report {
+        parts.push("report mode".to_owned());
+    }
+    if p.required {
+        parts.push("required".to_owned());
+    }
+    parts.join("; ")
+}
+
+/// The trajectory in one line: `models *; 40 t in 2025, less 4.2% of it each year; zero from
+/// 2049`.
+pub fn describe_trajectory(t: &Trajectory) -> String {
+    let mut parts = vec![
+        scope(&t.models, &t.teams),
+        format!(
+            "{} in {}, less {}% of it each year",
+            t.base,
+            t.base_year,
+            format_significant(t.reduction_per_year * 100.0, 4)
+        ),
+    ];
+    // The first year whose limit is zero, if within two centuries.
+    if let Some(zero) =
+        (t.base_year..=t.base_year.saturating_add(200)).find(|y| t.limit(*y) == Mass::ZERO)
+    {
+        parts.push(format!("zero from {zero}"));
+    }
+    if t.mode == Mode::Report {
+        parts.push("report mode".to_owned());
+    }
+    if t.required {
+        parts.push("required".to_owned());
+    }
+    parts.join("; ")
+}
+
+/// A team in one line: `text-gen*, summarizer (owners: @org/nlp)`.
+pub fn describe_team(t: &super::Team) -> String {
+    let models: Vec<&str> = t.models.iter().map(|m| m.as_str()).collect();
+    let mut text = models.join(", ");
+    if !t.owners.is_empty() {
+        text.push_str(&format!(
+            " (owners: {})",
+            crate::error::escape_text(&t.owners.join(", "))
+        ));
+    }
+    text
+}
+
 /// The period of kind `every` of `run`, from its `at`; an error naming the run when `at` is not
 /// an RFC 3339 time. `whose` says where the run comes from.
 fn period_of(every: Every, run: &StoredRun, whose: &str) -> Result<Period, Error> {
@@ -789,6 +870,28 @@ trajectory:
                 "b.yaml: too many periods: 1200 with the files before it; the limit is 1000\n  help: use globs and teams to cover many models with one period"
             ]
         );
+    }
+
+    #[test]
+    fn the_tamper_guard_tells_what_a_change_does_to_budgets_over_time() {
+        let base = policy();
+        let loosened = POLICY
+            .replace("fail: \"10 t\"", "fail: \"20 t\"")
+            .replace("\"summarizer\"]", "\"summarizer\", \"vit-b\"]")
+            .replace("  - name: vision monthly", "  - name: vision quarterly")
+            .replace("reduction-per-year: \"4.2%\"", "reduction-per-year: \"1%\"");
+        let head = policy_of(&[("p.yaml", loosened.as_str())]).unwrap();
+        assert_eq!(
+            super::super::at_ref::changes(&base, &head),
+            [
+                "team `nlp`: text-gen*, summarizer (owners: @org/nlp) → text-gen*, summarizer, vit-b (owners: @org/nlp)",
+                "period `NLP team per quarter`: every quarter; teams nlp; co2e warn 8 t, fail 10 t; energy fail 120 MWh → every quarter; teams nlp; co2e warn 8 t, fail 20 t; energy fail 120 MWh",
+                "period `vision monthly` removed (was: every month; models vit-*; co2e fail 1 t; report mode)",
+                "period `vision quarterly` added: every month; models vit-*; co2e fail 1 t; report mode",
+                "trajectory: models *; 40 t in 2025, less 4.2% of it each year; zero from 2049; required → models *; 40 t in 2025, less 1% of it each year; zero from 2125; required",
+            ]
+        );
+        assert!(super::super::at_ref::changes(&base, &base).is_empty());
     }
 
     const MAX_NAME_CHARS_FOR_TEST: usize = super::super::validate::MAX_NAME_CHARS;
