@@ -1,8 +1,8 @@
 //! `carbon-gate policy validate`.
 
-use crate::error::{Error, escape_text};
+use crate::error::Error;
 use crate::exit::Exit;
-use crate::policy::{self, PeriodBudget, Policy, Thresholds, Trajectory};
+use crate::policy::{self, Policy, periods};
 
 use super::Outcome;
 
@@ -44,97 +44,32 @@ fn plural(n: usize, what: &str) -> String {
 fn over_time_lines(policy: &Policy) -> Vec<String> {
     let mut lines = Vec::new();
     for team in &policy.teams {
-        let models: Vec<&str> = team.models.iter().map(|m| m.as_str()).collect();
-        let mut line = format!("carbon-gate: team {}: {}", team.name, models.join(", "));
-        if !team.owners.is_empty() {
-            line.push_str(&format!(
-                " (owners: {})",
-                escape_text(&team.owners.join(", "))
-            ));
-        }
-        lines.push(line);
+        lines.push(format!(
+            "carbon-gate: team {}: {}",
+            team.name,
+            periods::describe_team(team)
+        ));
     }
     for period in &policy.periods {
-        lines.push(period_line(period));
+        lines.push(format!(
+            "carbon-gate: period \"{}\" ({}): {}",
+            period.name,
+            period.location,
+            periods::describe_period(period)
+        ));
     }
     if let Some(t) = &policy.trajectory {
-        lines.push(trajectory_line(t));
+        lines.push(format!(
+            "carbon-gate: trajectory ({}): {}",
+            t.location,
+            periods::describe_trajectory(t)
+        ));
     }
-    if !lines.is_empty() && (!policy.periods.is_empty() || policy.trajectory.is_some()) {
+    if policy.has_budgets_over_time() {
         lines.push(
             "carbon-gate: periods and the trajectory are judged by `check --ledger` only"
                 .to_owned(),
         );
     }
     lines
-}
-
-/// `models text-gen*, summarizer and teams nlp`.
-fn scope(models: &[policy::ModelPattern], teams: &[String]) -> String {
-    let mut parts = Vec::new();
-    if !models.is_empty() {
-        let m: Vec<&str> = models.iter().map(|m| m.as_str()).collect();
-        parts.push(format!("models {}", m.join(", ")));
-    }
-    if !teams.is_empty() {
-        parts.push(format!("teams {}", teams.join(", ")));
-    }
-    parts.join(" and ")
-}
-
-/// `co2e warn 8 t, fail 10 t`.
-fn limits<T: std::fmt::Display + Copy>(what: &str, t: &Option<Thresholds<T>>) -> Option<String> {
-    let t = t.as_ref()?;
-    let levels: Vec<String> = [("warn", t.warn), ("fail", t.fail)]
-        .into_iter()
-        .filter_map(|(level, v)| v.map(|v| format!("{level} {v}")))
-        .collect();
-    Some(format!("{what} {}", levels.join(", ")))
-}
-
-fn period_line(p: &PeriodBudget) -> String {
-    let mut parts = vec![format!("every {}", p.every), scope(&p.models, &p.teams)];
-    parts.extend(limits("co2e", &p.co2e));
-    parts.extend(limits("energy", &p.energy));
-    if p.mode == policy::model::Mode::Report {
-        parts.push("report mode".to_owned());
-    }
-    if p.required {
-        parts.push("required".to_owned());
-    }
-    format!(
-        "carbon-gate: period \"{}\" ({}): {}",
-        p.name,
-        p.location,
-        parts.join("; ")
-    )
-}
-
-fn trajectory_line(t: &Trajectory) -> String {
-    let mut parts = vec![
-        scope(&t.models, &t.teams),
-        format!(
-            "{} in {}, less {}% of it each year",
-            t.base,
-            t.base_year,
-            crate::units::format_significant(t.reduction_per_year * 100.0, 4)
-        ),
-    ];
-    // The first year whose limit is zero, if within two centuries.
-    if let Some(zero) = (t.base_year..=t.base_year.saturating_add(200))
-        .find(|y| t.limit(*y) == crate::units::Mass::ZERO)
-    {
-        parts.push(format!("zero from {zero}"));
-    }
-    if t.mode == policy::model::Mode::Report {
-        parts.push("report mode".to_owned());
-    }
-    if t.required {
-        parts.push("required".to_owned());
-    }
-    format!(
-        "carbon-gate: trajectory ({}): {}",
-        t.location,
-        parts.join("; ")
-    )
 }

@@ -286,5 +286,54 @@ pub fn changes(base: &Policy, head: &Policy) -> Vec<String> {
     for e in old.iter().filter(|e| !new_set.contains(e)) {
         out.push(format!("exception removed: {e}"));
     }
+    over_time_changes(base, head, &mut out);
     out
+}
+
+/// What the change does to the teams, periods and trajectory (budgets over time).
+fn over_time_changes(base: &Policy, head: &Policy, out: &mut Vec<String>) {
+    use super::periods::{describe_period, describe_team, describe_trajectory};
+    let described = |items: Vec<(String, String)>| -> std::collections::BTreeMap<String, String> {
+        items.into_iter().collect()
+    };
+    let teams = |p: &Policy| {
+        described(
+            p.teams
+                .iter()
+                .map(|t| (t.name.clone(), describe_team(t)))
+                .collect(),
+        )
+    };
+    let periods = |p: &Policy| {
+        described(
+            p.periods
+                .iter()
+                .map(|x| (x.name.clone(), describe_period(x)))
+                .collect(),
+        )
+    };
+    for (what, old, new) in [
+        ("team", teams(base), teams(head)),
+        ("period", periods(base), periods(head)),
+    ] {
+        for (name, was) in &old {
+            match new.get(name) {
+                None => out.push(format!("{what} `{name}` removed (was: {was})")),
+                Some(now) if now != was => out.push(format!("{what} `{name}`: {was} → {now}")),
+                Some(_) => {}
+            }
+        }
+        for (name, now) in new.iter().filter(|(n, _)| !old.contains_key(*n)) {
+            out.push(format!("{what} `{name}` added: {now}"));
+        }
+    }
+    match (
+        base.trajectory.as_ref().map(describe_trajectory),
+        head.trajectory.as_ref().map(describe_trajectory),
+    ) {
+        (Some(was), None) => out.push(format!("trajectory removed (was: {was})")),
+        (None, Some(now)) => out.push(format!("trajectory added: {now}")),
+        (Some(was), Some(now)) if was != now => out.push(format!("trajectory: {was} → {now}")),
+        _ => {}
+    }
 }

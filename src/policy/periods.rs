@@ -146,6 +146,87 @@ pub fn unjudged(policy: &Policy) -> Vec<(String, bool, Location)> {
         .collect()
 }
 
+/// `models text-gen*, summarizer and teams nlp`.
+fn scope(models: &[super::ModelPattern], teams: &[String]) -> String {
+    let mut parts = Vec::new();
+    if !models.is_empty() {
+        let m: Vec<&str> = models.iter().map(|m| m.as_str()).collect();
+        parts.push(format!("models {}", m.join(", ")));
+    }
+    if !teams.is_empty() {
+        parts.push(format!("teams {}", teams.join(", ")));
+    }
+    parts.join(" and ")
+}
+
+/// `co2e warn 8 t, fail 10 t`.
+fn thresholds<T: std::fmt::Display + Copy>(
+    what: &str,
+    t: &Option<Thresholds<T>>,
+) -> Option<String> {
+    let t = t.as_ref()?;
+    let levels: Vec<String> = [("warn", t.warn), ("fail", t.fail)]
+        .into_iter()
+        .filter_map(|(level, v)| v.map(|v| format!("{level} {v}")))
+        .collect();
+    Some(format!("{what} {}", levels.join(", ")))
+}
+
+/// A period budget in one line, for `policy validate` and the tamper guard: `every quarter;
+/// teams nlp; co2e warn 8 t, fail 10 t; energy fail 120 MWh; required`.
+pub fn describe_period(p: &PeriodBudget) -> String {
+    let mut parts = vec![format!("every {}", p.every), scope(&p.models, &p.teams)];
+    parts.extend(thresholds("co2e", &p.co2e));
+    parts.extend(thresholds("energy", &p.energy));
+    if p.mode == Mode::Report {
+        parts.push("report mode".to_owned());
+    }
+    if p.required {
+        parts.push("required".to_owned());
+    }
+    parts.join("; ")
+}
+
+/// The trajectory in one line: `models *; 40 t in 2025, less 4.2% of it each year; zero from
+/// 2049`.
+pub fn describe_trajectory(t: &Trajectory) -> String {
+    let mut parts = vec![
+        scope(&t.models, &t.teams),
+        format!(
+            "{} in {}, less {}% of it each year",
+            t.base,
+            t.base_year,
+            format_significant(t.reduction_per_year * 100.0, 4)
+        ),
+    ];
+    // The first year whose limit is zero, if within two centuries.
+    if let Some(zero) =
+        (t.base_year..=t.base_year.saturating_add(200)).find(|y| t.limit(*y) == Mass::ZERO)
+    {
+        parts.push(format!("zero from {zero}"));
+    }
+    if t.mode == Mode::Report {
+        parts.push("report mode".to_owned());
+    }
+    if t.required {
+        parts.push("required".to_owned());
+    }
+    parts.join("; ")
+}
+
+/// A team in one line: `text-gen*, summarizer (owners: @org/nlp)`.
+pub fn describe_team(t: &super::Team) -> String {
+    let models: Vec<&str> = t.models.iter().map(|m| m.as_str()).collect();
+    let mut text = models.join(", ");
+    if !t.owners.is_empty() {
+        text.push_str(&format!(
+            " (owners: {})",
+            crate::error::escape_text(&t.owners.join(", "))
+        ));
+    }
+    text
+}
+
 /// The period of kind `every` of `run`, from its `at`; an error naming the run when `at` is not
 /// an RFC 3339 time. `whose` says where the run comes from.
 fn period_of(every: Every, run: &StoredRun, whose: &str) -> Result<Period, Error> {
@@ -195,6 +276,12 @@ pub type Ledger<'a> = dyn FnMut(&str, &str) -> Result<Vec<StoredRun>, Error> + '
 /// ([`StoredRun::merge`]), as is a ledger run of the period whose key this check holds with an
 /// `at` in another period. Lines come in policy order (periods as written, then the
 /// trajectory), each budget's periods in time order; a line is there whatever its verdict.
+///
+/// The totals are the same whether the check's runs were written to the ledger yet or not.
+/// Give `this_check` as the ledger will keep the runs — a run it already holds merged onto the
+/// stored row, whose `at` (and so period) then stays the stored one — and a run whose later
+/// snapshot ends in another period is judged where the ledger counts it, and `added_*` is zero
+/// once the runs are written. Given as read, such a run is judged in the period of its own `at`.
 pub fn judge(
     policy: &Policy,
     this_check: &[StoredRun],
@@ -759,6 +846,54 @@ trajectory:
         );
     }
 
+    #[test]
+    fn periods_beyond_the_cap_are_refused_once() {
+        let file = |prefix: &str, n: usize| {
+            let mut text = String::from("version: 1\nperiods:\n");
+            for i in 0..n {
+                text.push_str(&format!(
+                    "  - {{ name: {prefix}{i}, models: [a], every: year, limits: {{ co2e: {{ fail: 1 t }} }} }}\n"
+                ));
+            }
+            text
+        };
+        let (a, b, c) = (file("a", 600), file("b", 600), file("c", 1));
+        let errors = policy_of(&[
+            ("a.yaml", a.as_str()),
+            ("b.yaml", b.as_str()),
+            ("c.yaml", c.as_str()),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            errors,
+            [
+                "b.yaml: too many periods: 1200 with the files before it; the limit is 1000\n  help: use globs and teams to cover many models with one period"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_tamper_guard_tells_what_a_change_does_to_budgets_over_time() {
+        let base = policy();
+        let loosened = POLICY
+            .replace("fail: \"10 t\"", "fail: \"20 t\"")
+            .replace("\"summarizer\"]", "\"summarizer\", \"vit-b\"]")
+            .replace("  - name: vision monthly", "  - name: vision quarterly")
+            .replace("reduction-per-year: \"4.2%\"", "reduction-per-year: \"1%\"");
+        let head = policy_of(&[("p.yaml", loosened.as_str())]).unwrap();
+        assert_eq!(
+            super::super::at_ref::changes(&base, &head),
+            [
+                "team `nlp`: text-gen*, summarizer (owners: @org/nlp) → text-gen*, summarizer, vit-b (owners: @org/nlp)",
+                "period `NLP team per quarter`: every quarter; teams nlp; co2e warn 8 t, fail 10 t; energy fail 120 MWh → every quarter; teams nlp; co2e warn 8 t, fail 20 t; energy fail 120 MWh",
+                "period `vision monthly` removed (was: every month; models vit-*; co2e fail 1 t; report mode)",
+                "period `vision quarterly` added: every month; models vit-*; co2e fail 1 t; report mode",
+                "trajectory: models *; 40 t in 2025, less 4.2% of it each year; zero from 2049; required → models *; 40 t in 2025, less 1% of it each year; zero from 2125; required",
+            ]
+        );
+        assert!(super::super::at_ref::changes(&base, &base).is_empty());
+    }
+
     const MAX_NAME_CHARS_FOR_TEST: usize = super::super::validate::MAX_NAME_CHARS;
 
     #[test]
@@ -996,6 +1131,94 @@ trajectory:
         )
         .unwrap_err();
         assert_eq!(err.to_string(), "ledger unreachable");
+    }
+
+    /// Day `d` of 2026–2027 (0 = 2026-01-01) at noon, RFC 3339.
+    fn day(d: i64) -> String {
+        let start = Period::parse("2026").unwrap().start_instant().unwrap();
+        crate::timestamp::rfc3339(start + time::Duration::days(d) + time::Duration::hours(12))
+    }
+
+    proptest::proptest! {
+        /// Whatever the ledger holds and whatever this check brings (later snapshots of stored
+        /// runs among new ones, possibly ending in a later period), the totals judged before and
+        /// after the check's runs are written are the same; given as the ledger keeps them,
+        /// afterwards the check adds nothing.
+        #[test]
+        fn judging_before_or_after_writing_gives_the_same_totals(
+            stored in proptest::collection::btree_map(
+                0usize..8,
+                (0usize..4, 0i64..700, 0u32..5000, proptest::option::of(0u32..500)),
+                0..8,
+            ),
+            check in proptest::collection::btree_map(
+                0usize..12,
+                (0usize..4, 0i64..700, 0u32..5000, proptest::option::of(0u32..500), 0i64..60),
+                0..8,
+            ),
+        ) {
+            const MODELS: [&str; 4] = ["text-gen", "summarizer", "vit-b", "other"];
+            let p = policy();
+            let stored: Vec<StoredRun> = stored
+                .iter()
+                .map(|(k, (m, d, co2e, energy))| {
+                    run(&format!("k{k}"), MODELS[*m], &day(*d), f64::from(*co2e), energy.map(f64::from))
+                })
+                .collect();
+            let check: Vec<StoredRun> = check
+                .iter()
+                .map(|(k, (m, d, co2e, energy, later))| {
+                    let key = format!("k{k}");
+                    match stored.iter().find(|r| r.key == key) {
+                        // A later snapshot of a stored run: same model, ends no earlier.
+                        Some(s) => {
+                            let d = (day_of(&s.at) + later).min(729);
+                            let mut r = run(&key, &s.model, &day(d), f64::from(*co2e), energy.map(f64::from));
+                            r.duration_s = Some(s.duration_s.unwrap_or(0.0) + f64::from(*co2e));
+                            r
+                        }
+                        None => run(&key, MODELS[*m], &day(*d), f64::from(*co2e), energy.map(f64::from)),
+                    }
+                })
+                .collect();
+            let written = written(&stored, &check);
+            // This check's runs as they come, or as the ledger will keep them (a run it holds
+            // merged onto the stored row, which keeps its period).
+            let kept: Vec<StoredRun> = check
+                .iter()
+                .map(|r| match stored.iter().find(|s| s.key == r.key) {
+                    Some(s) => {
+                        let mut m = s.clone();
+                        m.merge(r);
+                        m
+                    }
+                    None => r.clone(),
+                })
+                .collect();
+            for (mine, nothing_added_after) in [(&check, false), (&kept, true)] {
+                let (before, _) = judge_on(&p, &stored, mine);
+                let (after, _) = judge_on(&p, &written, mine);
+                proptest::prop_assert_eq!(before.len(), after.len());
+                for (b, a) in before.iter().zip(&after) {
+                    proptest::prop_assert_eq!(
+                        (&b.name, &b.period, b.co2e_kg, b.energy_kwh, b.runs, b.verdict),
+                        (&a.name, &a.period, a.co2e_kg, a.energy_kwh, a.runs, a.verdict)
+                    );
+                    proptest::prop_assert!(
+                        b.added_co2e_kg <= b.co2e_kg && b.added_energy_kwh <= b.energy_kwh
+                    );
+                    if nothing_added_after {
+                        proptest::prop_assert_eq!((a.added_co2e_kg, a.added_energy_kwh), (0.0, 0.0));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The day number [`day`] gave `at`.
+    fn day_of(at: &str) -> i64 {
+        let start = Period::parse("2026").unwrap().start_instant().unwrap();
+        (crate::timestamp::parse_rfc3339(at).unwrap() - start).whole_days()
     }
 
     #[test]

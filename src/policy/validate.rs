@@ -1244,8 +1244,17 @@ fn merge_over_time(
     file: &Path,
     problems: &mut Vec<Problem>,
 ) {
+    let (periods_before, teams_before) = (policy.periods.len(), policy.teams.len());
     for team in over_time.teams {
-        if let Some(first) = policy.team(&team.name) {
+        // Kept in name order, so looked up by halves.
+        let at = match policy
+            .teams
+            .binary_search_by(|t| t.name.as_str().cmp(&team.name))
+        {
+            Ok(i) => Err(&policy.teams[i]),
+            Err(i) => Ok(i),
+        };
+        if let Err(first) = at {
             problems.push(
                 Problem::new(
                     team.location.clone(),
@@ -1258,8 +1267,9 @@ fn merge_over_time(
             );
             continue;
         }
-        let at = policy.teams.partition_point(|t| t.name < team.name);
-        policy.teams.insert(at, team);
+        if let Ok(i) = at {
+            policy.teams.insert(i, team);
+        }
     }
     for period in over_time.periods {
         if let Some(first) = policy.periods.iter().find(|p| p.name == period.name) {
@@ -1291,11 +1301,12 @@ fn merge_over_time(
             None => policy.trajectory = Some(t),
         }
     }
-    for (what, n, max) in [
-        ("periods", policy.periods.len(), MAX_PERIODS),
-        ("teams", policy.teams.len(), MAX_TEAMS),
+    for (what, before, n, max) in [
+        ("periods", periods_before, policy.periods.len(), MAX_PERIODS),
+        ("teams", teams_before, policy.teams.len(), MAX_TEAMS),
     ] {
-        if n > max {
+        // Told once, by the file that goes over.
+        if n > max && before <= max {
             problems.push(
                 Problem::new(
                     Location::file(file),
@@ -1309,7 +1320,8 @@ fn merge_over_time(
 
 /// A team named by a period or the trajectory that no file defines.
 fn unknown_teams(policy: &Policy, problems: &mut Vec<Problem>) {
-    let defined: Vec<&str> = policy.teams.iter().map(|t| t.name.as_str()).collect();
+    let defined: std::collections::BTreeSet<&str> =
+        policy.teams.iter().map(|t| t.name.as_str()).collect();
     let named = policy
         .periods
         .iter()
@@ -1322,7 +1334,7 @@ fn unknown_teams(policy: &Policy, problems: &mut Vec<Problem>) {
         );
     for (what, teams, places) in named {
         for (team, place) in teams.iter().zip(places) {
-            if policy.team(team).is_some() {
+            if defined.contains(team.as_str()) {
                 continue;
             }
             let close: Vec<String> = defined
