@@ -152,6 +152,10 @@ impl StoredRun {
         self.market_co2e_kg = larger(self.market_co2e_kg, newer.market_co2e_kg);
         self.co2e_low_kg = larger(self.co2e_low_kg, newer.co2e_low_kg);
         self.co2e_high_kg = larger(self.co2e_high_kg, newer.co2e_high_kg);
-        if *self == before { Merge::Same } else { Merge::Grew }
+        if *self == before {
+            Merge::Same
+        } else {
+            Merge::Grew
+        }
     }
 }
