@@ -85,10 +85,10 @@ fn classify(what: &str, err: &rusqlite::Error) -> Fail {
             "{what}: the file is not an SQLite database (name a new file, or the ledger's)"
         )),
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Fail::text(format!(
-            "{what}: {} (another writer held the ledger longer than the timeout)",
-            super::chain(err)
+            "{what}: {err} (another writer held the ledger longer than the timeout)"
         )),
-        _ => Fail::service(what, err),
+        // rusqlite's message already says what its source does ("Error code 5: …").
+        _ => Fail::text(format!("{what}: {err}")),
     }
 }
 

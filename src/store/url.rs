@@ -73,7 +73,7 @@ impl Target {
             let config = postgres::Config::from_str(text).map_err(|e| {
                 bad(&format!(
                     "not a PostgreSQL URL the driver can read ({})",
-                    scrub(&e.to_string(), &secrets(text))
+                    scrub(&super::chain(&e), &secrets(text))
                 ))
             })?;
             if config.get_hosts().is_empty() {
@@ -88,10 +88,16 @@ impl Target {
             return Ok(Target::Postgres(text.to_owned()));
         }
         if let Some(scheme) = scheme(text) {
+            let hint = if text.contains("://") {
+                String::new()
+            } else {
+                format!(
+                    " (for a history file whose name has a colon, write ./{})",
+                    redact(text)
+                )
+            };
             return Err(bad(&format!(
-                "`{scheme}:` is not a ledger this carbon-gate can open (for a history file \
-                 whose name has a colon, write ./{})",
-                redact(text)
+                "`{scheme}:` is not a ledger this carbon-gate can open{hint}"
             )));
         }
         Ok(Target::History(PathBuf::from(text)))
