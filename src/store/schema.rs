@@ -223,6 +223,23 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_schema_is_the_migrations_sql() {
+        let doc = include_str!("../../docs/ledger.md");
+        for m in MIGRATIONS {
+            assert!(
+                doc.contains(m.sqlite),
+                "docs/ledger.md: SQLite migration {}",
+                m.version
+            );
+            assert!(
+                doc.contains(m.postgres),
+                "docs/ledger.md: PostgreSQL migration {}",
+                m.version
+            );
+        }
+    }
+
+    #[test]
     fn every_stored_field_has_its_column_in_both_dialects() {
         let run = serde_json::to_value(StoredRun {
             key: String::new(),
