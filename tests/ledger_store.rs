@@ -28,10 +28,16 @@ fn postgres_admin() -> Option<String> {
              .ci/postgres.sh start` first"
         ),
         _ => {
-            eprintln!(
-                "note: CARBON_GATE_TEST_POSTGRES is not set: the PostgreSQL half of this test is \
-                 skipped (`source .ci/postgres.sh start` to run it)"
-            );
+            // Once, and past the test harness's capture, so that it shows when the tests pass.
+            static NOTE: std::sync::Once = std::sync::Once::new();
+            NOTE.call_once(|| {
+                use std::io::Write as _;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "note: CARBON_GATE_TEST_POSTGRES is not set: the ledger store tests run on \
+                     SQLite only (`source .ci/postgres.sh start` for PostgreSQL too)"
+                );
+            });
             None
         }
     }
@@ -392,6 +398,54 @@ fn a_judge_error_is_passed_through_and_nothing_is_written() {
         );
         assert_eq!(ledger.checks().unwrap().len(), 1);
         assert_eq!(db.count("SELECT COUNT(*) FROM check_runs"), 1);
+    }
+}
+
+#[test]
+fn a_large_check_is_read_and_written_in_batches() {
+    // More than two batches of 500, and not a multiple of one.
+    const RUNS: usize = 1234;
+    for db in databases() {
+        let mut ledger = db.open();
+        let runs: Vec<StoredRun> = (0..RUNS)
+            .map(|i| run(&format!("r{i:05}"), "text-gen", "2027-03-01T00:00:00Z", 1.0))
+            .collect();
+        let started = Instant::now();
+        let first = write(&mut ledger, &runs);
+        let elapsed = started.elapsed();
+        assert_eq!(
+            (first.new, first.grew, first.same),
+            (RUNS, 0, 0),
+            "{}",
+            db.name()
+        );
+        // Every third run grew since.
+        let later: Vec<StoredRun> = (0..RUNS)
+            .map(|i| {
+                let size = if i % 3 == 0 { 2.0 } else { 1.0 };
+                run(
+                    &format!("r{i:05}"),
+                    "text-gen",
+                    "2027-03-01T00:00:00Z",
+                    size,
+                )
+            })
+            .collect();
+        let second = write(&mut ledger, &later);
+        assert_eq!(
+            (second.new, second.grew, second.same),
+            (0, RUNS.div_ceil(3), RUNS - RUNS.div_ceil(3)),
+            "{}",
+            db.name()
+        );
+        assert_eq!(ledger.runs(None, None).unwrap(), later, "{}", db.name());
+        assert_eq!(
+            db.count("SELECT COUNT(*) FROM check_runs"),
+            2 * RUNS as i64,
+            "{}",
+            db.name()
+        );
+        eprintln!("{}: {RUNS} new runs written in {elapsed:?}", db.name());
     }
 }
 

@@ -36,7 +36,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long connecting to PostgreSQL may take (unless the URL sets `connect_timeout`).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Keys per `IN (…)` when reading the stored runs of a write.
+/// Keys per `IN (…)` when reading the stored runs of a write; rows per statement when writing
+/// them (PostgreSQL: 500 × 30 parameters, within its 65535).
 const BATCH: usize = 500;
 
 /// The PostgreSQL advisory lock every writer (and migration) of the ledger takes for its
@@ -173,12 +174,13 @@ impl Context {
 pub(crate) trait Session {
     /// The stored runs among `keys` (at most [`BATCH`]).
     fn runs_by_keys(&mut self, keys: &[&str]) -> Result<Vec<StoredRun>, Fail>;
-    /// Insert the run, or replace the stored one of its key with it.
-    fn upsert(&mut self, run: &StoredRun) -> Result<(), Fail>;
+    /// Insert the runs (at most [`BATCH`], distinct keys), or replace the stored ones of their
+    /// keys with them.
+    fn upsert(&mut self, runs: &[&StoredRun]) -> Result<(), Fail>;
     /// Record a check event; its id.
     fn insert_check(&mut self, event: &CheckEvent) -> Result<i64, Fail>;
-    /// Link a check to a run it saw.
-    fn link(&mut self, check_id: i64, key: &str) -> Result<(), Fail>;
+    /// Link a check to runs it saw (at most [`BATCH`], distinct keys).
+    fn link(&mut self, check_id: i64, keys: &[&str]) -> Result<(), Fail>;
     /// Runs with `from <= at < to` (either bound open when `None`), by `at` then `key`.
     fn runs_between(
         &mut self,
@@ -445,20 +447,31 @@ fn store_runs<'r>(
         }
     }
     let mut written = Written::default();
+    let mut outcomes = Vec::with_capacity(incoming.len());
     for run in &incoming {
-        match stored.get_mut(&run.key) {
-            None => {
-                session.upsert(run)?;
-                written.new += 1;
-            }
-            Some(old) => match old.merge(run) {
-                Merge::Grew | Merge::New => {
-                    session.upsert(old)?;
-                    written.grew += 1;
-                }
-                Merge::Same => written.same += 1,
-            },
+        let outcome = match stored.get_mut(&run.key) {
+            None => Merge::New,
+            Some(old) => old.merge(run),
+        };
+        match outcome {
+            Merge::New => written.new += 1,
+            Merge::Grew => written.grew += 1,
+            Merge::Same => written.same += 1,
         }
+        outcomes.push(outcome);
+    }
+    // New runs as they came; grown ones as merged; unchanged ones not at all.
+    let changed: Vec<&StoredRun> = incoming
+        .iter()
+        .zip(&outcomes)
+        .filter_map(|(run, outcome)| match outcome {
+            Merge::New => Some(run),
+            Merge::Grew => stored.get(&run.key),
+            Merge::Same => None,
+        })
+        .collect();
+    for batch in changed.chunks(BATCH) {
+        session.upsert(batch)?;
     }
     Ok((written, keys))
 }
@@ -470,11 +483,10 @@ fn record_check(
     keys: &[&str],
 ) -> Result<i64, Fail> {
     let id = session.insert_check(event)?;
-    let mut linked: std::collections::HashSet<&str> = std::collections::HashSet::new();
-    for key in keys {
-        if linked.insert(key) {
-            session.link(id, key)?;
-        }
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let distinct: Vec<&str> = keys.iter().copied().filter(|k| seen.insert(k)).collect();
+    for batch in distinct.chunks(BATCH) {
+        session.link(id, batch)?;
     }
     Ok(id)
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use postgres::error::SqlState;
 use postgres::types::ToSql;
-use postgres::{Client, Config, NoTls, Statement, Transaction};
+use postgres::{Client, Config, NoTls, Transaction};
 
 use super::schema::{self, Cells, MIGRATIONS, Migration, run_values};
 use super::{
@@ -128,11 +128,9 @@ pub(super) fn migrate_one(client: &mut Client) -> Result<Option<Migration>, Fail
     Ok(Some(*next))
 }
 
-/// One transaction, with the statements it prepares once.
+/// One transaction.
 struct PgSession<'c> {
     tx: Transaction<'c>,
-    upsert: Option<Statement>,
-    link: Option<Statement>,
 }
 
 /// Run `body` in a transaction holding the writers' lock, and commit it; rolled back when
@@ -146,11 +144,7 @@ pub(super) fn in_write<R>(
         .transaction()
         .map_err(|e| context.error(fail("cannot start the write", &e)))?;
     lock(&mut tx).map_err(|f| context.error(f))?;
-    let mut session = PgSession {
-        tx,
-        upsert: None,
-        link: None,
-    };
+    let mut session = PgSession { tx };
     let out = body(&mut session)?;
     session
         .tx
@@ -168,11 +162,7 @@ pub(super) fn in_read<R>(
     let tx = client
         .transaction()
         .map_err(|e| context.error(fail("cannot start reading", &e)))?;
-    let mut session = PgSession {
-        tx,
-        upsert: None,
-        link: None,
-    };
+    let mut session = PgSession { tx };
     let out = body(&mut session)?;
     session
         .tx
@@ -246,23 +236,20 @@ impl Session for PgSession<'_> {
         self.query_runs(&sql, &[&keys], "cannot read the stored runs")
     }
 
-    fn upsert(&mut self, run: &StoredRun) -> Result<(), Fail> {
-        let what = "cannot store a run";
-        let statement = match &self.upsert {
-            Some(s) => s.clone(),
-            None => {
-                let s = self
-                    .tx
-                    .prepare(&schema::run_upsert(placeholder))
-                    .map_err(|e| fail(what, &e))?;
-                self.upsert = Some(s.clone());
-                s
-            }
-        };
-        let values: [&(dyn ToSql + Sync); 30] = run_values!(run);
+    fn upsert(&mut self, runs: &[&StoredRun]) -> Result<(), Fail> {
+        // One statement for the batch: one round trip however far the server is, while every
+        // other writer waits for the lock.
+        if runs.is_empty() {
+            return Ok(());
+        }
+        let mut values: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(runs.len() * 30);
+        for run in runs {
+            let row: [&(dyn ToSql + Sync); 30] = run_values!(run);
+            values.extend(row);
+        }
         self.tx
-            .execute(&statement, &values)
-            .map_err(|e| fail(what, &e))?;
+            .execute(&schema::run_upsert(placeholder, runs.len()), &values)
+            .map_err(|e| fail("cannot store the runs", &e))?;
         Ok(())
     }
 
@@ -288,22 +275,13 @@ impl Session for PgSession<'_> {
             .map_err(|e| fail("cannot record the check", &e))
     }
 
-    fn link(&mut self, check_id: i64, key: &str) -> Result<(), Fail> {
-        let what = "cannot link the check to its runs";
-        let statement = match &self.link {
-            Some(s) => s.clone(),
-            None => {
-                let s = self
-                    .tx
-                    .prepare("INSERT INTO check_runs (check_id, run_key) VALUES ($1, $2)")
-                    .map_err(|e| fail(what, &e))?;
-                self.link = Some(s.clone());
-                s
-            }
-        };
+    fn link(&mut self, check_id: i64, keys: &[&str]) -> Result<(), Fail> {
         self.tx
-            .execute(&statement, &[&check_id, &key])
-            .map_err(|e| fail(what, &e))?;
+            .execute(
+                "INSERT INTO check_runs (check_id, run_key) SELECT $1, k FROM unnest($2::text[]) AS k",
+                &[&check_id, &keys],
+            )
+            .map_err(|e| fail("cannot link the check to its runs", &e))?;
         Ok(())
     }
 

@@ -121,18 +121,25 @@ pub fn run_select() -> String {
     RUN_COLUMNS.join(", ")
 }
 
-/// The upsert of one merged run, with placeholders written by `placeholder(1..=30)`: a new key
-/// is inserted, a stored one takes every column of the merged row.
-pub fn run_upsert(placeholder: fn(usize) -> String) -> String {
-    let values: Vec<String> = (1..=RUN_COLUMNS.len()).map(placeholder).collect();
+/// The upsert of `rows` merged runs (distinct keys), with placeholders written by
+/// `placeholder(1..=30 × rows)`: a new key is inserted, a stored one takes every column of the
+/// merged row.
+pub fn run_upsert(placeholder: fn(usize) -> String, rows: usize) -> String {
+    let width = RUN_COLUMNS.len();
+    let tuples: Vec<String> = (0..rows)
+        .map(|row| {
+            let marks: Vec<String> = (1..=width).map(|i| placeholder(row * width + i)).collect();
+            format!("({})", marks.join(", "))
+        })
+        .collect();
     let updates: Vec<String> = RUN_COLUMNS[1..]
         .iter()
         .map(|c| format!("{c} = excluded.{c}"))
         .collect();
     format!(
-        "INSERT INTO runs ({}) VALUES ({}) ON CONFLICT (key) DO UPDATE SET {}",
+        "INSERT INTO runs ({}) VALUES {} ON CONFLICT (key) DO UPDATE SET {}",
         RUN_COLUMNS.join(", "),
-        values.join(", "),
+        tuples.join(", "),
         updates.join(", ")
     )
 }
