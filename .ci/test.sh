@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The test command: starts the MLflow server the registry tests need (see .ci/mlflow.sh), runs
-# `cargo test --locked` (extra arguments are passed on), and stops the server whatever happens.
+# The test command: starts the MLflow server the registry tests need (see .ci/mlflow.sh) and the
+# PostgreSQL server the ledger store tests need (see .ci/postgres.sh), runs `cargo test --locked`
+# (extra arguments are passed on), and stops both servers whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # tests/install.rs runs scripts/install.sh, which downloads with curl or wget.
@@ -13,7 +14,18 @@ if ! command -v curl > /dev/null && ! command -v wget > /dev/null; then
     exit 1
   fi
 fi
+# Each server is stopped on exit, whichever started (one may fail to start after the other did).
+stop_servers() {
+  local stop
+  for stop in carbon_gate_mlflow_stop carbon_gate_postgres_stop; do
+    if declare -F "$stop" > /dev/null; then
+      "$stop"
+    fi
+  done
+}
+trap stop_servers EXIT
 # shellcheck source=.ci/mlflow.sh
 source .ci/mlflow.sh start
-trap 'carbon_gate_mlflow_stop' EXIT
+# shellcheck source=.ci/postgres.sh
+source .ci/postgres.sh start
 cargo test --locked "$@"

@@ -1,0 +1,358 @@
+//! Where the ledger is: `sqlite:PATH`, a PostgreSQL URL, or a plain path (the JSON-lines history
+//! file). A PostgreSQL password is never shown: [`Target::display`] and every message that names
+//! the ledger use the redacted form.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use crate::error::{Error, display_path, escape_text};
+
+/// The accepted forms, for messages.
+pub const FORMS: &str = "sqlite:PATH (or sqlite://PATH), \
+    postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?PARAMS] (or postgresql://…), \
+    or the path of a JSON-lines history file";
+
+/// A ledger named on the command line or in `$CARBON_GATE_LEDGER`.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Target {
+    /// An SQLite database file (created on first use).
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection URL (`postgres://…` or `postgresql://…`), as given.
+    Postgres(String),
+    /// The JSON-lines history file `check --ledger` appends to (one line per model version).
+    History(PathBuf),
+}
+
+impl fmt::Debug for Target {
+    /// The redacted form: a `Debug` print must not show a password either.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Sqlite(_) => write!(f, "Sqlite({:?})", self.display()),
+            Target::Postgres(_) => write!(f, "Postgres({:?})", self.display()),
+            Target::History(_) => write!(f, "History({:?})", self.display()),
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.display())
+    }
+}
+
+impl Target {
+    /// Read a ledger URL or path. Anything but the accepted forms ([`FORMS`]) — another scheme
+    /// (`mysql://…`), `sqlite:` without a path, a PostgreSQL URL the driver cannot read, a
+    /// control character — is an [`Error::Usage`] that names the accepted forms and shows the
+    /// text with any password redacted.
+    pub fn parse(text: &str) -> Result<Target, Error> {
+        let bad = |why: &str| {
+            Error::Usage(format!(
+                "ledger `{}`: {why}; expected {FORMS}",
+                redact(text)
+            ))
+        };
+        if text.trim().is_empty() {
+            return Err(bad("empty"));
+        }
+        if text.chars().any(char::is_control) {
+            return Err(bad("has a control character"));
+        }
+        if let Some(rest) = text.strip_prefix("sqlite:") {
+            let path = rest.strip_prefix("//").unwrap_or(rest);
+            if path.trim().is_empty() {
+                return Err(bad("names no database file after `sqlite:`"));
+            }
+            if path == ":memory:" {
+                return Err(bad("an in-memory database keeps nothing; name a file"));
+            }
+            return Ok(Target::Sqlite(PathBuf::from(path)));
+        }
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            let config = postgres::Config::from_str(text).map_err(|e| {
+                bad(&format!(
+                    "not a PostgreSQL URL the driver can read ({})",
+                    scrub(&super::chain(&e), &secrets(text))
+                ))
+            })?;
+            if config.get_hosts().is_empty() {
+                return Err(bad("names no host"));
+            }
+            if config.get_ssl_mode() == postgres::config::SslMode::Require {
+                return Err(bad(
+                    "asks for TLS (sslmode=require), which this carbon-gate does not speak: \
+                     connect through a TLS tunnel or a local proxy and name that",
+                ));
+            }
+            return Ok(Target::Postgres(text.to_owned()));
+        }
+        if let Some(scheme) = scheme(text) {
+            let hint = if text.contains("://") {
+                String::new()
+            } else {
+                format!(
+                    " (for a history file whose name has a colon, write ./{})",
+                    redact(text)
+                )
+            };
+            return Err(bad(&format!(
+                "`{scheme}:` is not a ledger this carbon-gate can open{hint}"
+            )));
+        }
+        Ok(Target::History(PathBuf::from(text)))
+    }
+
+    /// The ledger for people: the path, or the URL with its password (in the user part or a
+    /// `password=` parameter) replaced by `***`.
+    pub fn display(&self) -> String {
+        match self {
+            Target::Sqlite(path) => format!("sqlite:{}", display_path(path)),
+            Target::Postgres(url) => redact(url),
+            Target::History(path) => display_path(path),
+        }
+    }
+
+    /// The SQLite file or history file, if that is what it is.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Target::Sqlite(p) | Target::History(p) => Some(p),
+            Target::Postgres(_) => None,
+        }
+    }
+}
+
+/// `scheme` of `scheme:…` (two characters or more, so that `C:\…` stays a path).
+fn scheme(text: &str) -> Option<&str> {
+    let colon = text.find(':')?;
+    let head = &text[..colon];
+    let mut chars = head.chars();
+    let ok = head.len() >= 2
+        && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    ok.then_some(head)
+}
+
+/// `scheme://` and the rest, for any URL with an authority.
+fn split_prefix(url: &str) -> Option<(&str, &str)> {
+    scheme(url)?;
+    let end = url.find("://")? + 3;
+    Some((&url[..end], &url[end..]))
+}
+
+/// A URL with its password replaced by `***` (as the PostgreSQL driver reads one: the user part
+/// is everything before the first `@`, the password what follows its first `:`; and any
+/// `password` parameter), escaped for one line. Text without `scheme://` is returned escaped.
+pub fn redact(url: &str) -> String {
+    let Some((prefix, rest)) = split_prefix(url) else {
+        return escape_text(url).into_owned();
+    };
+    let mut out = String::from(prefix);
+    let after = match rest.find('@') {
+        Some(at) => {
+            let creds = &rest[..at];
+            match creds.find(':') {
+                Some(colon) => {
+                    out.push_str(&creds[..colon]);
+                    out.push_str(":***");
+                }
+                None => out.push_str(creds),
+            }
+            out.push('@');
+            &rest[at + 1..]
+        }
+        None => rest,
+    };
+    match after.find('?') {
+        Some(q) => {
+            out.push_str(&after[..=q]);
+            let params: Vec<String> = after[q + 1..]
+                .split('&')
+                .map(|param| match param.split_once('=') {
+                    Some((key, _)) if is_password_key(key) => format!("{key}=***"),
+                    _ => param.to_owned(),
+                })
+                .collect();
+            out.push_str(&params.join("&"));
+        }
+        None => out.push_str(after),
+    }
+    escape_text(&out).into_owned()
+}
+
+fn is_password_key(key: &str) -> bool {
+    let decoded = percent_decode(key);
+    decoded.eq_ignore_ascii_case("password") || decoded.eq_ignore_ascii_case("sslpassword")
+}
+
+/// `%XX` decoded (invalid escapes kept), lossily as UTF-8.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(v) = text
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The texts a message must never show for this URL: the password as written and decoded, from
+/// the user part and from `password=` parameters (only those of 4 characters or more: replacing a
+/// shorter one everywhere would garble messages more than it hides).
+pub fn secrets(url: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let Some((_, rest)) = split_prefix(url) else {
+        return found;
+    };
+    let mut after = rest;
+    if let Some(at) = rest.find('@') {
+        if let Some((_, password)) = rest[..at].split_once(':') {
+            found.push(password.to_owned());
+            found.push(percent_decode(password));
+        }
+        after = &rest[at + 1..];
+    }
+    if let Some((_, query)) = after.split_once('?') {
+        for param in query.split('&') {
+            if let Some((key, value)) = param.split_once('=')
+                && is_password_key(key)
+            {
+                found.push(value.to_owned());
+                found.push(percent_decode(value));
+            }
+        }
+    }
+    found.retain(|s| s.chars().count() >= 4);
+    found.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    found.dedup();
+    found
+}
+
+/// `text` with each of `secrets` replaced by `***`.
+pub fn scrub(text: &str, secrets: &[String]) -> String {
+    let mut out = text.to_owned();
+    for secret in secrets {
+        if out.contains(secret.as_str()) {
+            out = out.replace(secret.as_str(), "***");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usage(text: &str) -> String {
+        match Target::parse(text) {
+            Err(Error::Usage(m)) => m,
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn sqlite_urls_name_a_file() {
+        assert_eq!(
+            Target::parse("sqlite:ledger.db").unwrap(),
+            Target::Sqlite("ledger.db".into())
+        );
+        assert_eq!(
+            Target::parse("sqlite:/var/lib/cg/ledger.db").unwrap(),
+            Target::Sqlite("/var/lib/cg/ledger.db".into())
+        );
+        assert_eq!(
+            Target::parse("sqlite:///var/lib/cg/ledger.db").unwrap(),
+            Target::Sqlite("/var/lib/cg/ledger.db".into())
+        );
+        assert_eq!(
+            Target::parse("sqlite://data/ledger.db").unwrap(),
+            Target::Sqlite("data/ledger.db".into())
+        );
+        assert_eq!(
+            Target::parse("sqlite:ledger.db").unwrap().display(),
+            "sqlite:ledger.db"
+        );
+    }
+
+    #[test]
+    fn plain_paths_are_the_history_file() {
+        for p in [
+            "ledger.jsonl",
+            "./a:b.jsonl",
+            "/tmp/x/ledger.jsonl",
+            "C:\\ci\\l.jsonl",
+        ] {
+            assert_eq!(Target::parse(p).unwrap(), Target::History(p.into()));
+        }
+    }
+
+    #[test]
+    fn postgres_urls_are_kept_and_shown_redacted() {
+        let url = "postgres://gate:s3cr3t-pw@db.example:5432/carbon?application_name=x";
+        let t = Target::parse(url).unwrap();
+        assert_eq!(t, Target::Postgres(url.into()));
+        assert_eq!(
+            t.display(),
+            "postgres://gate:***@db.example:5432/carbon?application_name=x"
+        );
+        assert!(!format!("{t:?}").contains("s3cr3t"));
+        assert!(!t.to_string().contains("s3cr3t"));
+        let t =
+            Target::parse("postgresql://gate@db/carbon?password=hunter22&sslmode=disable").unwrap();
+        assert_eq!(
+            t.display(),
+            "postgresql://gate@db/carbon?password=***&sslmode=disable"
+        );
+        assert_eq!(
+            Target::parse("postgres://u@h/d").unwrap().display(),
+            "postgres://u@h/d"
+        );
+        assert_eq!(
+            secrets("postgres://u:p%40ssword@h/d"),
+            ["p%40ssword", "p@ssword"]
+        );
+        assert_eq!(
+            scrub("bad p@ssword here", &secrets("postgres://u:p%40ssword@h/d")),
+            "bad *** here"
+        );
+    }
+
+    #[test]
+    fn anything_else_is_a_usage_error_naming_the_forms() {
+        for bad in [
+            "",
+            "mysql://root:s3cr3t-pw@db/x",
+            "sqlite:",
+            "sqlite://",
+            "sqlite::memory:",
+            "ledger\0.db",
+            "ledger\n.db",
+            "postgres://gate:s3cr3t-pw@db.example:notaport/x",
+            "postgres://gate:s3cr3t-pw@db/x?nosuchoption=1",
+            "postgres://gate:s3cr3t-pw@db/x?sslmode=require",
+            "postgres://gate:s3cr3t-pw@/x",
+            "http://example.com/ledger",
+        ] {
+            let m = usage(bad);
+            assert!(m.contains("sqlite:PATH"), "{bad}: {m}");
+            assert!(!m.contains("s3cr3t"), "{bad}: {m}");
+        }
+        assert!(usage("mysql://root:s3cr3t-pw@db/x").contains("`mysql:`"));
+        // The password is redacted whatever the scheme.
+        let m = usage("postgres://gate:s3cr3t-pw@db.example:notaport/x");
+        assert!(
+            m.contains("postgres://gate:***@db.example:notaport/x"),
+            "{m}"
+        );
+    }
+}
