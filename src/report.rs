@@ -128,12 +128,7 @@ impl CheckReport {
 
     /// A budget over time that could not be judged (no ledger): a `no-ledger` warning, and a
     /// failure when the budget is `required`.
-    pub fn add_unjudged(
-        &mut self,
-        required: bool,
-        at: crate::error::Location,
-        message: String,
-    ) {
+    pub fn add_unjudged(&mut self, required: bool, at: crate::error::Location, message: String) {
         if required && self.verdict != Verdict::Fail {
             self.verdict = Verdict::Fail;
             self.summary = format!("{}: {message} ({at})", Verdict::Fail.word());

@@ -29,11 +29,12 @@ fn postgres_db() -> String {
         std::process::id(),
         N.fetch_add(1, Ordering::SeqCst)
     );
-    let mut client = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
+    let mut client = ::postgres::Client::connect(&admin, ::postgres::NoTls).unwrap();
     client
-        .batch_execute(&format!(
-            "DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"
-        ))
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+        .unwrap();
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
         .unwrap();
     match admin.rfind('/') {
         Some(i) => format!("{}/{name}", &admin[..i]),
@@ -93,11 +94,18 @@ fn check(dir: &Path, policy: &str, url: &str, logs: &[&Path]) -> (i32, Value, St
     (code, report, stderr)
 }
 
-/// `ledger summary --format json`: the rows.
+/// `ledger summary --format json` (teams from `POLICY`): the rows.
 fn summary(url: &str, by: &str, every: &str) -> Vec<Value> {
-    let (code, stdout, stderr) = outcome(bin().args([
-        "ledger", "summary", "--ledger", url, "--by", by, "--every", every, "--format", "json",
-    ]));
+    let dir = tempfile::tempdir().unwrap();
+    let policy = write(dir.path(), "teams.yaml", POLICY);
+    let (code, stdout, stderr) = outcome(
+        bin()
+            .args([
+                "ledger", "summary", "--ledger", url, "--by", by, "--every", every, "--format",
+                "json", "--policy",
+            ])
+            .arg(&policy),
+    );
     assert_eq!(code, 0, "ledger summary: {stderr}");
     let v: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(v["schema_version"], 1);
@@ -125,7 +133,7 @@ fn the_same_logs_checked_twice_are_stored_once(dir: &Path, url: &str) {
                 "a",
                 "text-gen",
                 "1.0.0",
-                "2027-01-10T10:00:00Z",
+                "2025-01-10T10:00:00Z",
                 1.5,
                 5.0,
                 3600.0,
@@ -134,7 +142,7 @@ fn the_same_logs_checked_twice_are_stored_once(dir: &Path, url: &str) {
                 "b",
                 "text-gen",
                 "1.0.0",
-                "2027-01-11T10:00:00Z",
+                "2025-01-11T10:00:00Z",
                 2.0,
                 7.0,
                 3600.0,
@@ -151,7 +159,7 @@ fn the_same_logs_checked_twice_are_stored_once(dir: &Path, url: &str) {
     let (code, _, stderr) = check(dir, POLICY, url, &[&copy]);
     assert_eq!(code, 0, "{stderr}");
     let rows = summary(url, "model", "quarter");
-    let r = row(&rows, "text-gen", "2027-Q1");
+    let r = row(&rows, "text-gen", "2025-Q1");
     assert_eq!(r["runs"], 2);
     assert!(close(r["co2e_kg"].as_f64().unwrap(), 3.5), "{r}");
     assert!(close(r["energy_kwh"].as_f64().unwrap(), 12.0), "{r}");
@@ -165,7 +173,7 @@ fn a_growing_flush_snapshot_updates_the_run(dir: &Path, url: &str) {
             "r",
             "summarizer",
             "1.0.0",
-            "2027-02-01T10:00:00Z",
+            "2025-02-01T10:00:00Z",
             1.0,
             3.0,
             100.0,
@@ -178,7 +186,7 @@ fn a_growing_flush_snapshot_updates_the_run(dir: &Path, url: &str) {
             "r",
             "summarizer",
             "1.0.0",
-            "2027-02-01T10:02:30Z",
+            "2025-02-01T10:02:30Z",
             2.5,
             7.5,
             250.0,
@@ -189,7 +197,7 @@ fn a_growing_flush_snapshot_updates_the_run(dir: &Path, url: &str) {
         assert_eq!(code, 0, "{stderr}");
     }
     let rows = summary(url, "model", "month");
-    let r = row(&rows, "summarizer", "2027-02");
+    let r = row(&rows, "summarizer", "2025-02");
     assert_eq!(r["runs"], 1);
     assert!(close(r["co2e_kg"].as_f64().unwrap(), 2.5), "{r}");
     assert!(close(r["energy_kwh"].as_f64().unwrap(), 7.5), "{r}");
@@ -205,7 +213,7 @@ fn a_change_that_pushes_the_team_over_its_quarter_exits_1(dir: &Path, url: &str)
                 "t1",
                 "text-gen",
                 "1.0.0",
-                "2027-01-05T08:00:00Z",
+                "2025-01-05T08:00:00Z",
                 5.0,
                 20.0,
                 3600.0,
@@ -214,7 +222,7 @@ fn a_change_that_pushes_the_team_over_its_quarter_exits_1(dir: &Path, url: &str)
                 "t2",
                 "summarizer",
                 "2.0.0",
-                "2027-02-05T08:00:00Z",
+                "2025-02-05T08:00:00Z",
                 3.0,
                 12.0,
                 3600.0,
@@ -224,7 +232,7 @@ fn a_change_that_pushes_the_team_over_its_quarter_exits_1(dir: &Path, url: &str)
                 "v1",
                 "detector",
                 "1.0.0",
-                "2027-02-06T08:00:00Z",
+                "2025-02-06T08:00:00Z",
                 50.0,
                 200.0,
                 3600.0,
@@ -235,7 +243,7 @@ fn a_change_that_pushes_the_team_over_its_quarter_exits_1(dir: &Path, url: &str)
     let (code, report, stderr) = check(dir, POLICY, url, &[&before]);
     assert_eq!(code, 0, "{stderr}");
     let line = &report["periods"][0];
-    assert_eq!(line["period"], "2027-Q1", "{report:#}");
+    assert_eq!(line["period"], "2025-Q1", "{report:#}");
     assert!(close(line["co2e_kg"].as_f64().unwrap(), 8.0), "{line}");
 
     // The change: a small run of its own (1 kg budget is far away), but the quarter goes over.
@@ -246,7 +254,7 @@ fn a_change_that_pushes_the_team_over_its_quarter_exits_1(dir: &Path, url: &str)
             "t3",
             "text-gen",
             "1.1.0",
-            "2027-03-31T23:59:59Z",
+            "2025-03-31T23:59:59Z",
             3.0,
             10.0,
             3600.0,
@@ -256,7 +264,7 @@ fn a_change_that_pushes_the_team_over_its_quarter_exits_1(dir: &Path, url: &str)
     assert_eq!(code, 1, "{stderr}");
     let line = &report["periods"][0];
     assert_eq!(line["name"], "NLP team per quarter");
-    assert_eq!(line["period"], "2027-Q1");
+    assert_eq!(line["period"], "2025-Q1");
     assert_eq!(line["verdict"], "fail");
     assert!(close(line["co2e_kg"].as_f64().unwrap(), 11.0), "{line}");
     assert!(
@@ -265,17 +273,17 @@ fn a_change_that_pushes_the_team_over_its_quarter_exits_1(dir: &Path, url: &str)
     );
     let verdict = stderr.lines().last().unwrap();
     assert!(
-        verdict.contains("NLP team per quarter, 2027-Q1") && verdict.contains("this change adds"),
+        verdict.contains("NLP team per quarter, 2025-Q1") && verdict.contains("this change adds"),
         "the verdict line names the period: {verdict}"
     );
     // The failing check's runs are recorded: the emissions happened.
     let rows = summary(url, "team", "quarter");
     assert!(close(
-        row(&rows, "nlp", "2027-Q1")["co2e_kg"].as_f64().unwrap(),
+        row(&rows, "nlp", "2025-Q1")["co2e_kg"].as_f64().unwrap(),
         11.0
     ));
     assert!(close(
-        row(&rows, "vision", "2027-Q1")["co2e_kg"].as_f64().unwrap(),
+        row(&rows, "vision", "2025-Q1")["co2e_kg"].as_f64().unwrap(),
         50.0
     ));
 
@@ -287,7 +295,7 @@ fn a_change_that_pushes_the_team_over_its_quarter_exits_1(dir: &Path, url: &str)
             "t4",
             "text-gen",
             "1.2.0",
-            "2027-04-01T00:00:00Z",
+            "2025-04-01T00:00:00Z",
             3.0,
             10.0,
             3600.0,
@@ -295,7 +303,7 @@ fn a_change_that_pushes_the_team_over_its_quarter_exits_1(dir: &Path, url: &str)
     );
     let (code, report, stderr) = check(dir, POLICY, url, &[&q2]);
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(report["periods"][0]["period"], "2027-Q2");
+    assert_eq!(report["periods"][0]["period"], "2025-Q2");
     assert!(close(
         report["periods"][0]["co2e_kg"].as_f64().unwrap(),
         3.0
@@ -310,11 +318,11 @@ budgets:
       co2e: { fail: "1 t" }
 trajectory:
   models: ["*"]
-  base-year: 2025
+  base-year: 2023
   base: "40 kg"
   reduction-per-year: "4.2%"
 "#;
-    // 2027's limit: 40 × (1 − 0.042 × 2) = 36.64 kg.
+    // 2025's limit: 40 × (1 − 0.042 × 2) = 36.64 kg.
     let under = write(
         dir,
         "under.ndjson",
@@ -322,7 +330,7 @@ trajectory:
             "y1",
             "m",
             "1.0.0",
-            "2027-06-01T00:00:00Z",
+            "2025-06-01T00:00:00Z",
             36.0,
             100.0,
             60.0,
@@ -331,7 +339,7 @@ trajectory:
     let (code, report, stderr) = check(dir, policy, url, &[&under]);
     assert_eq!(code, 0, "{stderr}");
     let line = &report["periods"][0];
-    assert_eq!(line["period"], "2027");
+    assert_eq!(line["period"], "2025");
     assert!(
         close(line["co2e_fail_kg"].as_f64().unwrap(), 36.64),
         "{line}"
@@ -339,7 +347,7 @@ trajectory:
     let over = write(
         dir,
         "over.ndjson",
-        &run("y2", "m", "1.0.1", "2027-12-31T23:59:59Z", 0.7, 2.0, 60.0),
+        &run("y2", "m", "1.0.1", "2025-12-31T23:59:59Z", 0.7, 2.0, 60.0),
     );
     let (code, report, stderr) = check(dir, policy, url, &[&over]);
     assert_eq!(code, 1, "{stderr}");
@@ -347,15 +355,15 @@ trajectory:
         report["periods"][0]["co2e_kg"].as_f64().unwrap(),
         36.7
     ));
-    // The first instant of 2028 is judged against 2028's limit (34.96 kg), on 2028's runs only.
+    // The first instant of 2026 is judged against 2026's limit (34.96 kg), on 2026's runs only.
     let next = write(
         dir,
         "next.ndjson",
-        &run("y3", "m", "1.0.2", "2028-01-01T00:00:00Z", 1.0, 2.0, 60.0),
+        &run("y3", "m", "1.0.2", "2026-01-01T00:00:00Z", 1.0, 2.0, 60.0),
     );
     let (code, report, stderr) = check(dir, policy, url, &[&next]);
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(report["periods"][0]["period"], "2028");
+    assert_eq!(report["periods"][0]["period"], "2026");
     assert!(close(
         report["periods"][0]["co2e_fail_kg"].as_f64().unwrap(),
         34.96
@@ -384,7 +392,7 @@ fn concurrent_checks_lose_and_double_nothing(dir: &Path, url: &str) {
                     &format!("run-{k}"),
                     "text-gen",
                     "1.0.0",
-                    "2027-05-05T05:05:05Z",
+                    "2025-05-05T05:05:05Z",
                     co2e,
                     co2e * 4.0,
                     100.0 * grow,
@@ -414,7 +422,7 @@ fn concurrent_checks_lose_and_double_nothing(dir: &Path, url: &str) {
         );
     }
     let rows = summary(url, "model", "year");
-    let r = row(&rows, "text-gen", "2027");
+    let r = row(&rows, "text-gen", "2025");
     assert_eq!(r["runs"].as_u64().unwrap() as usize, expected.len());
     let want: f64 = expected.values().sum();
     assert!(
@@ -452,7 +460,7 @@ fn summary_totals_equal_an_independent_computation(dir: &Path, url: &str) {
     let mut runs: Vec<(&str, u32, u32, f64, f64)> = Vec::new();
     for i in 0..300 {
         let m = models[(g.next() % 4) as usize];
-        let year = 2026 + (g.next() % 2) as u32;
+        let year = 2024 + (g.next() % 2) as u32;
         let month = 1 + (g.next() % 12) as u32;
         let day = 1 + (g.next() % 28) as u32;
         let co2e = (g.next() % 1_000_000) as f64 / 7919.0;
@@ -513,7 +521,7 @@ fn a_history_file_moves_into_the_database(dir: &Path, url: &str) {
                 "h1",
                 "text-gen",
                 "1.0.0",
-                "2027-01-10T10:00:00Z",
+                "2025-01-10T10:00:00Z",
                 1.25,
                 5.0,
                 60.0,
@@ -522,7 +530,7 @@ fn a_history_file_moves_into_the_database(dir: &Path, url: &str) {
                 "h2",
                 "text-gen",
                 "1.0.0",
-                "2027-01-10T11:00:00Z",
+                "2025-01-10T11:00:00Z",
                 0.75,
                 3.0,
                 60.0,
@@ -606,14 +614,14 @@ fn periods_without_a_ledger_are_told_and_required_ones_fail_closed() {
             "a",
             "text-gen",
             "1.0.0",
-            "2027-01-10T10:00:00Z",
+            "2025-01-10T10:00:00Z",
             1.0,
             2.0,
             60.0,
         ),
     );
     let policy = write(dir.path(), "policy.yaml", POLICY);
-    let (code, _, stderr) = outcome(
+    let (code, stdout, stderr) = outcome(
         bin()
             .arg("check")
             .arg("--policy")
@@ -622,13 +630,13 @@ fn periods_without_a_ledger_are_told_and_required_ones_fail_closed() {
             .env_remove("CI"),
     );
     assert_eq!(code, 0, "{stderr}");
-    assert!(stderr.contains("no-ledger"), "{stderr}");
+    assert!(stdout.contains("[no-ledger]"), "{stdout}");
     let required = POLICY.replace(
         "    every: quarter\n",
         "    every: quarter\n    required: true\n",
     );
     let policy = write(dir.path(), "policy.yaml", &required);
-    let (code, _, stderr) = outcome(
+    let (code, stdout, stderr) = outcome(
         bin()
             .arg("check")
             .arg("--policy")
@@ -637,7 +645,11 @@ fn periods_without_a_ledger_are_told_and_required_ones_fail_closed() {
             .env_remove("CI"),
     );
     assert_eq!(code, 1, "{stderr}");
-    assert!(stderr.contains("no-ledger"), "{stderr}");
+    assert!(stdout.contains("[no-ledger]"), "{stdout}");
+    assert!(
+        stderr.contains("is required, so the check fails closed"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -650,7 +662,7 @@ fn a_bad_ledger_url_is_exit_2_and_an_unreachable_one_exit_3_without_its_password
             "a",
             "text-gen",
             "1.0.0",
-            "2027-01-10T10:00:00Z",
+            "2025-01-10T10:00:00Z",
             1.0,
             2.0,
             60.0,
@@ -682,7 +694,7 @@ fn a_ledger_behind_a_link_is_refused() {
             "a",
             "text-gen",
             "1.0.0",
-            "2027-01-10T10:00:00Z",
+            "2025-01-10T10:00:00Z",
             1.0,
             2.0,
             60.0,

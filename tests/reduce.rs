@@ -142,6 +142,9 @@ fn try_full(paths: &[PathBuf], attribution: &Attribution) -> Result<Ledger, Stri
 
 fn try_reduced(paths: &[PathBuf], attribution: &Attribution) -> Result<Ledger, String> {
     let mut reducer = Reducer::new(attribution.rules);
+    if attribution.keep_runs {
+        reducer = reducer.keeping_records_whole();
+    }
     let (_, warnings) = ingest::ingest_into(paths, &Options::default(), &mut reducer).unwrap();
     let (entries, more) = reducer.finish(attribution).map_err(|e| e.to_string())?;
     let warnings = warnings
@@ -286,6 +289,65 @@ proptest! {
         // same kinds of judgement.
         let exact = !rows.iter().any(|r| r.quoted);
         prop_assert_eq!(judgements(wa, exact), judgements(wb, exact));
+    }
+}
+
+/// The counted runs an entry keeps for the organisation's ledger, as what the ledger stores of
+/// them: key, model, figures, end (to the millisecond), place and hardware; sorted.
+fn kept_runs(entries: &[Entry]) -> Vec<String> {
+    let mut out: Vec<String> = entries
+        .iter()
+        .flat_map(|e| {
+            e.runs.iter().map(move |r| {
+                format!(
+                    "{} {:?} {} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+                    e.model,
+                    e.version,
+                    carbon_gate::store::from_record::key(r),
+                    r.energy,
+                    r.emissions,
+                    r.duration,
+                    carbon_gate::store::from_record::ended(r).map(|s| (s * 1000.0).round()),
+                    r.place,
+                    r.hardware,
+                    r.phase,
+                )
+            })
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Every counted run reaches the organisation's ledger: the runs the streaming ledger keeps
+    /// (slots turned back into records) are the counted records of the ledger over every record,
+    /// and as many as the totals count.
+    #[test]
+    fn every_counted_run_is_kept_for_the_organisation_ledger(
+        rows in proptest::collection::vec(row(), 0..60),
+        named in any::<bool>(),
+        larger in any::<bool>(),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = write(dir.path(), &rows);
+        let attribution = Attribution {
+            model: named.then(|| "m".to_owned()),
+            rules: rules(larger),
+            keep_runs: true,
+            ..Attribution::default()
+        };
+        let Some(((a, _), (b, _))) = both(&paths, &attribution)? else {
+            return Ok(());
+        };
+        prop_assert_eq!(kept_runs(&a), kept_runs(&b));
+        for e in &b {
+            let runs: std::collections::BTreeSet<&str> =
+                e.runs.iter().map(|r| r.run_id.as_str()).collect();
+            prop_assert_eq!(runs.len(), e.totals.runs);
+        }
     }
 }
 
@@ -738,6 +800,7 @@ proptest! {
             version: versioned.then(|| semver::Version::new(2, 0, 0)),
             phase: Some(carbon_gate::record::Phase::Evaluation),
             rules: rules(larger),
+            keep_runs: false,
         };
         let Some(((a, wa), (b, wb))) = both(&paths, &attribution)? else {
             return Ok(());

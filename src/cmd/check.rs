@@ -195,7 +195,9 @@ pub(crate) fn check_with_verdict(args: &CheckArgs) -> Result<(Outcome, Verdict),
     policy_changes.extend(config_changes);
     // A ledger URL that cannot be one is refused before anything is read (exit 2).
     let ledger = args.ledger.url.as_deref().map(Target::parse).transpose()?;
-    let keep_runs = ledger.as_ref().is_some_and(|t| !matches!(t, Target::History(_)));
+    let keep_runs = ledger
+        .as_ref()
+        .is_some_and(|t| !matches!(t, Target::History(_)));
     let evidence_rule = loaded.policy.evidence;
     let (mut report, counted) = if args.predict {
         predicted(

@@ -99,8 +99,10 @@ pub(crate) fn stored_runs(
                 d
             }
         };
-        let embodied = if r.embodied.is_none() {
-            crate::embodied::for_run(&reference, &policy.overrides, &r.hardware, r.duration)
+        // A log that records no hardware at all says nothing to charge a manufacture to.
+        let known = r.hardware.cpu.is_some() || r.hardware.gpu.is_some();
+        let embodied = if r.embodied.is_none() && known {
+            crate::embodied::for_run(reference, &policy.overrides, &r.hardware, r.duration)
                 .ok()
                 .map(|s| Embodied {
                     central: s.central,
@@ -130,15 +132,6 @@ pub(crate) fn stored_runs(
         }
     }
     Ok(out)
-}
-
-/// The ledger `--ledger` (or `$CARBON_GATE_LEDGER`) names, if any.
-pub(crate) fn target(named: Option<&str>) -> Result<Option<Target>, Error> {
-    named
-        .map(str::to_owned)
-        .or_else(|| super::set_var("CARBON_GATE_LEDGER"))
-        .map(|t| Target::parse(&t))
-        .transpose()
 }
 
 /// `carbon-gate ledger …`.
@@ -175,7 +168,11 @@ fn import(file: &std::path::Path, url: &str) -> Result<super::Outcome, Error> {
         stdout: Vec::new(),
         stderr: vec![format!(
             "carbon-gate: imported {} and {} from {} into {}: {} new, {} grew, {} already there",
-            plural(history.runs.len(), "model-version entry", "model-version entries"),
+            plural(
+                history.runs.len(),
+                "model-version entry",
+                "model-version entries"
+            ),
             plural(history.checks.len(), "check", "checks"),
             crate::error::display_path(file),
             target.display(),
@@ -363,21 +360,21 @@ pub(crate) fn record_check(
     let (lines, written) = off_runtime(|| {
         let mut ledger = crate::store::Ledger::open(target)?;
         ledger.write(
-        &runs,
-        |lines: &Vec<crate::policy::periods::PeriodLine>| {
-            let (verdict, summary) = report_now.verdict_with_periods(lines);
-            crate::store::CheckEvent {
-                verdict: Some(verdict.word().to_lowercase()),
-                summary: Some(summary),
-                ..base.clone()
-            }
-        },
-        |reader| {
-            crate::policy::periods::judge(policy, &runs, &mut |start, end| {
-                reader.runs_between(start, end)
-            })
-        },
-    )
+            &runs,
+            |lines: &Vec<crate::policy::periods::PeriodLine>| {
+                let (verdict, summary) = report_now.verdict_with_periods(lines);
+                crate::store::CheckEvent {
+                    verdict: Some(verdict.word().to_lowercase()),
+                    summary: Some(summary),
+                    ..base.clone()
+                }
+            },
+            |reader| {
+                crate::policy::periods::judge(policy, &runs, &mut |start, end| {
+                    reader.runs_between(start, end)
+                })
+            },
+        )
     })?;
     report.set_periods(lines);
     report.ledger = Some(crate::report::LedgerNote {

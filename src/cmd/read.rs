@@ -36,6 +36,9 @@ pub(crate) fn read_entries(
         // The records are folded into the ledger as they are read: memory grows with the
         // number of runs, not of rows.
         let mut reducer = ledger::reduce::Reducer::new(attribution.rules);
+        if attribution.keep_runs {
+            reducer = reducer.keeping_records_whole();
+        }
         let (inputs, mut warnings) = ingest::ingest_into(logs, &options, &mut reducer)?;
         let (entries, more) = reducer.finish(attribution)?;
         warnings.extend(more);

@@ -687,6 +687,9 @@ pub struct Reducer {
     /// The file of the last record given (records come file by file), and its index among the
     /// files once one of its records was folded: most records need no look-up by path.
     last_file: Option<(PathBuf, Option<u32>)>,
+    /// Whether records of formats other than CodeCarbon's may be folded into slots (not when
+    /// every run is kept for the organisation's ledger: a slot does not keep their timestamp).
+    fold_records: bool,
 }
 
 impl Default for Reducer {
@@ -710,7 +713,15 @@ impl Reducer {
             order: HashMap::new(),
             record_files: HashMap::new(),
             last_file: None,
+            fold_records: true,
         }
+    }
+
+    /// Keep records of formats other than CodeCarbon's whole (their timestamps with them), for
+    /// [`Attribution::keep_runs`].
+    pub fn keeping_records_whole(mut self) -> Self {
+        self.fold_records = false;
+        self
     }
 }
 
@@ -718,7 +729,7 @@ impl Reducer {
     /// Fold record `r` into its run's slot, if it is one a slot holds ([`slot_of`]); whether
     /// it was.
     fn fold_record(&mut self, r: &RunRecord) -> bool {
-        if !slot_of(r) {
+        if !self.fold_records || !slot_of(r) {
             return false;
         }
         let Some(file) = self.record_file(r) else {

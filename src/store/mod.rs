@@ -328,11 +328,12 @@ impl Ledger {
     /// Store a check's runs and its event, in ONE transaction serialised among all writers
     /// (SQLite `BEGIN IMMEDIATE`; PostgreSQL `pg_advisory_xact_lock(`[`LOCK_KEY`]`)`):
     ///
-    /// 1. the stored rows of the runs' keys are read (in batches of 500);
-    /// 2. each incoming run is merged into its stored row by [`StoredRun::merge`] (incoming runs
+    /// 1. `judge` runs on a [`Reader`] of the ledger inside the transaction, before the runs are
+    ///    written: it sees every earlier writer's runs, and no later writer's until this one
+    ///    commits (so it can tell what these runs add);
+    /// 2. the stored rows of the runs' keys are read (in batches of 500);
+    /// 3. each incoming run is merged into its stored row by [`StoredRun::merge`] (incoming runs
     ///    of one key merge together first), and new or grown rows are written;
-    /// 3. `judge` runs on a [`Reader`] of the ledger inside the transaction, so it sees these
-    ///    runs and every earlier writer's, and no later writer's until this one commits;
     /// 4. `event`, given what `judge` returned, makes the check event (the verdict and summary
     ///    are known only then: `|report| CheckEvent { verdict: Some(…), ..base.clone() }`, or
     ///    `|_| base.clone()` when there is none); it is recorded with a link to every key of
@@ -354,8 +355,10 @@ impl Ledger {
         }
         let context = &self.context;
         let body = |session: &mut (dyn Session + '_)| -> Result<(T, Written), Error> {
-            let (mut written, keys) = store_runs(session, runs).map_err(|f| context.error(f))?;
+            // Judged first, under the lock: the ledger as it was before this write, so what the
+            // runs add is told (the totals are the same either way: runs merge by key).
             let value = judge(&mut Reader { session, context })?;
+            let (mut written, keys) = store_runs(session, runs).map_err(|f| context.error(f))?;
             let event = event(&value);
             check_event(&event)?;
             written.check_id =
