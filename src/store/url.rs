@@ -133,49 +133,66 @@ fn scheme(text: &str) -> Option<&str> {
     ok.then_some(head)
 }
 
-/// `scheme://` and the rest, for any URL with an authority.
+/// `scheme:` or `scheme://`, and the rest, for any text that starts with a scheme (a mistyped
+/// `postgres:user:pw@host` is redacted too).
 fn split_prefix(url: &str) -> Option<(&str, &str)> {
-    scheme(url)?;
-    let end = url.find("://")? + 3;
+    let end = scheme(url)?.len() + 1;
+    let end = if url[end..].starts_with("//") {
+        end + 2
+    } else {
+        end
+    };
     Some((&url[..end], &url[end..]))
 }
 
-/// A URL with its password replaced by `***` (as the PostgreSQL driver reads one: the user part
-/// is everything before the first `@`, the password what follows its first `:`; and any
-/// `password` parameter), escaped for one line. Text without `scheme://` is returned escaped.
+/// Where the user part of `rest` (a URL after `scheme://`) ends: at its last `@` before the
+/// first `/` that follows its first `@`. The PostgreSQL driver ends it at the first `@`; ending
+/// it later hides a password with a raw `@` in it (`u:p@ss@host/db`) whole, where the driver's
+/// reading would show its tail as the host.
+fn userinfo_end(rest: &str) -> Option<usize> {
+    let first = rest.find('@')?;
+    let slash = rest[first..].find('/').map_or(rest.len(), |i| first + i);
+    rest[..slash].rfind('@')
+}
+
+/// A URL with its password replaced by `***` (the user part is everything before its
+/// [`userinfo_end`], the password what follows its first `:`; and any `password` parameter),
+/// escaped for one line. Text without `scheme://` is returned escaped.
 pub fn redact(url: &str) -> String {
     let Some((prefix, rest)) = split_prefix(url) else {
         return escape_text(url).into_owned();
     };
-    let mut out = String::from(prefix);
-    let after = match rest.find('@') {
+    let mut body = String::new();
+    match userinfo_end(rest) {
         Some(at) => {
             let creds = &rest[..at];
             match creds.find(':') {
                 Some(colon) => {
-                    out.push_str(&creds[..colon]);
-                    out.push_str(":***");
+                    body.push_str(&creds[..colon]);
+                    body.push_str(":***");
                 }
-                None => out.push_str(creds),
+                None => body.push_str(creds),
             }
-            out.push('@');
-            &rest[at + 1..]
+            body.push_str(&rest[at..]);
         }
-        None => rest,
-    };
-    match after.find('?') {
-        Some(q) => {
-            out.push_str(&after[..=q]);
-            let params: Vec<String> = after[q + 1..]
-                .split('&')
-                .map(|param| match param.split_once('=') {
-                    Some((key, _)) if is_password_key(key) => format!("{key}=***"),
-                    _ => param.to_owned(),
-                })
-                .collect();
-            out.push_str(&params.join("&"));
+        None => body.push_str(rest),
+    }
+    // `password=` parameters, wherever a `?` or `&` starts one (the user part may have reached
+    // past the `?`).
+    let mut out = String::from(prefix);
+    for piece in body.split_inclusive(['?', '&']) {
+        let (param, separator) = match piece.char_indices().last() {
+            Some((i, c @ ('?' | '&'))) => (&piece[..i], Some(c)),
+            _ => (piece, None),
+        };
+        match param.split_once('=') {
+            Some((key, _)) if is_password_key(key) => {
+                out.push_str(key);
+                out.push_str("=***");
+            }
+            _ => out.push_str(param),
         }
-        None => out.push_str(after),
+        out.extend(separator);
     }
     escape_text(&out).into_owned()
 }
@@ -214,22 +231,19 @@ pub fn secrets(url: &str) -> Vec<String> {
     let Some((_, rest)) = split_prefix(url) else {
         return found;
     };
-    let mut after = rest;
-    if let Some(at) = rest.find('@') {
-        if let Some((_, password)) = rest[..at].split_once(':') {
+    // As the driver reads it (to the first `@`), and as far as it may reach.
+    for end in [rest.find('@'), userinfo_end(rest)].into_iter().flatten() {
+        if let Some((_, password)) = rest[..end].split_once(':') {
             found.push(password.to_owned());
             found.push(percent_decode(password));
         }
-        after = &rest[at + 1..];
     }
-    if let Some((_, query)) = after.split_once('?') {
-        for param in query.split('&') {
-            if let Some((key, value)) = param.split_once('=')
-                && is_password_key(key)
-            {
-                found.push(value.to_owned());
-                found.push(percent_decode(value));
-            }
+    for param in rest.split(['?', '&']) {
+        if let Some((key, value)) = param.split_once('=')
+            && is_password_key(key)
+        {
+            found.push(value.to_owned());
+            found.push(percent_decode(value));
         }
     }
     found.retain(|s| s.chars().count() >= 4);
@@ -325,6 +339,27 @@ mod tests {
             scrub("bad p@ssword here", &secrets("postgres://u:p%40ssword@h/d")),
             "bad *** here"
         );
+        // A raw `@`, `?` or `/` in the password: hidden whole.
+        for (url, shown) in [
+            ("postgres://u:pa@ss@host/db", "postgres://u:***@host/db"),
+            ("postgres://u:pa?ss@host/db", "postgres://u:***@host/db"),
+            ("postgres://u:pa/ss@host/db", "postgres://u:***@host/db"),
+            ("postgres://u:pa@ss@host", "postgres://u:***@host"),
+            (
+                "postgres://host/db?application_name=a@b",
+                "postgres://host/db?application_name=a@b",
+            ),
+        ] {
+            assert_eq!(redact(url), shown);
+        }
+        assert!(secrets("postgres://u:pa@ss@host/db").contains(&"pa@ss".to_owned()));
+        // A password parameter before an `@` in another parameter.
+        let url = "postgres://host/db?password=hunter22&application_name=a@b";
+        assert_eq!(
+            redact(url),
+            "postgres://host/db?password=***&application_name=a@b"
+        );
+        assert_eq!(secrets(url), ["hunter22"]);
     }
 
     #[test]
@@ -348,6 +383,7 @@ mod tests {
             assert!(!m.contains("s3cr3t"), "{bad}: {m}");
         }
         assert!(usage("mysql://root:s3cr3t-pw@db/x").contains("`mysql:`"));
+        assert!(!usage("postgres:gate:s3cr3t-pw@db/x").contains("s3cr3t"));
         // The password is redacted whatever the scheme.
         let m = usage("postgres://gate:s3cr3t-pw@db.example:notaport/x");
         assert!(
