@@ -70,11 +70,15 @@ impl Target {
             return Ok(Target::Sqlite(PathBuf::from(path)));
         }
         if text.starts_with("postgres://") || text.starts_with("postgresql://") {
-            let config = postgres::Config::from_str(text).map_err(|e| {
-                bad(&format!(
-                    "not a PostgreSQL URL the driver can read ({})",
-                    scrub(&super::chain(&e), &secrets(text))
-                ))
+            let config = postgres::Config::from_str(text).map_err(|_| {
+                // The driver's message may quote the URL: take it from the redacted one.
+                let why = match postgres::Config::from_str(&redact(text)) {
+                    Err(e) => scrub(&super::chain(&e), &secrets(text)),
+                    Ok(_) => "in a part hidden here: percent-encode `@`, `:`, `/`, `?` and `&` \
+                              in a password"
+                        .to_owned(),
+                };
+                bad(&format!("not a PostgreSQL URL the driver can read ({why})"))
             })?;
             if config.get_hosts().is_empty() {
                 return Err(bad("names no host"));
@@ -145,55 +149,116 @@ fn split_prefix(url: &str) -> Option<(&str, &str)> {
     Some((&url[..end], &url[end..]))
 }
 
-/// Where the user part of `rest` (a URL after `scheme://`) ends: at its last `@` before the
-/// first `/` that follows its first `@`. The PostgreSQL driver ends it at the first `@`; ending
-/// it later hides a password with a raw `@` in it (`u:p@ss@host/db`) whole, where the driver's
-/// reading would show its tail as the host.
-fn userinfo_end(rest: &str) -> Option<usize> {
-    let first = rest.find('@')?;
-    let slash = rest[first..].find('/').map_or(rest.len(), |i| first + i);
-    rest[..slash].rfind('@')
+/// The parameters the PostgreSQL driver knows (a `password=` value runs on, raw `&` and all, up
+/// to the next of these).
+const KNOWN_PARAMS: [&str; 19] = [
+    "user",
+    "password",
+    "dbname",
+    "options",
+    "application_name",
+    "sslmode",
+    "sslnegotiation",
+    "host",
+    "hostaddr",
+    "port",
+    "connect_timeout",
+    "tcp_user_timeout",
+    "keepalives",
+    "keepalives_idle",
+    "keepalives_interval",
+    "keepalives_retries",
+    "target_session_attrs",
+    "channel_binding",
+    "load_balance_hosts",
+];
+
+/// The byte ranges of `rest` (a URL after `scheme://`) that may hold a password:
+///
+/// - in the user part, from its first `:` to the **last** `@` of the URL (the driver ends the
+///   user part at the first `@`; ending it at the last hides a password with a raw `@`, `/` or
+///   `?` whole, at the cost of hiding more when a parameter has an `@`);
+/// - the value of each `password` parameter of the query (which starts at the first `?` after
+///   the driver's user part), up to the next parameter the driver knows.
+fn secret_ranges(rest: &str) -> Vec<(usize, usize)> {
+    let mut ranges = Vec::new();
+    if let Some(last_at) = rest.rfind('@')
+        && let Some(colon) = rest[..last_at].find(':')
+    {
+        ranges.push((colon + 1, last_at));
+    }
+    // The query as the driver finds it, and from the first `?` whatever the driver finds.
+    let after_user = rest.find('@').map_or(0, |at| at + 1);
+    let mut queries: Vec<usize> = [rest[after_user..].find('?').map(|i| after_user + i + 1)]
+        .into_iter()
+        .chain([rest.find('?').map(|i| i + 1)])
+        .flatten()
+        .collect();
+    queries.dedup();
+    for q in queries {
+        password_params(rest, q, &mut ranges);
+    }
+    ranges
 }
 
-/// A URL with its password replaced by `***` (the user part is everything before its
-/// [`userinfo_end`], the password what follows its first `:`; and any `password` parameter),
-/// escaped for one line. Text without `scheme://` is returned escaped.
+/// The ranges of the `password` parameters' values in the query of `rest` starting at `q`.
+fn password_params(rest: &str, q: usize, ranges: &mut Vec<(usize, usize)>) {
+    let mut start = q;
+    let mut open: Option<usize> = None; // where the current password value starts
+    for (i, c) in rest[q..]
+        .char_indices()
+        .map(|(i, c)| (q + i, c))
+        .chain([(rest.len(), '&')])
+    {
+        if c != '&' {
+            continue;
+        }
+        let piece = &rest[start..i];
+        let key = piece.split_once('=').map(|(k, _)| k);
+        let known = key.is_some_and(|k| {
+            let k = percent_decode(k);
+            KNOWN_PARAMS
+                .iter()
+                .any(|known| k.eq_ignore_ascii_case(known))
+                || is_password_key(&k)
+        });
+        if known || open.is_none() {
+            if let Some(from) = open.take() {
+                ranges.push((from, start - 1));
+            }
+            if let Some(k) = key
+                && is_password_key(k)
+            {
+                open = Some(start + k.len() + 1);
+            }
+        }
+        start = i + 1;
+    }
+    if let Some(from) = open {
+        ranges.push((from, rest.len()));
+    }
+}
+
+/// A URL with what may be a password ([`secret_ranges`]) replaced by `***`, escaped for one
+/// line. Text without a scheme is returned escaped.
 pub fn redact(url: &str) -> String {
     let Some((prefix, rest)) = split_prefix(url) else {
         return escape_text(url).into_owned();
     };
-    let mut body = String::new();
-    match userinfo_end(rest) {
-        Some(at) => {
-            let creds = &rest[..at];
-            match creds.find(':') {
-                Some(colon) => {
-                    body.push_str(&creds[..colon]);
-                    body.push_str(":***");
-                }
-                None => body.push_str(creds),
-            }
-            body.push_str(&rest[at..]);
-        }
-        None => body.push_str(rest),
-    }
-    // `password=` parameters, wherever a `?` or `&` starts one (the user part may have reached
-    // past the `?`).
+    let mut ranges = secret_ranges(rest);
+    ranges.sort_unstable();
     let mut out = String::from(prefix);
-    for piece in body.split_inclusive(['?', '&']) {
-        let (param, separator) = match piece.char_indices().last() {
-            Some((i, c @ ('?' | '&'))) => (&piece[..i], Some(c)),
-            _ => (piece, None),
-        };
-        match param.split_once('=') {
-            Some((key, _)) if is_password_key(key) => {
-                out.push_str(key);
-                out.push_str("=***");
-            }
-            _ => out.push_str(param),
+    let mut at = 0;
+    for (from, to) in ranges {
+        if to <= at {
+            continue;
         }
-        out.extend(separator);
+        let from = from.max(at);
+        out.push_str(&rest[at..from]);
+        out.push_str("***");
+        at = to;
     }
+    out.push_str(&rest[at..]);
     escape_text(&out).into_owned()
 }
 
@@ -231,20 +296,17 @@ pub fn secrets(url: &str) -> Vec<String> {
     let Some((_, rest)) = split_prefix(url) else {
         return found;
     };
-    // As the driver reads it (to the first `@`), and as far as it may reach.
-    for end in [rest.find('@'), userinfo_end(rest)].into_iter().flatten() {
-        if let Some((_, password)) = rest[..end].split_once(':') {
-            found.push(password.to_owned());
-            found.push(percent_decode(password));
-        }
+    // As the driver reads the user part (to the first `@`), and as far as it may reach.
+    if let Some(at) = rest.find('@')
+        && let Some((_, password)) = rest[..at].split_once(':')
+    {
+        found.push(password.to_owned());
+        found.push(percent_decode(password));
     }
-    for param in rest.split(['?', '&']) {
-        if let Some((key, value)) = param.split_once('=')
-            && is_password_key(key)
-        {
-            found.push(value.to_owned());
-            found.push(percent_decode(value));
-        }
+    for (from, to) in secret_ranges(rest) {
+        let password = &rest[from..to];
+        found.push(password.to_owned());
+        found.push(percent_decode(password));
     }
     found.retain(|s| s.chars().count() >= 4);
     found.sort_by_key(|s| std::cmp::Reverse(s.len()));
@@ -266,6 +328,32 @@ pub fn scrub(text: &str, secrets: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Whatever a password holds, neither the display nor a message shows it.
+        #[test]
+        fn no_password_is_ever_shown(
+            user in "[a-z]{1,8}",
+            password in "[XYZ][XYZ@?/:&=#%!]{0,12}",
+            host in "[a-z]{1,8}(:[0-9]{1,5})?",
+            db in "[a-z]{0,8}",
+            params in "(\\?[a-z_]{1,8}=[a-z0-9]{0,6}(&[a-z_]{1,8}=[a-z@]{0,6})*)?",
+            in_params in proptest::bool::ANY,
+            scheme in "(postgres|postgresql|mysql)",
+        ) {
+            let url = if in_params {
+                let sep = if params.is_empty() { "?" } else { "&" };
+                format!("{scheme}://{user}@{host}/{db}{params}{sep}password={password}")
+            } else {
+                format!("{scheme}://{user}:{password}@{host}/{db}{params}")
+            };
+            let shown = redact(&url);
+            proptest::prop_assert!(!shown.contains(['X', 'Y', 'Z']), "{url} → {shown}");
+            if let Err(Error::Usage(m)) = Target::parse(&url) {
+                proptest::prop_assert!(!m.contains(['X', 'Y', 'Z']), "{url} → {m}");
+            }
+        }
+    }
 
     fn usage(text: &str) -> String {
         match Target::parse(text) {
@@ -345,6 +433,7 @@ mod tests {
             ("postgres://u:pa?ss@host/db", "postgres://u:***@host/db"),
             ("postgres://u:pa/ss@host/db", "postgres://u:***@host/db"),
             ("postgres://u:pa@ss@host", "postgres://u:***@host"),
+            ("postgres://u:p@s/s@host/db", "postgres://u:***@host/db"),
             (
                 "postgres://host/db?application_name=a@b",
                 "postgres://host/db?application_name=a@b",
