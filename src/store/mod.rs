@@ -340,6 +340,8 @@ impl Ledger {
     ///    `runs` (every run the check saw, counted now or before);
     /// 5. the transaction commits.
     ///
+    /// Keep `judge` short (reading and summing, no network): every other writer waits for it.
+    ///
     /// If anything fails nothing is written (the transaction rolls back) and the error is an
     /// [`Error::Service`] naming the redacted ledger — except errors `judge` returns, which are
     /// passed through as they are. A run with a figure that is not finite, or text with a NUL, is

@@ -70,11 +70,15 @@ impl Target {
             return Ok(Target::Sqlite(PathBuf::from(path)));
         }
         if text.starts_with("postgres://") || text.starts_with("postgresql://") {
-            let config = postgres::Config::from_str(text).map_err(|e| {
-                bad(&format!(
-                    "not a PostgreSQL URL the driver can read ({})",
-                    scrub(&super::chain(&e), &secrets(text))
-                ))
+            let config = postgres::Config::from_str(text).map_err(|_| {
+                // The driver's message may quote the URL: take it from the redacted one.
+                let why = match postgres::Config::from_str(&redact(text)) {
+                    Err(e) => scrub(&super::chain(&e), &secrets(text)),
+                    Ok(_) => "in a part hidden here: percent-encode `@`, `:`, `/`, `?` and `&` \
+                              in a password"
+                        .to_owned(),
+                };
+                bad(&format!("not a PostgreSQL URL the driver can read ({why})"))
             })?;
             if config.get_hosts().is_empty() {
                 return Err(bad("names no host"));
@@ -133,50 +137,128 @@ fn scheme(text: &str) -> Option<&str> {
     ok.then_some(head)
 }
 
-/// `scheme://` and the rest, for any URL with an authority.
+/// `scheme:` or `scheme://`, and the rest, for any text that starts with a scheme (a mistyped
+/// `postgres:user:pw@host` is redacted too).
 fn split_prefix(url: &str) -> Option<(&str, &str)> {
-    scheme(url)?;
-    let end = url.find("://")? + 3;
+    let end = scheme(url)?.len() + 1;
+    let end = if url[end..].starts_with("//") {
+        end + 2
+    } else {
+        end
+    };
     Some((&url[..end], &url[end..]))
 }
 
-/// A URL with its password replaced by `***` (as the PostgreSQL driver reads one: the user part
-/// is everything before the first `@`, the password what follows its first `:`; and any
-/// `password` parameter), escaped for one line. Text without `scheme://` is returned escaped.
+/// The parameters the PostgreSQL driver knows (a `password=` value runs on, raw `&` and all, up
+/// to the next of these).
+const KNOWN_PARAMS: [&str; 19] = [
+    "user",
+    "password",
+    "dbname",
+    "options",
+    "application_name",
+    "sslmode",
+    "sslnegotiation",
+    "host",
+    "hostaddr",
+    "port",
+    "connect_timeout",
+    "tcp_user_timeout",
+    "keepalives",
+    "keepalives_idle",
+    "keepalives_interval",
+    "keepalives_retries",
+    "target_session_attrs",
+    "channel_binding",
+    "load_balance_hosts",
+];
+
+/// The byte ranges of `rest` (a URL after `scheme://`) that may hold a password:
+///
+/// - in the user part, from its first `:` to the **last** `@` of the URL (the driver ends the
+///   user part at the first `@`; ending it at the last hides a password with a raw `@`, `/` or
+///   `?` whole, at the cost of hiding more when a parameter has an `@`);
+/// - the value of each `password` parameter of the query (which starts at the first `?` after
+///   the driver's user part), up to the next parameter the driver knows.
+fn secret_ranges(rest: &str) -> Vec<(usize, usize)> {
+    let mut ranges = Vec::new();
+    if let Some(last_at) = rest.rfind('@')
+        && let Some(colon) = rest[..last_at].find(':')
+    {
+        ranges.push((colon + 1, last_at));
+    }
+    // The query as the driver finds it, and from the first `?` whatever the driver finds.
+    let after_user = rest.find('@').map_or(0, |at| at + 1);
+    let mut queries: Vec<usize> = [rest[after_user..].find('?').map(|i| after_user + i + 1)]
+        .into_iter()
+        .chain([rest.find('?').map(|i| i + 1)])
+        .flatten()
+        .collect();
+    queries.dedup();
+    for q in queries {
+        password_params(rest, q, &mut ranges);
+    }
+    ranges
+}
+
+/// The ranges of the `password` parameters' values in the query of `rest` starting at `q`.
+fn password_params(rest: &str, q: usize, ranges: &mut Vec<(usize, usize)>) {
+    let mut start = q;
+    let mut open: Option<usize> = None; // where the current password value starts
+    for (i, c) in rest[q..]
+        .char_indices()
+        .map(|(i, c)| (q + i, c))
+        .chain([(rest.len(), '&')])
+    {
+        if c != '&' {
+            continue;
+        }
+        let piece = &rest[start..i];
+        let key = piece.split_once('=').map(|(k, _)| k);
+        let known = key.is_some_and(|k| {
+            let k = percent_decode(k);
+            KNOWN_PARAMS
+                .iter()
+                .any(|known| k.eq_ignore_ascii_case(known))
+                || is_password_key(&k)
+        });
+        if known || open.is_none() {
+            if let Some(from) = open.take() {
+                ranges.push((from, start - 1));
+            }
+            if let Some(k) = key
+                && is_password_key(k)
+            {
+                open = Some(start + k.len() + 1);
+            }
+        }
+        start = i + 1;
+    }
+    if let Some(from) = open {
+        ranges.push((from, rest.len()));
+    }
+}
+
+/// A URL with what may be a password ([`secret_ranges`]) replaced by `***`, escaped for one
+/// line. Text without a scheme is returned escaped.
 pub fn redact(url: &str) -> String {
     let Some((prefix, rest)) = split_prefix(url) else {
         return escape_text(url).into_owned();
     };
+    let mut ranges = secret_ranges(rest);
+    ranges.sort_unstable();
     let mut out = String::from(prefix);
-    let after = match rest.find('@') {
-        Some(at) => {
-            let creds = &rest[..at];
-            match creds.find(':') {
-                Some(colon) => {
-                    out.push_str(&creds[..colon]);
-                    out.push_str(":***");
-                }
-                None => out.push_str(creds),
-            }
-            out.push('@');
-            &rest[at + 1..]
+    let mut at = 0;
+    for (from, to) in ranges {
+        if to <= at {
+            continue;
         }
-        None => rest,
-    };
-    match after.find('?') {
-        Some(q) => {
-            out.push_str(&after[..=q]);
-            let params: Vec<String> = after[q + 1..]
-                .split('&')
-                .map(|param| match param.split_once('=') {
-                    Some((key, _)) if is_password_key(key) => format!("{key}=***"),
-                    _ => param.to_owned(),
-                })
-                .collect();
-            out.push_str(&params.join("&"));
-        }
-        None => out.push_str(after),
+        let from = from.max(at);
+        out.push_str(&rest[at..from]);
+        out.push_str("***");
+        at = to;
     }
+    out.push_str(&rest[at..]);
     escape_text(&out).into_owned()
 }
 
@@ -214,23 +296,17 @@ pub fn secrets(url: &str) -> Vec<String> {
     let Some((_, rest)) = split_prefix(url) else {
         return found;
     };
-    let mut after = rest;
-    if let Some(at) = rest.find('@') {
-        if let Some((_, password)) = rest[..at].split_once(':') {
-            found.push(password.to_owned());
-            found.push(percent_decode(password));
-        }
-        after = &rest[at + 1..];
+    // As the driver reads the user part (to the first `@`), and as far as it may reach.
+    if let Some(at) = rest.find('@')
+        && let Some((_, password)) = rest[..at].split_once(':')
+    {
+        found.push(password.to_owned());
+        found.push(percent_decode(password));
     }
-    if let Some((_, query)) = after.split_once('?') {
-        for param in query.split('&') {
-            if let Some((key, value)) = param.split_once('=')
-                && is_password_key(key)
-            {
-                found.push(value.to_owned());
-                found.push(percent_decode(value));
-            }
-        }
+    for (from, to) in secret_ranges(rest) {
+        let password = &rest[from..to];
+        found.push(password.to_owned());
+        found.push(percent_decode(password));
     }
     found.retain(|s| s.chars().count() >= 4);
     found.sort_by_key(|s| std::cmp::Reverse(s.len()));
@@ -252,6 +328,32 @@ pub fn scrub(text: &str, secrets: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Whatever a password holds, neither the display nor a message shows it.
+        #[test]
+        fn no_password_is_ever_shown(
+            user in "[a-z]{1,8}",
+            password in "[XYZ][XYZ@?/:&=#%!]{0,12}",
+            host in "[a-z]{1,8}(:[0-9]{1,5})?",
+            db in "[a-z]{0,8}",
+            params in "(\\?[a-z_]{1,8}=[a-z0-9]{0,6}(&[a-z_]{1,8}=[a-z@]{0,6})*)?",
+            in_params in proptest::bool::ANY,
+            scheme in "(postgres|postgresql|mysql)",
+        ) {
+            let url = if in_params {
+                let sep = if params.is_empty() { "?" } else { "&" };
+                format!("{scheme}://{user}@{host}/{db}{params}{sep}password={password}")
+            } else {
+                format!("{scheme}://{user}:{password}@{host}/{db}{params}")
+            };
+            let shown = redact(&url);
+            proptest::prop_assert!(!shown.contains(['X', 'Y', 'Z']), "{url} → {shown}");
+            if let Err(Error::Usage(m)) = Target::parse(&url) {
+                proptest::prop_assert!(!m.contains(['X', 'Y', 'Z']), "{url} → {m}");
+            }
+        }
+    }
 
     fn usage(text: &str) -> String {
         match Target::parse(text) {
@@ -325,6 +427,28 @@ mod tests {
             scrub("bad p@ssword here", &secrets("postgres://u:p%40ssword@h/d")),
             "bad *** here"
         );
+        // A raw `@`, `?` or `/` in the password: hidden whole.
+        for (url, shown) in [
+            ("postgres://u:pa@ss@host/db", "postgres://u:***@host/db"),
+            ("postgres://u:pa?ss@host/db", "postgres://u:***@host/db"),
+            ("postgres://u:pa/ss@host/db", "postgres://u:***@host/db"),
+            ("postgres://u:pa@ss@host", "postgres://u:***@host"),
+            ("postgres://u:p@s/s@host/db", "postgres://u:***@host/db"),
+            (
+                "postgres://host/db?application_name=a@b",
+                "postgres://host/db?application_name=a@b",
+            ),
+        ] {
+            assert_eq!(redact(url), shown);
+        }
+        assert!(secrets("postgres://u:pa@ss@host/db").contains(&"pa@ss".to_owned()));
+        // A password parameter before an `@` in another parameter.
+        let url = "postgres://host/db?password=hunter22&application_name=a@b";
+        assert_eq!(
+            redact(url),
+            "postgres://host/db?password=***&application_name=a@b"
+        );
+        assert_eq!(secrets(url), ["hunter22"]);
     }
 
     #[test]
@@ -348,6 +472,7 @@ mod tests {
             assert!(!m.contains("s3cr3t"), "{bad}: {m}");
         }
         assert!(usage("mysql://root:s3cr3t-pw@db/x").contains("`mysql:`"));
+        assert!(!usage("postgres:gate:s3cr3t-pw@db/x").contains("s3cr3t"));
         // The password is redacted whatever the scheme.
         let m = usage("postgres://gate:s3cr3t-pw@db.example:notaport/x");
         assert!(
