@@ -711,3 +711,67 @@ fn a_ledger_behind_a_link_is_refused() {
     assert_eq!(code, 2, "{stderr}");
     assert!(!target.exists(), "nothing written through the link");
 }
+
+/// The PR comment of a change that pushes the team over its quarter: the headline names the
+/// period, and the table of budgets over time shows every period judged.
+#[test]
+fn the_comment_names_the_period_a_change_pushes_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_db(dir.path());
+    let before = write(
+        dir.path(),
+        "before.ndjson",
+        &[
+            run(
+                "t1",
+                "text-gen",
+                "1.0.0",
+                "2025-01-05T08:00:00Z",
+                5.0,
+                20.0,
+                3600.0,
+            ),
+            run(
+                "t2",
+                "summarizer",
+                "2.0.0",
+                "2025-02-05T08:00:00Z",
+                3.0,
+                12.0,
+                3600.0,
+            ),
+        ]
+        .join("\n"),
+    );
+    let (code, _, stderr) = check(dir.path(), POLICY, &url, &[&before]);
+    assert_eq!(code, 0, "{stderr}");
+    let change = write(
+        dir.path(),
+        "change.ndjson",
+        &run(
+            "t3",
+            "text-gen",
+            "1.1.0",
+            "2025-03-31T23:59:59Z",
+            3.0,
+            10.0,
+            3600.0,
+        ),
+    );
+    let policy = dir.path().join("policy.yaml");
+    let (code, stdout, stderr) = outcome(
+        bin()
+            .arg("check")
+            .arg("--policy")
+            .arg(&policy)
+            .args(["--format", "markdown", "--ledger", &url])
+            .arg(&change)
+            .env_remove("CI")
+            .env_remove("GITHUB_REPOSITORY")
+            .env_remove("GITHUB_SHA")
+            .env_remove("GITHUB_REF"),
+    );
+    assert_eq!(code, 1, "{stderr}");
+    let shown = stdout.replace(&dir.path().display().to_string(), "[dir]");
+    insta::assert_snapshot!(shown);
+}

@@ -326,7 +326,7 @@ fn a_growing_flush_snapshot_grows_the_row_and_an_older_one_changes_nothing() {
 }
 
 #[test]
-fn the_judge_reads_the_ledger_inside_the_write_and_sets_the_verdict() {
+fn the_judge_reads_the_ledger_before_the_write_under_its_lock_and_sets_the_verdict() {
     for db in databases() {
         let mut ledger = db.open();
         write(
@@ -338,7 +338,7 @@ fn the_judge_reads_the_ledger_inside_the_write_and_sets_the_verdict() {
             .write(
                 &new,
                 |total: &f64| CheckEvent {
-                    verdict: Some(if *total > 1.0 { "fail" } else { "pass" }.into()),
+                    verdict: Some(if *total > 0.3 { "fail" } else { "pass" }.into()),
                     summary: Some(format!("FAIL: {total} kg this month")),
                     ..event("check")
                 },
@@ -349,18 +349,15 @@ fn the_judge_reads_the_ledger_inside_the_write_and_sets_the_verdict() {
                 },
             )
             .unwrap();
-        assert_eq!(
-            total,
-            0.3125 * 5.0,
-            "{}: this write's run and the earlier one",
-            db.name()
-        );
+        // The judge reads the ledger as it was before this write (under its lock): the
+        // earlier run only; what the write adds is the caller's to add.
+        assert_eq!(total, 0.3125, "{}: the earlier run", db.name());
         assert_eq!(written.new, 1);
         let checks = ledger.checks().unwrap();
         let (id, last, linked) = checks.last().unwrap();
         assert_eq!(*id, written.check_id);
         assert_eq!(last.verdict.as_deref(), Some("fail"));
-        assert_eq!(last.summary.as_deref(), Some("FAIL: 1.5625 kg this month"));
+        assert_eq!(last.summary.as_deref(), Some("FAIL: 0.3125 kg this month"));
         assert_eq!(last.pull_request, Some(42));
         assert_eq!(*linked, 1);
     }
@@ -378,8 +375,8 @@ fn a_judge_error_is_passed_through_and_nothing_is_written() {
             &[grown, new],
             |_: &()| event("check"),
             |reader| {
-                // The judge saw the write…
-                assert_eq!(reader.all_runs()?.len(), 2);
+                // The judge reads the ledger before the write…
+                assert_eq!(reader.all_runs()?.len(), 1);
                 Err(Error::Usage("the policy has no budget for text-gen".into()))
             },
         );

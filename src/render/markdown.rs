@@ -846,11 +846,14 @@ fn periods_section(report: &CheckReport, out: &mut String) {
             energy
         ));
     }
+    if report.periods.iter().any(|l| l.verdict == Verdict::Fail) {
+        out.push_str("\n**Over a budget over time:** the period's total — every run the ledger holds for it plus this change's — exceeds its fail limit, even if this change's own runs are small. Reduce the runs this change adds, or have the budget's owners review its limit (a policy change, read from the base branch).\n");
+    }
     if let Some(n) = &report.ledger {
         out.push_str(&format!(
-            "\n<sub>Ledger {}: this check counted {} runs ({} new, {} grew, {} already stored); each run counts once, by its stable key.</sub>\n",
+            "\n<sub>Ledger {}: this check counted {} ({} new, {} grew, {} already stored); each run counts once, by its stable key.</sub>\n",
             code(&n.ledger),
-            n.runs,
+            if n.runs == 1 { "1 run".to_owned() } else { format!("{} runs", n.runs) },
             n.new,
             n.grew,
             n.same

@@ -176,8 +176,16 @@ impl Render<CheckReport> for Table {
             if let Some(n) = &report.ledger {
                 writeln!(
                     out,
-                    "  ledger {}: {} runs counted ({} new, {} grew, {} already stored)",
-                    n.ledger, n.runs, n.new, n.grew, n.same
+                    "  ledger {}: {} counted ({} new, {} grew, {} already stored)",
+                    n.ledger,
+                    if n.runs == 1 {
+                        "1 run".to_owned()
+                    } else {
+                        format!("{} runs", n.runs)
+                    },
+                    n.new,
+                    n.grew,
+                    n.same
                 )?;
             }
         }
