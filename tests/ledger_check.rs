@@ -569,6 +569,86 @@ fn a_history_file_moves_into_the_database(dir: &Path, url: &str) {
     );
 }
 
+/// `ledger migrate` says the schema version; `ledger inventory` totals the year's runs and
+/// sets the trajectory's limit of the year.
+fn migrate_and_inventory(dir: &Path, url: &str) {
+    let (code, _, stderr) = outcome(bin().args(["ledger", "migrate", "--ledger", url]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("at schema version 2"), "{stderr}");
+    let policy = format!(
+        "{POLICY}trajectory:\n  models: [\"*\"]\n  base-year: 2023\n  base: \"40 kg\"\n  reduction-per-year: \"4.2%\"\n"
+    );
+    let log = write(
+        dir,
+        "year.ndjson",
+        &[
+            run(
+                "i1",
+                "text-gen",
+                "1.0.0",
+                "2024-12-31T23:59:59Z",
+                100.0,
+                1.0,
+                60.0,
+            ),
+            run(
+                "i2",
+                "text-gen",
+                "1.0.0",
+                "2025-01-01T00:00:00Z",
+                1.25,
+                5.0,
+                60.0,
+            ),
+            run(
+                "i3",
+                "detector",
+                "1.0.0",
+                "2025-07-01T00:00:00Z",
+                2.5,
+                7.0,
+                60.0,
+            ),
+        ]
+        .join("\n"),
+    );
+    let (code, _, stderr) = check(dir, &policy, url, &[&log]);
+    assert!(code == 0 || code == 1, "{stderr}");
+    let (code, stdout, stderr) = outcome(
+        bin()
+            .args([
+                "ledger",
+                "inventory",
+                "--ledger",
+                url,
+                "--year",
+                "2025",
+                "--format",
+                "json",
+            ])
+            .arg("--policy")
+            .arg(dir.join("policy.yaml")),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let inv: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(inv["totals"]["runs"], 2, "{:#}", inv["totals"]);
+    let total = inv["totals"]["total_co2e_kg"]["value"].as_f64().unwrap();
+    assert!(close(total, 3.75), "{total}");
+    let energy = inv["totals"]["energy_kwh"]["value"].as_f64().unwrap();
+    assert!(close(energy, 12.0), "{energy}");
+    let (code, stdout, stderr) = outcome(
+        bin()
+            .args(["ledger", "inventory", "--ledger", url, "--year", "2025"])
+            .arg("--policy")
+            .arg(dir.join("policy.yaml")),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("36.64 kg"),
+        "the trajectory's 2025 limit:\n{stdout}"
+    );
+}
+
 macro_rules! on_both {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -600,6 +680,7 @@ on_both!(
     concurrent_checks_lose_and_double_nothing,
     summary_totals_equal_an_independent_computation,
     a_history_file_moves_into_the_database,
+    migrate_and_inventory,
 );
 
 // --- without a database ---
@@ -774,4 +855,36 @@ fn the_comment_names_the_period_a_change_pushes_over() {
     assert_eq!(code, 1, "{stderr}");
     let shown = stdout.replace(&dir.path().display().to_string(), "[dir]");
     insta::assert_snapshot!(shown);
+}
+
+/// A log cannot move its runs out of this quarter by dating them in the future: a run that ends
+/// more than a day after it is recorded is judged at its recording.
+#[test]
+fn a_run_dated_in_the_future_is_judged_when_it_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_db(dir.path());
+    let log = write(
+        dir.path(),
+        "future.ndjson",
+        &run(
+            "f",
+            "text-gen",
+            "1.0.0",
+            "2099-01-01T00:00:00Z",
+            4.0,
+            9.0,
+            60.0,
+        ),
+    );
+    let before = time::OffsetDateTime::now_utc();
+    let (code, report, stderr) = check(dir.path(), POLICY, &url, &[&log]);
+    let after = time::OffsetDateTime::now_utc();
+    assert_eq!(code, 0, "{stderr}");
+    let quarter =
+        |t: time::OffsetDateTime| format!("{}-Q{}", t.year(), (u8::from(t.month()) - 1) / 3 + 1);
+    let judged = report["periods"][0]["period"].as_str().unwrap().to_owned();
+    assert!(
+        judged == quarter(before) || judged == quarter(after),
+        "judged in {judged}"
+    );
 }

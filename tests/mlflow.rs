@@ -302,3 +302,54 @@ fn server_dying_mid_promotion_exits_3_and_moves_nothing() {
         );
     }
 }
+
+/// `record --ledger` and `promote --ledger` on the same run store its runs once: the promotion
+/// sees them again under the same stable keys, and records itself as a check event.
+#[test]
+fn record_and_promote_store_the_runs_in_the_ledger_once() {
+    let api = Api::new();
+    let name = unique("ok-ledger");
+    api.model(&name);
+    let run = api.run(Some("tests/fixtures/codecarbon/v3.3.2/emissions.csv"), &[]);
+    let db = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", db.path().join("ledger.db").display());
+    let dl = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = common::outcome(common::bin().args([
+        "record",
+        "--tracking-uri",
+        &api.base,
+        "--run-id",
+        &run,
+        "--download-dir",
+        dl.path().to_str().unwrap(),
+        "--ledger",
+        &url,
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("new, 0 grew, 0 already there"), "{stderr}");
+    let totals = |url: &str| -> (u64, f64) {
+        let (code, stdout, stderr) = common::outcome(common::bin().args([
+            "ledger", "summary", "--ledger", url, "--every", "year", "--format", "json",
+        ]));
+        assert_eq!(code, 0, "{stderr}");
+        let v: Value = serde_json::from_str(&stdout).unwrap();
+        let rows = v["rows"].as_array().unwrap();
+        (
+            rows.iter().map(|r| r["runs"].as_u64().unwrap()).sum(),
+            rows.iter()
+                .map(|r| common::num(&r["operational_co2e_kg"]))
+                .sum(),
+        )
+    };
+    let (runs, co2e) = totals(&url);
+    assert!(runs > 0);
+    assert!((co2e - V332_CO2E).abs() <= 1e-9 * V332_CO2E, "{co2e}");
+    let v = api.version(&name, &run, "1.0.0");
+    let (code, _, stderr) = promote(&api.base, &name, &v, &["--ledger", &url]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        totals(&url),
+        (runs, co2e),
+        "the promotion's runs are the recorded ones"
+    );
+}

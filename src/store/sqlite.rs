@@ -66,12 +66,26 @@ pub(super) fn open(path: &Path) -> Result<Connection, Fail> {
     connection
         .busy_timeout(DEFAULT_TIMEOUT)
         .map_err(|e| classify("cannot set the busy timeout", &e))?;
-    // A file that is no database fails here, at its first read.
-    connection
-        .query_row("PRAGMA journal_mode = WAL", [], |row| {
+    // A file that is no database fails here, at its first read. Switching a new file to WAL
+    // needs its exclusive lock, and SQLite answers "locked" at once (without the busy handler)
+    // while another process creates or switches it: wait for it as the busy timeout would.
+    let deadline = std::time::Instant::now() + DEFAULT_TIMEOUT;
+    loop {
+        match connection.query_row("PRAGMA journal_mode = WAL", [], |row| {
             row.get::<_, String>(0)
-        })
-        .map_err(|e| classify("cannot switch to the WAL journal", &e))?;
+        }) {
+            Ok(_) => break,
+            Err(e)
+                if matches!(
+                    e.sqlite_error_code(),
+                    Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+                ) && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => return Err(classify("cannot switch to the WAL journal", &e)),
+        }
+    }
     connection
         .execute_batch("PRAGMA foreign_keys = ON")
         .map_err(|e| classify("cannot enable foreign keys", &e))?;
