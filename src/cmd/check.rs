@@ -230,7 +230,7 @@ pub(crate) fn check_with_verdict(args: &CheckArgs) -> Result<(Outcome, Verdict),
         Some(database) => super::ledger::record_check(
             database,
             &loaded.policy,
-            &counted,
+            counted,
             &mut report,
             args.commit.as_deref(),
             "check",

@@ -81,7 +81,7 @@ pub(crate) fn pull_request() -> Option<u64> {
 /// its hardware and duration (the policy's reference values) where its log gives none. Runs of
 /// one key merge ([`StoredRun::merge`]).
 pub(crate) fn stored_runs(
-    counted: &[Counted],
+    counted: Vec<Counted>,
     policy: &crate::policy::Policy,
     recording: &Recording,
 ) -> Result<Vec<StoredRun>, Error> {
@@ -89,6 +89,7 @@ pub(crate) fn stored_runs(
     let mut digests: HashMap<PathBuf, String> = HashMap::new();
     let mut out: Vec<StoredRun> = Vec::with_capacity(counted.len());
     let mut at: HashMap<String, usize> = HashMap::new();
+    // Each record is dropped once stored: the records and their stored forms are not all held.
     for c in counted {
         let r = &c.record;
         let digest = match digests.get(&r.source.file) {
@@ -348,7 +349,7 @@ fn event_of(command: &str, recording: &Recording) -> crate::store::CheckEvent {
 pub(crate) fn record_check(
     target: &Target,
     policy: &crate::policy::Policy,
-    counted: &[Counted],
+    counted: Vec<Counted>,
     report: &mut crate::report::CheckReport,
     commit: Option<&str>,
     command: &str,
@@ -392,7 +393,7 @@ pub(crate) fn record_check(
 pub(crate) fn record_runs(
     target: &Target,
     policy: &crate::policy::Policy,
-    counted: &[Counted],
+    counted: Vec<Counted>,
 ) -> Result<(usize, crate::store::Written), Error> {
     if let Target::History(_) = target {
         return Err(Error::Usage(

@@ -215,7 +215,7 @@ async fn promote_with(
         Some(database) if !args.registry.dry_run => super::ledger::record_check(
             database,
             &loaded.policy,
-            &runs,
+            runs,
             &mut report,
             None,
             "promote",

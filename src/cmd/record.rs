@@ -37,7 +37,7 @@ pub(crate) fn record(
             } else {
                 crate::policy::load(&args.policy)?.policy
             };
-            let (runs, written) = super::ledger::record_runs(target, &policy, &counted)?;
+            let (runs, written) = super::ledger::record_runs(target, &policy, counted)?;
             outcome.stderr.push(format!(
                 "carbon-gate: stored {runs} runs in {}: {} new, {} grew, {} already there",
                 target.display(),
