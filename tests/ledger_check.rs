@@ -754,6 +754,16 @@ fn a_bad_ledger_url_is_exit_2_and_an_unreachable_one_exit_3_without_its_password
         assert_eq!(code, 2, "{bad}: {stderr}");
         assert!(!stderr.contains("s3cret"), "{stderr}");
     }
+    // Reading a ledger that is not there is an error, and creates nothing.
+    let missing = dir.path().join("typo.db");
+    let (code, _, stderr) = outcome(
+        bin()
+            .args(["ledger", "summary", "--ledger"])
+            .arg(format!("sqlite:{}", missing.display())),
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("there is no ledger at"), "{stderr}");
+    assert!(!missing.exists());
     // Nothing listens on port 1: the database is down.
     let (code, _, stderr) = check(
         dir.path(),

@@ -148,7 +148,26 @@ pub(crate) fn ledger_command(command: &crate::cli::LedgerCommand) -> Result<supe
 
 /// The database `url` names, opened (and migrated); a history file is refused here.
 fn open(url: &str) -> Result<(Target, crate::store::Ledger), Error> {
+    open_for(url, true)
+}
+
+/// [`open`] for reading: an SQLite ledger that does not exist is an error (a mistyped path
+/// would otherwise read as an empty ledger, and leave a new file behind).
+fn open_existing(url: &str) -> Result<(Target, crate::store::Ledger), Error> {
+    open_for(url, false)
+}
+
+fn open_for(url: &str, create: bool) -> Result<(Target, crate::store::Ledger), Error> {
     let target = Target::parse(url)?;
+    if let (false, Target::Sqlite(path)) = (create, &target)
+        && std::fs::symlink_metadata(path).is_err()
+    {
+        return Err(Error::Usage(format!(
+            "there is no ledger at {}: check the path (`check --ledger {}` creates it)",
+            crate::error::display_path(path),
+            target.display()
+        )));
+    }
     if let Target::History(path) = &target {
         return Err(Error::Usage(format!(
             "{} is a history file, not a database: give `sqlite:PATH` or `postgres://USER@HOST:PORT/DB` (and `carbon-gate ledger import {}` to move the history into it)",
@@ -233,7 +252,7 @@ fn summary(args: &crate::cli::SummaryArgs) -> Result<super::Outcome, Error> {
     use crate::cli::{SummaryBy, SummaryFormat};
     use crate::inventory::summary::{self as sum, By};
     let policy = ledger_policy(&args.policy)?;
-    let (_, mut ledger) = open(&args.ledger.url)?;
+    let (_, mut ledger) = open_existing(&args.ledger.url)?;
     let from = args.from.map(day_start);
     let to = args.to.and_then(|d| d.next_day()).map(day_start);
     let runs = ledger.runs(from.as_deref(), to.as_deref())?;
@@ -271,7 +290,7 @@ fn inventory(args: &crate::cli::InventoryArgs) -> Result<super::Outcome, Error> 
     use crate::cli::InventoryFormat;
     use crate::inventory as inv;
     let policy = ledger_policy(&args.policy)?;
-    let (target, mut ledger) = open(&args.ledger.url)?;
+    let (target, mut ledger) = open_existing(&args.ledger.url)?;
     let runs = ledger.runs(None, None)?;
     let team_of = |model: &str| policy.team_of(model).map(str::to_owned);
     let teams = policy
