@@ -15,15 +15,19 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use common::{bin, outcome, write};
 use serde_json::Value;
 
-/// A fresh database on the test PostgreSQL server.
-fn postgres_db() -> String {
+/// A fresh database on the test PostgreSQL server; `None` (with a note) outside CI when no
+/// server was started, a failure in CI.
+fn postgres_db() -> Option<String> {
     static N: AtomicUsize = AtomicUsize::new(0);
-    let admin = std::env::var("CARBON_GATE_TEST_POSTGRES").unwrap_or_else(|_| {
-        panic!(
+    let Ok(admin) = std::env::var("CARBON_GATE_TEST_POSTGRES") else {
+        assert!(
+            std::env::var_os("CI").is_none_or(|v| v.is_empty()),
             "CARBON_GATE_TEST_POSTGRES is not set: run the tests with `bash .ci/test.sh` (it starts \
              PostgreSQL on 127.0.0.1), or set it to a server you started"
-        )
-    });
+        );
+        eprintln!("note: CARBON_GATE_TEST_POSTGRES is not set: the PostgreSQL case is skipped");
+        return None;
+    };
     let name = format!(
         "cg_check_{}_{}",
         std::process::id(),
@@ -37,7 +41,7 @@ fn postgres_db() -> String {
         .batch_execute(&format!("CREATE DATABASE {name}"))
         .unwrap();
     match admin.rfind('/') {
-        Some(i) => format!("{}/{name}", &admin[..i]),
+        Some(i) => Some(format!("{}/{name}", &admin[..i])),
         None => panic!("admin URL without a database: {admin}"),
     }
 }
@@ -665,7 +669,9 @@ macro_rules! on_both {
                 #[test]
                 fn $name() {
                     let dir = tempfile::tempdir().unwrap();
-                    super::$name(dir.path(), &super::postgres_db());
+                    if let Some(url) = super::postgres_db() {
+                        super::$name(dir.path(), &url);
+                    }
                 }
             )*
         }
