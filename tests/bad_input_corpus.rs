@@ -197,6 +197,41 @@ fn generated(root: &Path) -> Vec<Case> {
         &a.iter().map(String::as_str).collect::<Vec<_>>(),
         "runs.json",
     );
+    // Ledger URLs a workflow could be given: refused before anything is read or written, the
+    // password never shown (the message names the redacted URL).
+    let run = b"{\"run_id\": \"r1\", \"model\": \"text-gen\", \"co2e_kg\": 1}\n".to_vec();
+    for (name, url, expect) in [
+        (
+            "gen-ledger-other-scheme",
+            "mysql://u:hunter2@h/db",
+            "ledger `mysql://u:***@h/db`: `mysql:` is not a ledger",
+        ),
+        (
+            "gen-ledger-control-character",
+            "sqlite:a\nb",
+            "has a control character",
+        ),
+        (
+            "gen-ledger-bad-port",
+            "postgres://u:hunter2@h:notaport/db",
+            "ledger `postgres://u:***@h:notaport/db`: not a PostgreSQL URL",
+        ),
+        (
+            "gen-ledger-directory",
+            "sqlite:{case}",
+            "is not a regular file",
+        ),
+    ] {
+        let mut args = check("runs.ndjson");
+        args.push("--ledger".to_owned());
+        args.push(url.to_owned());
+        add(
+            name,
+            vec![("runs.ndjson", run.clone())],
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+            expect,
+        );
+    }
     cases
 }
 
@@ -570,6 +605,9 @@ fn run_case(c: &Case, out_dir: &Path) -> Option<String> {
     }
     if output.exists() {
         problems.push("something was written to --output".to_owned());
+    }
+    if stderr.contains("hunter2") {
+        problems.push("a password was shown".to_owned());
     }
     (!problems.is_empty()).then(|| {
         format!(
