@@ -275,6 +275,16 @@ fn a_change_that_pushes_the_team_over_its_quarter_exits_1(dir: &Path, url: &str)
         close(line["added_co2e_kg"].as_f64().unwrap(), 3.0),
         "{line}"
     );
+    // The report with its period lines and ledger note is what docs/report.schema.json says.
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string("docs/report.schema.json").unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(report["ledger"]["new"], 1, "{:#}", report["ledger"]);
     let verdict = stderr.lines().last().unwrap();
     assert!(
         verdict.contains("NLP team per quarter, 2025-Q1") && verdict.contains("this change adds"),
