@@ -60,6 +60,30 @@ fn run(id: &str, model: &str, version: &str, at: &str, co2e: f64, kwh: f64, s: f
     .to_string()
 }
 
+/// The NLP team's earlier work in 2025-Q1: 8 kg (at its warn limit, not over it).
+fn nlp_quarter() -> [String; 2] {
+    [
+        run(
+            "t1",
+            "text-gen",
+            "1.0.0",
+            "2025-01-05T08:00:00Z",
+            5.0,
+            20.0,
+            3600.0,
+        ),
+        run(
+            "t2",
+            "summarizer",
+            "2.0.0",
+            "2025-02-05T08:00:00Z",
+            3.0,
+            12.0,
+            3600.0,
+        ),
+    ]
+}
+
 const POLICY: &str = r#"version: 1
 teams:
   nlp:
@@ -213,24 +237,8 @@ fn a_change_that_pushes_the_team_over_its_quarter_exits_1(dir: &Path, url: &str)
         dir,
         "before.ndjson",
         &[
-            run(
-                "t1",
-                "text-gen",
-                "1.0.0",
-                "2025-01-05T08:00:00Z",
-                5.0,
-                20.0,
-                3600.0,
-            ),
-            run(
-                "t2",
-                "summarizer",
-                "2.0.0",
-                "2025-02-05T08:00:00Z",
-                3.0,
-                12.0,
-                3600.0,
-            ),
+            nlp_quarter()[0].clone(),
+            nlp_quarter()[1].clone(),
             // Another team's run does not count against the NLP team.
             run(
                 "v1",
@@ -825,31 +833,7 @@ fn a_ledger_behind_a_link_is_refused() {
 fn the_comment_names_the_period_a_change_pushes_over() {
     let dir = tempfile::tempdir().unwrap();
     let url = sqlite_db(dir.path());
-    let before = write(
-        dir.path(),
-        "before.ndjson",
-        &[
-            run(
-                "t1",
-                "text-gen",
-                "1.0.0",
-                "2025-01-05T08:00:00Z",
-                5.0,
-                20.0,
-                3600.0,
-            ),
-            run(
-                "t2",
-                "summarizer",
-                "2.0.0",
-                "2025-02-05T08:00:00Z",
-                3.0,
-                12.0,
-                3600.0,
-            ),
-        ]
-        .join("\n"),
-    );
+    let before = write(dir.path(), "before.ndjson", &nlp_quarter().join("\n"));
     let (code, _, stderr) = check(dir.path(), POLICY, &url, &[&before]);
     assert_eq!(code, 0, "{stderr}");
     let change = write(

@@ -10,7 +10,9 @@ use std::io::{self, Write};
 
 use super::{Disclosure, Field, ModelDisclosure, Status};
 use crate::render::escape::html;
-use crate::render::markup::{self, Align, Cell, Head, Inline, Markup, code, link, strong, text};
+use crate::render::markup::{
+    self, Align, Cell, Head, Inline, Markup, code, link, rich, strong, text,
+};
 use crate::render::{self, Render};
 use crate::units::{Energy, Mass, format_significant};
 
@@ -100,26 +102,6 @@ fn layout<M: Markup>(d: &Disclosure, mut o: M) -> String {
     audit(d, &mut o);
     o.end();
     o.into_string()
-}
-
-/// Text in which `code` spans (the tool's own notes name keys and options that way) become
-/// code, so that no backtick is shown raw; an unpaired backtick stays text.
-fn rich(s: &str) -> Vec<Inline<'_>> {
-    let mut out = Vec::new();
-    let mut rest = s;
-    while let Some(start) = rest.find('`') {
-        let after = &rest[start + 1..];
-        let Some(end) = after.find('`') else { break };
-        if start > 0 {
-            out.push(text(&rest[..start]));
-        }
-        out.push(code(&after[..end]));
-        rest = &after[end + 1..];
-    }
-    if !rest.is_empty() {
-        out.push(text(rest));
-    }
-    out
 }
 
 /// A blank line to sign on, for a person the facts file does not name.

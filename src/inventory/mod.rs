@@ -1396,36 +1396,12 @@ mod tests {
 
     fn run(key: &str, model: &str, at: &str, kg: f64, method: &str) -> StoredRun {
         StoredRun {
-            key: key.to_owned(),
-            format: "codecarbon".to_owned(),
-            run_id: key.to_owned(),
-            model: model.to_owned(),
-            version: None,
             phase: Some("training".to_owned()),
-            ended_at: Some(at.to_owned()),
-            recorded_at: at.to_owned(),
-            at: at.to_owned(),
-            duration_s: Some(60.0),
-            energy_kwh: Some(kg * 4.0),
-            co2e_kg: kg,
-            operational_co2e_kg: kg,
-            embodied_co2e_kg: 0.0,
-            embodied_basis: None,
-            market_co2e_kg: None,
-            co2e_low_kg: None,
-            co2e_high_kg: None,
             method: method.to_owned(),
             country_iso: Some("FRA".to_owned()),
-            region: None,
-            cloud_provider: None,
-            cloud_region: None,
-            cpu: None,
-            gpu: None,
-            gpu_count: None,
             source: "e.csv:2".to_owned(),
             file_digest: "00".to_owned(),
-            repository: None,
-            commit: None,
+            ..StoredRun::measured(key, model, at, kg, Some(kg * 4.0))
         }
     }
 

@@ -6,7 +6,7 @@
 use std::io::{self, Write};
 
 use super::{Breakdown, BreakdownRow, Count, FRACTION, Figure, Inventory, KG, KWH};
-use crate::render::markup::{self, Align, Cell, Head, Inline, Markup, code, strong, text};
+use crate::render::markup::{self, Align, Cell, Head, Inline, Markup, code, rich, strong, text};
 use crate::render::{self, Render};
 use crate::units::{Energy, Mass, Ratio, format_significant};
 
@@ -74,25 +74,6 @@ fn layout<M: Markup>(inv: &Inventory, mut o: M) -> String {
     data_quality(inv, &mut o);
     o.end();
     o.into_string()
-}
-
-/// The tool's own text, in which `code` spans become code (no backtick is shown raw).
-fn rich(s: &str) -> Vec<Inline<'_>> {
-    let mut out = Vec::new();
-    let mut rest = s;
-    while let Some(start) = rest.find('`') {
-        let after = &rest[start + 1..];
-        let Some(end) = after.find('`') else { break };
-        if start > 0 {
-            out.push(text(&rest[..start]));
-        }
-        out.push(code(&after[..end]));
-        rest = &after[end + 1..];
-    }
-    if !rest.is_empty() {
-        out.push(text(rest));
-    }
-    out
 }
 
 fn kg(v: f64) -> String {

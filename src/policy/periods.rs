@@ -562,36 +562,8 @@ trajectory:
 
     fn run(key: &str, model: &str, at: &str, co2e_kg: f64, energy_kwh: Option<f64>) -> StoredRun {
         StoredRun {
-            key: key.to_owned(),
-            format: "codecarbon".to_owned(),
-            run_id: key.to_owned(),
-            model: model.to_owned(),
-            version: None,
-            phase: None,
-            ended_at: Some(at.to_owned()),
-            recorded_at: at.to_owned(),
-            at: at.to_owned(),
             duration_s: Some(co2e_kg),
-            energy_kwh,
-            co2e_kg,
-            operational_co2e_kg: co2e_kg,
-            embodied_co2e_kg: 0.0,
-            embodied_basis: None,
-            market_co2e_kg: None,
-            co2e_low_kg: None,
-            co2e_high_kg: None,
-            method: "measured".to_owned(),
-            country_iso: None,
-            region: None,
-            cloud_provider: None,
-            cloud_region: None,
-            cpu: None,
-            gpu: None,
-            gpu_count: None,
-            source: "emissions.csv:2".to_owned(),
-            file_digest: String::new(),
-            repository: None,
-            commit: None,
+            ..StoredRun::measured(key, model, at, co2e_kg, energy_kwh)
         }
     }
 

@@ -119,6 +119,50 @@ fn larger(a: Option<f64>, b: Option<f64>) -> Option<f64> {
 }
 
 impl StoredRun {
+    /// A measured CodeCarbon run known only by its key (also its id), model, time and figures
+    /// — a duration of 60 s, everything else unknown — for tests and examples to build on with
+    /// `..StoredRun::measured(…)`.
+    pub fn measured(
+        key: &str,
+        model: &str,
+        at: &str,
+        co2e_kg: f64,
+        energy_kwh: Option<f64>,
+    ) -> StoredRun {
+        StoredRun {
+            key: key.to_owned(),
+            format: "codecarbon".to_owned(),
+            run_id: key.to_owned(),
+            model: model.to_owned(),
+            version: None,
+            phase: None,
+            ended_at: Some(at.to_owned()),
+            recorded_at: at.to_owned(),
+            at: at.to_owned(),
+            duration_s: Some(60.0),
+            energy_kwh,
+            co2e_kg,
+            operational_co2e_kg: co2e_kg,
+            embodied_co2e_kg: 0.0,
+            embodied_basis: None,
+            market_co2e_kg: None,
+            co2e_low_kg: None,
+            co2e_high_kg: None,
+            method: "measured".to_owned(),
+            country_iso: None,
+            region: None,
+            cloud_provider: None,
+            cloud_region: None,
+            cpu: None,
+            gpu: None,
+            gpu_count: None,
+            source: "emissions.csv:2".to_owned(),
+            file_digest: String::new(),
+            repository: None,
+            commit: None,
+        }
+    }
+
     /// Merge `newer`, a snapshot of the same run (same key), into `self`, the stored one: each
     /// figure becomes the larger of the two (a later flush of a run has every figure at least
     /// as large, so the most complete snapshot wins; two snapshots that disagree — one figure

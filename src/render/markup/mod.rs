@@ -41,6 +41,26 @@ pub fn code<'a>(text: impl Into<Cow<'a, str>>) -> Inline<'a> {
     Inline::Code(text.into())
 }
 
+/// The tool's own text in which `code` spans (notes name keys and options that way) become
+/// code, so that no backtick is shown raw; an unpaired backtick stays text.
+pub fn rich(s: &str) -> Vec<Inline<'_>> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    while let Some(start) = rest.find('`') {
+        let after = &rest[start + 1..];
+        let Some(end) = after.find('`') else { break };
+        if start > 0 {
+            out.push(text(&rest[..start]));
+        }
+        out.push(code(&after[..end]));
+        rest = &after[end + 1..];
+    }
+    if !rest.is_empty() {
+        out.push(text(rest));
+    }
+    out
+}
+
 /// [`Inline::Link`].
 pub fn link<'a>(url: impl Into<Cow<'a, str>>) -> Inline<'a> {
     Inline::Link(url.into())
