@@ -12,23 +12,16 @@ use super::StoredRun;
 /// believed (and the period time becomes the recording time): one day.
 const FUTURE_GRACE_S: i64 = 86_400;
 
-/// An instant as the ledger writes it: RFC 3339 UTC to the second (`2027-01-31T23:59:59Z`).
+/// An instant as the ledger writes it ([`super::utc_seconds`]), from seconds since the epoch;
+/// `None` for a time no calendar year 1–9999 holds.
 pub fn instant(seconds: f64) -> Option<String> {
     if !seconds.is_finite() {
         return None;
     }
     let t = time::OffsetDateTime::from_unix_timestamp(seconds.floor() as i64).ok()?;
-    (1..=9999).contains(&t.year()).then(|| {
-        format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-            t.year(),
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second()
-        )
-    })
+    (1..=9999)
+        .contains(&t.year())
+        .then(|| super::utc_seconds(t))
 }
 
 /// Seconds since the epoch of an instant the ledger wrote.
