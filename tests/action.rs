@@ -256,3 +256,42 @@ fn the_composite_gate_step_runs_as_written_in_action_yml() {
     assert!(!std::path::Path::new("/tmp/carbon-gate-pwned").exists());
     assert!(!stdout.contains("ghs_") && !stderr.contains("ghs_"));
 }
+
+/// The `ledger` input: the runs go into the organisation's ledger, and the check event records
+/// the pull request and repository of the event.
+#[test]
+fn the_ledger_input_stores_the_runs_and_the_pull_request() {
+    let tmp = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", tmp.path().join("ledger.db").display());
+    let (code, _, stderr) = action(
+        tmp.path(),
+        &[
+            ("logs", "examples/runs/"),
+            ("model-version", "2.1.0"),
+            ("ledger", &url),
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, stderr) = common::run(&[
+        "ledger", "summary", "--ledger", &url, "--every", "year", "--format", "json",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let runs: u64 = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["runs"].as_u64().unwrap())
+        .sum();
+    assert_eq!(runs, 3, "the example's three runs: {stdout}");
+    let db = rusqlite::Connection::open(tmp.path().join("ledger.db")).unwrap();
+    let (repository, pr, verdict): (String, i64, String) = db
+        .query_row(
+            "SELECT repository, pull_request, verdict FROM checks",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!((repository.as_str(), verdict.as_str()), ("o/r", "warn"));
+    assert_eq!(pr, 7);
+}

@@ -64,17 +64,32 @@ pub(crate) fn recording(commit: Option<&str>) -> Recording {
     }
 }
 
-/// The pull (merge) request of this job, from the environment: `$GITHUB_REF`
-/// (`refs/pull/N/merge`) or `$CI_MERGE_REQUEST_IID`.
-pub(crate) fn pull_request() -> Option<u64> {
+/// The pull (merge) request of this job: the one named (`--pr`), else from the environment —
+/// the GitHub event (`$GITHUB_EVENT_PATH`: `pull_request.number` or `number`), `$GITHUB_REF`
+/// (`refs/pull/N/merge`), or GitLab's `$CI_MERGE_REQUEST_IID`.
+pub(crate) fn pull_request(named: Option<u64>) -> Option<u64> {
     let env = super::set_var;
-    env("GITHUB_REF")
-        .and_then(|r| {
-            r.strip_prefix("refs/pull/")
-                .and_then(|rest| rest.split('/').next().map(str::to_owned))
-        })
-        .or_else(|| env("CI_MERGE_REQUEST_IID"))
-        .and_then(|n| links::digits(&n).and_then(|d| d.parse().ok()))
+    let from_event = || {
+        let path = env("GITHUB_EVENT_PATH")?;
+        let text = crate::bounded::read_regular_text(
+            std::path::Path::new(&path),
+            crate::publish::github::MAX_EVENT_BYTES,
+        )
+        .ok()?;
+        let event: serde_json::Value = serde_json::from_str(&text).ok()?;
+        event["pull_request"]["number"]
+            .as_u64()
+            .or_else(|| event["number"].as_u64())
+    };
+    named.or_else(from_event).or_else(|| {
+        env("GITHUB_REF")
+            .and_then(|r| {
+                r.strip_prefix("refs/pull/")
+                    .and_then(|rest| rest.split('/').next().map(str::to_owned))
+            })
+            .or_else(|| env("CI_MERGE_REQUEST_IID"))
+            .and_then(|n| links::digits(&n).and_then(|d| d.parse().ok()))
+    })
 }
 
 /// The stored form of each counted run: its file's digest, and embodied carbon computed from
@@ -350,13 +365,13 @@ fn inventory(args: &crate::cli::InventoryArgs) -> Result<super::Outcome, Error> 
 }
 
 /// The check event of `command`, before its verdict is known.
-fn event_of(command: &str, recording: &Recording) -> crate::store::CheckEvent {
+fn event_of(command: &str, recording: &Recording, pr: Option<u64>) -> crate::store::CheckEvent {
     crate::store::CheckEvent {
         time: recording.at.clone(),
         command: command.to_owned(),
         repository: recording.repository.clone(),
         commit: recording.commit.clone(),
-        pull_request: pull_request(),
+        pull_request: pull_request(pr),
         verdict: None,
         summary: None,
     }
@@ -371,11 +386,12 @@ pub(crate) fn record_check(
     counted: Vec<Counted>,
     report: &mut crate::report::CheckReport,
     commit: Option<&str>,
+    pr: Option<u64>,
     command: &str,
 ) -> Result<(), Error> {
     let recording = recording(commit);
     let runs = stored_runs(counted, policy, &recording)?;
-    let base = event_of(command, &recording);
+    let base = event_of(command, &recording, pr);
     let report_now: &crate::report::CheckReport = report;
     let (lines, written) = off_runtime(|| {
         let mut ledger = crate::store::Ledger::open(target)?;
@@ -421,7 +437,7 @@ pub(crate) fn record_runs(
     }
     let recording = recording(None);
     let runs = stored_runs(counted, policy, &recording)?;
-    let base = event_of("record", &recording);
+    let base = event_of("record", &recording, None);
     let ((), written) = off_runtime(|| {
         let mut ledger = crate::store::Ledger::open(target)?;
         ledger.write(&runs, |_| base.clone(), |_| Ok(()))

@@ -218,6 +218,7 @@ async fn promote_with(
             runs,
             &mut report,
             None,
+            None,
             "promote",
         )?,
         _ => super::ledger::without_ledger(&loaded.policy, &mut report),
