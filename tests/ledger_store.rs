@@ -2,7 +2,9 @@
 //! runs on a fresh SQLite file AND a fresh PostgreSQL database (`CREATE DATABASE` on the server
 //! in `CARBON_GATE_TEST_POSTGRES`, started by `.ci/test.sh` through `.ci/postgres.sh`; dropped
 //! after). Without that variable the PostgreSQL half fails under CI (`CI` set) and is skipped,
-//! with a note, otherwise.
+//! with a note, otherwise. The same server speaks TLS too: the TLS tests need the CA its
+//! certificate is signed by (`CARBON_GATE_TEST_POSTGRES_CA`, also set by .ci/postgres.sh), with
+//! the same rule.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -13,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use carbon_gate::error::Error;
 use carbon_gate::store::schema::MIGRATIONS;
-use carbon_gate::store::{CheckEvent, LOCK_KEY, Ledger, StoredRun, Target, Written};
+use carbon_gate::store::{CheckEvent, LOCK_KEY, Ledger, StoredRun, Target, Tls, Written};
 
 // ---------------------------------------------------------------------------------------------
 // The databases.
@@ -667,7 +669,7 @@ fn bad_urls_are_usage_errors_and_no_message_shows_a_password() {
         "mysql://root:hunter2hunter2@db/ledger",
         "sqlite:",
         "postgres://gate:hunter2hunter2@db:port/ledger",
-        "postgresql://gate:hunter2hunter2@db/ledger?sslmode=require",
+        "postgresql://gate:hunter2hunter2@db/ledger?sslmode=prefer",
         "sqlite:ledger\0.db",
         "ledger\u{1b}[31m.jsonl",
     ] {
@@ -1046,4 +1048,200 @@ fn a_bad_history_line_is_an_input_error_naming_file_and_line() {
     // The operational part of a line without one is the total less the embodied part.
     assert_eq!(runs[0].operational_co2e_kg, 0.5);
     assert_eq!(runs[0].method, "measured");
+}
+
+// ---------------------------------------------------------------------------------------------
+// TLS.
+
+/// The PostgreSQL server's URL and the CA its TLS certificate is signed by, or `None` (outside
+/// CI) when there is no server or it speaks no TLS.
+fn postgres_tls() -> Option<(String, std::path::PathBuf)> {
+    let admin = postgres_admin()?;
+    match std::env::var("CARBON_GATE_TEST_POSTGRES_CA") {
+        Ok(ca) if !ca.is_empty() => Some((admin, ca.into())),
+        _ if std::env::var_os("CI").is_some() => panic!(
+            "CARBON_GATE_TEST_POSTGRES_CA is not set, and CI is: .ci/postgres.sh sets it when \
+             the openssl CLI is there to make the server's certificate"
+        ),
+        _ => {
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: CARBON_GATE_TEST_POSTGRES_CA is not set: the TLS ledger tests are skipped"
+            );
+            None
+        }
+    }
+}
+
+/// `url` with `param` added to its query.
+fn with_param(url: &str, param: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}{param}")
+}
+
+/// `url` with its host (`127.0.0.1`) replaced by `host`.
+fn with_host(url: &str, host: &str) -> String {
+    url.replacen("@127.0.0.1:", &format!("@{host}:"), 1)
+}
+
+/// Whether the server sees carbon-gate's session on `database` through TLS.
+fn session_is_tls(admin: &str, database: &str) -> bool {
+    let mut client = postgres::Client::connect(admin, postgres::NoTls).unwrap();
+    let rows = client
+        .query(
+            "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) \
+             WHERE a.datname = $1 AND a.application_name = 'carbon-gate'",
+            &[&database],
+        )
+        .unwrap();
+    assert_eq!(rows.len(), 1, "one carbon-gate session on {database}");
+    rows[0].get(0)
+}
+
+#[test]
+fn a_ledger_over_tls_verified_by_the_named_ca_writes_and_reads() {
+    let Some((admin, ca)) = postgres_tls() else {
+        return;
+    };
+    let db = Db::postgres(&admin);
+    let (_, database) = db.postgres.clone().unwrap();
+    let plain = db.target.display();
+    let tls = Tls {
+        extra_roots: Some(ca.clone()),
+    };
+    for (mode, host) in [
+        ("require", "127.0.0.1"),
+        ("verify-full", "localhost"),
+        ("verify-ca", "127.0.0.1"),
+    ] {
+        let url = with_param(&with_host(&plain, host), &format!("sslmode={mode}"));
+        let target = Target::parse(&url).unwrap();
+        let mut ledger = Ledger::open_with(&target, &tls).unwrap_or_else(|e| panic!("{url}: {e}"));
+        assert!(session_is_tls(&admin, &database), "{url}");
+        let stored = run(mode, "text-gen", "2027-01-10T08:00:00Z", 1.0);
+        assert_eq!(write(&mut ledger, std::slice::from_ref(&stored)).new, 1);
+        assert!(ledger.runs(None, None).unwrap().contains(&stored), "{url}");
+    }
+    // The CA named in the URL (`sslrootcert`) rather than given by the caller.
+    let url = with_param(
+        &plain,
+        &format!("sslmode=require&sslrootcert={}", ca.display()),
+    );
+    let mut ledger = Ledger::open_with(&Target::parse(&url).unwrap(), &Tls::default()).unwrap();
+    assert!(session_is_tls(&admin, &database));
+    assert_eq!(ledger.runs(None, None).unwrap().len(), 3);
+    drop(ledger);
+    // Without sslmode, no TLS (as before), on the same server.
+    let _ledger = Ledger::open_with(&db.target, &tls).unwrap();
+    assert!(!session_is_tls(&admin, &database));
+}
+
+#[test]
+fn a_certificate_that_does_not_verify_or_is_for_another_name_is_a_service_error() {
+    let Some((admin, ca)) = postgres_tls() else {
+        return;
+    };
+    let db = Db::postgres(&admin);
+    let plain = db.target.display();
+    // The platform's roots only: the test CA is none of them.
+    let url = format!(
+        "{}&password=hunter2hunter2",
+        with_param(&plain, "sslmode=require")
+    );
+    let m = service(Ledger::open_with(
+        &Target::parse(&url).unwrap(),
+        &Tls::default(),
+    ));
+    assert!(m.contains("certificate"), "{m}");
+    assert!(m.contains("CARBON_GATE_LEDGER_CA"), "{m}");
+    assert!(m.contains("password=***") && !m.contains("hunter2"), "{m}");
+    // The right CA, the wrong name: the certificate is for localhost and 127.0.0.1.
+    let tls = Tls {
+        extra_roots: Some(ca),
+    };
+    let url = with_param(
+        &with_host(&plain, "ledger.invalid"),
+        "hostaddr=127.0.0.1&sslmode=verify-full",
+    );
+    let m = service(Ledger::open_with(&Target::parse(&url).unwrap(), &tls));
+    assert!(m.contains("certificate"), "{m}");
+    assert!(m.contains("not for the host name"), "{m}");
+    assert!(m.contains("ledger.invalid"), "{m}");
+    // A CA file that is no PEM file, or not there: the user's to fix.
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("ca.pem");
+    std::fs::write(&junk, "not a certificate\n").unwrap();
+    let target = Target::parse(&with_param(&plain, "sslmode=require")).unwrap();
+    for path in [junk, dir.path().join("missing.pem")] {
+        let m = usage(Ledger::open_with(
+            &target,
+            &Tls {
+                extra_roots: Some(path.clone()),
+            },
+        ));
+        assert!(m.contains(&path.display().to_string()), "{m}");
+    }
+}
+
+#[test]
+fn the_binary_reads_the_ca_from_carbon_gate_ledger_ca() {
+    let Some((admin, ca)) = postgres_tls() else {
+        return;
+    };
+    let db = Db::postgres(&admin);
+    let url = with_param(&db.target.display(), "sslmode=require");
+    let out = common::bin()
+        .args(["ledger", "migrate", "--ledger", &url])
+        .env("CARBON_GATE_LEDGER_CA", &ca)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let out = common::bin()
+        .args(["ledger", "migrate", "--ledger", &url])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("certificate"), "{stderr}");
+}
+
+#[test]
+fn a_server_without_tls_is_refused_when_tls_is_asked_for_and_prefer_is_a_usage_error() {
+    // A server that answers "no TLS" to the TLS request, and records what it is sent after.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        use std::io::{Read as _, Write as _};
+        let (mut stream, _) = listener.accept().unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut request = [0u8; 8];
+        stream.read_exact(&mut request).unwrap();
+        stream.write_all(b"N").unwrap();
+        let mut rest = Vec::new();
+        let _ = stream.read_to_end(&mut rest);
+        (request, rest)
+    });
+    let url = format!(
+        "postgres://gate:hunter2hunter2@127.0.0.1:{port}/ledger?sslmode=require&connect_timeout=5"
+    );
+    let m = service(Ledger::open_with(
+        &Target::parse(&url).unwrap(),
+        &Tls::default(),
+    ));
+    assert!(m.contains("does not support TLS"), "{m}");
+    assert!(!m.contains("hunter2"), "{m}");
+    let (request, rest) = server.join().unwrap();
+    // SSLRequest: length 8, code 80877103; nothing after it, the password least of all.
+    assert_eq!(request, [0, 0, 0, 8, 4, 210, 22, 47]);
+    assert!(rest.is_empty(), "sent in clear text: {rest:?}");
+    for weak in ["prefer", "allow"] {
+        let url = format!("postgres://gate:hunter2hunter2@127.0.0.1:{port}/l?sslmode={weak}");
+        let m = usage(Target::parse(&url));
+        assert!(m.contains("sslmode=require"), "{m}");
+        assert!(!m.contains("hunter2"), "{m}");
+    }
 }

@@ -22,6 +22,7 @@ mod sqlite;
 mod url;
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
 pub use history::{History, history_key, history_runs, read_history};
@@ -213,6 +214,31 @@ impl Reader<'_> {
     }
 }
 
+/// The variable naming a PEM file of CA certificates a PostgreSQL ledger's certificate may be
+/// signed by, besides the platform's roots ([`Tls::from_env`]).
+pub const LEDGER_CA_VAR: &str = "CARBON_GATE_LEDGER_CA";
+
+/// How to verify a PostgreSQL ledger whose URL asks for TLS (`sslmode=require`, `verify-ca`,
+/// `verify-full`): its certificate chain against the platform's roots plus `extra_roots`, and its
+/// host name, always. A URL without `sslmode` (or with `disable`) uses no TLS and ignores this.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tls {
+    /// A PEM file of CA certificates trusted besides the platform's roots; the URL's
+    /// `sslrootcert=PATH` takes precedence.
+    pub extra_roots: Option<PathBuf>,
+}
+
+impl Tls {
+    /// `extra_roots` from `$CARBON_GATE_LEDGER_CA` (unset or empty: none).
+    pub fn from_env() -> Tls {
+        Tls {
+            extra_roots: std::env::var_os(LEDGER_CA_VAR)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+        }
+    }
+}
+
 /// An open connection.
 enum Connection {
     Sqlite(rusqlite::Connection),
@@ -239,13 +265,22 @@ impl Ledger {
     /// SQLite: the file is created on first use; a path that is a symbolic link, or whose parent
     /// directory is one, is refused (a ledger is never written through a link), as is a file
     /// that is no SQLite database ([`Error::Usage`]). WAL journal, 60 s busy timeout.
-    /// PostgreSQL: no TLS, 10 s to connect (unless the URL sets `connect_timeout`), 60 s per
-    /// statement; a connection that fails is an [`Error::Service`] naming the redacted URL.
-    /// A history file is no database: [`Error::Usage`].
+    /// PostgreSQL: TLS when the URL asks for it (`sslmode=require`, `verify-ca`, `verify-full`:
+    /// certificate and host name verified, the extra roots from `$CARBON_GATE_LEDGER_CA`, see
+    /// [`Ledger::open_with`]), none otherwise; 10 s to connect (unless the URL sets
+    /// `connect_timeout`), 60 s per statement; a connection that fails (a certificate that does
+    /// not verify, a server without TLS when it is asked for) is an [`Error::Service`] naming the
+    /// redacted URL. A history file is no database: [`Error::Usage`].
     ///
     /// A database whose schema is newer than this carbon-gate knows is refused ([`Error::Usage`]:
     /// upgrade carbon-gate), and left as it is.
     pub fn open(target: &Target) -> Result<Ledger, Error> {
+        Ledger::open_with(target, &Tls::from_env())
+    }
+
+    /// [`Ledger::open`] with the TLS settings given rather than read from the environment. A CA
+    /// file that cannot be read or holds no certificate is an [`Error::Usage`].
+    pub fn open_with(target: &Target, tls: &Tls) -> Result<Ledger, Error> {
         let context = Context {
             label: target.display(),
             secrets: match target {
@@ -257,9 +292,9 @@ impl Ledger {
             Target::Sqlite(path) => {
                 Connection::Sqlite(sqlite::open(path).map_err(|f| context.error(f))?)
             }
-            Target::Postgres(url) => {
-                Connection::Postgres(Box::new(pg::open(url).map_err(|f| context.error(f))?))
-            }
+            Target::Postgres(url) => Connection::Postgres(Box::new(
+                pg::open(url, tls.extra_roots.as_deref()).map_err(|f| context.error(f))?,
+            )),
             Target::History(path) => {
                 return Err(Error::Usage(format!(
                     "ledger `{}` is a JSON-lines history file, not a database: name \

@@ -1,12 +1,19 @@
-//! The ledger in PostgreSQL: no TLS, bounded connect and statement times; writers (and
-//! migrations) serialised by `pg_advisory_xact_lock(LOCK_KEY)`.
+//! The ledger in PostgreSQL: TLS (rustls, certificate and host name verified) when the URL asks
+//! for it, none otherwise; bounded connect and statement times; writers (and migrations)
+//! serialised by `pg_advisory_xact_lock(LOCK_KEY)`.
 
+use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
+use postgres::config::SslMode;
 use postgres::error::SqlState;
 use postgres::types::ToSql;
 use postgres::{Client, Config, NoTls, Transaction};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::schema::{self, Cells, MIGRATIONS, Migration, run_values};
 use super::{
@@ -32,10 +39,93 @@ fn fail(what: &str, err: &postgres::Error) -> Fail {
     f
 }
 
-/// Connect to the database at `url` (already checked by [`super::Target::parse`]).
-pub(super) fn open(url: &str) -> Result<Client, Fail> {
-    let mut config =
-        Config::from_str(url).map_err(|e| Fail::usage(format!("cannot read the URL: {e}")))?;
+/// The CA certificates of the PEM file at `path` (at least one, each one a CA rustls can use).
+fn extra_roots(path: &Path) -> Result<Vec<CertificateDer<'static>>, Fail> {
+    let shown = crate::error::display_path(path);
+    let roots = CertificateDer::pem_file_iter(path)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| {
+            Fail::usage(format!(
+                "cannot read the CA certificates in {shown} (a PEM file): {e}"
+            ))
+        })?;
+    if roots.is_empty() {
+        return Err(Fail::usage(format!(
+            "{shown} holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
+        )));
+    }
+    let mut check = rustls::RootCertStore::empty();
+    for cert in &roots {
+        check.add(cert.clone()).map_err(|e| {
+            Fail::usage(format!(
+                "a certificate in {shown} cannot be a CA to trust: {e}"
+            ))
+        })?;
+    }
+    Ok(roots)
+}
+
+/// A TLS connector that verifies the server's certificate chain against the platform's roots
+/// plus those in `roots` (a PEM file), and its host name, always.
+fn tls_connector(roots: Option<&Path>) -> Result<MakeRustlsConnect, Fail> {
+    let extra = roots.map(extra_roots).transpose()?.unwrap_or_default();
+    // The provider reqwest uses too (both are compiled in: name one rather than rely on a
+    // process-wide default).
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let verifier =
+        rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider.clone())
+            .map_err(|e| Fail::service("cannot set up the verification of certificates", &e))?;
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Fail::service("cannot set up TLS", &e))?
+        // The platform verifier checks the chain and the host name: nothing is skipped.
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    Ok(MakeRustlsConnect::new(config))
+}
+
+/// Why connecting failed, with what to do about a certificate that does not verify or a server
+/// that does not speak TLS.
+fn connect_failed(err: &postgres::Error, tls: bool, roots: Option<&Path>) -> Fail {
+    let mut f = fail("cannot connect", err);
+    if !tls {
+        return f;
+    }
+    let text = super::chain(err);
+    if text.contains("not valid for name") {
+        f.message.push_str(
+            " (TLS: the server's certificate is not for the host name in the URL: connect by a \
+             name it is for)",
+        );
+    } else if text.contains("certificate") || text.contains("Certificate") {
+        let trusted = match roots {
+            Some(path) => format!(
+                "the platform's roots and {}",
+                crate::error::display_path(path)
+            ),
+            None => "the platform's roots".to_owned(),
+        };
+        f.message.push_str(&format!(
+            " (TLS: the server's certificate did not verify against {trusted}: name the CA \
+             that signed it in $CARBON_GATE_LEDGER_CA or sslrootcert=PATH)"
+        ));
+    } else if text.contains("does not support TLS") {
+        f.message.push_str(
+            " (the URL asks for TLS and the server does not offer it: nothing was sent in clear \
+             text; turn ssl on at the server, or use sslmode=disable on a private network)",
+        );
+    }
+    f
+}
+
+/// Connect to the database at `url` (already checked by [`super::Target::parse`]); when it asks
+/// for TLS, the server's certificate is verified against the platform's roots plus those in the
+/// URL's `sslrootcert`, else in `roots` (`$CARBON_GATE_LEDGER_CA`).
+pub(super) fn open(url: &str, roots: Option<&Path>) -> Result<Client, Fail> {
+    let url = super::url::PgUrl::read(url).map_err(Fail::usage)?;
+    let mut config = Config::from_str(&url.driver)
+        .map_err(|e| Fail::usage(format!("cannot read the URL: {e}")))?;
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(CONNECT_TIMEOUT);
     }
@@ -45,9 +135,16 @@ pub(super) fn open(url: &str) -> Result<Client, Fail> {
     // A server that vanishes mid-write is noticed within about a minute, not hours.
     config.keepalives_idle(Duration::from_secs(30));
     config.tcp_user_timeout(Duration::from_secs(90));
-    let mut client = config
-        .connect(NoTls)
-        .map_err(|e| fail("cannot connect", &e))?;
+    let roots = url.root_cert.as_deref().or(roots);
+    let connected = if url.tls {
+        // Never a fall back to clear text: a server without TLS is an error.
+        config.ssl_mode(SslMode::Require);
+        config.connect(tls_connector(roots)?)
+    } else {
+        config.ssl_mode(SslMode::Disable);
+        config.connect(NoTls)
+    };
+    let mut client = connected.map_err(|e| connect_failed(&e, url.tls, roots))?;
     set_timeout(&mut client, DEFAULT_TIMEOUT)?;
     client
         .batch_execute("SET idle_in_transaction_session_timeout = 600000")

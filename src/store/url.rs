@@ -70,9 +70,10 @@ impl Target {
             return Ok(Target::Sqlite(PathBuf::from(path)));
         }
         if text.starts_with("postgres://") || text.starts_with("postgresql://") {
-            let config = postgres::Config::from_str(text).map_err(|_| {
+            let url = PgUrl::read(text).map_err(|why| bad(&why))?;
+            let config = postgres::Config::from_str(&url.driver).map_err(|_| {
                 // The driver's message may quote the URL: take it from the redacted one.
-                let why = match postgres::Config::from_str(&redact(text)) {
+                let why = match postgres::Config::from_str(&redact(&url.driver)) {
                     Err(e) => scrub(&super::chain(&e), &secrets(text)),
                     Ok(_) => "in a part hidden here: percent-encode `@`, `:`, `/`, `?` and `&` \
                               in a password"
@@ -82,12 +83,6 @@ impl Target {
             })?;
             if config.get_hosts().is_empty() {
                 return Err(bad("names no host"));
-            }
-            if config.get_ssl_mode() == postgres::config::SslMode::Require {
-                return Err(bad(
-                    "asks for TLS (sslmode=require), which this carbon-gate does not speak: \
-                     connect through a TLS tunnel or a local proxy and name that",
-                ));
             }
             return Ok(Target::Postgres(text.to_owned()));
         }
@@ -126,6 +121,94 @@ impl Target {
     }
 }
 
+/// A PostgreSQL URL as carbon-gate reads it: the parameters it reads itself (`sslmode`,
+/// `sslrootcert`) taken out of what the driver gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PgUrl {
+    /// The URL without `sslmode` and `sslrootcert` (the driver refuses `verify-full` and
+    /// `sslrootcert`): carbon-gate sets the driver's TLS mode itself.
+    pub driver: String,
+    /// `sslmode=require`, `verify-ca` or `verify-full`: TLS, the certificate and the host name
+    /// verified. Without `sslmode`, or with `disable`: no TLS.
+    pub tls: bool,
+    /// `sslrootcert=PATH`: a PEM file of CA certificates trusted besides the platform's roots
+    /// (`sslrootcert=system`: the platform's only, as without it).
+    pub root_cert: Option<PathBuf>,
+}
+
+impl PgUrl {
+    /// Read `text` (a `postgres://…` URL); an `sslmode` that may fall back to clear text
+    /// (`prefer`, `allow`) or that this carbon-gate does not know, or an `sslrootcert` without
+    /// TLS, is refused with the reason (the caller makes it an [`Error::Usage`]).
+    pub(crate) fn read(text: &str) -> Result<PgUrl, String> {
+        let Some((prefix, rest)) = split_prefix(text) else {
+            return Ok(PgUrl {
+                driver: text.to_owned(),
+                tls: false,
+                root_cert: None,
+            });
+        };
+        // Where the driver finds the query: the first `?` after its user part.
+        let after_user = rest.find('@').map_or(0, |at| at + 1);
+        let Some(q) = rest[after_user..].find('?').map(|i| after_user + i) else {
+            return Ok(PgUrl {
+                driver: text.to_owned(),
+                tls: false,
+                root_cert: None,
+            });
+        };
+        let mut mode: Option<String> = None;
+        let mut root: Option<String> = None;
+        let mut kept: Vec<&str> = Vec::new();
+        for piece in rest[q + 1..].split('&') {
+            let (key, value) = piece.split_once('=').unwrap_or((piece, ""));
+            match percent_decode(key).as_str() {
+                "sslmode" => mode = Some(percent_decode(value)),
+                "sslrootcert" => root = Some(percent_decode(value)),
+                _ => kept.push(piece),
+            }
+        }
+        let mut driver = format!("{prefix}{}", &rest[..q]);
+        if !kept.is_empty() {
+            driver.push('?');
+            driver.push_str(&kept.join("&"));
+        }
+        let tls = match mode.as_deref() {
+            None | Some("disable") => false,
+            Some("require" | "verify-ca" | "verify-full") => true,
+            Some(weak @ ("prefer" | "allow")) => {
+                return Err(format!(
+                    "sslmode={weak} would go on in clear text, password and all, whenever TLS \
+                     fails (which is what someone on the path wants): use sslmode=require (TLS, \
+                     certificate and host name verified) or sslmode=disable (no TLS: a local or \
+                     private network)"
+                ));
+            }
+            Some(other) => {
+                return Err(format!(
+                    "sslmode={} is not one of disable, require, verify-ca, verify-full",
+                    escape_text(other)
+                ));
+            }
+        };
+        let root_cert = match root.as_deref() {
+            None | Some("system") => None,
+            Some("") => return Err("sslrootcert= names no file".to_owned()),
+            Some(path) => Some(PathBuf::from(path)),
+        };
+        if root.is_some() && !tls {
+            return Err(
+                "sslrootcert without TLS: add sslmode=require (or name no sslrootcert)".to_owned(),
+            );
+        }
+        Ok(PgUrl {
+            driver,
+            tls,
+            root_cert,
+        })
+    }
+}
+
 /// `scheme` of `scheme:…` (two characters or more, so that `C:\…` stays a path).
 fn scheme(text: &str) -> Option<&str> {
     let colon = text.find(':')?;
@@ -151,7 +234,7 @@ fn split_prefix(url: &str) -> Option<(&str, &str)> {
 
 /// The parameters the PostgreSQL driver knows (a `password=` value runs on, raw `&` and all, up
 /// to the next of these).
-const KNOWN_PARAMS: [&str; 19] = [
+const KNOWN_PARAMS: [&str; 20] = [
     "user",
     "password",
     "dbname",
@@ -159,6 +242,7 @@ const KNOWN_PARAMS: [&str; 19] = [
     "application_name",
     "sslmode",
     "sslnegotiation",
+    "sslrootcert",
     "host",
     "hostaddr",
     "port",
@@ -452,6 +536,48 @@ mod tests {
     }
 
     #[test]
+    fn sslmode_and_sslrootcert_are_read_here_and_kept_from_the_driver() {
+        let read = |url: &str| PgUrl::read(url).unwrap();
+        for (url, tls) in [
+            ("postgres://u@h/d", false),
+            ("postgres://u@h/d?sslmode=disable", false),
+            ("postgres://u@h/d?sslmode=require", true),
+            ("postgres://u@h/d?sslmode=verify-ca", true),
+            ("postgres://u@h/d?sslmode=verify-full", true),
+            ("postgres://u@h/d?sslmode=disable&sslmode=verify-full", true),
+        ] {
+            assert_eq!(read(url).tls, tls, "{url}");
+            assert_eq!(read(url).driver, "postgres://u@h/d", "{url}");
+            assert!(Target::parse(url).is_ok(), "{url}");
+        }
+        let url = read(
+            "postgresql://u:p%3Fw@h:5/d?application_name=x&sslmode=verify-full\
+             &sslrootcert=%2Fetc%2Fca.pem&connect_timeout=3",
+        );
+        assert_eq!(
+            url,
+            PgUrl {
+                driver: "postgresql://u:p%3Fw@h:5/d?application_name=x&connect_timeout=3".into(),
+                tls: true,
+                root_cert: Some("/etc/ca.pem".into()),
+            }
+        );
+        assert_eq!(
+            read("postgres://u@h/d?sslmode=require&sslrootcert=system").root_cert,
+            None
+        );
+        // A `?` in the password is not the query.
+        assert_eq!(
+            read("postgres://u:a?sslmode=disable@h/d?sslmode=require").driver,
+            "postgres://u:a?sslmode=disable@h/d"
+        );
+        for weak in ["prefer", "allow"] {
+            let why = PgUrl::read(&format!("postgres://u@h/d?sslmode={weak}")).unwrap_err();
+            assert!(why.contains(&format!("sslmode={weak}")), "{why}");
+        }
+    }
+
+    #[test]
     fn anything_else_is_a_usage_error_naming_the_forms() {
         for bad in [
             "",
@@ -463,7 +589,11 @@ mod tests {
             "ledger\n.db",
             "postgres://gate:s3cr3t-pw@db.example:notaport/x",
             "postgres://gate:s3cr3t-pw@db/x?nosuchoption=1",
-            "postgres://gate:s3cr3t-pw@db/x?sslmode=require",
+            "postgres://gate:s3cr3t-pw@db/x?sslmode=prefer",
+            "postgres://gate:s3cr3t-pw@db/x?sslmode=allow",
+            "postgres://gate:s3cr3t-pw@db/x?sslmode=verify-partly",
+            "postgres://gate:s3cr3t-pw@db/x?sslrootcert=ca.pem",
+            "postgres://gate:s3cr3t-pw@db/x?sslmode=require&sslrootcert=",
             "postgres://gate:s3cr3t-pw@/x",
             "http://example.com/ledger",
         ] {
@@ -472,6 +602,11 @@ mod tests {
             assert!(!m.contains("s3cr3t"), "{bad}: {m}");
         }
         assert!(usage("mysql://root:s3cr3t-pw@db/x").contains("`mysql:`"));
+        let m = usage("postgres://gate@db/x?sslmode=prefer");
+        assert!(
+            m.contains("use sslmode=require") && m.contains("or sslmode=disable"),
+            "{m}"
+        );
         assert!(!usage("postgres:gate:s3cr3t-pw@db/x").contains("s3cr3t"));
         // The password is redacted whatever the scheme.
         let m = usage("postgres://gate:s3cr3t-pw@db.example:notaport/x");

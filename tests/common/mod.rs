@@ -12,6 +12,7 @@ pub fn bin() -> Command {
     let mut cmd = Command::cargo_bin("carbon-gate").expect("binary built");
     cmd.env_remove("CARBON_GATE_POLICY")
         .env_remove("CARBON_GATE_LEDGER")
+        .env_remove("CARBON_GATE_LEDGER_CA")
         .env("NO_COLOR", "1");
     cmd
 }
