@@ -115,6 +115,9 @@ pub const NO_POLICY: &str = "no-policy";
 /// Ledger: the policy has budgets over time (`periods:`, `trajectory:`) and the check has no
 /// database ledger to judge them on (fails closed for a `required` one).
 pub const NO_LEDGER: &str = "no-ledger";
+/// Ledger: runs of this check are dated (by their log) more than a quarter before they are
+/// recorded, so they count in an earlier period's budgets.
+pub const RUN_DATED_LONG_BEFORE: &str = "run-dated-long-before";
 
 /// Every code with its one-line meaning, in documentation order.
 pub const ALL: &[(&str, &str)] = &[
@@ -289,6 +292,10 @@ pub const ALL: &[(&str, &str)] = &[
     (
         NO_LEDGER,
         "budgets over time not judged: no database ledger",
+    ),
+    (
+        RUN_DATED_LONG_BEFORE,
+        "runs dated over a quarter before they were recorded",
     ),
     (
         POLICY_CHANGED,

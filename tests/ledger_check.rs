@@ -898,3 +898,39 @@ fn a_run_dated_in_the_future_is_judged_when_it_is_recorded() {
         "judged in {judged}"
     );
 }
+
+/// Runs a log dates more than a quarter before the check count in that earlier period, and the
+/// check says so: a reviewer sees runs dated out of the current quarter's budget.
+#[test]
+fn runs_dated_long_before_the_check_are_pointed_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_db(dir.path());
+    let log = write(
+        dir.path(),
+        "old.ndjson",
+        &run(
+            "old-1",
+            "text-gen",
+            "1.0.0",
+            "2020-01-05T08:00:00Z",
+            4.0,
+            9.0,
+            60.0,
+        ),
+    );
+    let (code, report, stderr) = check(dir.path(), POLICY, &url, &[&log]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(report["periods"][0]["period"], "2020-Q1");
+    let warning = report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["code"] == "run-dated-long-before")
+        .unwrap_or_else(|| panic!("{:#}", report["warnings"]));
+    let message = warning["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("1 run is dated more than 92 days before this check (old-1 ("),
+        "{message}"
+    );
+    assert!(message.contains("ended 2020-01-05T08:00:00Z"), "{message}");
+}

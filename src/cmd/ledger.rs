@@ -413,6 +413,7 @@ pub(crate) fn record_check(
         )
     })?;
     report.set_periods(lines);
+    report.warnings.extend(dated_long_before(&runs));
     report.ledger = Some(crate::report::LedgerNote {
         ledger: target.display(),
         runs: runs.len(),
@@ -421,6 +422,63 @@ pub(crate) fn record_check(
         same: written.same,
     });
     Ok(())
+}
+
+/// How long before its recording a run may have ended before it is pointed out: a quarter.
+const LONG_BEFORE_S: f64 = 92.0 * 86_400.0;
+
+/// Runs whose log dates them more than a quarter before they are recorded count in the budgets
+/// of that earlier period, not this one's: a log could date a change's runs into a closed
+/// quarter to keep them out of the current one. One `run-dated-long-before` warning names them
+/// (the first three and how many), so a reviewer sees it in the comment.
+fn dated_long_before(runs: &[StoredRun]) -> Option<crate::diagnostic::Warning> {
+    let old: Vec<&StoredRun> = runs
+        .iter()
+        .filter(|r| {
+            match (
+                from_record::seconds_of(&r.at),
+                from_record::seconds_of(&r.recorded_at),
+            ) {
+                (Some(at), Some(now)) => now - at > LONG_BEFORE_S,
+                _ => false,
+            }
+        })
+        .collect();
+    if old.is_empty() {
+        return None;
+    }
+    let named: Vec<String> = old
+        .iter()
+        .take(3)
+        .map(|r| {
+            format!(
+                "{} ({}, ended {})",
+                crate::error::escape_text(&r.run_id),
+                crate::error::escape_text(&r.source),
+                r.at
+            )
+        })
+        .collect();
+    let more = if old.len() > 3 {
+        format!(" and {} more", old.len() - 3)
+    } else {
+        String::new()
+    };
+    Some(crate::diagnostic::Warning {
+        code: crate::codes::RUN_DATED_LONG_BEFORE,
+        message: format!(
+            "{} dated more than 92 days before this check ({}{more}): {} counted in the periods {} log dates, not in the current one; if the log's clock is wrong, that is where its emissions are judged",
+            if old.len() == 1 {
+                "1 run is".to_owned()
+            } else {
+                format!("{} runs are", old.len())
+            },
+            named.join(", "),
+            if old.len() == 1 { "it is" } else { "they are" },
+            if old.len() == 1 { "its" } else { "their" },
+        ),
+        location: None,
+    })
 }
 
 /// `record --ledger DATABASE`: store the counted runs (no period is judged: `record` gates
