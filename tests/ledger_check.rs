@@ -929,7 +929,7 @@ fn runs_dated_long_before_the_check_are_pointed_out() {
         .unwrap_or_else(|| panic!("{:#}", report["warnings"]));
     let message = warning["message"].as_str().unwrap();
     assert!(
-        message.starts_with("1 run is dated more than 92 days before this check (old-1 ("),
+        message.starts_with("1 run is dated more than 92 days before this check (old-1 at "),
         "{message}"
     );
     assert!(message.contains("ended 2020-01-05T08:00:00Z"), "{message}");

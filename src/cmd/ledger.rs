@@ -452,7 +452,7 @@ fn dated_long_before(runs: &[StoredRun]) -> Option<crate::diagnostic::Warning> {
         .take(3)
         .map(|r| {
             format!(
-                "{} ({}, ended {})",
+                "{} at {}, ended {}",
                 crate::error::escape_text(&r.run_id),
                 crate::error::escape_text(&r.source),
                 r.at
