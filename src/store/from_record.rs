@@ -43,9 +43,15 @@ pub fn ended(r: &RunRecord) -> Option<f64> {
 /// `file:line`, a manifest `if:PATH`, a card `card:PATH`): such an id names the place, not the
 /// run, and changes when the same log is read from elsewhere.
 fn id_from_place(r: &RunRecord) -> bool {
-    let path = crate::error::display_path(&r.source.file);
-    r.run_id.contains(&path)
-        || r.run_id == Location::line(&r.source.file, r.source.line.unwrap_or(0)).to_string()
+    // Exactly the ids the parsers make from a place (not any id that happens to contain the
+    // file's name: a real id must keep its key, or its later snapshots would count again).
+    let file = &r.source.file;
+    let raw = file.display().to_string();
+    let id = r.run_id.as_str();
+    id == Location::line(file, r.source.line.unwrap_or(0)).to_string()
+        || id == raw
+        || id.strip_prefix("if:") == Some(raw.as_str())
+        || id.strip_prefix("card:") == Some(raw.as_str())
 }
 
 /// The stable key of a counted record: `FORMAT:RUN-ID` (with `#task:NAME` or `#component:NAME`
@@ -164,5 +170,61 @@ pub fn stored(
         file_digest: file_digest.to_owned(),
         repository: recording.repository.clone(),
         commit: recording.commit.clone(),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::record::Format;
+
+    fn record(file: &str, line: u64, id: Option<&str>, format: Format) -> RunRecord {
+        let source = Location::line(file, line);
+        let id = id.map_or_else(|| source.to_string(), str::to_owned);
+        let mut r = RunRecord::new(source, format, id, Mass::kg(1.5));
+        r.model = Some("m".to_owned());
+        r.timestamp = Some("2026-01-02T03:04:05".to_owned());
+        r
+    }
+
+    #[test]
+    fn an_id_the_log_wrote_is_the_key_even_when_it_holds_the_file_name() {
+        let r = record("a", 2, Some("a-run-of-a"), Format::Eco2ai);
+        assert_eq!(key(&r), "eco2ai:a-run-of-a");
+        let r = record(
+            "runs/e.csv",
+            2,
+            Some("5b0fa12a-1111-4000-8000-000000000000"),
+            Format::Codecarbon,
+        );
+        assert_eq!(key(&r), "codecarbon:5b0fa12a-1111-4000-8000-000000000000");
+    }
+
+    #[test]
+    fn an_id_made_from_the_place_gives_way_to_the_content_so_another_path_is_the_same_run() {
+        let here = record("runs/e.csv", 2, None, Format::Eco2ai);
+        let there = record("checkout/other/e.csv", 7, None, Format::Eco2ai);
+        assert!(key(&here).starts_with("eco2ai:sha256:"));
+        assert_eq!(key(&here), key(&there));
+        let mut other = there.clone();
+        other.emissions = Mass::kg(2.0);
+        assert_ne!(key(&here), key(&other));
+        let manifest = record("out.yaml", 1, Some("if:out.yaml"), Format::ImpactFramework);
+        assert!(
+            key(&manifest).starts_with("impact-framework:sha256:"),
+            "{}",
+            key(&manifest)
+        );
+    }
+
+    #[test]
+    fn instants_are_utc_to_the_second_within_years_1_to_9999() {
+        assert_eq!(
+            instant(1_800_000_000.9).as_deref(),
+            Some("2027-01-15T08:00:00Z")
+        );
+        assert_eq!(instant(f64::NAN), None);
+        assert_eq!(instant(1e15), None);
     }
 }
