@@ -54,11 +54,11 @@ pub(crate) fn recording(commit: Option<&str>) -> Recording {
         .and_then(|r| links::repository(&r).map(str::to_owned));
     let commit = commit
         .map(str::to_owned)
+        .or_else(|| env("GITHUB_SHA"))
         .or_else(|| env("CI_COMMIT_SHA"))
         .and_then(|c| links::commit_hash(&c));
     Recording {
-        at: from_record::instant(time::OffsetDateTime::now_utc().unix_timestamp() as f64)
-            .unwrap_or_default(),
+        at: crate::store::utc_seconds(time::OffsetDateTime::now_utc()),
         repository,
         commit,
     }
@@ -69,27 +69,17 @@ pub(crate) fn recording(commit: Option<&str>) -> Recording {
 /// (`refs/pull/N/merge`), or GitLab's `$CI_MERGE_REQUEST_IID`.
 pub(crate) fn pull_request(named: Option<u64>) -> Option<u64> {
     let env = super::set_var;
-    let from_event = || {
-        let path = env("GITHUB_EVENT_PATH")?;
-        let text = crate::bounded::read_regular_text(
-            std::path::Path::new(&path),
-            crate::publish::github::MAX_EVENT_BYTES,
-        )
-        .ok()?;
-        let event: serde_json::Value = serde_json::from_str(&text).ok()?;
-        event["pull_request"]["number"]
-            .as_u64()
-            .or_else(|| event["number"].as_u64())
-    };
-    named.or_else(from_event).or_else(|| {
-        env("GITHUB_REF")
-            .and_then(|r| {
-                r.strip_prefix("refs/pull/")
-                    .and_then(|rest| rest.split('/').next().map(str::to_owned))
-            })
-            .or_else(|| env("CI_MERGE_REQUEST_IID"))
-            .and_then(|n| links::digits(&n).and_then(|d| d.parse().ok()))
-    })
+    named
+        .or_else(|| crate::publish::github::event_pull_request(&env))
+        .or_else(|| {
+            env("GITHUB_REF")
+                .and_then(|r| {
+                    r.strip_prefix("refs/pull/")
+                        .and_then(|rest| rest.split('/').next().map(str::to_owned))
+                })
+                .or_else(|| env("CI_MERGE_REQUEST_IID"))
+                .and_then(|n| links::digits(&n).and_then(|d| d.parse().ok()))
+        })
 }
 
 /// The stored form of each counted run: its file's digest, and embodied carbon computed from
@@ -260,7 +250,7 @@ fn ledger_policy(named: &[PathBuf]) -> Result<crate::policy::Policy, Error> {
 
 /// The first instant of `day` (UTC), as the ledger writes instants.
 fn day_start(day: time::Date) -> String {
-    from_record::instant(day.midnight().assume_utc().unix_timestamp() as f64).unwrap_or_default()
+    crate::store::utc_seconds(day.midnight().assume_utc())
 }
 
 fn summary(args: &crate::cli::SummaryArgs) -> Result<super::Outcome, Error> {

@@ -65,6 +65,28 @@ struct EventRepo {
 /// 25 MB; a larger file (or a link to a device) is ignored as an unreadable event.
 pub const MAX_EVENT_BYTES: u64 = 32 << 20;
 
+/// The event file of this workflow run (`GITHUB_EVENT_PATH`), when it can be read (bounded) and
+/// holds what is used of it.
+fn read_event(env: &dyn Fn(&str) -> Option<String>) -> Option<Event> {
+    env("GITHUB_EVENT_PATH")
+        .filter(|p| Path::new(p).is_file())
+        .and_then(|p| {
+            crate::ingest::bounded::read_regular_text(Path::new(&p), MAX_EVENT_BYTES).ok()
+        })
+        .and_then(|t| serde_json::from_str::<Event>(&t).ok())
+}
+
+/// The pull request number of this workflow run's event (`pull_request.number`, else
+/// `number`), when there is one.
+pub fn event_pull_request(env: &dyn Fn(&str) -> Option<String>) -> Option<u64> {
+    let event = read_event(env)?;
+    event
+        .pull_request
+        .as_ref()
+        .map(|p| p.number)
+        .or(event.number)
+}
+
 /// Read the context from an environment (`std::env::var` in production, a map in tests).
 pub fn context(
     env: &dyn Fn(&str) -> Option<String>,
@@ -72,12 +94,7 @@ pub fn context(
     pr: Option<u64>,
     commit: Option<&str>,
 ) -> Result<Context, PublishError> {
-    let event = env("GITHUB_EVENT_PATH")
-        .filter(|p| Path::new(p).is_file())
-        .and_then(|p| {
-            crate::ingest::bounded::read_regular_text(Path::new(&p), MAX_EVENT_BYTES).ok()
-        })
-        .and_then(|t| serde_json::from_str::<Event>(&t).ok());
+    let event = read_event(env);
     let repo = repo
         .map(str::to_owned)
         .or_else(|| env("GITHUB_REPOSITORY"))
