@@ -955,7 +955,8 @@ fn check_name(name: &str, what: &str, at: Location, problems: &mut Vec<Problem>)
         ))
     } else if name.chars().any(crate::error::is_unsafe_char) {
         Some(format!(
-            "the {what} name `{name}` holds a control or invisible character"
+            "the {what} name `{}` holds a control or invisible character",
+            crate::error::escape_text(name)
         ))
     } else {
         None
